@@ -1,0 +1,7 @@
+"""Entry point for ``python -m solgen``."""
+
+import sys
+
+from solgen.cli import main
+
+sys.exit(main())

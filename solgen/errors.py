@@ -1,0 +1,9 @@
+"""The one exception for invalid input: a list of messages, each naming a field."""
+
+
+class InvalidInput(Exception):
+    """Raised when the variant (file, --set or option) cannot be used; exit status 2."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)

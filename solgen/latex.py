@@ -1,0 +1,215 @@
+"""The only place that makes TeX: escaping, number formatting, matrices, the sympy.latex setup."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from fractions import Fraction
+from typing import Any
+
+import mpmath
+import sympy
+from sympy.printing.latex import LatexPrinter
+
+# Exact values with at most this many decimal places are printed exactly; others are rounded.
+EXACT_PLACES = 6
+# Rounded values keep this many significant digits.
+SIGNIFICANT = 6
+
+
+class Tex(str):
+    """A string that already is TeX: never escaped again (PyLaTeX's NoEscape)."""
+
+    __slots__ = ()
+
+
+_SPECIALS = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "&": r"\&",
+    "#": r"\#",
+    "^": r"\textasciicircum{}",
+    "_": r"\_",
+    "~": r"\textasciitilde{}",
+    "%": r"\%",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+    "[": "{[}",
+    "]": "{]}",
+    '"': r"\textquotedbl{}",
+    "-": "-{}",  # keeps -- and --- from becoming dashes
+    "'": "'{}",  # keeps '' from becoming a closing quote
+    "`": r"\textasciigrave{}",
+    "\u2013": r"\textendash{}",
+    "\u2014": r"\textemdash{}",
+    "\u2018": "`",
+    "\u2019": "'",
+    "\u201c": "``",
+    "\u201d": "''",
+    "\u2026": r"\dots{}",
+    "\u20ac": r"\texteuro{}",
+}
+
+
+def _settable(char: str) -> bool:
+    """Whether pdflatex with T1 fonts and utf8 input can set this character."""
+    code = ord(char)
+    return 0x20 <= code < 0x7F or 0xA0 <= code <= 0x17F
+
+
+def tex_escape(text: Any) -> Tex:
+    """Text from the variant as TeX that prints it literally; Tex values pass unchanged."""
+    if isinstance(text, Tex):
+        return text
+    out: list[str] = []
+    for char in unicodedata.normalize("NFC", str(text)):
+        if char in _SPECIALS:
+            out.append(_SPECIALS[char])
+        elif char in "\t\n\r":
+            out.append(" ")
+        elif unicodedata.category(char) in ("Cc", "Cf"):
+            continue  # control and format characters carry no visible text
+        elif _settable(char):
+            out.append(char)
+        else:
+            out.append("?")
+    return Tex("".join(out))
+
+
+def unsettable_characters(text: str) -> list[str]:
+    """Characters of the text that pdflatex cannot set (they would print as '?')."""
+    found = []
+    for char in unicodedata.normalize("NFC", text):
+        category = unicodedata.category(char)
+        if char in _SPECIALS or char in "\t\n\r" or category in ("Cc", "Cf"):
+            continue
+        if not _settable(char) and char not in found:
+            found.append(char)
+    return found
+
+
+def _terminating_places(value: Fraction) -> int | None:
+    """Decimal places of an exact fraction, or None if its decimal expansion does not end."""
+    den = value.denominator
+    twos = fives = 0
+    while den % 2 == 0:
+        den //= 2
+        twos += 1
+    while den % 5 == 0:
+        den //= 5
+        fives += 1
+    return max(twos, fives) if den == 1 else None
+
+
+def is_exact(value: Any) -> bool:
+    """Whether fmt_number prints this value exactly (not rounded)."""
+    if isinstance(value, int):
+        return True
+    if isinstance(value, Fraction):
+        places = _terminating_places(value)
+        return places is not None and places <= EXACT_PLACES
+    return False
+
+
+def _plain_decimal(text: str) -> str:
+    """Strip trailing zeros of a fixed-point string and normalise -0."""
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def fmt_number(value: Any) -> str:
+    """The one number formatter: exact when short and exact, else SIGNIFICANT digits."""
+    if isinstance(value, bool):
+        raise TypeError("booleans are not numbers here")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Fraction) and is_exact(value):
+        places = _terminating_places(value) or 0
+        scaled = abs(value.numerator) * 10**places // value.denominator
+        digits = str(scaled).rjust(places + 1, "0")
+        text = digits[:-places] + "." + digits[-places:] if places else digits
+        return ("-" if value < 0 else "") + text
+    number = mpmath.mpf(value.numerator) / value.denominator if isinstance(value, Fraction) else value
+    if number == 0:
+        return "0"
+    text = mpmath.nstr(mpmath.mpf(number), SIGNIFICANT, min_fixed=-4, max_fixed=7, strip_zeros=True)
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        return f"{_plain_decimal(mantissa)} \\cdot 10^{{{int(exponent)}}}"
+    return _plain_decimal(text)
+
+
+def num(value: Any) -> Tex:
+    """A number as TeX math."""
+    return Tex(fmt_number(value))
+
+
+def approx_or_eq(values: Iterable[Any]) -> Tex:
+    """'=' when every value prints exactly, '\\approx' otherwise."""
+    return Tex("=" if all(is_exact(v) for v in values) else r"\approx")
+
+
+def bmatrix(rows: Sequence[Sequence[Any]], max_rows: int = 12, max_cols: int = 10) -> Tex:
+    """A bmatrix of numbers, elided with dots in the middle when it would not fit the page."""
+    row_idx = _elided(len(rows), max_rows)
+    col_idx = _elided(len(rows[0]), max_cols)
+    lines = []
+    for i in row_idx:
+        if i is None:
+            lines.append(" & ".join(r"\vdots" if j is not None else r"\ddots" for j in col_idx))
+            continue
+        cells = [fmt_number(rows[i][j]) if j is not None else r"\cdots" for j in col_idx]
+        lines.append(" & ".join(cells))
+    return Tex("\\begin{bmatrix}\n" + " \\\\\n".join(lines) + "\n\\end{bmatrix}")
+
+
+def column(values: Sequence[Any], max_rows: int = 12) -> Tex:
+    """A column vector of numbers."""
+    return bmatrix([[v] for v in values], max_rows=max_rows)
+
+
+def row(values: Sequence[Any], max_cols: int = 10) -> Tex:
+    """A row vector of numbers."""
+    return bmatrix([list(values)], max_cols=max_cols)
+
+
+def _elided(n: int, limit: int) -> list[int | None]:
+    if n <= limit:
+        return list(range(n))
+    head = (limit - 1) // 2 + (limit - 1) % 2
+    tail = limit - 1 - head
+    return [*range(head), None, *range(n - tail, n)]
+
+
+class _Printer(LatexPrinter):  # type: ignore[misc]
+    """sympy's LaTeX printer with textbook transposes: W^{(1)\\top}, \\mathbf{r}^\\top."""
+
+    def _print_Transpose(self, expr: Any) -> str:
+        arg = expr.arg
+        if isinstance(arg, sympy.MatrixSymbol):
+            name = self._print(arg)
+            match = re.fullmatch(r"(.*)\^\{(.*)\}", name)
+            if match:
+                return f"{match.group(1)}^{{{match.group(2)}\\top}}"
+            return f"{name}^{{\\top}}"
+        return f"\\left({self._print(arg)}\\right)^{{\\top}}"
+
+    def _print_Function(self, expr: Any, exp: Any = None) -> str:
+        name = expr.func.__name__
+        if name in ("f", "f'", "\\sigma"):  # the activation by name: f(z), not \operatorname{f}
+            args = ", ".join(self._print(a) for a in expr.args)
+            text = f"{name}({args})"
+            return f"{text}^{{{exp}}}" if exp else text
+        return str(super()._print_Function(expr, exp))
+
+
+def sym(expr: Any, **settings: Any) -> Tex:
+    """The one sympy.latex setup: every formula the program derived is printed here."""
+    options = {"order": "none", "mul_symbol": None, "mat_delim": "["}
+    options.update(settings)
+    return Tex(_Printer(options).doprint(expr))

@@ -1,0 +1,301 @@
+"""Problem 1: loss and gradients of a two-layer network, derived by SymPy, evaluated twice.
+
+The derivation works on one sample and one generic entry of each parameter; everything the
+entry does not touch is lumped into a symbol, so the result holds for any N, d and h. The
+data enter only at evaluation time: once exactly (Fractions, or 50-digit mpmath numbers for
+transcendental activations; this decides the ReLU mask) and once in float64 (results.json).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from solgen.variant import Problem1Input
+
+EXACT_DIGITS = 50
+
+# Display names double as SymPy symbol names, so sympy.latex prints textbook notation.
+z = sp.Symbol("z", real=True)
+r_k = sp.Symbol("r_{k}", real=True)
+t_k = sp.Symbol("t_{k}", real=True)
+y_k = sp.Symbol("y_{k}", real=True)
+x_ki = sp.Symbol("x_{ki}", real=True)
+z_kj = sp.Symbol("z_{kj}", real=True)
+W_ji = sp.Symbol("W^{(1)}_{ji}", real=True)
+b_j = sp.Symbol("b^{(1)}_{j}", real=True)
+w_j = sp.Symbol("w^{(2)}_{j}", real=True)
+b2 = sp.Symbol("b^{(2)}", real=True)
+# The terms of z_kj and y_k that do not involve the entry being differentiated.
+rest_z = sp.Symbol("c_{kj}", real=True)
+rest_y = sp.Symbol("c_{k}", real=True)
+
+F = sp.Function("f")
+Fprime = sp.Function("f'")
+
+PARAMETERS = ("W1", "b1", "w2", "b2")
+
+
+def activation_expr(name: str) -> sp.Expr:
+    """The activation f(z) as a SymPy expression."""
+    if name == "relu":
+        return sp.Max(0, z)
+    if name == "sigmoid":
+        return 1 / (1 + sp.exp(-z))
+    if name == "tanh":
+        return sp.tanh(z)
+    raise ValueError(f"unknown activation {name!r}")
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """What SymPy derived for one activation: f', and each per-sample gradient entry."""
+
+    activation: str
+    f: sp.Expr  # f(z)
+    fprime: sp.Expr  # f'(z), from sp.diff; ReLU'(0) = 0
+    fprime_in_f: sp.Expr | None  # f'(z) written with f itself (sigmoid, tanh), verified equal
+    stable_fprime: sp.Expr  # the form of f' that is evaluated
+    display: dict[str, sp.Expr]  # the entries with f and f' by name, for the document
+    sample_loss: sp.Expr  # l_k = (y_k - t_k)^2 / 2
+    dloss_dy: sp.Expr  # dl_k/dy_k in terms of r_k
+    entry: dict[str, sp.Expr]  # dl_k/d(theta) for a generic entry, in r_k, w_j, z_kj, x_ki
+    delta: sp.Expr  # delta_kj: the factor of dl_k/dW_ji that does not involve x_ki
+
+
+@functools.lru_cache(maxsize=None)
+def derive(activation: str) -> Derivation:
+    """Differentiate one sample's loss with respect to a generic entry of every parameter."""
+    f = activation_expr(activation)
+    fprime = _relu_convention(sp.diff(f, z))
+    z_expr = W_ji * x_ki + b_j + rest_z
+    y_expr = w_j * f.subs(z, z_expr) + b2 + rest_y
+    loss = (y_expr - t_k) ** 2 / 2
+    # Name the forward quantities again: y_k - t_k is r_k and W x + b + rest is z_kj.
+    # (Substituting into the sums cancels exactly; no simplification is needed.)
+    named_z = {rest_z: z_kj - W_ji * x_ki - b_j}
+    named_r = {rest_y: r_k + t_k - b2 - w_j * f.subs(z, z_kj)}
+
+    def entry_of(param: sp.Symbol) -> sp.Expr:
+        expr = _relu_convention(sp.diff(loss, param))
+        return sp.factor_terms(expr.subs(named_z).subs(named_r))
+
+    derived = {"W1": entry_of(W_ji), "b1": entry_of(b_j), "w2": entry_of(w_j), "b2": entry_of(b2)}
+    fprime_in_f = _fprime_in_f(activation, f, fprime)
+    # For evaluation, f' in terms of f: sigma(1 - sigma) does not overflow where exp(-z) does.
+    stable = fprime if fprime_in_f is None else fprime_in_f.subs(F(z), f)
+    to_stable = {fprime.subs(z, z_kj): stable.subs(z, z_kj)}
+    entry = {name: expr.subs(to_stable) for name, expr in derived.items()}
+    # For display, f and f' by name: r_k w_j f'(z_kj) x_ki.
+    by_name = {fprime.subs(z, z_kj): Fprime(z_kj), f.subs(z, z_kj): F(z_kj)}
+    display = {name: expr.subs(by_name) for name, expr in derived.items()}
+    delta, rest = entry["W1"].as_independent(x_ki, as_Add=False)
+    if rest != x_ki:
+        raise AssertionError(f"dl/dW is not delta * x: {entry['W1']}")
+    return Derivation(
+        activation=activation,
+        f=f,
+        fprime=fprime,
+        fprime_in_f=fprime_in_f,
+        stable_fprime=stable,
+        display=display,
+        sample_loss=(y_k - t_k) ** 2 / 2,
+        dloss_dy=sp.diff((y_k - t_k) ** 2 / 2, y_k).subs(y_k - t_k, r_k).subs(y_k, r_k + t_k),
+        entry=entry,
+        delta=delta,
+    )
+
+
+def _relu_convention(expr: sp.Expr) -> sp.Expr:
+    """ReLU'(0) = 0, as PyTorch and JAX take it: Heaviside with H(0) = 0."""
+    return expr.replace(sp.Heaviside, lambda arg, *_: sp.Heaviside(arg, 0))
+
+
+def _fprime_in_f(activation: str, f: sp.Expr, fprime: sp.Expr) -> sp.Expr | None:
+    """f' as a polynomial in f (sigma(1 - sigma), 1 - tanh^2), checked by SymPy."""
+    if activation == "relu":
+        return None
+    fz = F(z)
+    candidate = {"sigmoid": fz * (1 - fz), "tanh": 1 - fz**2}[activation]
+    if sp.simplify(candidate.subs(fz, f) - fprime) != 0:
+        raise AssertionError(f"{activation}: f' is not {candidate}")
+    return candidate
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One evaluation of the forward and backward pass (exact objects or float64)."""
+
+    Z: np.ndarray  # N x h pre-activations
+    H: np.ndarray  # N x h activations f(Z)
+    Fp: np.ndarray  # N x h f'(Z)
+    y: np.ndarray  # N outputs
+    r: np.ndarray  # N residuals y - t
+    loss: Any
+    delta: np.ndarray  # N x h
+    grad: dict[str, Any]  # W1 (h x d), b1 (h), w2 (h), b2 (scalar)
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Multiplication counts of the two ways to accumulate the gradient, for one network size."""
+
+    N: int
+    d: int
+    h: int
+    params: int
+    forward_pass: int
+    backward_pass: int
+    tangent_pass: int
+    reverse_total: int
+    forward_total: int
+
+
+@dataclass(frozen=True)
+class Problem1Result:
+    """Everything problem 1's solution states: derivation, exact and float evaluations, costs."""
+
+    activation: str
+    N: int
+    d: int
+    h: int
+    derivation: Derivation
+    exact: Evaluation
+    numeric: Evaluation
+    zero_preactivations: tuple[tuple[int, int], ...]  # (k, j), 0-based, where z_kj == 0 exactly
+    cost: Cost
+    cost_scaled: Cost  # the same network with 1000 inputs
+
+
+def costs(N: int, d: int, h: int) -> Cost:
+    """Multiplications of forward-mode and reverse-mode accumulation of dL/d(theta)."""
+    params = h * d + h + h + 1
+    forward_pass = N * h * d + N * h + N  # Z = X W1^T + b1, y = H w2 + b2, L = r^T r / 2
+    backward_pass = N * h + 2 * N * h + N * h * d  # H^T r, delta = (r w2^T) * f'(Z), delta^T X
+    tangent_pass = N * h * d + N * h + 2 * N * h + N  # Zdot, f'(Z) * Zdot, ydot, r^T ydot
+    return Cost(
+        N=N,
+        d=d,
+        h=h,
+        params=params,
+        forward_pass=forward_pass,
+        backward_pass=backward_pass,
+        tangent_pass=tangent_pass,
+        reverse_total=forward_pass + backward_pass,
+        forward_total=forward_pass + params * tangent_pass,
+    )
+
+
+def _exact_modules(activation: str) -> list[Any]:
+    """lambdify modules that work elementwise on object arrays of Fractions or mpf."""
+    if activation == "relu":
+        funcs: dict[str, Callable[..., Any]] = {
+            "Max": np.frompyfunc(lambda a, b: a if a >= b else b, 2, 1),
+            "Heaviside": np.frompyfunc(lambda a, h0=0: 1 if a > 0 else (h0 if a == 0 else 0), 2, 1),
+        }
+    else:
+        funcs = {
+            "exp": np.frompyfunc(mpmath.exp, 1, 1),
+            "tanh": np.frompyfunc(mpmath.tanh, 1, 1),
+        }
+    return [funcs, "math"]
+
+
+def _float_modules() -> list[Any]:
+    return [{"Heaviside": np.heaviside, "Max": np.maximum}, "numpy"]
+
+
+def _evaluate(
+    inp: Problem1Input,
+    deriv: Derivation,
+    modules: list[Any],
+    to_number: Callable[[Fraction], Any],
+    Z_fix: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> Evaluation:
+    """Forward pass in matrix form, backward pass from the derived per-entry formulas."""
+    as_array = np.frompyfunc(to_number, 1, 1)
+
+    def arr(values: Any) -> np.ndarray:
+        out = as_array(np.array(values, dtype=object))
+        return np.asarray(out, dtype=float) if modules[-1] == "numpy" else out
+
+    X, t, W1, b1, w2 = arr(inp.X), arr(inp.t), arr(inp.W1), arr(inp.b1), arr(inp.w2)
+    b2v = arr([inp.b2])[0]
+    f = sp.lambdify(z, deriv.f, modules=modules)
+    fprime = sp.lambdify(z, deriv.stable_fprime, modules=modules)
+    Z = X @ W1.T + b1
+    if Z_fix is not None:
+        Z = Z_fix(Z)
+    H = _as_matrix(f(Z), Z)
+    Fp = _as_matrix(fprime(Z), Z)
+    y = H @ w2 + b2v
+    r = y - t
+    loss = (r @ r) / 2
+    args = (r_k, w_j, z_kj, x_ki)
+    per_entry = {name: sp.lambdify(args, expr, modules=modules) for name, expr in deriv.entry.items()}
+    delta_fn = sp.lambdify(args, deriv.delta, modules=modules)
+    rk, wj, zkj = r[:, None], w2[None, :], Z
+    delta = _as_matrix(delta_fn(rk, wj, zkj, None), Z)
+    grad = {
+        "W1": delta.T @ X,  # sum_k delta_kj x_ki, the derived entry delta * x_ki
+        "b1": _as_matrix(per_entry["b1"](rk, wj, zkj, None), Z).sum(axis=0),
+        "w2": _as_matrix(per_entry["w2"](rk, wj, zkj, None), Z).sum(axis=0),
+        "b2": _broadcast(per_entry["b2"](r, None, None, None), r).sum(),
+    }
+    return Evaluation(Z=Z, H=H, Fp=Fp, y=y, r=r, loss=loss, delta=delta, grad=grad)
+
+
+def _as_matrix(value: Any, like: np.ndarray) -> np.ndarray:
+    """lambdify returns a scalar for constant expressions (e.g. f' = 1): broadcast it."""
+    return _broadcast(value, like)
+
+
+def _broadcast(value: Any, like: np.ndarray) -> np.ndarray:
+    if isinstance(value, np.ndarray) and value.shape == like.shape:
+        return value
+    out = np.empty(like.shape, dtype=like.dtype)
+    out[...] = value
+    return out
+
+
+def solve(inp: Problem1Input) -> Problem1Result:
+    """Loss, gradients and their intermediate quantities, exactly and in float64."""
+    deriv = derive(inp.activation)
+    if inp.activation == "relu":
+        exact_number: Callable[[Fraction], Any] = lambda v: v  # noqa: E731
+    else:
+        exact_number = lambda v: mpmath.mpf(v.numerator) / v.denominator  # noqa: E731
+    with mpmath.workdps(EXACT_DIGITS):
+        exact = _evaluate(inp, deriv, _exact_modules(inp.activation), exact_number)
+    zero = tuple(
+        (k, j) for k in range(exact.Z.shape[0]) for j in range(exact.Z.shape[1]) if exact.Z[k, j] == 0
+    )
+
+    def decide_signs(Z: np.ndarray) -> np.ndarray:
+        # A pre-activation that is exactly 0 (or tiny) may come out as +-1e-17 in float64 and
+        # flip the ReLU mask: take the sign from the exact value, the magnitude from float64.
+        exact_float = np.array([[float(v) for v in row_] for row_ in exact.Z])
+        return np.where(np.sign(Z) == np.sign(exact_float), Z, exact_float)
+
+    with np.errstate(over="ignore"):
+        numeric = _evaluate(inp, deriv, _float_modules(), float, Z_fix=decide_signs)
+    N, d, h = len(inp.X), len(inp.X[0]), len(inp.W1)
+    return Problem1Result(
+        activation=inp.activation,
+        N=N,
+        d=d,
+        h=h,
+        derivation=deriv,
+        exact=exact,
+        numeric=numeric,
+        zero_preactivations=zero,
+        cost=costs(N, d, h),
+        cost_scaled=costs(N, 1000, h),
+    )

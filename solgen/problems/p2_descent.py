@@ -1,0 +1,166 @@
+"""Problem 2: the step sizes for which gradient descent on f(u) = u^T A u converges, exactly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import sympy as sp
+
+from solgen.variant import Problem2Input
+
+lam = sp.Symbol("lambda")
+eta = sp.Symbol("eta", positive=True)
+
+Definiteness = Literal[
+    "positive definite", "positive semidefinite", "zero", "indefinite", "negative semidefinite"
+]
+
+
+@dataclass(frozen=True)
+class LineSearch:
+    """The exact line-search step eta_n = argmin_eta f(u_n - eta grad f(u_n)), derived."""
+
+    matrix_form: sp.Expr  # in MatrixSymbols g, S
+    explicit: sp.Expr | None  # in the coordinates, for n <= 2
+
+
+@dataclass(frozen=True)
+class Problem2Result:
+    """Everything problem 2's solution states, exact (SymPy) with floats for results.json."""
+
+    n: int
+    A: sp.Matrix
+    S: sp.Matrix  # symmetric part (A + A^T) / 2; u^T A u = u^T S u
+    symmetric: bool
+    coords: tuple[sp.Symbol, ...]
+    f: sp.Expr  # u^T A u expanded in the coordinates
+    gradient: sp.Matrix  # (A + A^T) u = 2 S u, by differentiation
+    hessian: sp.Matrix  # 2 S
+    char_poly: sp.Expr  # det(lambda I - S)
+    char_poly_factored: sp.Expr
+    eigenvalues: tuple[sp.Expr, ...]  # of S, ascending, with multiplicity
+    eigenvalues_float: tuple[float, ...]
+    eigenvalues_exact_printable: bool  # radicals (not CRootOf): print them exactly
+    definiteness: Definiteness
+    zero_eigenvalues: int
+    negative_eigenvalues: int
+    iteration: sp.Matrix  # I - 2 eta S
+    factors: tuple[sp.Expr, ...]  # 1 - 2 eta lambda_i
+    eta_max: sp.Expr | None
+    eta_max_float: float | None
+    optimal_step: sp.Expr | None  # 1 / (lambda_min + lambda_max), positive definite only
+    optimal_rate: sp.Expr | None  # (lambda_max - lambda_min) / (lambda_max + lambda_min)
+    line_search: LineSearch
+
+
+def coordinates(n: int) -> tuple[sp.Symbol, ...]:
+    """x, y for n = 2 (as in the assignment), u_1 ... u_n otherwise."""
+    if n == 2:
+        return sp.symbols("x y", real=True)
+    return tuple(sp.Symbol(f"u_{{{i + 1}}}", real=True) for i in range(n))
+
+
+def line_search(A: sp.Matrix, coords: tuple[sp.Symbol, ...]) -> LineSearch:
+    """Derive the exact line-search step for this A at a generic point u_n.
+
+    phi(step) = f(u - step grad f(u)) is a quadratic in the step; its stationary point is
+    checked against the matrix form g^T g / (2 g^T S g), with g = grad f(u) and S = (A + A^T)/2.
+    """
+    n = A.rows
+    u = sp.Matrix(coords)
+    g = sp.Matrix([sp.diff((u.T * A * u)[0, 0], c) for c in coords])
+    step = sp.Symbol("step")
+    moved = u - step * g
+    slope = sp.Poly(sp.expand(sp.diff((moved.T * A * moved)[0, 0], step)), step)
+    constant, linear = slope.coeff_monomial(1), slope.coeff_monomial(step)
+    S = (A + A.T) / 2
+    curvature = sp.expand((g.T * S * g)[0, 0])
+    explicit = None
+    if curvature != 0:
+        solution = -constant / linear
+        claimed = sp.expand((g.T * g)[0, 0]) / (2 * curvature)
+        if sp.cancel(solution - claimed) != 0:
+            raise AssertionError("the line-search step is not g^T g / (2 g^T S g)")
+        explicit = sp.factor(claimed) if n <= 2 else None
+    g_sym = sp.MatrixSymbol(r"\nabla f(\mathbf{u}_n)", n, 1)
+    S_sym = sp.MatrixSymbol("S", n, n)
+    matrix_form = (g_sym.T * g_sym) / (2 * g_sym.T * S_sym * g_sym)
+    return LineSearch(matrix_form=matrix_form, explicit=explicit)
+
+
+def _definiteness(positive: int, zero: int, negative: int) -> Definiteness:
+    if negative and positive:
+        return "indefinite"
+    if negative:
+        return "negative semidefinite"
+    if zero and positive:
+        return "positive semidefinite"
+    if zero:
+        return "zero"
+    return "positive definite"
+
+
+def solve(inp: Problem2Input) -> Problem2Result:
+    """Gradient, Hessian, exact spectrum of S, and the convergent range of step sizes."""
+    A = sp.Matrix([[sp.Rational(v.numerator, v.denominator) for v in row] for row in inp.A])
+    n = A.rows
+    S = (A + A.T) / 2
+    coords = coordinates(n)
+    u = sp.Matrix(coords)
+    f = sp.expand((u.T * A * u)[0, 0])
+    gradient = sp.Matrix([sp.diff(f, c) for c in coords])
+    hessian = sp.hessian(f, coords)
+    poly = sp.Poly((lam * sp.eye(n) - S).det(), lam)
+    roots = sorted((sp.radsimp(r) for r in poly.all_roots()), key=lambda e: sp.N(e, 50))
+    # Exact signs: a zero root is an exact 0 (a factor lambda); the others are decided by
+    # root isolation (CRootOf) or by evaluation with guaranteed precision (radicals).
+    zero = _zero_roots(poly)
+    negative = sum(1 for r in roots if r != 0 and r.is_negative)
+    positive = n - zero - negative
+    printable = not any(r.has(sp.CRootOf) for r in roots)
+    definiteness = _definiteness(positive, zero, negative)
+    lmin, lmax = roots[0], roots[-1]
+    eta_max = None
+    if definiteness in ("positive definite", "positive semidefinite"):
+        eta_max = sp.radsimp(1 / lmax)
+    optimal_step = optimal_rate = None
+    if definiteness == "positive definite":
+        optimal_step = sp.radsimp(1 / (lmin + lmax))
+        optimal_rate = sp.radsimp((lmax - lmin) / (lmax + lmin))
+    ls = line_search(A, coords)
+    return Problem2Result(
+        n=n,
+        A=A,
+        S=S,
+        symmetric=A == A.T,
+        coords=coords,
+        f=f,
+        gradient=sp.Matrix([sp.expand(g) for g in gradient]),
+        hessian=hessian,
+        char_poly=poly.as_expr(),
+        char_poly_factored=sp.factor(poly.as_expr()),
+        eigenvalues=tuple(roots),
+        eigenvalues_float=tuple(float(sp.N(r, 30)) for r in roots),
+        eigenvalues_exact_printable=printable,
+        definiteness=definiteness,
+        zero_eigenvalues=zero,
+        negative_eigenvalues=negative,
+        iteration=sp.eye(n) - 2 * eta * S,
+        factors=tuple(1 - 2 * eta * r for r in roots),
+        eta_max=eta_max,
+        eta_max_float=None if eta_max is None else float(sp.N(eta_max, 30)),
+        optimal_step=optimal_step,
+        optimal_rate=optimal_rate,
+        line_search=ls,
+    )
+
+
+def _zero_roots(poly: sp.Poly) -> int:
+    """Multiplicity of the root 0: the number of trailing zero coefficients."""
+    count = 0
+    for coeff in reversed(poly.all_coeffs()):
+        if coeff != 0:
+            break
+        count += 1
+    return count

@@ -1,0 +1,119 @@
+"""Problem 3: output shapes and learnable parameters of a conv/pool architecture, checked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from solgen.errors import InvalidInput
+from solgen.variant import Layer, Problem3Input
+
+Shape = tuple[int, int, int]  # height, width, channels
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    """One layer with its input and output shapes and its parameter count."""
+
+    kind: str  # "conv" or "pool"
+    kernel: int
+    in_shape: Shape
+    out_shape: Shape
+    weights: int
+    biases: int
+
+    @property
+    def params(self) -> int:
+        """Weights plus biases."""
+        return self.weights + self.biases
+
+
+@dataclass(frozen=True)
+class Problem3Result:
+    """The architecture, layer by layer, and its total number of learnable parameters."""
+
+    input: Shape
+    target: Shape
+    layers: tuple[LayerResult, ...]
+    designed: bool  # True when solgen chose the layers, False when the variant gave them
+
+    @property
+    def total_params(self) -> int:
+        """All weights and biases."""
+        return sum(layer.params for layer in self.layers)
+
+
+def describe_layer(layer: Layer) -> str:
+    """'conv 5x5, 32 filters' or 'pool 2x2', for messages."""
+    if layer.kind == "pool":
+        return "pool 2x2"
+    return f"conv {layer.kernel}x{layer.kernel}, {layer.filters} filters"
+
+
+def apply_layer(layer: Layer, shape: Shape) -> LayerResult | str:
+    """The layer applied to a shape, or the reason it does not fit."""
+    height, width, channels = shape
+    if layer.kind == "conv":
+        assert layer.filters is not None
+        k = layer.kernel
+        if k > height or k > width:
+            return f"kernel {k}x{k} is larger than its {height}x{width} input"
+        return LayerResult(
+            kind="conv",
+            kernel=k,
+            in_shape=shape,
+            out_shape=(height - k + 1, width - k + 1, layer.filters),
+            weights=k * k * channels * layer.filters,
+            biases=layer.filters,
+        )
+    if height < 2 or width < 2:
+        return f"2x2 pooling needs at least a 2x2 input, found {height}x{width}"
+    if height % 2 or width % 2:
+        return f"2x2 pooling with stride 2 needs even sizes, found {height}x{width}"
+    return LayerResult(
+        kind="pool",
+        kernel=2,
+        in_shape=shape,
+        out_shape=(height // 2, width // 2, channels),
+        weights=0,
+        biases=0,
+    )
+
+
+def check_layers(inp: Problem3Input, layers: tuple[Layer, ...]) -> tuple[LayerResult, ...]:
+    """Propagate the input through given layers; a misfit is invalid input naming the layer."""
+    shape: Shape = inp.input
+    results = []
+    for index, layer in enumerate(layers):
+        outcome = apply_layer(layer, shape)
+        if isinstance(outcome, str):
+            raise InvalidInput(
+                [f"problem3.layers[{index}] ({describe_layer(layer)}): {outcome}"]
+            )
+        results.append(outcome)
+        shape = outcome.out_shape
+    if shape != inp.target:
+        raise InvalidInput(
+            [
+                f"problem3.layers: the last layer ({describe_layer(layers[-1])}) outputs "
+                f"{_fmt(shape)}, expected problem3.target {_fmt(inp.target)}"
+            ]
+        )
+    return tuple(results)
+
+
+def _fmt(shape: Shape) -> str:
+    return f"{shape[0]}x{shape[1]}x{shape[2]}"
+
+
+def solve(inp: Problem3Input) -> Problem3Result:
+    """Check the given architecture and count its parameters."""
+    if inp.layers is None:
+        raise InvalidInput(
+            [
+                "problem3.layers: missing; designing an architecture is not supported yet, "
+                "give the layers, e.g. layers = [{conv = 5, filters = 8}, {pool = 2}, ...]"
+            ]
+        )
+    return Problem3Result(
+        input=inp.input, target=inp.target, layers=check_layers(inp, inp.layers), designed=False
+    )

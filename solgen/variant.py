@@ -1,0 +1,421 @@
+"""Load a variant: parse TOML with exact decimals, merge over the default, validate everything."""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from solgen.errors import InvalidInput
+
+Matrix = tuple[tuple[Fraction, ...], ...]
+Vector = tuple[Fraction, ...]
+
+ACTIVATIONS = ("relu", "sigmoid", "tanh")
+# Bigger numbers are not an exercise any more, and squares of them overflow float64 sooner or later.
+MAX_MAGNITUDE = Decimal(10) ** 6
+MAX_SIZE = 4096
+
+FIELDS: dict[str, tuple[str, ...]] = {
+    "meta": ("title", "author", "date"),
+    "problem1": ("X", "t", "W1", "b1", "w2", "b2", "activation"),
+    "problem2": ("A",),
+    "problem3": ("input", "target", "kernel_sizes", "layers", "filters"),
+}
+
+
+@dataclass(frozen=True)
+class Meta:
+    """Free text shown in the document header."""
+
+    title: str
+    author: str
+    date: str
+
+
+@dataclass(frozen=True)
+class Problem1Input:
+    """The two-layer network y_k = w2^T f(W1 x_k + b1) + b2 and its data, exact."""
+
+    X: Matrix
+    t: Vector
+    W1: Matrix
+    b1: Vector
+    w2: Vector
+    b2: Fraction
+    activation: str
+
+
+@dataclass(frozen=True)
+class Problem2Input:
+    """The matrix A of the quadratic form f(u) = u^T A u, exact."""
+
+    A: Matrix
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer of problem 3: a valid convolution or a 2x2/stride-2 max-pooling."""
+
+    kind: Literal["conv", "pool"]
+    kernel: int
+    filters: int | None = None
+
+
+@dataclass(frozen=True)
+class Problem3Input:
+    """Input and target shapes (height, width, channels), allowed kernels, and given layers."""
+
+    input: tuple[int, int, int]
+    target: tuple[int, int, int]
+    kernel_sizes: tuple[int, ...]
+    layers: tuple[Layer, ...] | None  # None: solgen designs the architecture
+    filters: tuple[int, ...] | None
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A complete, validated variant of the assignment."""
+
+    meta: Meta
+    problem1: Problem1Input
+    problem2: Problem2Input
+    problem3: Problem3Input
+
+
+def default_text() -> str:
+    """The embedded default variant (the assignment exactly as given), as TOML."""
+    return resources.files("solgen").joinpath("default.toml").read_text(encoding="utf-8")
+
+
+def parse_toml(text: str, source: str) -> dict[str, Any]:
+    """Parse TOML text with every float read as an exact Decimal."""
+    try:
+        return tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput([f"{source}: not valid TOML: {exc}"]) from None
+
+
+def read_variant_file(path: Path) -> dict[str, Any]:
+    """Read and parse a variant file, turning every file-level failure into InvalidInput."""
+    if not path.exists():
+        raise InvalidInput([f"--variant: the file {path} does not exist"])
+    if path.is_dir():
+        raise InvalidInput([f"--variant: {path} is a directory, expected a TOML file"])
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InvalidInput([f"--variant: cannot read {path}: {exc.strerror}"]) from None
+    if b"\x00" in data:
+        raise InvalidInput([f"--variant: {path} is a binary file, expected a TOML text file"])
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            [f"--variant: {path} is not UTF-8 text (byte {exc.start}: {data[exc.start]:#04x})"]
+        ) from None
+    return parse_toml(text, str(path))
+
+
+def parse_set(assignment: str) -> tuple[str, str, Any]:
+    """Parse one ``--set section.field=VALUE``; the value is a TOML value (bare text allowed)."""
+    key, sep, raw = assignment.partition("=")
+    key = key.strip()
+    parts = key.split(".")
+    if not sep or len(parts) != 2 or not all(parts):
+        raise InvalidInput(
+            [f"--set {assignment}: expected SECTION.FIELD=VALUE (e.g. problem2.A='[[4,1],[1,3]]')"]
+        )
+    raw = raw.strip()
+    try:
+        value = tomllib.loads(f"value = {raw}", parse_float=Decimal)["value"]
+    except tomllib.TOMLDecodeError as exc:
+        if raw[:1] in '[{"' or raw[:1].isdigit() or raw[:1] in "+-.":
+            raise InvalidInput([f"--set {key}: the value {raw!r} is not valid TOML: {exc}"]) from None
+        value = raw  # bare text, e.g. --set meta.author=Ada
+    return parts[0], parts[1], value
+
+
+def load_variant(path: Path | None = None, sets: list[str] | tuple[str, ...] = ()) -> Variant:
+    """The variant from an optional file and ``--set`` overrides, merged over the default."""
+    user: dict[str, Any] = read_variant_file(path) if path is not None else {}
+    errors: list[str] = []
+    for assignment in sets:
+        section, field, value = parse_set(assignment)
+        table = user.setdefault(section, {})
+        if not isinstance(table, dict):
+            errors.append(f"--set {section}.{field}: {section} is not a table in the variant file")
+            continue
+        table[field] = value
+    if errors:
+        raise InvalidInput(errors)
+    return build_variant(user)
+
+
+def build_variant(user: dict[str, Any]) -> Variant:
+    """Merge a parsed variant over the default and validate all of it, reporting every problem."""
+    errors: list[str] = []
+    _check_known_keys(user, errors)
+    default = parse_toml(default_text(), "default variant")
+    merged: dict[str, dict[str, Any]] = {}
+    for section in FIELDS:
+        given = user.get(section, {})
+        merged[section] = dict(default.get(section, {}))
+        if isinstance(given, dict):
+            merged[section].update({k: v for k, v in given.items() if k in FIELDS[section]})
+    # The default architecture belongs to the default problem: touching problem3 means "design it".
+    if isinstance(user.get("problem3"), dict) and user["problem3"] and "layers" not in user["problem3"]:
+        merged["problem3"].pop("layers", None)
+    meta = _meta(merged["meta"], errors)
+    p1 = _problem1(merged["problem1"], errors)
+    p2 = _problem2(merged["problem2"], errors)
+    p3 = _problem3(merged["problem3"], errors)
+    if errors or meta is None or p1 is None or p2 is None or p3 is None:
+        raise InvalidInput(errors)
+    return Variant(meta=meta, problem1=p1, problem2=p2, problem3=p3)
+
+
+def did_you_mean(name: str, choices: tuple[str, ...] | list[str]) -> str:
+    """A ' (did you mean X?)' hint, or '' when nothing is close."""
+    by_case = [c for c in choices if c.lower() == name.lower()]
+    close = by_case or difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def _check_known_keys(user: dict[str, Any], errors: list[str]) -> None:
+    for section, table in user.items():
+        if section not in FIELDS:
+            hint = did_you_mean(section, tuple(FIELDS))
+            errors.append(
+                f"{section}: unknown section{hint}; known sections: {', '.join(FIELDS)}"
+            )
+            continue
+        if not isinstance(table, dict):
+            errors.append(f"{section}: expected a table [{section}], found {describe(table)}")
+            continue
+        for field in table:
+            if field not in FIELDS[section]:
+                hint = did_you_mean(field, FIELDS[section])
+                known = ", ".join(FIELDS[section])
+                errors.append(f"{section}.{field}: unknown field{hint}; known fields: {known}")
+
+
+def describe(value: Any) -> str:
+    """A short description of a parsed TOML value, for error messages."""
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"the string {shown!r}"
+    if isinstance(value, int | Decimal):
+        return f"the number {value}"
+    if isinstance(value, list):
+        return f"a list of {len(value)} item{'s' if len(value) != 1 else ''}"
+    if isinstance(value, dict):
+        return "a table"
+    return f"a {type(value).__name__} ({value})"
+
+
+def _number(value: Any, field: str, errors: list[str]) -> Fraction | None:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        errors.append(f"{field}: expected a number, found {describe(value)}")
+        return None
+    if isinstance(value, Decimal) and not value.is_finite():
+        errors.append(f"{field}: expected a finite number, found {value}")
+        return None
+    if abs(Decimal(value)) > MAX_MAGNITUDE:
+        errors.append(f"{field}: expected a number of magnitude at most 1e6, found {value}")
+        return None
+    return Fraction(value)
+
+
+def _vector(value: Any, field: str, errors: list[str]) -> Vector | None:
+    if not isinstance(value, list):
+        errors.append(f"{field}: expected a list of numbers, found {describe(value)}")
+        return None
+    if not value:
+        errors.append(f"{field}: expected a non-empty list of numbers, found an empty list")
+        return None
+    if len(value) > MAX_SIZE:
+        errors.append(f"{field}: expected at most {MAX_SIZE} entries, found {len(value)}")
+        return None
+    entries = [_number(v, f"{field}[{i}]", errors) for i, v in enumerate(value)]
+    if any(e is None for e in entries):
+        return None
+    return tuple(e for e in entries if e is not None)
+
+
+def _matrix(value: Any, field: str, errors: list[str]) -> Matrix | None:
+    if not isinstance(value, list) or (value and not all(isinstance(r, list) for r in value)):
+        errors.append(f"{field}: expected a matrix (a list of rows of numbers), found {describe(value)}")
+        return None
+    if not value or not value[0]:
+        errors.append(f"{field}: expected a non-empty matrix, found an empty one")
+        return None
+    widths = [len(row) for row in value]
+    if len(set(widths)) != 1:
+        errors.append(
+            f"{field}: rows have different lengths {widths}; expected every row of length {widths[0]}"
+        )
+        return None
+    rows = [_vector(row, f"{field}[{i}]", errors) for i, row in enumerate(value)]
+    if any(r is None for r in rows):
+        return None
+    return tuple(r for r in rows if r is not None)
+
+
+def _text(value: Any, field: str, errors: list[str]) -> str | None:
+    if not isinstance(value, str):
+        errors.append(f"{field}: expected a string, found {describe(value)}")
+        return None
+    return value
+
+
+def _meta(table: dict[str, Any], errors: list[str]) -> Meta | None:
+    title = _text(table["title"], "meta.title", errors)
+    author = _text(table["author"], "meta.author", errors)
+    date = _text(table["date"], "meta.date", errors)
+    if title is None or author is None or date is None:
+        return None
+    return Meta(title=title, author=author, date=date)
+
+
+def _shape(m: Matrix) -> str:
+    return f"{len(m)} x {len(m[0])}"
+
+
+def _problem1(table: dict[str, Any], errors: list[str]) -> Problem1Input | None:
+    X = _matrix(table["X"], "problem1.X", errors)
+    t = _vector(table["t"], "problem1.t", errors)
+    W1 = _matrix(table["W1"], "problem1.W1", errors)
+    b1 = _vector(table["b1"], "problem1.b1", errors)
+    w2 = _vector(table["w2"], "problem1.w2", errors)
+    b2 = _number(table["b2"], "problem1.b2", errors)
+    activation = table["activation"]
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
+        hint = did_you_mean(activation, ACTIVATIONS) if isinstance(activation, str) else ""
+        errors.append(
+            f"problem1.activation: expected one of {', '.join(map(repr, ACTIVATIONS))}, "
+            f"found {describe(activation)}{hint}"
+        )
+        return None
+    if X is not None and t is not None and len(t) != len(X):
+        errors.append(
+            f"problem1.t: expected {len(X)} targets, one per row of problem1.X ({_shape(X)}), "
+            f"found {len(t)}"
+        )
+        return None
+    if X is not None and W1 is not None and len(W1[0]) != len(X[0]):
+        errors.append(
+            f"problem1.W1: expected {len(X[0])} columns to match the {len(X[0])} inputs per sample "
+            f"of problem1.X ({_shape(X)}), found W1 of shape {_shape(W1)}"
+        )
+        return None
+    for name, vec in (("b1", b1), ("w2", w2)):
+        if W1 is not None and vec is not None and len(vec) != len(W1):
+            errors.append(
+                f"problem1.{name}: expected {len(W1)} entries, one per hidden unit (rows of "
+                f"problem1.W1, {_shape(W1)}), found {len(vec)}"
+            )
+            return None
+    if X is None or t is None or W1 is None or b1 is None or w2 is None or b2 is None:
+        return None
+    return Problem1Input(X=X, t=t, W1=W1, b1=b1, w2=w2, b2=b2, activation=activation)
+
+
+def _problem2(table: dict[str, Any], errors: list[str]) -> Problem2Input | None:
+    A = _matrix(table["A"], "problem2.A", errors)
+    if A is None:
+        return None
+    if len(A) != len(A[0]):
+        errors.append(f"problem2.A: expected a square matrix, found shape {_shape(A)}")
+        return None
+    if len(A) > 8:
+        errors.append(f"problem2.A: expected at most 8 x 8 (exact eigenvalues), found {_shape(A)}")
+        return None
+    return Problem2Input(A=A)
+
+
+def _positive_int(value: Any, field: str, errors: list[str], limit: int = MAX_SIZE) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        errors.append(f"{field}: expected a positive integer, found {describe(value)}")
+        return None
+    if not 1 <= value <= limit:
+        errors.append(f"{field}: expected a positive integer at most {limit}, found {value}")
+        return None
+    return value
+
+
+def _int_list(value: Any, field: str, errors: list[str], length: int | None = None) -> tuple[int, ...] | None:
+    if not isinstance(value, list) or not value:
+        errors.append(f"{field}: expected a non-empty list of positive integers, found {describe(value)}")
+        return None
+    if length is not None and len(value) != length:
+        errors.append(
+            f"{field}: expected {length} integers (height, width, channels), found {len(value)}"
+        )
+        return None
+    items = [_positive_int(v, f"{field}[{i}]", errors) for i, v in enumerate(value)]
+    if any(i is None for i in items):
+        return None
+    return tuple(i for i in items if i is not None)
+
+
+def _layer(value: Any, position: int, errors: list[str]) -> Layer | None:
+    field = f"problem3.layers[{position}]"
+    if not isinstance(value, dict):
+        errors.append(f"{field}: expected a table {{conv = K, filters = F}} or {{pool = 2}}, found {describe(value)}")
+        return None
+    keys = set(value)
+    if keys == {"pool"}:
+        size = _positive_int(value["pool"], f"{field}.pool", errors)
+        if size is not None and size != 2:
+            errors.append(f"{field}.pool: expected 2 (2x2 max-pooling, stride 2), found {size}")
+            return None
+        return None if size is None else Layer(kind="pool", kernel=2)
+    if keys == {"conv", "filters"}:
+        kernel = _positive_int(value["conv"], f"{field}.conv", errors)
+        filters = _positive_int(value["filters"], f"{field}.filters", errors)
+        if kernel is None or filters is None:
+            return None
+        return Layer(kind="conv", kernel=kernel, filters=filters)
+    if keys == {"conv"}:
+        errors.append(f"{field}: a conv layer needs filters (e.g. {{conv = 5, filters = 8}})")
+        return None
+    errors.append(
+        f"{field}: expected the keys conv and filters, or pool, found {', '.join(sorted(keys)) or 'none'}"
+    )
+    return None
+
+
+def _problem3(table: dict[str, Any], errors: list[str]) -> Problem3Input | None:
+    shape_in = _int_list(table["input"], "problem3.input", errors, length=3)
+    target = _int_list(table["target"], "problem3.target", errors, length=3)
+    kernels = _int_list(table["kernel_sizes"], "problem3.kernel_sizes", errors)
+    layers: tuple[Layer, ...] | None = None
+    if "layers" in table:
+        raw = table["layers"]
+        if not isinstance(raw, list) or not raw:
+            errors.append(f"problem3.layers: expected a non-empty list of layer tables, found {describe(raw)}")
+            return None
+        parsed = [_layer(item, i, errors) for i, item in enumerate(raw)]
+        if any(p is None for p in parsed):
+            return None
+        layers = tuple(p for p in parsed if p is not None)
+    filters = _int_list(table["filters"], "problem3.filters", errors) if "filters" in table else None
+    if shape_in is None or target is None or kernels is None:
+        return None
+    if "filters" in table and filters is None:
+        return None
+    return Problem3Input(
+        input=(shape_in[0], shape_in[1], shape_in[2]),
+        target=(target[0], target[1], target[2]),
+        kernel_sizes=tuple(sorted(set(kernels))),
+        layers=layers,
+        filters=filters,
+    )
