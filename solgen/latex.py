@@ -144,6 +144,11 @@ def fmt_number(value: Any) -> str:
     return _plain_decimal(text)
 
 
+def fmt_int(value: int) -> Tex:
+    """An integer with thousands separated by a comma that math mode does not space: 15{,}296."""
+    return Tex(f"{value:,}".replace(",", "{,}"))
+
+
 def num(value: Any) -> Tex:
     """A number as TeX math."""
     return Tex(fmt_number(value))
@@ -199,6 +204,31 @@ class _Printer(LatexPrinter):  # type: ignore[misc]
             return f"{name}^{{\\top}}"
         return f"\\left({self._print(arg)}\\right)^{{\\top}}"
 
+    def _print_MatAdd(self, expr: Any) -> str:
+        # Keep the order the program wrote (X W^T + 1 b^T, y - t), built with evaluate=False.
+        out = []
+        for i, term in enumerate(expr.args):
+            coeff, rest = term.as_coeff_mmul() if hasattr(term, "as_coeff_mmul") else (1, term)
+            if coeff == -1:
+                out.append(("- " if i else "-") + self._print(rest))
+            else:
+                out.append(("+ " if i else "") + self._print(term))
+        return " ".join(out)
+
+    def _print_MatMul(self, expr: Any) -> str:
+        coeff, rest = expr.as_coeff_mmul()
+        if coeff != 1 and isinstance(coeff, sympy.Rational):
+            sign = "-" if coeff < 0 else ""
+            return sign + self._print(abs(coeff)) + " " + self._print(rest)
+        return str(super()._print_MatMul(expr))
+
+    def _print_Heaviside(self, expr: Any, exp: Any = None) -> str:
+        # Only the convention H(0) = 0 is used (ReLU'(0) = 0): an indicator of z > 0.
+        if len(expr.args) != 2 or expr.args[1] != 0:
+            raise ValueError(f"unexpected Heaviside convention: {expr}")
+        text = rf"\mathbf{{1}}[{self._print(expr.args[0])} > 0]"
+        return f"{text}^{{{exp}}}" if exp else text
+
     def _print_Function(self, expr: Any, exp: Any = None) -> str:
         name = expr.func.__name__
         if name in ("f", "f'", "\\sigma"):  # the activation by name: f(z), not \operatorname{f}
@@ -210,6 +240,6 @@ class _Printer(LatexPrinter):  # type: ignore[misc]
 
 def sym(expr: Any, **settings: Any) -> Tex:
     """The one sympy.latex setup: every formula the program derived is printed here."""
-    options = {"order": "none", "mul_symbol": None, "mat_delim": "["}
+    options = {"mul_symbol": None, "mat_delim": "["}
     options.update(settings)
     return Tex(_Printer(options).doprint(expr))

@@ -65,7 +65,7 @@ class Derivation:
     stable_fprime: sp.Expr  # the form of f' that is evaluated
     display: dict[str, sp.Expr]  # the entries with f and f' by name, for the document
     sample_loss: sp.Expr  # l_k = (y_k - t_k)^2 / 2
-    dloss_dy: sp.Expr  # dl_k/dy_k in terms of r_k
+    local: dict[str, sp.Expr]  # each operation's local derivative, f and f' by name
     entry: dict[str, sp.Expr]  # dl_k/d(theta) for a generic entry, in r_k, w_j, z_kj, x_ki
     delta: sp.Expr  # delta_kj: the factor of dl_k/dW_ji that does not involve x_ki
 
@@ -96,6 +96,18 @@ def derive(activation: str) -> Derivation:
     # For display, f and f' by name: r_k w_j f'(z_kj) x_ki.
     by_name = {fprime.subs(z, z_kj): Fprime(z_kj), f.subs(z, z_kj): F(z_kj)}
     display = {name: expr.subs(by_name) for name, expr in derived.items()}
+    # The local derivatives of each operation (micrograd-style), f kept by name.
+    z_generic = W_ji * x_ki + b_j + rest_z
+    y_generic = w_j * F(z_kj) + b2 + rest_y
+    f_named = {sp.Derivative(F(z_kj), z_kj): Fprime(z_kj)}
+    local = {
+        "dl_dy": sp.diff((y_k - t_k) ** 2 / 2, y_k).subs(y_k, r_k + t_k),
+        "dy_db2": sp.diff(y_generic, b2),
+        "dy_dw2": sp.diff(y_generic, w_j),
+        "dy_dz": sp.diff(y_generic, z_kj).subs(f_named),
+        "dz_dW1": sp.diff(z_generic, W_ji),
+        "dz_db1": sp.diff(z_generic, b_j),
+    }
     delta, rest = entry["W1"].as_independent(x_ki, as_Add=False)
     if rest != x_ki:
         raise AssertionError(f"dl/dW is not delta * x: {entry['W1']}")
@@ -107,7 +119,7 @@ def derive(activation: str) -> Derivation:
         stable_fprime=stable,
         display=display,
         sample_loss=(y_k - t_k) ** 2 / 2,
-        dloss_dy=sp.diff((y_k - t_k) ** 2 / 2, y_k).subs(y_k - t_k, r_k).subs(y_k, r_k + t_k),
+        local=local,
         entry=entry,
         delta=delta,
     )
@@ -162,6 +174,7 @@ class Cost:
 class Problem1Result:
     """Everything problem 1's solution states: derivation, exact and float evaluations, costs."""
 
+    inp: Problem1Input
     activation: str
     N: int
     d: int
@@ -288,6 +301,7 @@ def solve(inp: Problem1Input) -> Problem1Result:
         numeric = _evaluate(inp, deriv, _float_modules(), float, Z_fix=decide_signs)
     N, d, h = len(inp.X), len(inp.X[0]), len(inp.W1)
     return Problem1Result(
+        inp=inp,
         activation=inp.activation,
         N=N,
         d=d,
@@ -299,3 +313,35 @@ def solve(inp: Problem1Input) -> Problem1Result:
         cost=costs(N, d, h),
         cost_scaled=costs(N, 1000, h),
     )
+
+
+def matrix_forms(N: int, d: int, h: int) -> dict[str, Any]:
+    """The forward and backward pass in matrix form (samples as rows), as SymPy matrix expressions.
+
+    These are what the document shows; tests check them against differentiating the whole
+    loss entry by entry. H stands for f(Z) and f'(Z) for the elementwise derivative.
+    """
+    X = sp.MatrixSymbol("X", N, d)
+    W1 = sp.MatrixSymbol("W^{(1)}", h, d)
+    b1 = sp.MatrixSymbol(r"\mathbf{b}^{(1)}", h, 1)
+    w2 = sp.MatrixSymbol(r"\mathbf{w}^{(2)}", h, 1)
+    one = sp.MatrixSymbol(r"\mathbf{1}", N, 1)
+    t = sp.MatrixSymbol(r"\mathbf{t}", N, 1)
+    y = sp.MatrixSymbol(r"\mathbf{y}", N, 1)
+    r = sp.MatrixSymbol(r"\mathbf{r}", N, 1)
+    H = sp.MatrixSymbol("H", N, h)
+    Fp = sp.MatrixSymbol("f'(Z)", N, h)
+    Delta = sp.MatrixSymbol(r"\Delta", N, h)
+    return {
+        "Z": sp.MatAdd(X * W1.T, one * b1.T, evaluate=False),
+        "y": sp.MatAdd(H * w2, b2 * one, evaluate=False),
+        "r": sp.MatAdd(y, -t, evaluate=False),
+        "loss": (r.T * r) / 2,
+        "Delta": sp.HadamardProduct(r * w2.T, Fp),
+        "W1": Delta.T * X,
+        "b1": Delta.T * one,
+        "w2": H.T * r,
+        "b2": one.T * r,
+        "symbols": {"X": X, "W1": W1, "b1": b1, "w2": w2, "one": one, "t": t, "y": y, "r": r,
+                    "H": H, "Fp": Fp, "Delta": Delta, "b2": b2},
+    }

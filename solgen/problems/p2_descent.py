@@ -21,7 +21,8 @@ Definiteness = Literal[
 class LineSearch:
     """The exact line-search step eta_n = argmin_eta f(u_n - eta grad f(u_n)), derived."""
 
-    matrix_form: sp.Expr  # in MatrixSymbols g, S
+    numerator: sp.Expr  # g^T g, in MatrixSymbols g, S
+    denominator: sp.Expr  # 2 g^T S g
     explicit: sp.Expr | None  # in the coordinates, for n <= 2
 
 
@@ -83,10 +84,11 @@ def line_search(A: sp.Matrix, coords: tuple[sp.Symbol, ...]) -> LineSearch:
         if sp.cancel(solution - claimed) != 0:
             raise AssertionError("the line-search step is not g^T g / (2 g^T S g)")
         explicit = sp.factor(claimed) if n <= 2 else None
-    g_sym = sp.MatrixSymbol(r"\nabla f(\mathbf{u}_n)", n, 1)
+    g_sym = sp.MatrixSymbol(r"\mathbf{g}_n", n, 1)
     S_sym = sp.MatrixSymbol("S", n, n)
-    matrix_form = (g_sym.T * g_sym) / (2 * g_sym.T * S_sym * g_sym)
-    return LineSearch(matrix_form=matrix_form, explicit=explicit)
+    return LineSearch(
+        numerator=g_sym.T * g_sym, denominator=2 * g_sym.T * S_sym * g_sym, explicit=explicit
+    )
 
 
 def _definiteness(positive: int, zero: int, negative: int) -> Definiteness:

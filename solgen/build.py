@@ -1,0 +1,128 @@
+"""One build: variant -> results -> context -> .tex -> PDF, with outputs complete or not at all."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from solgen.compile import DEFAULT_TIMEOUT, Compiled, TexNotFound, compile_tex, require_tex
+from solgen.context import build_context
+from solgen.problems import p1_network, p2_descent, p3_convnet
+from solgen.render import render
+from solgen.results import Solution, results_json
+from solgen.variant import Variant
+
+DOCUMENTS = ("solution", "assignment")
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How to build: where, whether to make PDFs, whose templates, how long LaTeX may take."""
+
+    out_dir: Path = Path("build")
+    pdf: bool = True
+    template_dir: Path | None = None
+    timeout: float = DEFAULT_TIMEOUT
+
+
+@dataclass
+class BuildReport:
+    """The files a build wrote."""
+
+    written: list[Path] = field(default_factory=list)
+
+
+def solve(variant: Variant) -> Solution:
+    """All three problems' results (InvalidInput if the architecture does not fit)."""
+    return Solution(
+        problem1=p1_network.solve(variant.problem1),
+        problem2=p2_descent.solve(variant.problem2),
+        problem3=p3_convnet.solve(variant.problem3),
+    )
+
+
+def render_documents(
+    variant: Variant, solution: Solution, template_dir: Path | None = None
+) -> dict[str, str]:
+    """The TeX source of the solution and of the problem sheet."""
+    return {
+        name: render(build_context(variant, solution, solutions=name == "solution"), template_dir)
+        for name in DOCUMENTS
+    }
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write a file so that it appears complete or not at all."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def build(variant: Variant, options: BuildOptions) -> BuildReport:
+    """Build every output of one variant into options.out_dir.
+
+    Everything that can fail on bad input fails before the output directory is touched. With
+    PDFs, both documents are compiled first (in parallel, in scratch directories) and all files
+    are moved into place only when both compiled: a failed build leaves the previous one intact.
+    """
+    solution = solve(variant)
+    texts = render_documents(variant, solution, options.template_dir)
+    results = results_json(solution)
+    missing_tex: TexNotFound | None = None
+    if options.pdf:
+        try:
+            require_tex()
+        except TexNotFound as exc:
+            missing_tex = exc  # still write the .tex files and results.json, then report it
+    out = options.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    report = BuildReport()
+    compiled: dict[str, Compiled] = {}
+    if options.pdf and missing_tex is None:
+        compiled = _compile_all(texts, out, options.timeout)
+    for name, text in texts.items():
+        atomic_write(out / f"{name}.tex", text)
+        report.written.append(out / f"{name}.tex")
+    atomic_write(out / "results.json", results)
+    report.written.append(out / "results.json")
+    for name, done in compiled.items():
+        os.replace(done.pdf, out / f"{name}.pdf")
+        shutil.rmtree(done.scratch, ignore_errors=True)
+        report.written.append(out / f"{name}.pdf")
+    if missing_tex is not None:
+        raise missing_tex
+    return report
+
+
+def _compile_all(texts: dict[str, str], out: Path, timeout: float) -> dict[str, Compiled]:
+    """Compile all documents in parallel; on any failure clean up the others and re-raise."""
+    with ThreadPoolExecutor(max_workers=len(texts)) as pool:
+        futures = {name: pool.submit(compile_tex, text, name, out, timeout) for name, text in texts.items()}
+        done: dict[str, Compiled] = {}
+        error: BaseException | None = None
+        for name, future in futures.items():
+            try:
+                done[name] = future.result()
+            except BaseException as exc:  # noqa: BLE001 - re-raised below after cleanup
+                error = error or exc
+    if error is not None:
+        for finished in done.values():
+            shutil.rmtree(finished.scratch, ignore_errors=True)
+        raise error
+    return done

@@ -1,0 +1,90 @@
+"""The command line: argparse, exit codes (0 ok, 2 invalid input, 1 anything else failed)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from solgen import __version__
+from solgen.compile import DEFAULT_TIMEOUT, CompileError, TexNotFound
+from solgen.errors import InvalidInput
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, found {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, found {text}")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser for all subcommands."""
+    top = argparse.ArgumentParser(
+        prog="solgen",
+        description="Build the worked solution (LaTeX and PDF) of a machine-learning assignment.",
+    )
+    top.add_argument("--version", action="version", version=f"solgen {__version__}")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    build = sub.add_parser("build", help="build one variant's solution, problem sheet and results")
+    build.add_argument("--variant", type=Path, metavar="FILE", help="variant file (TOML)")
+    build.add_argument("--out", type=Path, default=Path("build"), metavar="DIR",
+                       help="output directory (default: build/)")
+    build.add_argument("--no-pdf", action="store_true", help="write .tex and results.json only")
+    build.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
+                       help="override one field, e.g. problem2.A='[[4,1],[1,3]]' (repeatable)")
+    build.add_argument("--templates", type=Path, metavar="DIR",
+                       help="directory of templates that override solgen's own")
+    build.add_argument("--timeout", type=_positive_seconds, default=DEFAULT_TIMEOUT,
+                       metavar="SECONDS", help=f"limit per LaTeX run (default {DEFAULT_TIMEOUT:g})")
+    return top
+
+
+def _error(lines: list[str] | str) -> None:
+    for line in [lines] if isinstance(lines, str) else lines:
+        print(f"solgen: error: {line}", file=sys.stderr)
+
+
+def run_build(args: argparse.Namespace) -> int:
+    """The build subcommand."""
+    from solgen.build import BuildOptions, build
+    from solgen.variant import load_variant
+
+    if args.templates is not None and not args.templates.is_dir():
+        raise InvalidInput([f"--templates: {args.templates} is not a directory"])
+    variant = load_variant(args.variant, args.sets)
+    options = BuildOptions(
+        out_dir=args.out, pdf=not args.no_pdf, template_dir=args.templates, timeout=args.timeout
+    )
+    report = build(variant, options)
+    for path in report.written:
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run solgen with the given arguments (default: sys.argv[1:]); return the exit status."""
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "build":
+            return run_build(args)
+        raise AssertionError(f"unhandled command {args.command}")
+    except InvalidInput as exc:
+        _error(exc.problems)
+        return EXIT_INVALID
+    except TexNotFound as exc:
+        _error(str(exc))
+        _error("the .tex files and results.json were written; no PDF was made")
+        return EXIT_FAILED
+    except CompileError as exc:
+        _error(f"LaTeX failed: {exc}")
+        _error(f"the log is {exc.log}; the previous outputs in the output directory are untouched")
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        _error("interrupted; the previous outputs are untouched")
+        return 130

@@ -1,0 +1,229 @@
+"""Problem results -> the templates' context: every number and formula as TeX, no prose."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from solgen.latex import Tex, approx_or_eq, bmatrix, column, fmt_int, fmt_number, num, row, sym
+from solgen.problems import p1_network
+from solgen.problems.p1_network import Cost, Problem1Result
+from solgen.problems.p2_descent import Problem2Result
+from solgen.problems.p3_convnet import Problem3Result
+from solgen.results import Solution
+from solgen.variant import Variant
+
+# More samples than this and the loss is shown as a sum, not term by term.
+TERMWISE_LIMIT = 6
+
+
+def _flat(values: Any) -> list[Any]:
+    return list(np.asarray(values, dtype=object).ravel())
+
+
+def _rel(values: Any) -> Tex:
+    """'=' or '\\approx' for a displayed array."""
+    return approx_or_eq(_flat(values))
+
+
+def _cost(c: Cost) -> dict[str, Tex]:
+    return {
+        "N": fmt_int(c.N),
+        "d": fmt_int(c.d),
+        "h": fmt_int(c.h),
+        "params": fmt_int(c.params),
+        "forward_pass": fmt_int(c.forward_pass),
+        "backward_pass": fmt_int(c.backward_pass),
+        "tangent_pass": fmt_int(c.tangent_pass),
+        "reverse_total": fmt_int(c.reverse_total),
+        "forward_total": fmt_int(c.forward_total),
+        "ratio": Tex(f"{c.forward_total / c.reverse_total:.1f}"),
+    }
+
+
+def problem1_context(p1: Problem1Result) -> dict[str, Any]:
+    """Problem 1's numbers and formulas."""
+    deriv = p1.derivation
+    ex = p1.exact
+    inp = p1.inp
+    rw = np.outer(ex.r, np.array(inp.w2, dtype=object))
+    forms = p1_network.matrix_forms(p1.N, p1.d, p1.h)
+    residual_terms = [f"({fmt_number(v)})^2" if v < 0 else f"{fmt_number(v)}^2" for v in ex.r]
+    squares = [v * v for v in ex.r]
+    total = sum(squares)
+    mask_rows = [[1 if v > 0 else 0 for v in row_] for row_ in ex.Z]
+    return {
+        "activation": p1.activation,
+        "N": p1.N,
+        "d": p1.d,
+        "h": p1.h,
+        "termwise": p1.N <= TERMWISE_LIMIT,
+        # the data
+        "X": bmatrix(inp.X),
+        "t": column(inp.t),
+        "W1": bmatrix(inp.W1),
+        "W1T": bmatrix(list(zip(*inp.W1, strict=True))),
+        "b1": column(inp.b1),
+        "b1_row": row(inp.b1),
+        "ones_b1": bmatrix([inp.b1] * p1.N),
+        "ones": column([1] * p1.N),
+        "w2": column(inp.w2),
+        "b2": num(inp.b2),
+        # the derivation
+        "f": sym(deriv.f),
+        "fprime": sym(deriv.fprime),
+        "fprime_in_f": sym(deriv.fprime_in_f) if deriv.fprime_in_f is not None else None,
+        "local": {name: sym(expr) for name, expr in deriv.local.items()},
+        "entry": {name: sym(expr) for name, expr in deriv.display.items()},
+        "delta_entry": sym(deriv.display["b1"]),
+        "form": {name: sym(expr) for name, expr in forms.items() if name != "symbols"},
+        # the numbers
+        "Z": bmatrix(ex.Z.tolist()),
+        "Z_rel": _rel(ex.Z),
+        "H": bmatrix(ex.H.tolist()),
+        "H_rel": _rel(ex.H),
+        "Fp": bmatrix(ex.Fp.tolist()),
+        "Fp_rel": _rel(ex.Fp),
+        "mask": bmatrix(mask_rows),
+        "y": column(list(ex.y)),
+        "y_rel": _rel(ex.y),
+        "r": column(list(ex.r)),
+        "r_rel": _rel(ex.r),
+        "residual_sum": Tex(" + ".join(residual_terms)),
+        "squares_sum": Tex(" + ".join(fmt_number(v) for v in squares)),
+        "squares_rel": approx_or_eq(squares),
+        "sum_squares": num(total),
+        "loss": num(ex.loss),
+        "loss_rel": approx_or_eq([ex.loss, total]),
+        "rw": bmatrix(rw.tolist()),
+        "rw_rel": _rel(rw),
+        "Delta": bmatrix(ex.delta.tolist()),
+        "Delta_rel": _rel(ex.delta),
+        "grad_W1": bmatrix(ex.grad["W1"].tolist()),
+        "grad_W1_rel": _rel(ex.grad["W1"]),
+        "grad_b1": column(list(ex.grad["b1"])),
+        "grad_b1_rel": _rel(ex.grad["b1"]),
+        "grad_w2": column(list(ex.grad["w2"])),
+        "grad_w2_rel": _rel(ex.grad["w2"]),
+        "grad_b2": num(ex.grad["b2"]),
+        "grad_b2_rel": approx_or_eq([ex.grad["b2"]]),
+        "zero_preactivations": len(p1.zero_preactivations),
+        "zero_list": Tex(", ".join(f"z_{{{k + 1},{j + 1}}}" for k, j in p1.zero_preactivations)),
+        "cost": _cost(p1.cost),
+        "cost_scaled": _cost(p1.cost_scaled),
+    }
+
+
+def problem2_context(p2: Problem2Result) -> dict[str, Any]:
+    """Problem 2's numbers and formulas."""
+    u = sp.Matrix(p2.coords)
+    eig_exact = p2.eigenvalues_exact_printable
+    eigen = [
+        sym(e) if eig_exact else Tex(fmt_number(float(v)))
+        for e, v in zip(p2.eigenvalues, p2.eigenvalues_float, strict=True)
+    ]
+    eig_rel = "=" if eig_exact else r"\approx"
+    lam_max, lam_min = p2.eigenvalues[-1], p2.eigenvalues[0]
+    ls = p2.line_search
+    return {
+        "n": p2.n,
+        "A": sym(p2.A),
+        "S": sym(p2.S),
+        "symmetric": p2.symmetric,
+        "u": sym(u),
+        "u_inline": Tex(r"\bigl(" + ", ".join(sym(c) for c in p2.coords) + r"\bigr)^{\top}"),
+        "coords": Tex(", ".join(sym(c) for c in p2.coords)),
+        "f": sym(p2.f),
+        "gradient": sym(p2.gradient),
+        "hessian": sym(p2.hessian),
+        "iteration": sym(p2.iteration),
+        "char_matrix": sym(sp.Symbol("lambda") * sp.eye(p2.n) - p2.S),
+        "char_poly": sym(p2.char_poly),
+        "char_poly_factored": sym(p2.char_poly_factored),
+        "factored_differs": p2.char_poly_factored != p2.char_poly,
+        "eigenvalues_list": Tex(
+            ", \\quad ".join(
+                f"\\lambda_{{{i + 1}}} {eig_rel} {e}"
+                for i, e in enumerate(eigen)
+            )
+        ),
+        "eigenvalues_exact": eig_exact,
+        "factors": [sym(f) for f in p2.factors],
+        "definiteness": p2.definiteness,
+        "zero_eigenvalues": p2.zero_eigenvalues,
+        "negative_eigenvalues": p2.negative_eigenvalues,
+        "lambda_max": sym(lam_max) if eig_exact else Tex(fmt_number(p2.eigenvalues_float[-1])),
+        "lambda_min": sym(lam_min) if eig_exact else Tex(fmt_number(p2.eigenvalues_float[0])),
+        "eta_max": None if p2.eta_max is None else sym(p2.eta_max),
+        "eta_max_float": None if p2.eta_max_float is None else num(p2.eta_max_float),
+        "eta_max_is_rational": p2.eta_max is not None and p2.eta_max.is_Rational,
+        "optimal_step": None if p2.optimal_step is None else sym(p2.optimal_step),
+        "optimal_rate": None if p2.optimal_rate is None else sym(p2.optimal_rate),
+        "ls_matrix_form": Tex(rf"\frac{{{sym(ls.numerator)}}}{{{sym(ls.denominator)}}}"),
+        "ls_explicit": None if ls.explicit is None else sym(ls.explicit),
+        "ls_low": None if p2.eta_max is None else sym(sp.radsimp(1 / (2 * lam_max))),
+        "ls_can_exceed": p2.definiteness == "positive definite"
+        and bool(sp.simplify(1 / (2 * lam_min) - 1 / lam_max) > 0),
+        "ls_high": None
+        if p2.definiteness != "positive definite"
+        else sym(sp.radsimp(1 / (2 * lam_min))),
+    }
+
+
+def problem3_context(p3: Problem3Result) -> dict[str, Any]:
+    """Problem 3's table rows and totals."""
+    layers = []
+    conv_index = pool_index = 0
+    for layer in p3.layers:
+        if layer.kind == "conv":
+            conv_index += 1
+            index = conv_index
+        else:
+            pool_index += 1
+            index = pool_index
+        h_in, w_in, c_in = layer.in_shape
+        h_out, w_out, c_out = layer.out_shape
+        layers.append(
+            {
+                "kind": layer.kind,
+                "index": index,
+                "kernel": Tex(f"{layer.kernel} \\times {layer.kernel}"),
+                "k": layer.kernel,
+                "in_size": Tex(f"{h_in} \\times {w_in}"),
+                "in_h": h_in,
+                "in_w": w_in,
+                "in_channels": c_in,
+                "out_size": Tex(f"{h_out} \\times {w_out}"),
+                "out_h": h_out,
+                "out_w": w_out,
+                "out_channels": c_out,
+                "weights": fmt_int(layer.weights),
+                "biases": fmt_int(layer.biases),
+                "params": fmt_int(layer.params),
+                "square": h_in == w_in,
+            }
+        )
+    conv_params = [fmt_int(layer.params) for layer in p3.layers if layer.kind == "conv"]
+    return {
+        "input": Tex(f"{p3.input[0]} \\times {p3.input[1]}"),
+        "input_channels": p3.input[2],
+        "target": Tex(f"{p3.target[0]} \\times {p3.target[1]}"),
+        "target_channels": p3.target[2],
+        "layers": layers,
+        "conv_sum": Tex(" + ".join(conv_params)) if len(conv_params) > 1 else Tex("\\text{parameters}"),
+        "total": fmt_int(p3.total_params),
+        "designed": p3.designed,
+    }
+
+
+def build_context(variant: Variant, solution: Solution, solutions: bool) -> dict[str, Any]:
+    """The whole context for one document (solutions=False: the problem sheet)."""
+    return {
+        "meta": variant.meta,
+        "solutions": solutions,
+        "p1": problem1_context(solution.problem1),
+        "p2": problem2_context(solution.problem2),
+        "p3": problem3_context(solution.problem3),
+    }

@@ -1,0 +1,66 @@
+"""The one Jinja2 environment: LaTeX-safe delimiters, strict undefined, escaping at use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from solgen.latex import Tex, tex_escape
+
+TEMPLATE_PACKAGE = ("solgen", "templates")
+DOCUMENT = "base.tex.j2"
+
+
+class UnescapedText(jinja2.TemplateError):
+    """Plain text reached the output without |tex_escape."""
+
+
+def _finalize(value: Any) -> str:
+    """Every ((( ))) must be TeX already (Tex) or a number; plain text must pass |tex_escape."""
+    if isinstance(value, Tex):
+        return value
+    if isinstance(value, bool) or value is None:
+        raise UnescapedText(f"{value!r} reached the output; test it with ((* if *)) instead")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        raise UnescapedText(f"unescaped text {value[:40]!r} reached the output; use |tex_escape")
+    raise UnescapedText(f"a {type(value).__name__} reached the output; format it in context.py")
+
+
+def environment(template_dir: Path | None = None) -> jinja2.Environment:
+    """The Jinja2 environment: a user's template directory first, then solgen's own.
+
+    solgen's templates are also reachable as 'solgen/<name>', so an override can extend
+    the original and replace single blocks.
+    """
+    ours = jinja2.PackageLoader(*TEMPLATE_PACKAGE)
+    loaders: list[jinja2.BaseLoader] = []
+    if template_dir is not None:
+        loaders.append(jinja2.FileSystemLoader(str(template_dir)))
+    loaders += [ours, jinja2.PrefixLoader({"solgen": ours})]
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        block_start_string="((*",
+        block_end_string="*))",
+        variable_start_string="(((",
+        variable_end_string=")))",
+        comment_start_string="((=",
+        comment_end_string="=))",
+        line_statement_prefix=None,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        finalize=_finalize,
+    )
+    env.filters["tex_escape"] = tex_escape
+    return env
+
+
+def render(context: dict[str, Any], template_dir: Path | None = None) -> str:
+    """Render the document (solution or problem sheet, by context['solutions'])."""
+    return environment(template_dir).get_template(DOCUMENT).render(context)
