@@ -158,6 +158,7 @@ def problem2_context(p2: Problem2Result) -> dict[str, Any]:
         "lambda_min": sym(lam_min) if eig_exact else Tex(fmt_number(p2.eigenvalues_float[0])),
         "eta_max": None if p2.eta_max is None else sym(p2.eta_max),
         "eta_max_float": None if p2.eta_max_float is None else num(p2.eta_max_float),
+        "eta_max_inline": None if p2.eta_max is None else sym(p2.eta_max, fold_short_frac=True),
         "eta_max_is_rational": p2.eta_max is not None and p2.eta_max.is_Rational,
         "optimal_step": None if p2.optimal_step is None else sym(p2.optimal_step),
         "optimal_rate": None if p2.optimal_rate is None else sym(p2.optimal_rate),

@@ -240,6 +240,6 @@ class _Printer(LatexPrinter):  # type: ignore[misc]
 
 def sym(expr: Any, **settings: Any) -> Tex:
     """The one sympy.latex setup: every formula the program derived is printed here."""
-    options = {"mul_symbol": None, "mat_delim": "["}
+    options = {"mul_symbol": None, "mat_str": "bmatrix", "mat_delim": ""}
     options.update(settings)
     return Tex(_Printer(options).doprint(expr))

@@ -1,0 +1,47 @@
+# solgen: `make pdf` builds the default solution into build/, `make test` runs the tests.
+# Both set up everything first: a virtual environment in .venv and TeX Live when missing.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+TEX_PACKAGES := texlive-latex-base texlive-latex-recommended texlive-pictures lmodern latexmk poppler-utils
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all pdf test lint bench tex venv clean
+
+all: pdf
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	  echo "python3 -m venv failed; installing python3-venv"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv && \
+	  rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+venv: $(VENV)/.installed
+
+tex:
+	@if ! command -v latexmk >/dev/null || ! command -v pdftotext >/dev/null; then \
+	  echo "installing TeX Live and poppler-utils from Debian's packages"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEX_PACKAGES); \
+	fi
+
+pdf: venv tex
+	$(PY) -m solgen build --out build
+
+test: venv tex
+	$(PY) -m pytest -q
+
+lint: venv
+	$(VENV)/bin/ruff check solgen tests
+	$(VENV)/bin/ruff format --check solgen tests
+	$(VENV)/bin/mypy
+
+bench: venv tex
+	$(PY) bench/run.py
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,119 @@
+"""latex.py: escaping, number formatting, matrices, and the sympy.latex setup (one string per case)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import mpmath
+import pytest
+import sympy as sp
+
+from solgen.latex import Tex, approx_or_eq, bmatrix, fmt_int, fmt_number, is_exact, sym, tex_escape
+
+F = Fraction
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("plain", "plain"),
+        ("100% & $5 #1", r"100\% \& \$5 \#1"),
+        ("a_b^c~d", r"a\_b\textasciicircum{}c\textasciitilde{}d"),
+        (r"\input{/etc/hostname}", r"\textbackslash{}input\{/etc/hostname\}"),
+        ("^^5cinput", r"\textasciicircum{}\textasciicircum{}5cinput"),
+        ("<a|b>", r"\textless{}a\textbar{}b\textgreater{}"),
+        ('[x] "q"', r'{[}x{]} \textquotedbl{}q\textquotedbl{}'),
+        ("a--b", "a-{}-{}b"),
+        ("José Núñez-Ødegård", "José Núñez-{}Ødegård"),
+        ("tab\tnew\nline", "tab new line"),
+        ("bell\x07zero\u200bwidth", "bellzerowidth"),
+        ("em—dash “quoted”", r"em\textemdash{}dash ``quoted''"),
+        ("漢字", "??"),
+    ],
+)
+def test_tex_escape(text, expected):
+    assert tex_escape(text) == expected
+    assert isinstance(tex_escape(text), Tex)
+
+
+def test_tex_escape_never_escapes_twice():
+    once = tex_escape("50% off")
+    assert tex_escape(once) == once == r"50\% off"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (F(2037, 2000), "1.0185"),
+        (F(-51, 100), "-0.51"),
+        (F(-2, 1), "-2"),
+        (F(0), "0"),
+        (7, "7"),
+        (F(1, 6), "0.166667"),
+        (F(-2, 3), "-0.666667"),
+        (F(1, 10**6), "0.000001"),
+        (F(1, 10**7), r"1 \cdot 10^{-7}"),
+        (F(123456789, 7), r"1.76367 \cdot 10^{7}"),
+        (0.1 + 0.2, "0.3"),
+        (mpmath.mpf("0.70608038558920600"), "0.70608"),
+        (-1.5, "-1.5"),
+    ],
+)
+def test_fmt_number(value, expected):
+    assert fmt_number(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "exact"),
+    [(F(1, 8), True), (F(1, 3), False), (F(1, 2**7), False), (3, True), (0.5, False)],
+)
+def test_is_exact(value, exact):
+    assert is_exact(value) is exact
+
+
+def test_approx_or_eq():
+    assert approx_or_eq([F(1, 2), F(3, 4)]) == "="
+    assert approx_or_eq([F(1, 2), F(1, 3)]) == r"\approx"
+
+
+def test_fmt_int_groups_thousands_without_math_spacing():
+    assert fmt_int(15296) == "15{,}296"
+    assert fmt_int(12078114) == "12{,}078{,}114"
+    assert fmt_int(608) == "608"
+
+
+def test_bmatrix_small_and_elided():
+    assert bmatrix([[F(1, 2), F(-3, 4)], [F(1, 3), 0]]) == (
+        "\\begin{bmatrix}\n0.5 & -0.75 \\\\\n0.333333 & 0\n\\end{bmatrix}"
+    )
+    big = bmatrix([[i * 100 + j for j in range(20)] for i in range(30)], max_rows=5, max_cols=5)
+    lines = big.splitlines()[1:-1]
+    assert len(lines) == 5
+    assert lines[0] == r"0 & 1 & \cdots & 18 & 19 \\"
+    assert lines[2] == r"\vdots & \vdots & \ddots & \vdots & \vdots \\"
+    assert lines[-1] == r"2900 & 2901 & \cdots & 2918 & 2919"
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        (sp.MatrixSymbol("W^{(1)}", 2, 3).T, r"W^{(1)\top}"),
+        (sp.MatrixSymbol(r"\mathbf{r}", 3, 1).T, r"\mathbf{r}^{\top}"),
+        (sp.Heaviside(sp.Symbol("z"), 0), r"\mathbf{1}[z > 0]"),
+        (sp.Function("f'")(sp.Symbol("z")), "f'(z)"),
+        (sp.Symbol("lambda") ** 2 - 7 * sp.Symbol("lambda") + 6, r"\lambda^{2} - 7 \lambda + 6"),
+        (sp.Matrix([[5, 2], [2, 2]]), r"\begin{bmatrix}5 & 2\\2 & 2\end{bmatrix}"),
+        (
+            sp.MatAdd(sp.MatrixSymbol("y", 3, 1), -sp.MatrixSymbol("t", 3, 1), evaluate=False),
+            "y - t",
+        ),
+        (sp.MatrixSymbol("r", 3, 1).T * sp.MatrixSymbol("r", 3, 1) / 2, r"\frac{1}{2} r^{\top} r"),
+    ],
+)
+def test_sym(expr, expected):
+    assert sym(expr) == expected
+
+
+def test_sym_refuses_other_heaviside_conventions():
+    with pytest.raises(ValueError, match="Heaviside convention"):
+        sym(sp.Heaviside(sp.Symbol("z")))

@@ -1,0 +1,89 @@
+"""The real thing: latexmk builds both PDFs; pdftotext finds the key answers in them."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from solgen.cli import main
+
+pytestmark = pytest.mark.tex
+
+
+def pdf_text(path: Path) -> str:
+    out = subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True, text=True)
+    # Bracket pieces of big delimiters come out as private-use characters: make them spaces.
+    text = "".join(" " if 0xE000 <= ord(c) <= 0xF8FF else c for c in out.stdout)
+    return " ".join(text.split())  # one space between words, whatever the layout
+
+
+@pytest.fixture(scope="module")
+def seed_build(tmp_path_factory) -> Path:
+    if shutil.which("latexmk") is None or shutil.which("pdftotext") is None:
+        pytest.fail("latexmk and pdftotext are needed (make test installs them)")
+    out = tmp_path_factory.mktemp("seed")
+    assert main(["build", "--out", str(out)]) == 0
+    return out
+
+
+def test_both_pdfs_and_no_scratch_left(seed_build):
+    names = sorted(p.name for p in seed_build.iterdir())
+    assert names == ["assignment.pdf", "assignment.tex", "results.json", "solution.pdf", "solution.tex"]
+    for name in ("solution.pdf", "assignment.pdf"):
+        assert (seed_build / name).read_bytes().startswith(b"%PDF-")
+
+
+@pytest.mark.parametrize(
+    "fragment",
+    [
+        "= 1.0185",  # the loss
+        "(−0.2)2 + (−0.53)2 + (−1.31)2",  # its terms (superscripts flatten to '2')
+        "0.04 + 0.2809 + 1.7161",
+        "0.131 −0.2358 −0.0524 0.2096",  # dL/dW1, row 1
+        "−0.2544 −0.318 0.0318 −0.0954",  # dL/dW1, row 2
+        "= −2.04",  # dL/db2
+        "λ1 = 1, λ2 = 6",
+        "strictly between 0 and 1/6 ≈ 0.166667",
+        "608 + 6,432 + 8,256 = 15,296",
+        "P = hd + 2h + 1 = 13 parameters",
+        "Alan Copa",
+    ],
+)
+def test_solution_pdf_states_the_answers(seed_build, fragment):
+    assert fragment in pdf_text(seed_build / "solution.pdf")
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["−0.7", "−0.43", "−0.51", "−0.262", "−0.318", "−1.2445", "−0.2385", "0.95", "0.45"],
+)
+def test_solution_pdf_shows_vector_entries(seed_build, number):
+    """Column vectors come out of pdftotext one entry per line: look for the tokens."""
+    assert number in pdf_text(seed_build / "solution.pdf").split()
+
+
+def test_problem_sheet_has_no_answers(seed_build):
+    text = pdf_text(seed_build / "assignment.pdf")
+    assert "Problem 1. Calculating gradients" in text
+    assert "Problem 3. Convolutional networks" in text
+    for answer in ("Solution.", "1.0185", "15,296", "λ1 = 1"):
+        assert answer not in text
+
+
+def test_six_pages_at_most_and_no_overfull_boxes(tmp_path):
+    """The log of the seed's solution: no overfull box wider than 1pt, no undefined anything."""
+    from solgen.build import render_documents, solve
+    from solgen.compile import compile_tex
+    from solgen.variant import load_variant
+
+    variant = load_variant()
+    tex = render_documents(variant, solve(variant))["solution"]
+    compiled = compile_tex(tex, "solution", tmp_path, timeout=120)
+    log = (compiled.scratch / "solution.log").read_text(encoding="utf-8", errors="replace")
+    overfull = [line for line in log.splitlines() if line.startswith("Overfull \\hbox")]
+    too_wide = [line for line in overfull if float(line.split("(")[1].split("pt")[0]) > 1.0]
+    assert too_wide == []
+    assert "undefined" not in log.lower()

@@ -1,0 +1,65 @@
+"""render.py and the templates: strict environment, escaping at use, overrides, the one switch."""
+
+from __future__ import annotations
+
+import jinja2
+import pytest
+
+from solgen.build import render_documents, solve
+from solgen.render import UnescapedText, environment
+from solgen.variant import load_variant
+
+
+def render_string(source: str, **context) -> str:
+    return environment().from_string(source).render(context)
+
+
+def test_plain_text_must_be_escaped():
+    with pytest.raises(UnescapedText, match="use \\|tex_escape"):
+        render_string("((( name )))", name="50% off")
+    assert render_string("((( name|tex_escape )))", name="50% off") == r"50\% off"
+
+
+def test_undefined_variables_are_errors():
+    with pytest.raises(jinja2.UndefinedError):
+        render_string("((( missing|tex_escape )))")
+
+
+def test_comments_and_blocks_use_latex_safe_delimiters():
+    assert render_string("((= note =))((* if 1 *))x((* endif *)) {a} %b") == "x {a} %b"
+
+
+@pytest.fixture(scope="module")
+def seed_documents() -> dict[str, str]:
+    variant = load_variant()
+    return render_documents(variant, solve(variant))
+
+
+def test_solution_and_sheet_from_one_template(seed_documents):
+    solution, sheet = seed_documents["solution"], seed_documents["assignment"]
+    assert "\\begin{solution}" in solution
+    assert "\\begin{solution}" not in sheet
+    assert "1.0185" in solution and "1.0185" not in sheet
+    # the statements are identical: the sheet is the solution minus the solution blocks
+    for marker in ("Problem 1. Calculating gradients", "Problem 2. Gradient descent",
+                   "Problem 3. Convolutional networks"):
+        assert marker in solution and marker in sheet
+
+
+def test_meta_is_escaped_once():
+    variant = load_variant(sets=['meta.author="A & B_{1}"'])
+    tex = render_documents(variant, solve(variant))["solution"]
+    assert r"A \& B\_\{1\}" in tex
+
+
+def test_template_override_extends_ours(tmp_path):
+    (tmp_path / "problem3.tex.j2").write_text(
+        "((* extends 'solgen/problem3.tex.j2' *))\n"
+        "((* block statement *))Design a small CNN, please.((* endblock *))\n",
+        encoding="utf-8",
+    )
+    variant = load_variant()
+    tex = render_documents(variant, solve(variant), template_dir=tmp_path)["solution"]
+    assert "Design a small CNN, please." in tex
+    assert "Give a sequence of alternating" not in tex
+    assert "15{,}296" in tex  # our solution block is still there
