@@ -113,13 +113,15 @@ def build(variant: Variant, options: BuildOptions) -> BuildReport:
 def _compile_all(texts: dict[str, str], out: Path, timeout: float) -> dict[str, Compiled]:
     """Compile all documents in parallel; on any failure clean up the others and re-raise."""
     with ThreadPoolExecutor(max_workers=len(texts)) as pool:
-        futures = {name: pool.submit(compile_tex, text, name, out, timeout) for name, text in texts.items()}
+        futures = {
+            name: pool.submit(compile_tex, text, name, out, timeout) for name, text in texts.items()
+        }
         done: dict[str, Compiled] = {}
         error: BaseException | None = None
         for name, future in futures.items():
             try:
                 done[name] = future.result()
-            except BaseException as exc:  # noqa: BLE001 - re-raised below after cleanup
+            except BaseException as exc:
                 error = error or exc
     if error is not None:
         for finished in done.values():

@@ -33,15 +33,35 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     build = sub.add_parser("build", help="build one variant's solution, problem sheet and results")
     build.add_argument("--variant", type=Path, metavar="FILE", help="variant file (TOML)")
-    build.add_argument("--out", type=Path, default=Path("build"), metavar="DIR",
-                       help="output directory (default: build/)")
+    build.add_argument(
+        "--out",
+        type=Path,
+        default=Path("build"),
+        metavar="DIR",
+        help="output directory (default: build/)",
+    )
     build.add_argument("--no-pdf", action="store_true", help="write .tex and results.json only")
-    build.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
-                       help="override one field, e.g. problem2.A='[[4,1],[1,3]]' (repeatable)")
-    build.add_argument("--templates", type=Path, metavar="DIR",
-                       help="directory of templates that override solgen's own")
-    build.add_argument("--timeout", type=_positive_seconds, default=DEFAULT_TIMEOUT,
-                       metavar="SECONDS", help=f"limit per LaTeX run (default {DEFAULT_TIMEOUT:g})")
+    build.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="sets",
+        help="override one field, e.g. problem2.A='[[4,1],[1,3]]' (repeatable)",
+    )
+    build.add_argument(
+        "--templates",
+        type=Path,
+        metavar="DIR",
+        help="directory of templates that override solgen's own",
+    )
+    build.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"limit per LaTeX run (default {DEFAULT_TIMEOUT:g})",
+    )
     return top
 
 

@@ -7,7 +7,18 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from solgen.latex import Tex, approx_or_eq, bmatrix, column, fmt_int, fmt_number, num, row, sym
+from solgen.latex import (
+    Tex,
+    approx_or_eq,
+    bmatrix,
+    column,
+    fmt_int,
+    fmt_number,
+    is_exact,
+    num,
+    row,
+    sym,
+)
 from solgen.problems import p1_network
 from solgen.problems.p1_network import Cost, Problem1Result
 from solgen.problems.p2_descent import Problem2Result
@@ -59,7 +70,7 @@ def problem1_context(p1: Problem1Result) -> dict[str, Any]:
         "N": p1.N,
         "d": p1.d,
         "h": p1.h,
-        "termwise": p1.N <= TERMWISE_LIMIT,
+        "termwise": p1.N <= TERMWISE_LIMIT and all(is_exact(v) for v in ex.r),
         # the data
         "X": bmatrix(inp.X),
         "t": column(inp.t),
@@ -144,10 +155,7 @@ def problem2_context(p2: Problem2Result) -> dict[str, Any]:
         "char_poly_factored": sym(p2.char_poly_factored),
         "factored_differs": p2.char_poly_factored != p2.char_poly,
         "eigenvalues_list": Tex(
-            ", \\quad ".join(
-                f"\\lambda_{{{i + 1}}} {eig_rel} {e}"
-                for i, e in enumerate(eigen)
-            )
+            ", \\quad ".join(f"\\lambda_{{{i + 1}}} {eig_rel} {e}" for i, e in enumerate(eigen))
         ),
         "eigenvalues_exact": eig_exact,
         "factors": [sym(f) for f in p2.factors],
@@ -213,7 +221,9 @@ def problem3_context(p3: Problem3Result) -> dict[str, Any]:
         "target": Tex(f"{p3.target[0]} \\times {p3.target[1]}"),
         "target_channels": p3.target[2],
         "layers": layers,
-        "conv_sum": Tex(" + ".join(conv_params)) if len(conv_params) > 1 else Tex("\\text{parameters}"),
+        "conv_sum": Tex(" + ".join(conv_params))
+        if len(conv_params) > 1
+        else Tex("\\text{parameters}"),
         "total": fmt_int(p3.total_params),
         "designed": p3.designed,
     }

@@ -134,7 +134,9 @@ def fmt_number(value: Any) -> str:
         digits = str(scaled).rjust(places + 1, "0")
         text = digits[:-places] + "." + digits[-places:] if places else digits
         return ("-" if value < 0 else "") + text
-    number = mpmath.mpf(value.numerator) / value.denominator if isinstance(value, Fraction) else value
+    number = (
+        mpmath.mpf(value.numerator) / value.denominator if isinstance(value, Fraction) else value
+    )
     if number == 0:
         return "0"
     text = mpmath.nstr(mpmath.mpf(number), SIGNIFICANT, min_fixed=-4, max_fixed=7, strip_zeros=True)
@@ -219,7 +221,7 @@ class _Printer(LatexPrinter):  # type: ignore[misc]
         coeff, rest = expr.as_coeff_mmul()
         if coeff != 1 and isinstance(coeff, sympy.Rational):
             sign = "-" if coeff < 0 else ""
-            return sign + self._print(abs(coeff)) + " " + self._print(rest)
+            return f"{sign}{self._print(abs(coeff))} {self._print(rest)}"
         return str(super()._print_MatMul(expr))
 
     def _print_Heaviside(self, expr: Any, exp: Any = None) -> str:

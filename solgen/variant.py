@@ -136,7 +136,9 @@ def parse_set(assignment: str) -> tuple[str, str, Any]:
         value = tomllib.loads(f"value = {raw}", parse_float=Decimal)["value"]
     except tomllib.TOMLDecodeError as exc:
         if raw[:1] in '[{"' or raw[:1].isdigit() or raw[:1] in "+-.":
-            raise InvalidInput([f"--set {key}: the value {raw!r} is not valid TOML: {exc}"]) from None
+            raise InvalidInput(
+                [f"--set {key}: the value {raw!r} is not valid TOML: {exc}"]
+            ) from None
         value = raw  # bare text, e.g. --set meta.author=Ada
     return parts[0], parts[1], value
 
@@ -169,7 +171,11 @@ def build_variant(user: dict[str, Any]) -> Variant:
         if isinstance(given, dict):
             merged[section].update({k: v for k, v in given.items() if k in FIELDS[section]})
     # The default architecture belongs to the default problem: touching problem3 means "design it".
-    if isinstance(user.get("problem3"), dict) and user["problem3"] and "layers" not in user["problem3"]:
+    if (
+        isinstance(user.get("problem3"), dict)
+        and user["problem3"]
+        and "layers" not in user["problem3"]
+    ):
         merged["problem3"].pop("layers", None)
     meta = _meta(merged["meta"], errors)
     p1 = _problem1(merged["problem1"], errors)
@@ -191,9 +197,7 @@ def _check_known_keys(user: dict[str, Any], errors: list[str]) -> None:
     for section, table in user.items():
         if section not in FIELDS:
             hint = did_you_mean(section, tuple(FIELDS))
-            errors.append(
-                f"{section}: unknown section{hint}; known sections: {', '.join(FIELDS)}"
-            )
+            errors.append(f"{section}: unknown section{hint}; known sections: {', '.join(FIELDS)}")
             continue
         if not isinstance(table, dict):
             errors.append(f"{section}: expected a table [{section}], found {describe(table)}")
@@ -252,7 +256,9 @@ def _vector(value: Any, field: str, errors: list[str]) -> Vector | None:
 
 def _matrix(value: Any, field: str, errors: list[str]) -> Matrix | None:
     if not isinstance(value, list) or (value and not all(isinstance(r, list) for r in value)):
-        errors.append(f"{field}: expected a matrix (a list of rows of numbers), found {describe(value)}")
+        errors.append(
+            f"{field}: expected a matrix (a list of rows of numbers), found {describe(value)}"
+        )
         return None
     if not value or not value[0]:
         errors.append(f"{field}: expected a non-empty matrix, found an empty one")
@@ -260,7 +266,8 @@ def _matrix(value: Any, field: str, errors: list[str]) -> Matrix | None:
     widths = [len(row) for row in value]
     if len(set(widths)) != 1:
         errors.append(
-            f"{field}: rows have different lengths {widths}; expected every row of length {widths[0]}"
+            f"{field}: rows have different lengths {widths}; "
+            f"expected every row of length {widths[0]}"
         )
         return None
     rows = [_vector(row, f"{field}[{i}]", errors) for i, row in enumerate(value)]
@@ -351,9 +358,13 @@ def _positive_int(value: Any, field: str, errors: list[str], limit: int = MAX_SI
     return value
 
 
-def _int_list(value: Any, field: str, errors: list[str], length: int | None = None) -> tuple[int, ...] | None:
+def _int_list(
+    value: Any, field: str, errors: list[str], length: int | None = None
+) -> tuple[int, ...] | None:
     if not isinstance(value, list) or not value:
-        errors.append(f"{field}: expected a non-empty list of positive integers, found {describe(value)}")
+        errors.append(
+            f"{field}: expected a non-empty list of positive integers, found {describe(value)}"
+        )
         return None
     if length is not None and len(value) != length:
         errors.append(
@@ -369,7 +380,10 @@ def _int_list(value: Any, field: str, errors: list[str], length: int | None = No
 def _layer(value: Any, position: int, errors: list[str]) -> Layer | None:
     field = f"problem3.layers[{position}]"
     if not isinstance(value, dict):
-        errors.append(f"{field}: expected a table {{conv = K, filters = F}} or {{pool = 2}}, found {describe(value)}")
+        errors.append(
+            f"{field}: expected a table {{conv = K, filters = F}} or {{pool = 2}}, "
+            f"found {describe(value)}"
+        )
         return None
     keys = set(value)
     if keys == {"pool"}:
@@ -388,7 +402,8 @@ def _layer(value: Any, position: int, errors: list[str]) -> Layer | None:
         errors.append(f"{field}: a conv layer needs filters (e.g. {{conv = 5, filters = 8}})")
         return None
     errors.append(
-        f"{field}: expected the keys conv and filters, or pool, found {', '.join(sorted(keys)) or 'none'}"
+        f"{field}: expected the keys conv and filters, or pool, "
+        f"found {', '.join(sorted(keys)) or 'none'}"
     )
     return None
 
@@ -401,13 +416,17 @@ def _problem3(table: dict[str, Any], errors: list[str]) -> Problem3Input | None:
     if "layers" in table:
         raw = table["layers"]
         if not isinstance(raw, list) or not raw:
-            errors.append(f"problem3.layers: expected a non-empty list of layer tables, found {describe(raw)}")
+            errors.append(
+                f"problem3.layers: expected a non-empty list of layer tables, found {describe(raw)}"
+            )
             return None
         parsed = [_layer(item, i, errors) for i, item in enumerate(raw)]
         if any(p is None for p in parsed):
             return None
         layers = tuple(p for p in parsed if p is not None)
-    filters = _int_list(table["filters"], "problem3.filters", errors) if "filters" in table else None
+    filters = (
+        _int_list(table["filters"], "problem3.filters", errors) if "filters" in table else None
+    )
     if shape_in is None or target is None or kernels is None:
         return None
     if "filters" in table and filters is None:

@@ -1,4 +1,4 @@
-"""latex.py: escaping, number formatting, matrices, and the sympy.latex setup (one string per case)."""
+"""latex.py: escaping, number formatting, matrices, the sympy.latex setup (one string a case)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ F = Fraction
         (r"\input{/etc/hostname}", r"\textbackslash{}input\{/etc/hostname\}"),
         ("^^5cinput", r"\textasciicircum{}\textasciicircum{}5cinput"),
         ("<a|b>", r"\textless{}a\textbar{}b\textgreater{}"),
-        ('[x] "q"', r'{[}x{]} \textquotedbl{}q\textquotedbl{}'),
+        ('[x] "q"', r"{[}x{]} \textquotedbl{}q\textquotedbl{}"),
         ("a--b", "a-{}-{}b"),
         ("José Núñez-Ødegård", "José Núñez-{}Ødegård"),
         ("tab\tnew\nline", "tab new line"),

@@ -31,7 +31,13 @@ def seed_build(tmp_path_factory) -> Path:
 
 def test_both_pdfs_and_no_scratch_left(seed_build):
     names = sorted(p.name for p in seed_build.iterdir())
-    assert names == ["assignment.pdf", "assignment.tex", "results.json", "solution.pdf", "solution.tex"]
+    assert names == [
+        "assignment.pdf",
+        "assignment.tex",
+        "results.json",
+        "solution.pdf",
+        "solution.tex",
+    ]
     for name in ("solution.pdf", "assignment.pdf"):
         assert (seed_build / name).read_bytes().startswith(b"%PDF-")
 

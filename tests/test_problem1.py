@@ -1,4 +1,4 @@
-"""Problem 1: SymPy's derivation, exact vs float64 vs finite differences vs an independent oracle."""
+"""Problem 1: SymPy's derivation; exact vs float64 vs finite differences vs an oracle."""
 
 from __future__ import annotations
 
@@ -76,7 +76,11 @@ def finite_differences(inp: Problem1Input, step: float = 1e-6) -> dict[str, np.n
 def test_seed_forward_pass_exact():
     result = p1_network.solve(seed())
     ex = result.exact
-    assert ex.Z.tolist() == [[F(-43, 50), F(-67, 100)], [F(-9, 25), F(9, 20)], [F(19, 20), F(-53, 100)]]
+    assert ex.Z.tolist() == [
+        [F(-43, 50), F(-67, 100)],
+        [F(-9, 25), F(9, 20)],
+        [F(19, 20), F(-53, 100)],
+    ]
     assert ex.H.tolist() == [[0, 0], [0, F(9, 20)], [F(19, 20), 0]]
     assert ex.Fp.tolist() == [[0, 0], [0, 1], [1, 0]]
     assert list(ex.y) == [F(-7, 10), F(-43, 100), F(-51, 100)]
@@ -106,8 +110,14 @@ def test_seed_float_evaluation_matches_exact():
 
 def test_seed_cost_counts():
     cost = p1_network.solve(seed()).cost
-    # N=3, d=4, h=2: P = 8 + 2 + 2 + 1; forward 24 + 6 + 3; backward 6 + 12 + 24; tangent 24 + 6 + 12 + 3
-    assert (cost.params, cost.forward_pass, cost.backward_pass, cost.tangent_pass) == (13, 33, 42, 45)
+    # N=3, d=4, h=2: P = 8 + 2 + 2 + 1; forward 24 + 6 + 3; backward 6 + 12 + 24;
+    # one tangent sweep 24 + 6 + 12 + 3
+    assert (cost.params, cost.forward_pass, cost.backward_pass, cost.tangent_pass) == (
+        13,
+        33,
+        42,
+        45,
+    )
     assert cost.reverse_total == 75
     assert cost.forward_total == 33 + 13 * 45
 
@@ -171,7 +181,7 @@ def test_relu_derivative_at_zero_is_zero():
 
 @pytest.mark.parametrize(("N", "d", "h"), [(2, 2, 2), (3, 1, 2)])
 def test_matrix_forms_equal_the_sum_of_per_sample_derivatives(N, d, h):
-    """Differentiate the whole loss, entry by entry, with an undefined f; compare the matrix forms."""
+    """Differentiate the whole loss entry by entry (f undefined); compare with the matrix forms."""
     f = sp.Function("g")
     X = sp.Matrix(N, d, lambda k, i: sp.Symbol(f"x{k}{i}"))
     t = sp.Matrix(N, 1, lambda k, _: sp.Symbol(f"t{k}"))
@@ -191,8 +201,20 @@ def test_matrix_forms_equal_the_sum_of_per_sample_derivatives(N, d, h):
     s = forms["symbols"]
     r = y - t
     delta = sp.matrix_multiply_elementwise(r * w2.T, Fp)
-    explicit = {s["X"]: X, s["W1"]: W1, s["b1"]: b1, s["w2"]: w2, s["one"]: one, s["t"]: t,
-                s["H"]: H, s["Fp"]: Fp, s["y"]: y, s["r"]: r, s["Delta"]: delta, s["b2"]: b2}
+    explicit = {
+        s["X"]: X,
+        s["W1"]: W1,
+        s["b1"]: b1,
+        s["w2"]: w2,
+        s["one"]: one,
+        s["t"]: t,
+        s["H"]: H,
+        s["Fp"]: Fp,
+        s["y"]: y,
+        s["r"]: r,
+        s["Delta"]: delta,
+        s["b2"]: b2,
+    }
 
     def value(name):
         return sp.Matrix(forms[name].subs(explicit).doit())
@@ -222,7 +244,12 @@ def test_per_sample_entry_matches_direct_differentiation():
     y = (w.T * z.applyfunc(sp.tanh))[0, 0] + c
     loss = (y - t) ** 2 / 2
     j, i = 1, 2
-    subs = {p1_network.r_k: y - t, p1_network.w_j: w[j], p1_network.z_kj: z[j], p1_network.x_ki: x[i]}
+    subs = {
+        p1_network.r_k: y - t,
+        p1_network.w_j: w[j],
+        p1_network.z_kj: z[j],
+        p1_network.x_ki: x[i],
+    }
     assert sp.simplify(deriv.entry["W1"].subs(subs) - sp.diff(loss, W[j, i])) == 0
     assert sp.simplify(deriv.entry["b1"].subs(subs) - sp.diff(loss, b[j])) == 0
     assert sp.simplify(deriv.entry["w2"].subs(subs) - sp.diff(loss, w[j])) == 0

@@ -41,8 +41,11 @@ def test_solution_and_sheet_from_one_template(seed_documents):
     assert "\\begin{solution}" not in sheet
     assert "1.0185" in solution and "1.0185" not in sheet
     # the statements are identical: the sheet is the solution minus the solution blocks
-    for marker in ("Problem 1. Calculating gradients", "Problem 2. Gradient descent",
-                   "Problem 3. Convolutional networks"):
+    for marker in (
+        "Problem 1. Calculating gradients",
+        "Problem 2. Gradient descent",
+        "Problem 3. Convolutional networks",
+    ):
         assert marker in solution and marker in sheet
 
 

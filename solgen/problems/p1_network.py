@@ -70,7 +70,7 @@ class Derivation:
     delta: sp.Expr  # delta_kj: the factor of dl_k/dW_ji that does not involve x_ki
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def derive(activation: str) -> Derivation:
     """Differentiate one sample's loss with respect to a generic entry of every parameter."""
     f = activation_expr(activation)
@@ -252,7 +252,9 @@ def _evaluate(
     r = y - t
     loss = (r @ r) / 2
     args = (r_k, w_j, z_kj, x_ki)
-    per_entry = {name: sp.lambdify(args, expr, modules=modules) for name, expr in deriv.entry.items()}
+    per_entry = {
+        name: sp.lambdify(args, expr, modules=modules) for name, expr in deriv.entry.items()
+    }
     delta_fn = sp.lambdify(args, deriv.delta, modules=modules)
     rk, wj, zkj = r[:, None], w2[None, :], Z
     delta = _as_matrix(delta_fn(rk, wj, zkj, None), Z)
@@ -281,14 +283,14 @@ def _broadcast(value: Any, like: np.ndarray) -> np.ndarray:
 def solve(inp: Problem1Input) -> Problem1Result:
     """Loss, gradients and their intermediate quantities, exactly and in float64."""
     deriv = derive(inp.activation)
-    if inp.activation == "relu":
-        exact_number: Callable[[Fraction], Any] = lambda v: v  # noqa: E731
-    else:
-        exact_number = lambda v: mpmath.mpf(v.numerator) / v.denominator  # noqa: E731
+    # Fractions throughout; a transcendental activation turns its results into 50-digit mpf.
     with mpmath.workdps(EXACT_DIGITS):
-        exact = _evaluate(inp, deriv, _exact_modules(inp.activation), exact_number)
+        exact = _evaluate(inp, deriv, _exact_modules(inp.activation), lambda v: v)
     zero = tuple(
-        (k, j) for k in range(exact.Z.shape[0]) for j in range(exact.Z.shape[1]) if exact.Z[k, j] == 0
+        (k, j)
+        for k in range(exact.Z.shape[0])
+        for j in range(exact.Z.shape[1])
+        if exact.Z[k, j] == 0
     )
 
     def decide_signs(Z: np.ndarray) -> np.ndarray:
@@ -342,6 +344,18 @@ def matrix_forms(N: int, d: int, h: int) -> dict[str, Any]:
         "b1": Delta.T * one,
         "w2": H.T * r,
         "b2": one.T * r,
-        "symbols": {"X": X, "W1": W1, "b1": b1, "w2": w2, "one": one, "t": t, "y": y, "r": r,
-                    "H": H, "Fp": Fp, "Delta": Delta, "b2": b2},
+        "symbols": {
+            "X": X,
+            "W1": W1,
+            "b1": b1,
+            "w2": w2,
+            "one": one,
+            "t": t,
+            "y": y,
+            "r": r,
+            "H": H,
+            "Fp": Fp,
+            "Delta": Delta,
+            "b2": b2,
+        },
     }

@@ -58,7 +58,7 @@ class Problem2Result:
 def coordinates(n: int) -> tuple[sp.Symbol, ...]:
     """x, y for n = 2 (as in the assignment), u_1 ... u_n otherwise."""
     if n == 2:
-        return sp.symbols("x y", real=True)
+        return (sp.Symbol("x", real=True), sp.Symbol("y", real=True))
     return tuple(sp.Symbol(f"u_{{{i + 1}}}", real=True) for i in range(n))
 
 

@@ -86,9 +86,7 @@ def check_layers(inp: Problem3Input, layers: tuple[Layer, ...]) -> tuple[LayerRe
     for index, layer in enumerate(layers):
         outcome = apply_layer(layer, shape)
         if isinstance(outcome, str):
-            raise InvalidInput(
-                [f"problem3.layers[{index}] ({describe_layer(layer)}): {outcome}"]
-            )
+            raise InvalidInput([f"problem3.layers[{index}] ({describe_layer(layer)}): {outcome}"])
         results.append(outcome)
         shape = outcome.out_shape
     if shape != inp.target:
