@@ -127,6 +127,30 @@ def problem1_context(p1: Problem1Result) -> dict[str, Any]:
     }
 
 
+def _eq(expr: sp.Expr) -> Tex:
+    """'= 1/6', '= (7 - sqrt 5)/22 \\approx 0.216542', or '\\approx 0.22783' (no closed form)."""
+    value = fmt_number(float(sp.N(expr, 30)))
+    if expr.has(sp.CRootOf):
+        return Tex(rf"\approx {value}")
+    if expr.is_Rational:
+        return Tex(f"= {sym(expr)}")
+    return Tex(rf"= {sym(expr)} \approx {value}")
+
+
+def _inline(expr: sp.Expr) -> Tex:
+    """A bound for running text: '1/6 \\approx 0.166667'."""
+    value = fmt_number(float(sp.N(expr, 30)))
+    if expr.has(sp.CRootOf):
+        return Tex(rf"1/\lambda_{{\max}} \approx {value}")
+    return Tex(rf"{sym(expr, fold_short_frac=True)} \approx {value}")
+
+
+def _factor_count(expr: sp.Expr) -> int:
+    """Non-constant factors (with multiplicity) of a factored polynomial."""
+    _, factors = sp.factor_list(expr)
+    return sum(multiplicity for _, multiplicity in factors)
+
+
 def problem2_context(p2: Problem2Result) -> dict[str, Any]:
     """Problem 2's numbers and formulas."""
     u = sp.Matrix(p2.coords)
@@ -153,7 +177,7 @@ def problem2_context(p2: Problem2Result) -> dict[str, Any]:
         "char_matrix": sym(sp.Symbol("lambda") * sp.eye(p2.n) - p2.S),
         "char_poly": sym(p2.char_poly),
         "char_poly_factored": sym(p2.char_poly_factored),
-        "factored_differs": p2.char_poly_factored != p2.char_poly,
+        "factored_differs": _factor_count(p2.char_poly_factored) > 1,
         "eigenvalues_list": Tex(
             ", \\quad ".join(f"\\lambda_{{{i + 1}}} {eig_rel} {e}" for i, e in enumerate(eigen))
         ),
@@ -162,22 +186,19 @@ def problem2_context(p2: Problem2Result) -> dict[str, Any]:
         "definiteness": p2.definiteness,
         "zero_eigenvalues": p2.zero_eigenvalues,
         "negative_eigenvalues": p2.negative_eigenvalues,
-        "lambda_max": sym(lam_max) if eig_exact else Tex(fmt_number(p2.eigenvalues_float[-1])),
-        "lambda_min": sym(lam_min) if eig_exact else Tex(fmt_number(p2.eigenvalues_float[0])),
-        "eta_max": None if p2.eta_max is None else sym(p2.eta_max),
-        "eta_max_float": None if p2.eta_max_float is None else num(p2.eta_max_float),
-        "eta_max_inline": None if p2.eta_max is None else sym(p2.eta_max, fold_short_frac=True),
-        "eta_max_is_rational": p2.eta_max is not None and p2.eta_max.is_Rational,
-        "optimal_step": None if p2.optimal_step is None else sym(p2.optimal_step),
-        "optimal_rate": None if p2.optimal_rate is None else sym(p2.optimal_rate),
+        "lambda_max_eq": _eq(lam_max),
+        "eta_max_eq": None if p2.eta_max is None else _eq(p2.eta_max),
+        "eta_max_inline": None if p2.eta_max is None else _inline(p2.eta_max),
+        "optimal_step_eq": None if p2.optimal_step is None else _eq(p2.optimal_step),
+        "optimal_rate_eq": None if p2.optimal_rate is None else _eq(p2.optimal_rate),
         "ls_matrix_form": Tex(rf"\frac{{{sym(ls.numerator)}}}{{{sym(ls.denominator)}}}"),
         "ls_explicit": None if ls.explicit is None else sym(ls.explicit),
-        "ls_low": None if p2.eta_max is None else sym(sp.radsimp(1 / (2 * lam_max))),
+        "ls_low": None if p2.eta_max is None else _eq(sp.radsimp(1 / (2 * lam_max))),
         "ls_can_exceed": p2.definiteness == "positive definite"
         and bool(sp.simplify(1 / (2 * lam_min) - 1 / lam_max) > 0),
         "ls_high": None
         if p2.definiteness != "positive definite"
-        else sym(sp.radsimp(1 / (2 * lam_min))),
+        else _eq(sp.radsimp(1 / (2 * lam_min))),
     }
 
 
