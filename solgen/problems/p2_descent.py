@@ -13,7 +13,12 @@ lam = sp.Symbol("lambda")
 eta = sp.Symbol("eta", positive=True)
 
 Definiteness = Literal[
-    "positive definite", "positive semidefinite", "zero", "indefinite", "negative semidefinite"
+    "positive definite",
+    "positive semidefinite",
+    "zero",
+    "indefinite",
+    "negative semidefinite",
+    "negative definite",
 ]
 
 
@@ -95,7 +100,7 @@ def _definiteness(positive: int, zero: int, negative: int) -> Definiteness:
     if negative and positive:
         return "indefinite"
     if negative:
-        return "negative semidefinite"
+        return "negative semidefinite" if zero else "negative definite"
     if zero and positive:
         return "positive semidefinite"
     if zero:

@@ -81,6 +81,8 @@ def apply_layer(layer: Layer, shape: Shape) -> LayerResult | str:
 
 def check_layers(inp: Problem3Input, layers: tuple[Layer, ...]) -> tuple[LayerResult, ...]:
     """Propagate the input through given layers; a misfit is invalid input naming the layer."""
+    if not layers:
+        raise InvalidInput(["problem3.layers: expected at least one layer, found none"])
     shape: Shape = inp.input
     results = []
     for index, layer in enumerate(layers):
