@@ -34,6 +34,7 @@ pdf: venv tex
 
 test: venv tex
 	$(PY) -m pytest -q
+	$(MAKE) --no-print-directory lint
 
 lint: venv
 	$(VENV)/bin/ruff check solgen tests

@@ -6,11 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
+import jinja2
+
 from solgen import __version__
 from solgen.compile import DEFAULT_TIMEOUT, CompileError, TexNotFound
 from solgen.errors import InvalidInput
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+MAX_TIMEOUT = 86400  # one day; subprocess cannot wait for ever (inf overflows)
 
 
 def _positive_seconds(text: str) -> float:
@@ -18,8 +21,10 @@ def _positive_seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, found {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, found {text}")
+    if not 0 < value <= MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of seconds between 0 and {MAX_TIMEOUT}, found {text}"
+        )
     return value
 
 
@@ -77,6 +82,8 @@ def run_build(args: argparse.Namespace) -> int:
 
     if args.templates is not None and not args.templates.is_dir():
         raise InvalidInput([f"--templates: {args.templates} is not a directory"])
+    if args.out.exists() and not args.out.is_dir():
+        raise InvalidInput([f"--out: {args.out} exists and is not a directory"])
     variant = load_variant(args.variant, args.sets)
     options = BuildOptions(
         out_dir=args.out, pdf=not args.no_pdf, template_dir=args.templates, timeout=args.timeout
@@ -100,6 +107,14 @@ def main(argv: list[str] | None = None) -> int:
     except TexNotFound as exc:
         _error(str(exc))
         _error("the .tex files and results.json were written; no PDF was made")
+        return EXIT_FAILED
+    except jinja2.TemplateError as exc:
+        where = f"{exc.name}:{exc.lineno}: " if isinstance(exc, jinja2.TemplateSyntaxError) else ""
+        _error(f"template error: {where}{exc.message or exc}")
+        # A broken override is the user's input; a broken built-in template is our failure.
+        return EXIT_INVALID if getattr(args, "templates", None) is not None else EXIT_FAILED
+    except OSError as exc:
+        _error(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
         return EXIT_FAILED
     except CompileError as exc:
         _error(f"LaTeX failed: {exc}")

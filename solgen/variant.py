@@ -20,6 +20,7 @@ ACTIVATIONS = ("relu", "sigmoid", "tanh")
 # Bigger numbers are not an exercise any more, and squares of them overflow float64 sooner or later.
 MAX_MAGNITUDE = Decimal(10) ** 6
 MAX_SIZE = 4096
+MAX_PLACES = 30
 
 FIELDS: dict[str, tuple[str, ...]] = {
     "meta": ("title", "author", "date"),
@@ -99,6 +100,8 @@ def parse_toml(text: str, source: str) -> dict[str, Any]:
         return tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput([f"{source}: not valid TOML: {exc}"]) from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise InvalidInput([f"{source}: a value cannot be read: {exc}"]) from None
 
 
 def read_variant_file(path: Path) -> dict[str, Any]:
@@ -114,7 +117,7 @@ def read_variant_file(path: Path) -> dict[str, Any]:
     if b"\x00" in data:
         raise InvalidInput([f"--variant: {path} is a binary file, expected a TOML text file"])
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # a byte-order mark is harmless
     except UnicodeDecodeError as exc:
         raise InvalidInput(
             [f"--variant: {path} is not UTF-8 text (byte {exc.start}: {data[exc.start]:#04x})"]
@@ -125,8 +128,8 @@ def read_variant_file(path: Path) -> dict[str, Any]:
 def parse_set(assignment: str) -> tuple[str, str, Any]:
     """Parse one ``--set section.field=VALUE``; the value is a TOML value (bare text allowed)."""
     key, sep, raw = assignment.partition("=")
-    key = key.strip()
-    parts = key.split(".")
+    parts = [part.strip() for part in key.split(".")]
+    key = ".".join(parts)
     if not sep or len(parts) != 2 or not all(parts):
         raise InvalidInput(
             [f"--set {assignment}: expected SECTION.FIELD=VALUE (e.g. problem2.A='[[4,1],[1,3]]')"]
@@ -134,7 +137,9 @@ def parse_set(assignment: str) -> tuple[str, str, Any]:
     raw = raw.strip()
     try:
         value = tomllib.loads(f"value = {raw}", parse_float=Decimal)["value"]
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # TOMLDecodeError, or an integer of more than 4300 digits
+        if not isinstance(exc, tomllib.TOMLDecodeError):
+            raise InvalidInput([f"--set {key}: the value cannot be read: {exc}"]) from None
         if raw[:1] in '[{"' or raw[:1].isdigit() or raw[:1] in "+-.":
             raise InvalidInput(
                 [f"--set {key}: the value {raw!r} is not valid TOML: {exc}"]
@@ -235,6 +240,11 @@ def _number(value: Any, field: str, errors: list[str]) -> Fraction | None:
     if abs(Decimal(value)) > MAX_MAGNITUDE:
         errors.append(f"{field}: expected a number of magnitude at most 1e6, found {value}")
         return None
+    exponent = value.normalize().as_tuple().exponent if isinstance(value, Decimal) else 0
+    if value != 0 and isinstance(exponent, int) and exponent < -MAX_PLACES:
+        # 1e-100000 would make a fraction with a 100000-digit denominator
+        errors.append(f"{field}: expected at most {MAX_PLACES} decimal places, found {value}")
+        return None
     return Fraction(value)
 
 
@@ -304,32 +314,31 @@ def _problem1(table: dict[str, Any], errors: list[str]) -> Problem1Input | None:
     w2 = _vector(table["w2"], "problem1.w2", errors)
     b2 = _number(table["b2"], "problem1.b2", errors)
     activation = table["activation"]
+    problems_before = len(errors)
     if not isinstance(activation, str) or activation not in ACTIVATIONS:
         hint = did_you_mean(activation, ACTIVATIONS) if isinstance(activation, str) else ""
         errors.append(
             f"problem1.activation: expected one of {', '.join(map(repr, ACTIVATIONS))}, "
             f"found {describe(activation)}{hint}"
         )
-        return None
     if X is not None and t is not None and len(t) != len(X):
         errors.append(
             f"problem1.t: expected {len(X)} targets, one per row of problem1.X ({_shape(X)}), "
             f"found {len(t)}"
         )
-        return None
     if X is not None and W1 is not None and len(W1[0]) != len(X[0]):
         errors.append(
             f"problem1.W1: expected {len(X[0])} columns to match the {len(X[0])} inputs per sample "
             f"of problem1.X ({_shape(X)}), found W1 of shape {_shape(W1)}"
         )
-        return None
     for name, vec in (("b1", b1), ("w2", w2)):
         if W1 is not None and vec is not None and len(vec) != len(W1):
             errors.append(
                 f"problem1.{name}: expected {len(W1)} entries, one per hidden unit (rows of "
                 f"problem1.W1, {_shape(W1)}), found {len(vec)}"
             )
-            return None
+    if len(errors) > problems_before:
+        return None
     if X is None or t is None or W1 is None or b1 is None or w2 is None or b2 is None:
         return None
     return Problem1Input(X=X, t=t, W1=W1, b1=b1, w2=w2, b2=b2, activation=activation)
