@@ -23,6 +23,7 @@ from solgen.problems import p1_network
 from solgen.problems.p1_network import Cost, Problem1Result
 from solgen.problems.p2_descent import Problem2Result
 from solgen.problems.p3_convnet import Problem3Result
+from solgen.problems.p3_design import Design
 from solgen.results import Solution
 from solgen.variant import Variant
 
@@ -236,6 +237,10 @@ def problem3_context(p3: Problem3Result) -> dict[str, Any]:
             }
         )
     conv_params = [fmt_int(layer.params) for layer in p3.layers if layer.kind == "conv"]
+    sizes = [f"{k} \\times {k}" for k in p3.kernel_sizes]
+    kernel_list = sizes[0]
+    if len(sizes) > 1:
+        kernel_list = ", ".join(sizes[:-1]) + r" \text{ or } " + sizes[-1]
     return {
         "input": Tex(f"{p3.input[0]} \\times {p3.input[1]}"),
         "input_channels": p3.input[2],
@@ -247,6 +252,49 @@ def problem3_context(p3: Problem3Result) -> dict[str, Any]:
         else Tex("\\text{parameters}"),
         "total": fmt_int(p3.total_params),
         "designed": p3.designed,
+        "kernel_list": Tex(kernel_list),
+        **(_designs_context(p3) if p3.designed else {}),
+    }
+
+
+# The document lists every alternative design when there are at most this many, else the best.
+ALTERNATIVES_SHOWN = 10
+
+
+def _why(best: Design, runner_up: Design) -> str:
+    """Which rule of the ranking puts the best design first."""
+    if best.params != runner_up.params:
+        return "params"
+    return "layers" if best.depth != runner_up.depth else "kernels"
+
+
+def _designs_context(p3: Problem3Result) -> dict[str, Any]:
+    ranked = p3.designs
+    rows = [
+        {
+            "rank": i + 1,
+            "kernels": Tex(", ".join(str(k) for k in d.kernels)),
+            "filters": Tex(", ".join(str(f) for f in d.filters)),
+            "last": "pool" if d.final_pool else "conv",
+            "depth": d.depth,
+            "params": fmt_int(d.params),
+        }
+        for i, d in enumerate(ranked[:ALTERNATIVES_SHOWN])
+    ]
+    best = ranked[0]
+    runner_up = ranked[1] if len(ranked) > 1 else None
+    return {
+        "designs_total": len(ranked),
+        "designs_all_shown": len(ranked) <= ALTERNATIVES_SHOWN,
+        "alternatives": rows,
+        "why": "only" if runner_up is None else _why(best, runner_up),
+        "best_params": fmt_int(best.params),
+        "best_depth": best.depth,
+        "runner_up_params": fmt_int(runner_up.params) if runner_up else None,
+        "runner_up_depth": runner_up.depth if runner_up else None,
+        "margin": fmt_int(runner_up.params - best.params) if runner_up else None,
+        "filters_fixed": p3.fixed_filters,
+        "best_filters": Tex(", ".join(str(f) for f in best.filters)),
     }
 
 

@@ -68,6 +68,10 @@ def problem2_dict(p2: Problem2Result) -> dict[str, Any]:
     }
 
 
+# results.json lists the best designs; all of them can be thousands.
+DESIGNS_LISTED = 10
+
+
 def _layer_dict(layer: LayerResult) -> dict[str, Any]:
     if layer.kind == "pool":
         return {"type": "pool", "kernel": 2, "output": list(layer.out_shape), "params": 0}
@@ -85,13 +89,26 @@ def _layer_dict(layer: LayerResult) -> dict[str, Any]:
 
 def problem3_dict(p3: Problem3Result) -> dict[str, Any]:
     """problem3 of results.json."""
-    return {
+    out: dict[str, Any] = {
         "input": list(p3.input),
         "target": list(p3.target),
         "designed": p3.designed,
         "layers": [_layer_dict(layer) for layer in p3.layers],
         "total_params": p3.total_params,
     }
+    if p3.designed:
+        out["designs_total"] = len(p3.designs)
+        out["designs"] = [
+            {
+                "kernels": list(d.kernels),
+                "filters": list(d.filters),
+                "final_pool": d.final_pool,
+                "layers": d.depth,
+                "total_params": d.params,
+            }
+            for d in p3.designs[:DESIGNS_LISTED]
+        ]
+    return out
 
 
 def results_dict(solution: Solution) -> dict[str, Any]:

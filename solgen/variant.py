@@ -440,6 +440,15 @@ def _problem3(table: dict[str, Any], errors: list[str]) -> Problem3Input | None:
         return None
     if "filters" in table and filters is None:
         return None
+    if filters is not None and filters[-1] != target[2]:
+        errors.append(
+            f"problem3.filters: the last convolution makes the output channels, so the last "
+            f"entry must be problem3.target's {target[2]} channels, found {filters[-1]}"
+        )
+        return None
+    if filters is not None and layers is not None:
+        errors.append("problem3.filters: only used to design an architecture; remove it or layers")
+        return None
     return Problem3Input(
         input=(shape_in[0], shape_in[1], shape_in[2]),
         target=(target[0], target[1], target[2]),

@@ -500,3 +500,22 @@ def test_infinite_timeout(tmp_path):
         return
     assert rc == 0
     assert visible(out) == PDF_FILES
+
+
+def test_unreachable_target_is_invalid_input(tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = [
+        "build",
+        "--no-pdf",
+        "--out",
+        str(out),
+        "--set",
+        "problem3.kernel_sizes=[5]",
+        "--set",
+        "problem3.target=[6,6,64]",
+    ]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "problem3.target: 6x6 cannot be reached from 32x32" in err
+    assert "nearest reachable sizes are 5x5, 10x10, 1x1" in err
+    assert not out.exists()

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from numpy.lib.stride_tricks import sliding_window_view
 
 from solgen.errors import InvalidInput
+from solgen.problems import p3_design
 from solgen.problems.p3_convnet import LayerResult, apply_layer, check_layers, solve
 from solgen.variant import Layer, Problem3Input, build_variant
 
@@ -287,11 +288,14 @@ def test_final_layer_a_pool_in_the_mismatch_message():
     ]
 
 
-def test_missing_layers_names_problem3_layers():
-    inp = problem((32, 32, 3), (4, 4, 64), None)
-    (message,) = _messages(inp)
-    assert message.startswith("problem3.layers: ")
-    assert "problem3.layers" in message
+def test_missing_layers_means_design():
+    result = solve(problem((32, 32, 3), (4, 4, 64), None))
+    assert result.designed is True
+    assert [(d.kernels, d.final_pool, d.params) for d in result.designs] == [
+        ((5, 3, 3), False, 24352),
+        ((5, 7), True, 102848),
+    ]
+    assert result.total_params == 24352
 
 
 # ---------------------------------------------------------------------------------------------
@@ -355,3 +359,145 @@ def test_empty_layer_list_is_invalid_input():
     with pytest.raises(InvalidInput) as err:
         check_layers(inp, ())
     assert err.value.problems == ["problem3.layers: expected at least one layer, found none"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Designing: the search finds every valid sequence (brute force), ranks them, explains failures
+
+
+def brute_force_sequences(size, target, kernels, max_convs=6):
+    """Every op string conv (pool conv)* [pool] up to max_convs convolutions, simulated."""
+    found = set()
+
+    def simulate(ops):
+        h, w = size
+        for op in ops:
+            if op == "pool":
+                if h % 2 or w % 2:
+                    return None
+                h, w = h // 2, w // 2
+            else:
+                if op > h or op > w:
+                    return None
+                h, w = h - op + 1, w - op + 1
+        return h, w
+
+    def strings(n_convs):
+        if n_convs == 1:
+            yield from ([k] for k in kernels)
+            return
+        for head in strings(n_convs - 1):
+            for k in kernels:
+                yield [*head, "pool", k]
+
+    for n in range(1, max_convs + 1):
+        for ops in strings(n):
+            for tail in ([], ["pool"]):
+                if simulate(ops + tail) == target:
+                    found.add((tuple(op for op in ops if op != "pool"), bool(tail)))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("size", "target", "kernels"),
+    [
+        ((32, 32), (4, 4), (3, 5, 7)),
+        ((32, 32), (4, 4), (1, 2, 3, 5)),
+        ((28, 28), (5, 5), (3, 5)),
+        ((30, 26), (6, 4), (1, 3, 5)),
+        ((40, 40), (1, 1), (2, 3, 4)),
+        ((16, 16), (16, 16), (1,)),
+        ((20, 20), (7, 7), (3, 5)),
+    ],
+)
+def test_search_finds_every_sequence(size, target, kernels):
+    found, reachable = p3_design.sequences(size, target, kernels)
+    as_set = {(s.kernels, s.final_pool) for s in found}
+    assert len(as_set) == len(found)  # no duplicates
+    assert as_set == brute_force_sequences(size, target, kernels)
+    if as_set:
+        assert target in reachable
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(4, 40),
+    st.integers(4, 40),
+    st.integers(1, 8),
+    st.integers(1, 8),
+    st.sets(st.integers(1, 6), min_size=1, max_size=3),
+)
+def test_search_equals_brute_force_random(h, w, th, tw, kernels):
+    kernels = tuple(sorted(kernels))
+    found, _ = p3_design.sequences((h, w), (th, tw), kernels)
+    assert {(s.kernels, s.final_pool) for s in found} == brute_force_sequences(
+        (h, w), (th, tw), kernels
+    )
+
+
+def test_designs_are_ranked_and_pass_the_forward_pass():
+    inp = Problem3Input(
+        input=(32, 32, 3), target=(4, 4, 64), kernel_sizes=(1, 2, 3, 5), layers=None, filters=None
+    )
+    ranked = p3_design.designs(inp)
+    keys = [(d.params, d.depth, d.kernels) for d in ranked]
+    assert keys == sorted(keys)
+    for d in ranked:
+        seen = forward((32, 32, 3), d.layers())
+        assert seen[-1][0] == (4, 4, 64)
+        assert sum(params for _, params in seen) == d.params
+    best = solve(inp)
+    assert best.total_params == ranked[0].params
+    assert [(layer.kind, layer.kernel) for layer in best.layers] == [
+        (layer.kind, layer.kernel) for layer in ranked[0].layers()
+    ]
+
+
+@pytest.mark.parametrize(
+    ("count", "channels", "expected"),
+    [(3, 64, (16, 32, 64)), (1, 64, (64,)), (4, 10, (1, 2, 5, 10)), (3, 1, (1, 1, 1))],
+)
+def test_doubling_filters(count, channels, expected):
+    assert p3_design.doubling_filters(count, channels) == expected
+
+
+def test_fixed_filters_select_the_number_of_convolutions():
+    inp = Problem3Input(
+        input=(32, 32, 3),
+        target=(4, 4, 64),
+        kernel_sizes=(3, 5, 7),
+        layers=None,
+        filters=(8, 64),
+    )
+    (design,) = p3_design.designs(inp)
+    assert design.kernels == (5, 7) and design.filters == (8, 64)
+    assert design.params == 5 * 5 * 3 * 8 + 8 + 7 * 7 * 8 * 64 + 64
+
+
+def test_fixed_filters_with_no_matching_depth():
+    inp = Problem3Input(
+        input=(32, 32, 3),
+        target=(4, 4, 64),
+        kernel_sizes=(3, 5, 7),
+        layers=None,
+        filters=(64,),
+    )
+    with pytest.raises(InvalidInput) as err:
+        p3_design.designs(inp)
+    assert err.value.problems == [
+        "problem3.filters: 1 entries ask for 1 convolutions, but the designs that reach 4x4 "
+        "have 2 or 3 convolutions"
+    ]
+
+
+def test_unreachable_target_names_the_nearest_sizes():
+    # with 5x5 kernels only: 32 -> 28 -> 14 -> 10 -> 5 -> 1
+    inp = Problem3Input(
+        input=(32, 32, 3), target=(6, 6, 64), kernel_sizes=(5,), layers=None, filters=None
+    )
+    with pytest.raises(InvalidInput) as err:
+        solve(inp)
+    assert err.value.problems == [
+        "problem3.target: 6x6 cannot be reached from 32x32 by alternating convolutions "
+        "(kernels 5) and 2x2 poolings; the nearest reachable sizes are 5x5, 10x10, 1x1"
+    ]

@@ -153,3 +153,19 @@ def test_surd_and_indefinite_exact_strings():
     indefinite = results_dict(solve(load_variant(sets=["problem2.A=[[1,3],[3,1]]"])))["problem2"]
     assert indefinite["eta_max"] is None and indefinite["eta_max_exact"] is None
     assert indefinite["eigenvalues"] == [-2.0, 4.0]
+
+
+def test_designed_architecture_in_results():
+    p3 = results_dict(solve(load_variant(sets=["problem3.target=[4,4,64]"])))["problem3"]
+    assert p3["designed"] is True
+    assert p3["total_params"] == 24352
+    assert [layer["kernel"] for layer in p3["layers"]] == [5, 2, 3, 2, 3]
+    assert [layer["output"] for layer in p3["layers"]][-1] == [4, 4, 64]
+    assert p3["designs_total"] == 2
+    assert p3["designs"][1] == {
+        "kernels": [5, 7],
+        "filters": [32, 64],
+        "final_pool": True,
+        "layers": 4,
+        "total_params": 102848,
+    }

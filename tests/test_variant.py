@@ -259,7 +259,7 @@ def test_set_into_a_section_that_is_not_a_table(tmp_path):
         ("[problem1]\nb2 = 1\n", ("problem2.A=[[1]]",), DEFAULT_LAYERS),
         ("[problem3]\ninput = [32, 32, 3]\n", (), None),
         ("[problem3]\nkernel_sizes = [3]\n", (), None),
-        ("[problem3]\nfilters = [8, 16]\n", (), None),
+        ("[problem3]\nfilters = [32, 64]\n", (), None),
         (None, ("problem3.target=[4,4,64]",), None),
         (None, ("problem3.kernel_sizes=[3,5]",), None),
         ("[problem3]\nlayers = [{conv = 3, filters = 4}]\n", (), (Layer("conv", 3, 4),)),
@@ -284,11 +284,11 @@ def test_problem3_layers_rule(tmp_path, text, sets, layers):
 
 
 def test_problem3_fields_without_layers():
-    p3 = from_text("[problem3]\ninput = [28, 30, 1]\nkernel_sizes = [7, 3, 3, 5]\nfilters = [4]\n")
+    p3 = from_text("[problem3]\ninput = [28, 30, 1]\nkernel_sizes = [7, 3, 3, 5]\nfilters = [64]\n")
     assert p3.problem3.input == (28, 30, 1)
     assert p3.problem3.target == (4, 4, 64)
     assert p3.problem3.kernel_sizes == (3, 5, 7)
-    assert p3.problem3.filters == (4,)
+    assert p3.problem3.filters == (64,)
     assert p3.problem3.layers is None
 
 

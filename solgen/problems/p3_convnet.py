@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from solgen.errors import InvalidInput
+from solgen.problems.p3_design import Design, designs
 from solgen.variant import Layer, Problem3Input
 
 Shape = tuple[int, int, int]  # height, width, channels
@@ -33,8 +34,11 @@ class Problem3Result:
 
     input: Shape
     target: Shape
+    kernel_sizes: tuple[int, ...]  # the sizes a design may use (for the statement)
     layers: tuple[LayerResult, ...]
     designed: bool  # True when solgen chose the layers, False when the variant gave them
+    designs: tuple[Design, ...] = ()  # every valid design, best first (designed only)
+    fixed_filters: bool = False  # the variant fixed the filters of the design
 
     @property
     def total_params(self) -> int:
@@ -106,14 +110,22 @@ def _fmt(shape: Shape) -> str:
 
 
 def solve(inp: Problem3Input) -> Problem3Result:
-    """Check the given architecture and count its parameters."""
-    if inp.layers is None:
-        raise InvalidInput(
-            [
-                "problem3.layers: missing; designing an architecture is not supported yet, "
-                "give the layers, e.g. layers = [{conv = 5, filters = 8}, {pool = 2}, ...]"
-            ]
+    """Check the given architecture, or design the best one, and count its parameters."""
+    if inp.layers is not None:
+        return Problem3Result(
+            input=inp.input,
+            target=inp.target,
+            kernel_sizes=inp.kernel_sizes,
+            layers=check_layers(inp, inp.layers),
+            designed=False,
         )
+    ranked = tuple(designs(inp))
     return Problem3Result(
-        input=inp.input, target=inp.target, layers=check_layers(inp, inp.layers), designed=False
+        input=inp.input,
+        target=inp.target,
+        kernel_sizes=inp.kernel_sizes,
+        layers=check_layers(inp, ranked[0].layers()),
+        designed=True,
+        designs=ranked,
+        fixed_filters=inp.filters is not None,
     )

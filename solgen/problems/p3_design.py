@@ -1,0 +1,146 @@
+"""Problem 3, designed: every alternating conv/pool sequence from input to target, ranked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from solgen.errors import InvalidInput
+from solgen.variant import Layer, Problem3Input
+
+# A search that finds more designs than this is a sign of a badly posed variant.
+MAX_DESIGNS = 100_000
+
+
+@dataclass(frozen=True)
+class Design:
+    """One valid sequence: conv k1, pool, conv k2, pool, ..., conv km [, pool], with filters."""
+
+    kernels: tuple[int, ...]
+    filters: tuple[int, ...]
+    final_pool: bool
+    params: int
+
+    @property
+    def depth(self) -> int:
+        """Number of layers (convolutions and poolings)."""
+        return 2 * len(self.kernels) - 1 + int(self.final_pool)
+
+    def rank_key(self) -> tuple[int, int, tuple[int, ...]]:
+        """Fewest parameters, then fewest layers, then smallest kernels (in order)."""
+        return (self.params, self.depth, self.kernels)
+
+    def layers(self) -> tuple[Layer, ...]:
+        """The design as variant layers."""
+        out: list[Layer] = []
+        for i, (kernel, filters) in enumerate(zip(self.kernels, self.filters, strict=True)):
+            if i:
+                out.append(Layer(kind="pool", kernel=2))
+            out.append(Layer(kind="conv", kernel=kernel, filters=filters))
+        if self.final_pool:
+            out.append(Layer(kind="pool", kernel=2))
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """A spatially valid kernel sequence, before filters are chosen."""
+
+    kernels: tuple[int, ...]
+    final_pool: bool
+
+
+def sequences(
+    size: tuple[int, int], target: tuple[int, int], kernels: tuple[int, ...]
+) -> tuple[list[Sequence], set[tuple[int, int]]]:
+    """Every valid kernel sequence from size to target, and every size some sequence reaches.
+
+    Depth-first: a conv k turns (h, w) into (h - k + 1, w - k + 1) and needs k <= h, w; a pool
+    halves both sides and needs them even. Each conv-pool pair at least halves the sides, so
+    the search ends.
+    """
+    found: list[Sequence] = []
+    reachable: set[tuple[int, int]] = set()
+
+    def search(h: int, w: int, prefix: tuple[int, ...]) -> None:
+        for k in kernels:
+            if k > h or k > w:
+                continue
+            ch, cw = h - k + 1, w - k + 1
+            path = (*prefix, k)
+            reachable.add((ch, cw))
+            if (ch, cw) == target:
+                found.append(Sequence(kernels=path, final_pool=False))
+            if ch % 2 or cw % 2:
+                continue
+            ph, pw = ch // 2, cw // 2
+            reachable.add((ph, pw))
+            if (ph, pw) == target:
+                found.append(Sequence(kernels=path, final_pool=True))
+            if len(found) > MAX_DESIGNS:
+                raise InvalidInput(
+                    [
+                        f"problem3.kernel_sizes: more than {MAX_DESIGNS:,} designs reach the "
+                        "target; allow fewer kernel sizes"
+                    ]
+                )
+            search(ph, pw, path)
+
+    search(size[0], size[1], ())
+    return found, reachable
+
+
+def doubling_filters(count: int, out_channels: int) -> tuple[int, ...]:
+    """..., C/4, C/2, C: the filters double up to the target's channels (at least 1 each)."""
+    return tuple(max(1, out_channels >> (count - 1 - i)) for i in range(count))
+
+
+def conv_params(kernels: tuple[int, ...], filters: tuple[int, ...], in_channels: int) -> int:
+    """Weights k^2 C_in C_out plus C_out biases, summed over the convolutions."""
+    total, channels = 0, in_channels
+    for kernel, out in zip(kernels, filters, strict=True):
+        total += kernel * kernel * channels * out + out
+        channels = out
+    return total
+
+
+def _fmt(size: tuple[int, int]) -> str:
+    return f"{size[0]}x{size[1]}"
+
+
+def designs(inp: Problem3Input) -> list[Design]:
+    """All valid designs, best first; InvalidInput naming the nearest sizes when none exists."""
+    size, target = (inp.input[0], inp.input[1]), (inp.target[0], inp.target[1])
+    found, reachable = sequences(size, target, inp.kernel_sizes)
+    allowed = ", ".join(map(str, inp.kernel_sizes))
+    if not found:
+
+        def distance(s: tuple[int, int]) -> tuple[int, tuple[int, int]]:
+            return (abs(s[0] - target[0]) + abs(s[1] - target[1]), s)
+
+        nearest = sorted(reachable, key=distance)
+        hint = ", ".join(_fmt(s) for s in nearest[:3]) or "none"
+        raise InvalidInput(
+            [
+                f"problem3.target: {_fmt(target)} cannot be reached from {_fmt(size)} by "
+                f"alternating convolutions (kernels {allowed}) and 2x2 poolings; the nearest "
+                f"reachable sizes are {hint}"
+            ]
+        )
+    if inp.filters is not None:
+        convs = len(inp.filters)
+        counts = sorted({len(s.kernels) for s in found})
+        found = [s for s in found if len(s.kernels) == convs]
+        if not found:
+            raise InvalidInput(
+                [
+                    f"problem3.filters: {convs} entries ask for {convs} convolutions, but the "
+                    f"designs that reach {_fmt(target)} have "
+                    f"{' or '.join(map(str, counts))} convolutions"
+                ]
+            )
+    result = []
+    for seq in found:
+        filters = inp.filters or doubling_filters(len(seq.kernels), inp.target[2])
+        params = conv_params(seq.kernels, filters, inp.input[2])
+        result.append(Design(seq.kernels, tuple(filters), seq.final_pool, params))
+    return sorted(result, key=Design.rank_key)
