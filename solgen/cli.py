@@ -67,7 +67,67 @@ def parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help=f"limit per LaTeX run (default {DEFAULT_TIMEOUT:g})",
     )
+    gen = sub.add_parser("variant", help="write a random, well-posed variant file")
+    gen.add_argument("--seed", type=_natural, required=True, metavar="N")
+    gen.add_argument("-o", "--output", type=Path, metavar="FILE", help="default: standard output")
+    _shape_options(gen)
+    batch = sub.add_parser("batch", help="build many random variants with answer keys")
+    batch.add_argument("--count", type=_positive, required=True, metavar="N")
+    batch.add_argument("--seed", type=_natural, default=0, metavar="S", help="first seed (0)")
+    batch.add_argument(
+        "--jobs",
+        type=_positive,
+        default=0,
+        metavar="J",
+        help="parallel builds (default: one per CPU)",
+    )
+    batch.add_argument("--out", type=Path, default=Path("batch"), metavar="DIR")
+    batch.add_argument("--no-pdf", action="store_true", help="no PDFs (and no combined PDFs)")
+    batch.add_argument(
+        "--shard",
+        default="1/1",
+        metavar="K/M",
+        help="build only the variants i with i %% M == K - 1",
+    )
+    batch.add_argument("--force", action="store_true", help="rebuild variants already built")
+    batch.add_argument("--templates", type=Path, metavar="DIR")
+    batch.add_argument(
+        "--timeout", type=_positive_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS"
+    )
+    _shape_options(batch)
+    merge = sub.add_parser("merge", help="merge the answer keys of batch shards")
+    merge.add_argument("--out", type=Path, required=True, metavar="DIR")
+    merge.add_argument("shards", type=Path, nargs="+", metavar="SHARD_DIR")
     return top
+
+
+def _shape_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--samples", type=_positive, default=3, metavar="N", help="problem 1: samples (3)"
+    )
+    command.add_argument(
+        "--inputs", type=_positive, default=4, metavar="D", help="problem 1: inputs per sample (4)"
+    )
+    command.add_argument(
+        "--hidden", type=_positive, default=2, metavar="H", help="problem 1: hidden units (2)"
+    )
+
+
+def _natural(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, found {value}")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = _natural(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("expected a whole number >= 1, found 0")
+    return value
 
 
 def _error(lines: list[str] | str) -> None:
@@ -94,13 +154,68 @@ def run_build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_variant(args: argparse.Namespace) -> int:
+    """The variant subcommand."""
+    from solgen.build import atomic_write
+    from solgen.generate import Shape, variant_text
+
+    text = variant_text(args.seed, Shape(args.samples, args.inputs, args.hidden))
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        if args.output.is_dir():
+            raise InvalidInput([f"-o: {args.output} is a directory, expected a file name"])
+        atomic_write(args.output, text)
+    return EXIT_OK
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    """The batch subcommand."""
+    from solgen.batch import BatchOptions, parse_shard, run_batch
+    from solgen.generate import Shape
+
+    if args.templates is not None and not args.templates.is_dir():
+        raise InvalidInput([f"--templates: {args.templates} is not a directory"])
+    options = BatchOptions(
+        count=args.count,
+        seed=args.seed,
+        jobs=args.jobs,
+        out=args.out,
+        pdf=not args.no_pdf,
+        shard=parse_shard(args.shard),
+        force=args.force,
+        shape=Shape(args.samples, args.inputs, args.hidden),
+        timeout=args.timeout,
+        template_dir=args.templates,
+    )
+    report = run_batch(options)
+    for outcome in report.failed:
+        _error(f"variant {outcome.id} (seed {outcome.seed}) failed: {outcome.error}")
+    counts = {
+        s: sum(o.status == s for o in report.outcomes) for s in ("built", "skipped", "failed")
+    }
+    print(
+        f"batch: {counts['built']} built, {counts['skipped']} already complete, "
+        f"{counts['failed']} failed, in {report.seconds:.1f} s; answers in {args.out}"
+    )
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    """The merge subcommand."""
+    from solgen.batch import merge
+
+    count = merge(args.out, args.shards)
+    print(f"merge: {count} variants into {args.out}")
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run solgen with the given arguments (default: sys.argv[1:]); return the exit status."""
     args = parser().parse_args(argv)
+    commands = {"build": run_build, "variant": run_variant, "batch": run_batch, "merge": run_merge}
     try:
-        if args.command == "build":
-            return run_build(args)
-        raise AssertionError(f"unhandled command {args.command}")
+        return commands[args.command](args)
     except InvalidInput as exc:
         _error(exc.problems)
         return EXIT_INVALID

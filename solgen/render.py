@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,8 @@ from solgen.latex import Tex, tex_escape
 
 TEMPLATE_PACKAGE = ("solgen", "templates")
 DOCUMENT = "base.tex.j2"
+BODY = "body.tex.j2"
+COMBINED = "combined.tex.j2"
 
 
 class UnescapedText(jinja2.TemplateError):
@@ -21,6 +25,8 @@ def _finalize(value: Any) -> str:
     """Every ((( ))) must be TeX already (Tex) or a number; plain text must pass |tex_escape."""
     if isinstance(value, Tex):
         return value
+    if isinstance(value, jinja2.Undefined):
+        return str(value)  # StrictUndefined raises UndefinedError, naming the variable
     if isinstance(value, bool) or value is None:
         raise UnescapedText(f"{value!r} reached the output; test it with ((* if *)) instead")
     if isinstance(value, int):
@@ -30,11 +36,12 @@ def _finalize(value: Any) -> str:
     raise UnescapedText(f"a {type(value).__name__} reached the output; format it in context.py")
 
 
+@functools.lru_cache(maxsize=8)
 def environment(template_dir: Path | None = None) -> jinja2.Environment:
     """The Jinja2 environment: a user's template directory first, then solgen's own.
 
     solgen's templates are also reachable as 'solgen/<name>', so an override can extend
-    the original and replace single blocks.
+    the original and replace single blocks. Cached: compiling the templates is the costly part.
     """
     ours = jinja2.PackageLoader(*TEMPLATE_PACKAGE)
     loaders: list[jinja2.BaseLoader] = []
@@ -58,9 +65,26 @@ def environment(template_dir: Path | None = None) -> jinja2.Environment:
         finalize=_finalize,
     )
     env.filters["tex_escape"] = tex_escape
+    # What a template renders (super(), macros, set blocks) is TeX already, not text.
+    env.concat = _tex_concat  # type: ignore[method-assign]
     return env
+
+
+def _tex_concat(parts: Iterable[str]) -> Tex:
+    return Tex("".join(parts))
 
 
 def render(context: dict[str, Any], template_dir: Path | None = None) -> str:
     """Render the document (solution or problem sheet, by context['solutions'])."""
     return environment(template_dir).get_template(DOCUMENT).render(context)
+
+
+def render_body(context: dict[str, Any], template_dir: Path | None = None) -> str:
+    """One variant's title and problems, without the preamble (for combined documents)."""
+    return environment(template_dir).get_template(BODY).render(context)
+
+
+def combine(bodies: list[str], template_dir: Path | None = None) -> str:
+    """One document holding many variants' bodies, each starting on a new page (batch)."""
+    template = environment(template_dir).get_template(COMBINED)
+    return template.render({"bodies": [Tex(body) for body in bodies]})

@@ -66,3 +66,18 @@ def test_template_override_extends_ours(tmp_path):
     assert "Design a small CNN, please." in tex
     assert "Give a sequence of alternating" not in tex
     assert "15{,}296" in tex  # our solution block is still there
+
+
+def test_template_output_is_tex_for_super_macros_and_set_blocks(tmp_path):
+    (tmp_path / "child.tex.j2").write_text(
+        "((* extends 'parent.tex.j2' *))((* block b *))[((( super() )))]((* endblock *))",
+        encoding="utf-8",
+    )
+    (tmp_path / "parent.tex.j2").write_text(
+        "((* macro m() *))\\emph{m}((* endmacro *))"
+        "((* set s *))\\textbf{s}((* endset *))"
+        "((* block b *))P((( m() )))((( s )))((* endblock *))",
+        encoding="utf-8",
+    )
+    env = environment(tmp_path)
+    assert env.get_template("child.tex.j2").render() == "[P\\emph{m}\\textbf{s}]"

@@ -1,0 +1,185 @@
+"""batch.py: parallel builds, answer keys, combined PDFs, failures, reruns, shards and merge."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from solgen.batch import BatchOptions, answers_csv, parse_shard, plan, run_batch
+from solgen.cli import main
+from solgen.errors import InvalidInput
+
+
+def batch(tmp: Path, *extra: str) -> int:
+    return main(["batch", "--no-pdf", "--out", str(tmp), *extra])
+
+
+def test_plan_ids_and_shards():
+    options = BatchOptions(count=5, seed=98)
+    assert plan(options) == [
+        ("0098", 98),
+        ("0099", 99),
+        ("0100", 100),
+        ("0101", 101),
+        ("0102", 102),
+    ]
+    sharded = [plan(BatchOptions(count=5, seed=98, shard=(k, 2))) for k in (1, 2)]
+    assert [i for i, _ in sharded[0]] == ["0098", "0100", "0102"]
+    assert [i for i, _ in sharded[1]] == ["0099", "0101"]
+    # one width for the whole batch (every shard agrees), wide enough for the last seed
+    assert plan(BatchOptions(count=3, seed=99998)) == [
+        ("099998", 99998),
+        ("099999", 99999),
+        ("100000", 100000),
+    ]
+
+
+@pytest.mark.parametrize("text", ["0/2", "3/2", "1", "a/b", "1/0"])
+def test_bad_shard(text):
+    with pytest.raises(InvalidInput, match="--shard"):
+        parse_shard(text)
+
+
+def test_answers_rows_match_each_results_json(tmp_path):
+    assert batch(tmp_path, "--count", "4", "--seed", "10", "--jobs", "2") == 0
+    answers = json.loads((tmp_path / "answers.json").read_text(encoding="utf-8"))
+    assert list(answers) == ["0010", "0011", "0012", "0013"]
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "answers.csv").read_text("utf-8"))))
+    assert [row["id"] for row in rows] == list(answers)
+    for row in rows:
+        results = json.loads((tmp_path / row["id"] / "results.json").read_text("utf-8"))
+        assert answers[row["id"]] == results
+        p1 = results["problem1"]
+        assert int(row["seed"]) == int(row["id"])
+        assert float(row["loss"]) == pytest.approx(p1["loss"], rel=1e-11)
+        assert float(row["dW1_24"]) == pytest.approx(p1["grad"]["W1"][1][3], rel=1e-11, abs=1e-15)
+        assert float(row["db2"]) == pytest.approx(p1["grad"]["b2"], rel=1e-11, abs=1e-15)
+        assert float(row["lambda2"]) == pytest.approx(results["problem2"]["eigenvalues"][1])
+        assert row["eta_max_exact"] == results["problem2"]["eta_max_exact"]
+        assert int(row["total_params"]) == results["problem3"]["total_params"]
+        assert sorted(p.name for p in (tmp_path / row["id"]).iterdir()) == [
+            "assignment.tex",
+            "results.json",
+            "solution.tex",
+            "variant.toml",
+        ]
+
+
+def test_same_seed_and_count_same_answers_byte_for_byte(tmp_path):
+    assert batch(tmp_path / "a", "--count", "3", "--seed", "7", "--jobs", "1") == 0
+    assert batch(tmp_path / "b", "--count", "3", "--seed", "7", "--jobs", "2") == 0
+    for name in ("answers.csv", "answers.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_shards_merged_equal_the_unsharded_batch(tmp_path, capsys):
+    assert batch(tmp_path / "all", "--count", "5", "--seed", "3") == 0
+    for k in (1, 2, 3):
+        assert batch(tmp_path / f"s{k}", "--count", "5", "--seed", "3", "--shard", f"{k}/3") == 0
+    assert sorted(p.name for p in (tmp_path / "s2").iterdir() if p.is_dir()) == ["0004", "0007"]
+    shards = [str(tmp_path / f"s{k}") for k in (3, 1, 2)]  # any order
+    assert main(["merge", "--out", str(tmp_path / "merged"), *shards]) == 0
+    assert "merge: 5 variants" in capsys.readouterr().out
+    for name in ("answers.csv", "answers.json"):
+        merged = (tmp_path / "merged" / name).read_bytes()
+        assert merged == (tmp_path / "all" / name).read_bytes()
+
+
+def test_merge_refuses_conflicts_and_missing_shards(tmp_path, capsys):
+    assert batch(tmp_path / "a", "--count", "1", "--seed", "3") == 0
+    assert batch(tmp_path / "b", "--count", "1", "--seed", "3", "--samples", "4") == 0
+    assert (
+        main(["merge", "--out", str(tmp_path / "m"), str(tmp_path / "a"), str(tmp_path / "b")]) == 2
+    )
+    assert "merge: variant 0003 differs between shards" in capsys.readouterr().err
+    assert main(["merge", "--out", str(tmp_path / "m"), str(tmp_path / "nothing")]) == 2
+    assert "nothing/answers.json does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
+
+
+def test_a_failing_variant_does_not_stop_the_batch(tmp_path, capsys):
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "problem3.tex.j2").write_text(
+        "((* extends 'solgen/problem3.tex.j2' *))\n"
+        "((* block statement *))((* if meta.author == 'Variant 21' *))((( no_such_value )))"
+        "((* endif *))((( super() )))((* endblock *))\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    rc = batch(out, "--count", "3", "--seed", "20", "--jobs", "2", "--templates", str(templates))
+    captured = capsys.readouterr()
+    assert rc == 1
+    assert (
+        "variant 0021 (seed 21) failed: UndefinedError: 'no_such_value' is undefined"
+        in captured.err
+    )
+    assert "batch: 2 built, 0 already complete, 1 failed" in captured.out
+    answers = json.loads((out / "answers.json").read_text("utf-8"))
+    assert list(answers) == ["0020", "0022"]
+    # a rerun (without the broken template) rebuilds only what failed
+    assert batch(out, "--count", "3", "--seed", "20") == 0
+    assert "batch: 1 built, 2 already complete, 0 failed" in capsys.readouterr().out
+    assert list(json.loads((out / "answers.json").read_text("utf-8"))) == ["0020", "0021", "0022"]
+
+
+def test_rerun_rebuilds_what_is_missing_and_force_everything(tmp_path, capsys):
+    assert batch(tmp_path, "--count", "3") == 0
+    capsys.readouterr()
+    (tmp_path / "0001" / "results.json").unlink()
+    assert batch(tmp_path, "--count", "3") == 0
+    assert "batch: 1 built, 2 already complete" in capsys.readouterr().out
+    assert batch(tmp_path, "--count", "3", "--force") == 0
+    assert "batch: 3 built, 0 already complete" in capsys.readouterr().out
+
+
+def test_answers_csv_columns():
+    results = json.loads(
+        Path(__file__).with_name("golden").joinpath("results-seed.json").read_text()
+    )
+    text = answers_csv({"0000": results})
+    header, row = text.splitlines()
+    assert header == (
+        "id,seed,loss,y1,y2,y3,dW1_11,dW1_12,dW1_13,dW1_14,dW1_21,dW1_22,dW1_23,dW1_24,"
+        "db1_1,db1_2,dw2_1,dw2_2,db2,lambda1,lambda2,eta_max,eta_max_exact,total_params"
+    )
+    assert row == (
+        "0000,0,1.0185,-0.7,-0.43,-0.51,0.131,-0.2358,-0.0524,0.2096,-0.2544,-0.318,0.0318,"
+        "-0.0954,-0.262,-0.318,-1.2445,-0.2385,-2.04,1,6,0.166666666667,1/6,15296"
+    )
+
+
+@pytest.mark.tex
+def test_batch_with_pdfs_and_combined_documents(tmp_path):
+    if shutil.which("latexmk") is None:
+        pytest.fail("latexmk is needed (make test installs it)")
+    report = run_batch(BatchOptions(count=3, seed=40, jobs=2, out=tmp_path), io.StringIO())
+    assert [o.status for o in report.outcomes] == ["built"] * 3
+    assert sorted(p.name for p in report.combined) == ["all-assignments.pdf", "all-solutions.pdf"]
+    for variant_id in ("0040", "0041", "0042"):
+        assert (tmp_path / variant_id / "solution.pdf").read_bytes().startswith(b"%PDF-")
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "all-solutions.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    # every variant, in order, each starting on a new page with page number 1
+    pages = text.split("\f")
+    starts = [i for i, page in enumerate(pages) if "Worked solution" in page]
+    assert len(starts) == 3
+    assert [pages[i].count("Variant 4") for i in starts] == [1, 1, 1]
+    assert text.index("Variant 40") < text.index("Variant 41") < text.index("Variant 42")
+    sheets = subprocess.run(
+        ["pdftotext", str(tmp_path / "all-assignments.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "Solution." not in sheets and sheets.count("Problem 1. Calculating gradients") == 3
