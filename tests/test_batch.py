@@ -183,3 +183,22 @@ def test_batch_with_pdfs_and_combined_documents(tmp_path):
         check=True,
     ).stdout
     assert "Solution." not in sheets and sheets.count("Problem 1. Calculating gradients") == 3
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_on_a_terminal_only():
+    from solgen.batch import Outcome, Progress
+
+    terminal = FakeTerminal()
+    progress = Progress(4, terminal)
+    progress.update(Outcome("0000", 0, "built"))
+    progress.update(Outcome("0001", 1, "failed", error="x"))
+    shown = terminal.getvalue()
+    assert "\r[###############...............] 2/4  failed 1  ETA 0:" in shown
+    quiet = io.StringIO()
+    Progress(4, quiet).update(Outcome("0000", 0, "built"))
+    assert quiet.getvalue() == ""
