@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from solgen.build import BuildOptions, atomic_write, build, render_bodies
+from solgen.build import BuildOptions, atomic_write, build, exclusive, render_bodies
 from solgen.compile import DEFAULT_TIMEOUT, compile_tex, require_tex
 from solgen.errors import InvalidInput
 from solgen.generate import Shape, variant_text
@@ -165,6 +165,17 @@ def run_batch(options: BatchOptions, progress_stream: TextIO = sys.stderr) -> Ba
     todo = plan(options)
     start = time.perf_counter()
     options.out.mkdir(parents=True, exist_ok=True)
+    with exclusive(options.out):
+        return _run_locked(options, todo, jobs, progress_stream, start)
+
+
+def _run_locked(
+    options: BatchOptions,
+    todo: list[tuple[str, int]],
+    jobs: int,
+    progress_stream: TextIO,
+    start: float,
+) -> BatchReport:
     _warm_caches()
     progress = Progress(len(todo), progress_stream)
     outcomes: list[Outcome] = []

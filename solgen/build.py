@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from solgen.compile import DEFAULT_TIMEOUT, Compiled, TexNotFound, compile_tex, require_tex
+from solgen.compile import (
+    DEFAULT_TIMEOUT,
+    Compiled,
+    TexNotFound,
+    compile_tex,
+    require_tex,
+    stop_all,
+)
 from solgen.context import build_context
+from solgen.errors import Busy
 from solgen.problems import p1_network, p2_descent, p3_convnet
 from solgen.render import render, render_body
 from solgen.results import Solution, results_json
@@ -101,6 +112,31 @@ def build(variant: Variant, options: BuildOptions) -> BuildReport:
             missing_tex = exc  # still write the .tex files and results.json, then report it
     out = options.out_dir
     out.mkdir(parents=True, exist_ok=True)
+    with exclusive(out):
+        return _build_into(out, texts, results, options, missing_tex)
+
+
+@contextlib.contextmanager
+def exclusive(directory: Path) -> Iterator[None]:
+    """Hold an exclusive lock on a directory (flock on the directory itself: no lock file)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Busy(f"another solgen build is writing into {directory}; try again") from None
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _build_into(
+    out: Path,
+    texts: dict[str, str],
+    results: str,
+    options: BuildOptions,
+    missing_tex: TexNotFound | None,
+) -> BuildReport:
     report = BuildReport()
     compiled: dict[str, Compiled] = {}
     if options.pdf and missing_tex is None:
@@ -121,17 +157,24 @@ def build(variant: Variant, options: BuildOptions) -> BuildReport:
 
 def _compile_all(texts: dict[str, str], out: Path, timeout: float) -> dict[str, Compiled]:
     """Compile all documents in parallel; on any failure clean up the others and re-raise."""
+    done: dict[str, Compiled] = {}
+    error: BaseException | None = None
     with ThreadPoolExecutor(max_workers=len(texts)) as pool:
         futures = {
             name: pool.submit(compile_tex, text, name, out, timeout) for name, text in texts.items()
         }
-        done: dict[str, Compiled] = {}
-        error: BaseException | None = None
-        for name, future in futures.items():
-            try:
-                done[name] = future.result()
-            except BaseException as exc:
-                error = error or exc
+        try:
+            for name, future in futures.items():
+                try:
+                    done[name] = future.result()
+                except Exception as exc:
+                    error = error or exc
+        except BaseException as exc:  # Ctrl-C or SIGTERM while waiting: stop LaTeX too
+            stop_all()
+            error = exc
+            for name, future in futures.items():
+                with contextlib.suppress(BaseException):
+                    done.setdefault(name, future.result())
     if error is not None:
         for finished in done.values():
             shutil.rmtree(finished.scratch, ignore_errors=True)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import jinja2
 
 from solgen import __version__
 from solgen.compile import DEFAULT_TIMEOUT, CompileError, TexNotFound
-from solgen.errors import InvalidInput
+from solgen.errors import Busy, InvalidInput
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 MAX_TIMEOUT = 86400  # one day; subprocess cannot wait for ever (inf overflows)
@@ -210,9 +212,27 @@ def run_merge(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that cleanup runs as for Ctrl-C."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run solgen with the given arguments (default: sys.argv[1:]); return the exit status."""
     args = parser().parse_args(argv)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
+    try:
+        return _run(args)
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
     commands = {"build": run_build, "variant": run_variant, "batch": run_batch, "merge": run_merge}
     try:
         return commands[args.command](args)
@@ -235,6 +255,9 @@ def main(argv: list[str] | None = None) -> int:
         _error(f"LaTeX failed: {exc}")
         _error(f"the log is {exc.log}; the previous outputs in the output directory are untouched")
         return EXIT_FAILED
-    except KeyboardInterrupt:
+    except Busy as exc:
+        _error(str(exc))
+        return EXIT_FAILED
+    except (KeyboardInterrupt, Terminated) as exc:
         _error("interrupted; the previous outputs are untouched")
-        return 130
+        return 143 if isinstance(exc, Terminated) else 130

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +31,26 @@ class CompileError(Exception):
         super().__init__(message)
         self.log = log
         self.scratch = scratch
+
+
+class Interrupted(Exception):
+    """The compile was stopped by stop_all() (Ctrl-C, SIGTERM)."""
+
+
+# Running latexmk process groups, so that an interrupt can stop them (they run in their own
+# sessions, out of reach of the terminal's Ctrl-C).
+_running: set[int] = set()
+_running_lock = threading.Lock()
+_stopping = threading.Event()
+
+
+def stop_all() -> None:
+    """Kill every running LaTeX process group (called on Ctrl-C or SIGTERM)."""
+    _stopping.set()
+    with _running_lock:
+        for pgid in list(_running):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pgid, signal.SIGKILL)
 
 
 @dataclass(frozen=True)
@@ -112,7 +134,11 @@ def compile_tex(tex_source: str, name: str, scratch_parent: Path, timeout: float
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group, so a timeout kills pdflatex too
     ) as proc:
+        with _running_lock:
+            _running.add(proc.pid)
         try:
+            if _stopping.is_set():
+                stop_all()
             output, _ = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -122,6 +148,16 @@ def compile_tex(tex_source: str, name: str, scratch_parent: Path, timeout: float
                 log,
                 scratch,
             ) from None
+        except BaseException:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            raise
+        finally:
+            with _running_lock:
+                _running.discard(proc.pid)
+    if _stopping.is_set():
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise Interrupted(name)
     pdf = scratch / f"{name}.pdf"
     if proc.returncode != 0 or not pdf.exists():
         if log.exists():

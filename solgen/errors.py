@@ -1,6 +1,10 @@
 """The one exception for invalid input: a list of messages, each naming a field."""
 
 
+class Busy(Exception):
+    """Another solgen process is writing into the same output directory; exit status 1."""
+
+
 class InvalidInput(Exception):
     """Raised when the variant (file, --set or option) cannot be used; exit status 2."""
 
