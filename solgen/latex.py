@@ -55,10 +55,15 @@ _SPECIALS = {
 }
 
 
+# Latin Extended-A letters that LaTeX's utf8 input with T1 fonts does not define (checked
+# one by one with pdflatex: "Unicode character ... not set up for use with LaTeX").
+_UNDEFINED_IN_T1 = frozenset("\u0126\u0127\u0138\u013f\u0140\u0149\u0166\u0167\u017f")
+
+
 def _settable(char: str) -> bool:
     """Whether pdflatex with T1 fonts and utf8 input can set this character."""
     code = ord(char)
-    return 0x20 <= code < 0x7F or 0xA0 <= code <= 0x17F
+    return 0x20 <= code < 0x7F or (0xA0 <= code <= 0x17F and char not in _UNDEFINED_IN_T1)
 
 
 def tex_escape(text: Any) -> Tex:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from solgen.errors import InvalidInput
+from solgen.latex import unsettable_characters
 
 Matrix = tuple[tuple[Fraction, ...], ...]
 Vector = tuple[Fraction, ...]
@@ -21,6 +22,7 @@ ACTIVATIONS = ("relu", "sigmoid", "tanh")
 MAX_MAGNITUDE = Decimal(10) ** 6
 MAX_SIZE = 4096
 MAX_PLACES = 30
+MAX_TEXT = 500
 
 FIELDS: dict[str, tuple[str, ...]] = {
     "meta": ("title", "author", "date"),
@@ -289,6 +291,16 @@ def _matrix(value: Any, field: str, errors: list[str]) -> Matrix | None:
 def _text(value: Any, field: str, errors: list[str]) -> str | None:
     if not isinstance(value, str):
         errors.append(f"{field}: expected a string, found {describe(value)}")
+        return None
+    unsettable = unsettable_characters(value)
+    if unsettable:
+        shown = ", ".join(f"{c} (U+{ord(c):04X})" for c in unsettable[:5])
+        errors.append(
+            f"{field}: pdflatex cannot set {shown}; expected Latin letters, digits and punctuation"
+        )
+        return None
+    if len(value) > MAX_TEXT:
+        errors.append(f"{field}: expected at most {MAX_TEXT} characters, found {len(value)}")
         return None
     return value
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,29 @@ def test_six_pages_at_most_and_no_overfull_boxes(tmp_path):
     too_wide = [line for line in overfull if float(line.split("(")[1].split("pt")[0]) > 1.0]
     assert too_wide == []
     assert "undefined" not in log.lower()
+
+
+def test_every_settable_character_compiles_and_survives(tmp_path):
+    """Every character tex_escape keeps, as an author name: pdflatex sets all of them."""
+    from solgen.latex import unsettable_characters
+
+    keep = [chr(c) for c in range(0x20, 0x180) if not unsettable_characters(chr(c))]
+    assert len(keep) > 300
+    letters = "".join(c for c in keep if c.isalpha())
+    words = [letters[i : i + 12] for i in range(0, len(letters), 12)]  # so that lines can break
+    author = " ".join(words)
+    assert main(["build", "--out", str(tmp_path), "--set", f'meta.author="{author}"']) == 0
+    text = unicodedata.normalize("NFC", pdf_text(tmp_path / "solution.pdf"))
+    # Latin-1 letters have their own glyphs in T1 fonts and copy out as themselves; most of
+    # Latin Extended-A is built from a letter and an accent (C + U+0302 normalises to Ĉ, but
+    # a cedilla or ogonek copies out as a separate comma), so those only have to compile.
+    joined = text.replace(" ", "")
+    assert "ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝÞßàáâãäåæçèéêëìíîïðñòóôõöøùúûüýþÿ" in joined
+    for pair in ("Łł", "Œœ", "Šš", "Žž", "Čč", "Őő", "ĀāĂă", "İı"):
+        assert pair in joined
+
+
+def test_unsettable_characters_are_invalid_input(tmp_path, capsys):
+    assert main(["build", "--out", str(tmp_path), "--set", 'meta.author="Ħans 李"']) == 2
+    err = capsys.readouterr().err
+    assert "meta.author: pdflatex cannot set Ħ (U+0126), 李 (U+674E)" in err
