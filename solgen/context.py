@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import sympy as sp
 
+from solgen.figures import Node, descent_figure, feature_maps, network_diagram
 from solgen.latex import (
     Tex,
     approx_or_eq,
@@ -29,6 +31,11 @@ from solgen.variant import Variant
 
 # More samples than this and the loss is shown as a sum, not term by term.
 TERMWISE_LIMIT = 6
+# Larger than this and Z = X W^T + 1 b^T is shown without its factors written out.
+EXPAND_ROWS = 6
+# The per-sample table of intermediate values is drawn for at most this many hidden units.
+SAMPLE_TABLE_UNITS = 3
+EXPAND_COLUMNS = 10
 
 
 def _flat(values: Any) -> list[Any]:
@@ -72,6 +79,8 @@ def problem1_context(p1: Problem1Result) -> dict[str, Any]:
         "d": p1.d,
         "h": p1.h,
         "termwise": p1.N <= TERMWISE_LIMIT and all(is_exact(v) for v in ex.r),
+        # Show the factors of the products only while they fit on a line.
+        "expand_products": p1.N <= EXPAND_ROWS and p1.d + 2 * p1.h <= EXPAND_COLUMNS,
         # the data
         "X": bmatrix(inp.X),
         "t": column(inp.t),
@@ -123,6 +132,8 @@ def problem1_context(p1: Problem1Result) -> dict[str, Any]:
         "grad_b2_rel": approx_or_eq([ex.grad["b2"]]),
         "zero_preactivations": len(p1.zero_preactivations),
         "zero_list": Tex(", ".join(f"z_{{{k + 1},{j + 1}}}" for k, j in p1.zero_preactivations)),
+        "diagram": diagram_context(p1),
+        "samples": sample_table(p1),
         "cost": _cost(p1.cost),
         "cost_scaled": _cost(p1.cost_scaled),
     }
@@ -192,6 +203,12 @@ def problem2_context(p2: Problem2Result) -> dict[str, Any]:
         "eta_max_inline": None if p2.eta_max is None else _inline(p2.eta_max),
         "optimal_step_eq": None if p2.optimal_step is None else _eq(p2.optimal_step),
         "optimal_rate_eq": None if p2.optimal_rate is None else _eq(p2.optimal_rate),
+        "figure": descent_context(p2),
+        "coords_first": sym(p2.coords[0]),
+        "coords_second": sym(p2.coords[1]) if p2.n > 1 else None,
+        "optimal_rate_inline": None
+        if p2.optimal_rate is None
+        else Tex(fmt_number(float(sp.N(p2.optimal_rate, 30)))),
         "ls_matrix_form": Tex(rf"\frac{{{sym(ls.numerator)}}}{{{sym(ls.denominator)}}}"),
         "ls_explicit": None if ls.explicit is None else sym(ls.explicit),
         "ls_low": None if p2.eta_max is None else _eq(sp.radsimp(1 / (2 * lam_max))),
@@ -252,6 +269,7 @@ def problem3_context(p3: Problem3Result) -> dict[str, Any]:
         else Tex("\\text{parameters}"),
         "total": fmt_int(p3.total_params),
         "designed": p3.designed,
+        "maps": feature_map_context(p3),
         "kernel_list": Tex(kernel_list),
         **(_designs_context(p3) if p3.designed else {}),
     }
@@ -307,3 +325,129 @@ def build_context(variant: Variant, solution: Solution, solutions: bool) -> dict
         "p2": problem2_context(solution.problem2),
         "p3": problem3_context(solution.problem3),
     }
+
+
+# --- figures -------------------------------------------------------------------------------------
+
+
+def _cm(value: float) -> str:
+    """A coordinate for TikZ/pgfplots: four significant digits, never 1e-05 notation."""
+    text = f"{value:.4g}"
+    return f"{value:.6f}" if "e" in text else text
+
+
+def _points(points: Sequence[tuple[float, float]]) -> Tex:
+    return Tex(" ".join(f"({_cm(x)},{_cm(y)})" for x, y in points))
+
+
+def _samples(ks: Sequence[int]) -> Tex:
+    return Tex(", ".join(str(k) for k in ks))
+
+
+def diagram_context(p1: Problem1Result) -> dict[str, Any] | None:
+    """Nodes and labelled edges of the network diagram."""
+    diagram = network_diagram(p1)
+    if diagram is None:
+        return None
+    inp = p1.inp
+
+    def node(n: Node) -> dict[str, Any]:
+        return {
+            "index": n.index,
+            "at": Tex(f"({_cm(n.x)},{_cm(n.y)})"),
+            "active": _samples(n.active_for),
+            "active_count": len(n.active_for),
+        }
+
+    biggest = max(abs(w) for row in inp.W1 for w in row) or 1
+    edges_in = [
+        {
+            "i": i + 1,
+            "j": j + 1,
+            "width": Tex(_cm(0.25 + 1.6 * float(abs(inp.W1[j][i]) / biggest))),
+            "negative": inp.W1[j][i] < 0,
+        }
+        for j in range(p1.h)
+        for i in range(p1.d)
+    ]
+    edges_out = [{"j": j + 1, "label": num(inp.w2[j])} for j in range(p1.h)]
+    return {
+        "inputs": [node(n) for n in diagram.inputs],
+        "hidden": [{**node(n), "bias": num(inp.b1[n.index - 1])} for n in diagram.hidden],
+        "output": node(diagram.output),
+        "edges_in": edges_in,
+        "edges_out": edges_out,
+        "W1": bmatrix(inp.W1, max_rows=6, max_cols=8),
+        "matrix_shift": Tex(_cm(diagram.hidden[0].x / 2)),
+        "b2": num(inp.b2),
+        "N": p1.N,
+    }
+
+
+def sample_table(p1: Problem1Result) -> list[dict[str, Any]] | None:
+    """One row a sample: z, f(z), y, t, r, delta, for following the chain with a finger."""
+    if p1.h > SAMPLE_TABLE_UNITS:
+        return None
+    ex = p1.exact
+    return [
+        {
+            "k": k + 1,
+            "z": [num(v) for v in ex.Z[k]],
+            "h": [num(v) for v in ex.H[k]],
+            "y": num(ex.y[k]),
+            "t": num(p1.inp.t[k]),
+            "r": num(ex.r[k]),
+            "delta": [num(v) for v in ex.delta[k]],
+        }
+        for k in range(p1.N)
+    ]
+
+
+def descent_context(p2: Problem2Result) -> dict[str, Any] | None:
+    """Level sets, trajectories and distance curves of problem 2's figures."""
+    figure = descent_figure(p2)
+    if figure is None:
+        return None
+    names = {"optimal": r"\eta^\ast", "near": r"0.95\,\eta_{\max}", "above": r"1.05\,\eta_{\max}"}
+    return {
+        "plane": p2.n == 2,
+        "window": Tex(_cm(figure.window)),
+        "levels": [_points(curve) for curve in figure.level_sets],
+        "trajectories": [
+            {
+                "label": t.label,
+                "name": Tex(names[t.label]),
+                "eta": num(t.eta),
+                "path": _points(t.points),
+                "distances": _points([(float(n), d) for n, d in enumerate(t.distances)]),
+            }
+            for t in figure.trajectories
+        ],
+        "start": Tex("(" + ", ".join(fmt_number(v) for v in figure.start) + ")"),
+        "steps": figure.steps,
+    }
+
+
+def _layer_label(arrow: str) -> Tex:
+    """'conv 5x5' -> \\text{conv } 5 \\times 5 (math)."""
+    if not arrow:
+        return Tex("")
+    kind, size = arrow.split(" ")
+    a, b = size.split("x")
+    return Tex(rf"\text{{{kind} }} {a} \times {b}")
+
+
+def feature_map_context(p3: Problem3Result) -> list[dict[str, Any]]:
+    """Boxes and arrows of the feature-map drawing."""
+    return [
+        {
+            "lower_left": _points([(box.x, -box.height / 2)]),
+            "upper_right": _points([(box.x + box.width, box.height / 2)]),
+            "below": _points([(box.x + box.width / 2, -box.height / 2)]),
+            "left": _points([(box.x, 0.0)]),
+            "right": _points([(box.x + box.width, 0.0)]),
+            "label": Tex(box.label.replace("x", r" \times ")),
+            "arrow": _layer_label(box.arrow),
+        }
+        for box in feature_maps(p3)
+    ]

@@ -137,6 +137,10 @@ def parse_set(assignment: str) -> tuple[str, str, Any]:
             [f"--set {assignment}: expected SECTION.FIELD=VALUE (e.g. problem2.A='[[4,1],[1,3]]')"]
         )
     raw = raw.strip()
+    if "\n" in raw or "\r" in raw:
+        raise InvalidInput(
+            [f"--set {key}: expected one TOML value on one line, found a line break"]
+        )
     try:
         value = tomllib.loads(f"value = {raw}", parse_float=Decimal)["value"]
     except ValueError as exc:  # TOMLDecodeError, or an integer of more than 4300 digits
@@ -232,6 +236,23 @@ def describe(value: Any) -> str:
     return f"a {type(value).__name__} ({value})"
 
 
+def _too_big(value: int | Decimal) -> bool:
+    """|value| > 1e6, decided from digits and exponent: no arithmetic that could overflow."""
+    if isinstance(value, int):
+        return abs(value) > MAX_MAGNITUDE
+    if value.is_zero():
+        return False
+    return value.adjusted() > 6 or (value.adjusted() == 6 and abs(value) > MAX_MAGNITUDE)
+
+
+def _decimal_places(value: Decimal) -> int:
+    """Decimal places after dropping trailing zeros (0.50 -> 1, 1e-7 -> 7), without normalize()."""
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite: checked before
+    trailing = len(digits) - len("".join(map(str, digits)).rstrip("0")) if any(digits) else 0
+    return max(0, -(exponent + trailing))
+
+
 def _number(value: Any, field: str, errors: list[str]) -> Fraction | None:
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         errors.append(f"{field}: expected a number, found {describe(value)}")
@@ -239,11 +260,10 @@ def _number(value: Any, field: str, errors: list[str]) -> Fraction | None:
     if isinstance(value, Decimal) and not value.is_finite():
         errors.append(f"{field}: expected a finite number, found {value}")
         return None
-    if abs(Decimal(value)) > MAX_MAGNITUDE:
+    if _too_big(value):
         errors.append(f"{field}: expected a number of magnitude at most 1e6, found {value}")
         return None
-    exponent = value.normalize().as_tuple().exponent if isinstance(value, Decimal) else 0
-    if value != 0 and isinstance(exponent, int) and exponent < -MAX_PLACES:
+    if isinstance(value, Decimal) and _decimal_places(value) > MAX_PLACES:
         # 1e-100000 would make a fraction with a 100000-digit denominator
         errors.append(f"{field}: expected at most {MAX_PLACES} decimal places, found {value}")
         return None

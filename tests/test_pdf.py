@@ -120,3 +120,25 @@ def test_unsettable_characters_are_invalid_input(tmp_path, capsys):
     assert main(["build", "--out", str(tmp_path), "--set", 'meta.author="Ħans 李"']) == 2
     err = capsys.readouterr().err
     assert "meta.author: pdflatex cannot set Ħ (U+0126), 李 (U+674E)" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[], ["--samples", "10", "--inputs", "8", "--hidden", "6"]],
+    ids=["seed-sized", "10x8x6"],
+)
+def test_large_variants_stay_inside_the_margins(tmp_path, argv):
+    """No overfull box beyond 1pt, whatever the size: wide matrices are elided or shrunk."""
+    from solgen.build import render_documents, solve
+    from solgen.compile import compile_tex
+    from solgen.variant import load_variant
+
+    variant_file = tmp_path / "v.toml"
+    assert main(["variant", "--seed", "3", "-o", str(variant_file), *argv]) == 0
+    variant = load_variant(variant_file)
+    for name, tex in render_documents(variant, solve(variant)).items():
+        compiled = compile_tex(tex, name, tmp_path, timeout=120)
+        log = (compiled.scratch / f"{name}.log").read_text(encoding="utf-8", errors="replace")
+        overfull = [line for line in log.splitlines() if line.startswith("Overfull \\hbox")]
+        assert [line for line in overfull if float(line.split("(")[1].split("pt")[0]) > 1.0] == []
+        assert "undefined" not in log.lower()

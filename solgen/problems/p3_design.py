@@ -54,26 +54,50 @@ def sequences(
 ) -> tuple[list[Sequence], set[tuple[int, int]]]:
     """Every valid kernel sequence from size to target, and every size some sequence reaches.
 
-    Depth-first: a conv k turns (h, w) into (h - k + 1, w - k + 1) and needs k <= h, w; a pool
-    halves both sides and needs them even. Each conv-pool pair at least halves the sides, so
-    the search ends.
+    A conv k turns (h, w) into (h - k + 1, w - k + 1) and needs k <= h, w; a pool halves both
+    sides and needs them even. Each conv-pool pair at least halves the sides, so the search
+    ends. First every size is explored once (which sizes lead to the target), then only the
+    paths through such sizes are followed to list the sequences.
     """
-    found: list[Sequence] = []
     reachable: set[tuple[int, int]] = set()
+    leads_to_target: dict[tuple[int, int], bool] = {}
 
-    def search(h: int, w: int, prefix: tuple[int, ...]) -> None:
+    def explore(h: int, w: int) -> bool:
+        """Whether the target can be reached from (h, w), where a convolution comes next.
+
+        Memoised on the size: each size is explored once, however many paths lead to it, so
+        an unreachable target costs (number of sizes) x (number of kernels), not exponential.
+        """
+        if (h, w) in leads_to_target:
+            return leads_to_target[(h, w)]
+        hit = False
+        for k in kernels:
+            if k > h or k > w:
+                continue
+            ch, cw = h - k + 1, w - k + 1
+            reachable.add((ch, cw))
+            hit |= (ch, cw) == target
+            if ch % 2 or cw % 2:
+                continue
+            reachable.add((ch // 2, cw // 2))
+            hit |= (ch // 2, cw // 2) == target
+            hit |= explore(ch // 2, cw // 2)
+        leads_to_target[(h, w)] = hit
+        return hit
+
+    found: list[Sequence] = []
+
+    def collect(h: int, w: int, prefix: tuple[int, ...]) -> None:
         for k in kernels:
             if k > h or k > w:
                 continue
             ch, cw = h - k + 1, w - k + 1
             path = (*prefix, k)
-            reachable.add((ch, cw))
             if (ch, cw) == target:
                 found.append(Sequence(kernels=path, final_pool=False))
             if ch % 2 or cw % 2:
                 continue
             ph, pw = ch // 2, cw // 2
-            reachable.add((ph, pw))
             if (ph, pw) == target:
                 found.append(Sequence(kernels=path, final_pool=True))
             if len(found) > MAX_DESIGNS:
@@ -83,9 +107,11 @@ def sequences(
                         "target; allow fewer kernel sizes"
                     ]
                 )
-            search(ph, pw, path)
+            if leads_to_target[(ph, pw)]:  # only paths that can still end at the target
+                collect(ph, pw, path)
 
-    search(size[0], size[1], ())
+    if explore(size[0], size[1]):
+        collect(size[0], size[1], ())
     return found, reachable
 
 

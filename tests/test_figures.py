@@ -1,0 +1,100 @@
+"""figures.py: the coordinates TikZ draws agree with independent NumPy computations."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from solgen.build import solve
+from solgen.figures import descent_figure, feature_maps, network_diagram
+from solgen.variant import load_variant
+
+
+def simulate(S: np.ndarray, u0: np.ndarray, eta: float, steps: int) -> np.ndarray:
+    """Gradient descent on u^T S u written from scratch: grad = (S + S^T) u."""
+    u = u0.copy()
+    out = [u.copy()]
+    for _ in range(steps):
+        u = u - eta * (S + S.T) @ u
+        out.append(u.copy())
+    return np.array(out)
+
+
+@pytest.mark.parametrize(
+    "A", ["[[5,2],[2,2]]", "[[3,1],[1,4]]", "[[4,1],[0,3]]", "[[2,0,0],[0,3,1],[0,1,5]]"]
+)
+def test_descent_trajectories_match_a_numpy_simulation(A):
+    p2 = solve(load_variant(sets=[f"problem2.A={A}"])).problem2
+    figure = descent_figure(p2)
+    assert figure is not None
+    S = np.array(p2.S.tolist(), dtype=float)
+    u0 = np.array(figure.start)
+    lam = np.linalg.eigvalsh(S)
+    etas = {t.label: t.eta for t in figure.trajectories}
+    assert etas["optimal"] == pytest.approx(1 / (lam[0] + lam[-1]), rel=1e-12)
+    assert etas["near"] == pytest.approx(0.95 / lam[-1], rel=1e-12)
+    assert etas["above"] == pytest.approx(1.05 / lam[-1], rel=1e-12)
+    for t in figure.trajectories:
+        expected = simulate(S, u0, t.eta, figure.steps)
+        distances = np.linalg.norm(expected, axis=1)[: len(t.distances)]
+        np.testing.assert_allclose(t.distances, distances, rtol=1e-10)
+        if p2.n == 2:
+            np.testing.assert_allclose(t.points, expected[: len(t.points)], rtol=1e-10, atol=1e-14)
+    converging = {t.label: t.distances[-1] < t.distances[0] for t in figure.trajectories}
+    assert converging == {"optimal": True, "near": True, "above": False}
+
+
+def test_level_sets_are_level_sets():
+    p2 = solve(load_variant()).problem2
+    figure = descent_figure(p2)
+    S = np.array(p2.S.tolist(), dtype=float)
+    u0 = np.array(figure.start)
+    f0 = u0 @ S @ u0
+    levels = []
+    for curve in figure.level_sets:
+        values = [np.array(p) @ S @ np.array(p) for p in curve]
+        np.testing.assert_allclose(values, values[0], rtol=1e-10)
+        assert curve[0] == pytest.approx(curve[-1])  # closed
+        levels.append(values[0] / f0)
+    np.testing.assert_allclose(levels, [0.03, 0.12, 0.3, 0.6, 1.0, 1.6, 2.5, 4.0], rtol=1e-10)
+    assert figure.window >= max(abs(v) for t in figure.trajectories for p in t.points for v in p)
+
+
+@pytest.mark.parametrize("A", ["[[1,1],[1,1]]", "[[1,3],[3,1]]"])
+def test_no_descent_figure_without_a_unique_minimum(A):
+    assert descent_figure(solve(load_variant(sets=[f"problem2.A={A}"])).problem2) is None
+
+
+def test_network_diagram_marks_the_active_samples():
+    p1 = solve(load_variant()).problem1
+    diagram = network_diagram(p1)
+    assert [n.active_for for n in diagram.hidden] == [(3,), (2,)]  # Z's positive entries
+    assert len(diagram.inputs) == 4 and diagram.output.x > diagram.hidden[0].x > 0
+    ys = [n.y for n in diagram.inputs]
+    assert ys == sorted(ys, reverse=True) and sum(ys) == pytest.approx(0)
+
+
+def test_feature_maps_follow_the_layers():
+    p3 = solve(load_variant()).problem3
+    boxes = feature_maps(p3)
+    assert [b.label for b in boxes] == [
+        "32x32x3",
+        "28x28x8",
+        "14x14x8",
+        "10x10x32",
+        "5x5x32",
+        "4x4x64",
+    ]
+    assert [b.arrow for b in boxes] == [
+        "",
+        "conv 5x5",
+        "pool 2x2",
+        "conv 5x5",
+        "pool 2x2",
+        "conv 2x2",
+    ]
+    heights = [b.height for b in boxes]
+    assert heights == sorted(heights, reverse=True)  # the maps shrink
+    assert all(b.x + b.width < nxt.x for b, nxt in itertools.pairwise(boxes))  # no overlap
