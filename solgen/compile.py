@@ -10,6 +10,7 @@ import signal
 import subprocess
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,11 +88,17 @@ def tex_environment() -> dict[str, str]:
     return env
 
 
-def latexmk_command(name: str) -> list[str]:
-    """The latexmk invocation (pdflatex, no shell escape, stop at the first error)."""
+def latexmk_command(name: str, single_pass: bool = True) -> list[str]:
+    """The latexmk invocation (pdflatex, no shell escape, stop at the first error).
+
+    single_pass: latexmk reruns pdflatex whenever the .aux file changed, which it always has
+    after the first run; solgen's documents have no cross-references, so one pass is enough
+    unless the log asks for another (see needs_rerun).
+    """
     return [
         "latexmk",
         "-norc",
+        *(["-e", "$max_repeat=1"] if single_pass else ["-g"]),  # -g: rerun though "up to date"
         "-pdf",
         "-no-shell-escape",
         "-interaction=nonstopmode",
@@ -100,6 +107,17 @@ def latexmk_command(name: str) -> list[str]:
         "-silent",
         name,
     ]
+
+
+NO_ERROR_LINE = "LaTeX failed without an error line in the log"
+MAX_RUNS_REACHED = 12  # latexmk's exit status when max_repeat stopped it
+
+_RERUN = re.compile(r"Rerun to get|Label\(s\) may have changed|There were undefined references")
+
+
+def needs_rerun(log_text: str) -> bool:
+    """Whether LaTeX asks for another pass (a template with cross-references, say)."""
+    return bool(_RERUN.search(log_text))
 
 
 _FILE_LINE_ERROR = re.compile(r"^(?:\./)?([^\s:]+\.tex):(\d+): (.*)$")
@@ -116,7 +134,7 @@ def first_error(log_text: str) -> str:
             )
             head = f"{match.group(1)}:{match.group(2)}: {match.group(3)}" if match else line[2:]
             return f"{head}\n  {context}" if context else head
-    return "LaTeX failed without an error line in the log"
+    return NO_ERROR_LINE
 
 
 def compile_tex(tex_source: str, name: str, scratch_parent: Path, timeout: float) -> Compiled:
@@ -125,8 +143,33 @@ def compile_tex(tex_source: str, name: str, scratch_parent: Path, timeout: float
     tex_file = scratch / f"{name}.tex"
     tex_file.write_text(tex_source, encoding="utf-8")
     log = scratch / f"{name}.log"
+    deadline = time.monotonic() + timeout
+    returncode, output = _run_latexmk(latexmk_command(tex_file.name), scratch, name, timeout, log)
+    log_text = log.read_text("utf-8", "replace") if log.exists() else ""
+    if returncode == MAX_RUNS_REACHED and (scratch / f"{name}.pdf").exists():
+        # With max_repeat=1 latexmk reports that it wanted another run (the .aux is new);
+        # that is success unless pdflatex itself stopped at an error.
+        returncode = 1 if first_error(log_text) != NO_ERROR_LINE else 0
+    if returncode == 0 and needs_rerun(log_text):
+        remaining = max(1.0, deadline - time.monotonic())
+        command = latexmk_command(tex_file.name, single_pass=False)
+        returncode, output = _run_latexmk(command, scratch, name, remaining, log)
+    pdf = scratch / f"{name}.pdf"
+    if returncode != 0 or not pdf.exists():
+        if log.exists():
+            detail = first_error(log.read_text(encoding="utf-8", errors="replace"))
+        else:
+            detail = output.decode("utf-8", errors="replace").strip()[-2000:]
+        raise CompileError(f"{detail}", log, scratch)
+    return Compiled(pdf=pdf, scratch=scratch)
+
+
+def _run_latexmk(
+    command: list[str], scratch: Path, name: str, timeout: float, log: Path
+) -> tuple[int, bytes]:
+    """Run latexmk in its own process group; kill the group on timeout or interrupt."""
     with subprocess.Popen(
-        latexmk_command(tex_file.name),
+        command,
         cwd=scratch,
         env=tex_environment(),
         stdin=subprocess.DEVNULL,
@@ -158,11 +201,4 @@ def compile_tex(tex_source: str, name: str, scratch_parent: Path, timeout: float
     if _stopping.is_set():
         shutil.rmtree(scratch, ignore_errors=True)
         raise Interrupted(name)
-    pdf = scratch / f"{name}.pdf"
-    if proc.returncode != 0 or not pdf.exists():
-        if log.exists():
-            detail = first_error(log.read_text(encoding="utf-8", errors="replace"))
-        else:
-            detail = output.decode("utf-8", errors="replace").strip()[-2000:]
-        raise CompileError(f"{detail}", log, scratch)
-    return Compiled(pdf=pdf, scratch=scratch)
+    return proc.returncode, output

@@ -49,39 +49,62 @@ class Shape:
     hidden: int = 2
 
 
-def _grid(stream: Stream, nonzero: bool = False) -> Fraction:
-    while True:
-        value = stream.integer(-10, 10) * GRID
-        if value or not nonzero:
-            return value
-
-
 def problem1(seed: int, shape: Shape) -> dict[str, object]:
     """A ReLU network whose every hidden unit is active for some samples and not for others."""
     if shape.samples < 2:
         raise InvalidInput(["--samples: at least 2 samples are needed for a mixed ReLU mask"])
     stream = Stream(seed, "problem1")
     N, d, h = shape.samples, shape.inputs, shape.hidden
-    for _ in range(MAX_ATTEMPTS):
-        X = [[_grid(stream) for _ in range(d)] for _ in range(N)]
-        t = [_grid(stream) for _ in range(N)]
-        W1 = [[_grid(stream) for _ in range(d)] for _ in range(h)]
-        b1 = [_grid(stream) for _ in range(h)]
-        w2 = [_grid(stream, nonzero=True) for _ in range(h)]
-        b2 = _grid(stream)
-        Z = [
-            [sum((x * w for x, w in zip(row, W1[j], strict=True)), b1[j]) for j in range(h)]
-            for row in X
+    # Integers in tenths: z_kj * 100 = sum_i x_ki*10 * W_ji*10 + b_j*10 * 10, exact and fast.
+    X = [[stream.integer(-10, 10) for _ in range(d)] for _ in range(N)]
+    t = [stream.integer(-10, 10) for _ in range(N)]
+    W1: list[list[int]] = []
+    b1: list[int] = []
+    for _ in range(h):  # each hidden unit on its own: its column of Z depends on it alone
+        for _ in range(MAX_ATTEMPTS):
+            row = [stream.integer(-10, 10) for _ in range(d)]
+            bias = stream.integer(-10, 10)
+            column = [sum(x * w for x, w in zip(xs, row, strict=True)) + 10 * bias for xs in X]
+            # no pre-activation exactly 0; active for some samples, inactive for others
+            if all(column) and max(column) > 0 > min(column):
+                W1.append(row)
+                b1.append(bias)
+                break
+        else:
+            raise InvalidInput([f"problem1: no well-posed network of shape {N}x{d}x{h} was found"])
+    Z = [
+        [
+            sum(x * w for x, w in zip(xs, row, strict=True)) + 10 * b
+            for row, b in zip(W1, b1, strict=True)
         ]
-        if any(z == 0 for row in Z for z in row):
-            continue  # ReLU has no derivative there
-        if not all(any(row[j] > 0 for row in Z) and any(row[j] < 0 for row in Z) for j in range(h)):
-            continue  # every unit active for some samples, inactive for others
-        y = [sum((w * max(z, Fraction(0)) for w, z in zip(w2, row, strict=True)), b2) for row in Z]
-        if sum((yk - tk) ** 2 for yk, tk in zip(y, t, strict=True)) / 2 < MIN_LOSS:
-            continue
-        return {"X": X, "t": t, "W1": W1, "b1": b1, "w2": w2, "b2": b2, "activation": "relu"}
-    raise InvalidInput([f"problem1: no well-posed network of shape {N}x{d}x{h} was found"])
+        for xs in X
+    ]
+    for _ in range(MAX_ATTEMPTS):
+        w2 = [stream.choice([v for v in range(-10, 11) if v]) for _ in range(h)]
+        b2 = stream.integer(-10, 10)
+        # y_k * 1000 = sum_j w_j*10 * max(z_kj*100, 0) + b2*10 * 100
+        y = [sum(w * max(z, 0) for w, z in zip(w2, zs, strict=True)) + 100 * b2 for zs in Z]
+        loss = (
+            sum((Fraction(yk, 1000) - Fraction(tk, 10)) ** 2 for yk, tk in zip(y, t, strict=True))
+            / 2
+        )
+        if loss >= MIN_LOSS:
+            break
+    else:
+        raise InvalidInput([f"problem1: no well-posed network of shape {N}x{d}x{h} was found"])
+
+    def tenths(values: list[int]) -> list[Fraction]:
+        return [v * GRID for v in values]
+
+    return {
+        "X": [tenths(xs) for xs in X],
+        "t": tenths(t),
+        "W1": [tenths(row) for row in W1],
+        "b1": tenths(b1),
+        "w2": tenths(w2),
+        "b2": b2 * GRID,
+        "activation": "relu",
+    }
 
 
 def _squarefree(n: int) -> bool:

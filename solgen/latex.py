@@ -43,6 +43,7 @@ _SPECIALS = {
     '"': r"\textquotedbl{}",
     "-": "-{}",  # keeps -- and --- from becoming dashes
     "'": "'{}",  # keeps '' from becoming a closing quote
+    ",": ",{}",  # keeps ,, from becoming a low quote in T1 fonts
     "`": r"\textasciigrave{}",
     "\u2013": r"\textendash{}",
     "\u2014": r"\textemdash{}",

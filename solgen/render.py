@@ -9,6 +9,7 @@ from typing import Any
 
 import jinja2
 
+from solgen.cache import cache_dir
 from solgen.latex import Tex, tex_escape
 
 TEMPLATE_PACKAGE = ("solgen", "templates")
@@ -48,8 +49,16 @@ def environment(template_dir: Path | None = None) -> jinja2.Environment:
     if template_dir is not None:
         loaders.append(jinja2.FileSystemLoader(str(template_dir)))
     loaders += [ours, jinja2.PrefixLoader({"solgen": ours})]
+    folder = cache_dir()
+    bytecode = jinja2.FileSystemBytecodeCache(str(folder)) if folder is not None else None
+    if folder is not None:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            bytecode = None
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
+        bytecode_cache=bytecode,  # compiled templates, checked against the source
         block_start_string="((*",
         block_end_string="*))",
         variable_start_string="(((",

@@ -249,7 +249,9 @@ def _decimal_places(value: Decimal) -> int:
     """Decimal places after dropping trailing zeros (0.50 -> 1, 1e-7 -> 7), without normalize()."""
     _, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)  # finite: checked before
-    trailing = len(digits) - len("".join(map(str, digits)).rstrip("0")) if any(digits) else 0
+    if not any(digits):
+        return 0  # 0.000...: zero has no decimal places
+    trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
     return max(0, -(exponent + trailing))
 
 

@@ -142,3 +142,30 @@ def test_large_variants_stay_inside_the_margins(tmp_path, argv):
         overfull = [line for line in log.splitlines() if line.startswith("Overfull \\hbox")]
         assert [line for line in overfull if float(line.split("(")[1].split("pt")[0]) > 1.0] == []
         assert "undefined" not in log.lower()
+
+
+def test_one_pass_unless_latex_asks_for_more(tmp_path):
+    """latexmk would run pdflatex twice (the .aux is new); solgen's documents need one pass."""
+    from solgen.compile import compile_tex, needs_rerun
+
+    plain = "\\documentclass{article}\\begin{document}x\\end{document}\n"
+    compiled = compile_tex(plain, "plain", tmp_path, timeout=60)
+    log = (compiled.scratch / "plain.log").read_text(encoding="utf-8", errors="replace")
+    assert not needs_rerun(log)
+    # a document with a forward reference gets its second pass, and the reference resolves
+    ref = (
+        "\\documentclass{article}\\begin{document}see~\\ref{x}\\section{A}\\label{x}"
+        "\\end{document}\n"
+    )
+    compiled = compile_tex(ref, "ref", tmp_path, timeout=60)
+    text = subprocess.run(
+        ["pdftotext", str(compiled.pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "see 1" in text and "??" not in text
+
+
+def test_latexmk_is_asked_for_a_single_pass():
+    from solgen.compile import latexmk_command
+
+    assert latexmk_command("x.tex")[:4] == ["latexmk", "-norc", "-e", "$max_repeat=1"]
+    assert "$max_repeat=1" not in latexmk_command("x.tex", single_pass=False)

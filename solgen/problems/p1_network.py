@@ -9,15 +9,19 @@ transcendental activations; this decides the ReLU mask) and once in float64 (res
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import mpmath
 import numpy as np
 import sympy as sp
 
+from solgen import cache
+from solgen.cache import source_key
 from solgen.variant import Problem1Input
 
 EXACT_DIGITS = 50
@@ -72,6 +76,21 @@ class Derivation:
 
 @functools.cache
 def derive(activation: str) -> Derivation:
+    """The derivation for one activation: from memory, from the disk cache, or from SymPy.
+
+    The disk cache is keyed by the activation, the SymPy version and this module's source, so
+    a second build with the same structure does no symbolic differentiation at all.
+    """
+    key = f"derive-{activation}-" + source_key(sp.__version__, Path(__file__))
+    cached = cache.load(key)
+    if isinstance(cached, Derivation):
+        return cached
+    derivation = derive_uncached(activation)
+    cache.store(key, derivation)
+    return derivation
+
+
+def derive_uncached(activation: str) -> Derivation:
     """Differentiate one sample's loss with respect to a generic entry of every parameter."""
     f = activation_expr(activation)
     fprime = _relu_convention(sp.diff(f, z))
@@ -243,7 +262,7 @@ def _evaluate(
     b2v = arr([inp.b2])[0]
     f = sp.lambdify(z, deriv.f, modules=modules)
     fprime = sp.lambdify(z, deriv.stable_fprime, modules=modules)
-    Z = X @ W1.T + b1
+    Z = matmul(X, W1.T) + b1
     if Z_fix is not None:
         Z = Z_fix(Z)
     H = _as_matrix(f(Z), Z)
@@ -259,12 +278,55 @@ def _evaluate(
     rk, wj, zkj = r[:, None], w2[None, :], Z
     delta = _as_matrix(delta_fn(rk, wj, zkj, None), Z)
     grad = {
-        "W1": delta.T @ X,  # sum_k delta_kj x_ki, the derived entry delta * x_ki
+        "W1": matmul(delta.T, X),  # sum_k delta_kj x_ki, the derived entry delta * x_ki
         "b1": _as_matrix(per_entry["b1"](rk, wj, zkj, None), Z).sum(axis=0),
         "w2": _as_matrix(per_entry["w2"](rk, wj, zkj, None), Z).sum(axis=0),
         "b2": _broadcast(per_entry["b2"](r, None, None, None), r).sum(),
     }
     return Evaluation(Z=Z, H=H, Fp=Fp, y=y, r=r, loss=loss, delta=delta, grad=grad)
+
+
+INT64_SAFE = 2**62
+
+
+def matmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """A @ B; for Fractions, exactly in integers over a common denominator (much faster).
+
+    Fraction arithmetic normalises (a gcd) after every product and sum; scaling each matrix
+    to integers once and dividing the result once gives the same exact values.
+    """
+    if A.dtype != object or not all(isinstance(v, Fraction | int) for v in A.flat):
+        return np.asarray(A @ B)
+    if not all(isinstance(v, Fraction | int) for v in B.flat):
+        return np.asarray(A @ B)
+    An, Ad = _integers(A)
+    Bn, Bd = _integers(B)
+    bound = (
+        max((abs(int(v)) for v in An.flat), default=0)
+        * max((abs(int(v)) for v in Bn.flat), default=0)
+        * max(A.shape[-1], 1)
+    )
+    if bound < INT64_SAFE:
+        product = (An.astype(np.int64) @ Bn.astype(np.int64)).astype(object)
+    else:
+        product = An @ Bn  # Python integers: exact at any size
+    scale = Ad * Bd
+    out = np.empty(product.shape, dtype=object)
+    for index, value in np.ndenumerate(product):
+        out[index] = Fraction(int(value), scale)
+    return out
+
+
+def _integers(M: np.ndarray) -> tuple[np.ndarray, int]:
+    """Integer numerators over one common denominator."""
+    denominator = 1
+    for v in M.flat:
+        d = v.denominator if isinstance(v, Fraction) else 1
+        denominator = denominator * d // math.gcd(denominator, d)
+    numerators = np.empty(M.shape, dtype=object)
+    for index, v in np.ndenumerate(M):
+        numerators[index] = int(v * denominator)
+    return numerators, denominator
 
 
 def _as_matrix(value: Any, like: np.ndarray) -> np.ndarray:
