@@ -345,7 +345,7 @@ def _samples(ks: Sequence[int]) -> Tex:
 
 
 def diagram_context(p1: Problem1Result) -> dict[str, Any] | None:
-    """Nodes and labelled edges of the network diagram."""
+    """Nodes and weighted edges of the network diagram."""
     diagram = network_diagram(p1)
     if diagram is None:
         return None

@@ -35,11 +35,9 @@ class NetworkDiagram:
     inputs: tuple[Node, ...]
     hidden: tuple[Node, ...]
     output: Node
-    labelled: bool  # weights written on the edges (small networks only)
 
 
 MAX_DRAWN_UNITS = 10
-MAX_LABELLED_EDGES = 12
 LAYER_GAP = 5.0
 UNIT_GAP = 1.3
 HIDDEN_GAP = 2.2  # room for the bias above and the active samples below each hidden unit
@@ -73,7 +71,6 @@ def network_diagram(p1: Problem1Result) -> NetworkDiagram | None:
         inputs=tuple(inputs),
         hidden=tuple(hidden),
         output=output,
-        labelled=p1.d * p1.h <= MAX_LABELLED_EDGES,
     )
 
 
