@@ -10,13 +10,13 @@ import os
 import shutil
 import sys
 import time
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from solgen.build import BuildOptions, atomic_write, build, exclusive, render_bodies
-from solgen.compile import DEFAULT_TIMEOUT, compile_tex, require_tex
+from solgen.build import BuildOptions, atomic_write, build, exclusive
+from solgen.compile import DEFAULT_TIMEOUT, Compiled, compile_tex, require_tex
 from solgen.errors import InvalidInput
 from solgen.generate import Shape, variant_text
 
@@ -49,7 +49,6 @@ class Outcome:
     seed: int
     status: str  # "built", "skipped" (already complete) or "failed"
     error: str = ""
-    bodies: dict[str, str] = field(default_factory=dict)  # solution/assignment TeX bodies
 
 
 @dataclass
@@ -119,8 +118,7 @@ def build_one(variant_id: str, seed: int, options: BatchOptions) -> Outcome:
                     timeout=options.timeout,
                 ),
             )
-        bodies = render_bodies(variant, options.template_dir) if options.pdf else {}
-        return Outcome(variant_id, seed, "skipped" if skip else "built", bodies=bodies)
+        return Outcome(variant_id, seed, "skipped" if skip else "built")
     except Exception as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return Outcome(variant_id, seed, "failed", error=f"{type(exc).__name__}: {first_line}")
@@ -214,20 +212,36 @@ def _read_results(folder: Path) -> dict[str, Any]:
 
 
 def _combined_pdfs(outcomes: list[Outcome], options: BatchOptions) -> list[Path]:
-    """all-solutions.pdf and all-assignments.pdf from one combined .tex each."""
-    from solgen.render import combine
+    """all-solutions.pdf and all-assignments.pdf: every variant's own PDF, page by page.
 
+    The pages are copied (pdfpages), not typeset again: a combined document costs little more
+    than reading the variants' PDFs, and shows exactly what each variant's PDF shows. Both
+    are compiled at the same time.
+    """
+    with ThreadPoolExecutor(max_workers=len(COMBINED)) as pool:
+        futures = {
+            name: pool.submit(_combine_one, document, name, outcomes, options)
+            for document, name in COMBINED.items()
+        }
+        compiled = {name: future.result() for name, future in futures.items()}
     written = []
-    for document, name in COMBINED.items():
-        tex = combine([o.bodies[document] for o in outcomes], options.template_dir)
-        compiled = compile_tex(
-            tex, name, options.out, options.timeout * max(1, len(outcomes) // 10)
-        )
+    for name, done in compiled.items():
         target = options.out / f"{name}.pdf"
-        os.replace(compiled.pdf, target)
-        shutil.rmtree(compiled.scratch, ignore_errors=True)
+        os.replace(done.pdf, target)
+        shutil.rmtree(done.scratch, ignore_errors=True)
         written.append(target)
     return written
+
+
+def _combine_one(
+    document: str, name: str, outcomes: list[Outcome], options: BatchOptions
+) -> Compiled:
+    """Compile one combined document from the variants' PDFs (linked into its scratch folder)."""
+    from solgen.render import combine
+
+    inputs = {f"{o.id}-{document}.pdf": options.out / o.id / f"{document}.pdf" for o in outcomes}
+    timeout = options.timeout * max(1, len(outcomes) // 10)
+    return compile_tex(combine(list(inputs)), name, options.out, timeout, inputs=inputs)
 
 
 def _flatten(results: dict[str, Any]) -> dict[str, Any]:

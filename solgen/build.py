@@ -23,7 +23,7 @@ from solgen.compile import (
 from solgen.context import build_context
 from solgen.errors import Busy
 from solgen.problems import p1_network, p2_descent, p3_convnet
-from solgen.render import render, render_body
+from solgen.render import render
 from solgen.results import Solution, results_json
 from solgen.variant import Variant
 
@@ -62,15 +62,6 @@ def render_documents(
     """The TeX source of the solution and of the problem sheet."""
     return {
         name: render(build_context(variant, solution, solutions=name == "solution"), template_dir)
-        for name in DOCUMENTS
-    }
-
-
-def render_bodies(variant: Variant, template_dir: Path | None = None) -> dict[str, str]:
-    """The bodies (title and problems, no preamble) of both documents, for combined PDFs."""
-    solution = solve(variant)
-    return {
-        name: render_body(build_context(variant, solution, name == "solution"), template_dir)
         for name in DOCUMENTS
     }
 

@@ -137,9 +137,21 @@ def first_error(log_text: str) -> str:
     return NO_ERROR_LINE
 
 
-def compile_tex(tex_source: str, name: str, scratch_parent: Path, timeout: float) -> Compiled:
-    """Compile TeX source in a new scratch directory under scratch_parent."""
+def compile_tex(
+    tex_source: str,
+    name: str,
+    scratch_parent: Path,
+    timeout: float,
+    inputs: dict[str, Path] | None = None,
+) -> Compiled:
+    """Compile TeX source in a new scratch directory under scratch_parent.
+
+    inputs: files the document reads, linked into the scratch directory under the given
+    names (LaTeX may only open files below its working directory: openin_any=p).
+    """
     scratch = Path(tempfile.mkdtemp(prefix=f".solgen-{name}-", dir=scratch_parent))
+    for link_name, target in (inputs or {}).items():
+        (scratch / link_name).symlink_to(target.resolve())
     tex_file = scratch / f"{name}.tex"
     tex_file.write_text(tex_source, encoding="utf-8")
     log = scratch / f"{name}.log"

@@ -14,7 +14,6 @@ from solgen.latex import Tex, tex_escape
 
 TEMPLATE_PACKAGE = ("solgen", "templates")
 DOCUMENT = "base.tex.j2"
-BODY = "body.tex.j2"
 COMBINED = "combined.tex.j2"
 
 
@@ -88,12 +87,7 @@ def render(context: dict[str, Any], template_dir: Path | None = None) -> str:
     return environment(template_dir).get_template(DOCUMENT).render(context)
 
 
-def render_body(context: dict[str, Any], template_dir: Path | None = None) -> str:
-    """One variant's title and problems, without the preamble (for combined documents)."""
-    return environment(template_dir).get_template(BODY).render(context)
-
-
-def combine(bodies: list[str], template_dir: Path | None = None) -> str:
-    """One document holding many variants' bodies, each starting on a new page (batch)."""
-    template = environment(template_dir).get_template(COMBINED)
-    return template.render({"bodies": [Tex(body) for body in bodies]})
+def combine(pdf_names: list[str]) -> str:
+    """One document holding the pages of many PDFs, in order (batch: all-solutions.pdf)."""
+    template = environment(None).get_template(COMBINED)
+    return template.render({"pdfs": [Tex(name) for name in pdf_names]})
