@@ -59,9 +59,10 @@ def solve(variant: Variant) -> Solution:
 def render_documents(
     variant: Variant, solution: Solution, template_dir: Path | None = None
 ) -> dict[str, str]:
-    """The TeX source of the solution and of the problem sheet."""
+    """The TeX source of the solution and of the problem sheet (one context, shared)."""
+    context = build_context(variant, solution, solutions=True)
     return {
-        name: render(build_context(variant, solution, solutions=name == "solution"), template_dir)
+        name: render({**context, "solutions": name == "solution"}, template_dir)
         for name in DOCUMENTS
     }
 
@@ -131,7 +132,7 @@ def _build_into(
     report = BuildReport()
     compiled: dict[str, Compiled] = {}
     if options.pdf and missing_tex is None:
-        compiled = _compile_all(texts, out, options.timeout)
+        compiled = _compile_all(texts, out, options.timeout, _own_preamble(options.template_dir))
     for name, text in texts.items():
         atomic_write(out / f"{name}.tex", text)
         report.written.append(out / f"{name}.tex")
@@ -146,13 +147,25 @@ def _build_into(
     return report
 
 
-def _compile_all(texts: dict[str, str], out: Path, timeout: float) -> dict[str, Compiled]:
+def _own_preamble(template_dir: Path | None) -> bool:
+    """Whether the preamble is solgen's own, and so may be precompiled (see preamble.py).
+
+    A preamble of the user's (their base.tex.j2) is compiled the plain way: it may hold
+    things a format cannot keep, such as PDF-level settings made while loading a package.
+    """
+    return template_dir is None or not (template_dir / "base.tex.j2").exists()
+
+
+def _compile_all(
+    texts: dict[str, str], out: Path, timeout: float, precompiled: bool
+) -> dict[str, Compiled]:
     """Compile all documents in parallel; on any failure clean up the others and re-raise."""
     done: dict[str, Compiled] = {}
     error: BaseException | None = None
     with ThreadPoolExecutor(max_workers=len(texts)) as pool:
         futures = {
-            name: pool.submit(compile_tex, text, name, out, timeout) for name, text in texts.items()
+            name: pool.submit(compile_tex, text, name, out, timeout, precompiled=precompiled)
+            for name, text in texts.items()
         }
         try:
             for name, future in futures.items():

@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from solgen import preamble
+
 INSTALL_COMMAND = (
     "sudo apt-get install texlive-latex-base texlive-latex-recommended "
     "texlive-pictures lmodern latexmk"
@@ -28,10 +30,11 @@ class TexNotFound(Exception):
 class CompileError(Exception):
     """LaTeX failed or timed out; the scratch directory with the log is kept."""
 
-    def __init__(self, message: str, log: Path, scratch: Path) -> None:
+    def __init__(self, message: str, log: Path, scratch: Path, timed_out: bool = False) -> None:
         super().__init__(message)
         self.log = log
         self.scratch = scratch
+        self.timed_out = timed_out
 
 
 class Interrupted(Exception):
@@ -43,6 +46,7 @@ class Interrupted(Exception):
 _running: set[int] = set()
 _running_lock = threading.Lock()
 _stopping = threading.Event()
+_dumping = threading.Lock()  # one preamble dump at a time in this process
 
 
 def stop_all() -> None:
@@ -88,17 +92,19 @@ def tex_environment() -> dict[str, str]:
     return env
 
 
-def latexmk_command(name: str, single_pass: bool = True) -> list[str]:
+def latexmk_command(name: str, single_pass: bool = True, fmt: bool = False) -> list[str]:
     """The latexmk invocation (pdflatex, no shell escape, stop at the first error).
 
     single_pass: latexmk reruns pdflatex whenever the .aux file changed, which it always has
     after the first run; solgen's documents have no cross-references, so one pass is enough
     unless the log asks for another (see needs_rerun).
+    fmt: pdflatex loads the precompiled preamble (preamble.FORMAT_NAME in the scratch folder).
     """
     return [
         "latexmk",
         "-norc",
         *(["-e", "$max_repeat=1"] if single_pass else ["-g"]),  # -g: rerun though "up to date"
+        *(["-e", f"$pdflatex=q/pdflatex -fmt={preamble.FORMAT_NAME} %O %S/"] if fmt else []),
         "-pdf",
         "-no-shell-escape",
         "-interaction=nonstopmode",
@@ -143,20 +149,52 @@ def compile_tex(
     scratch_parent: Path,
     timeout: float,
     inputs: dict[str, Path] | None = None,
+    precompiled: bool = False,
 ) -> Compiled:
     """Compile TeX source in a new scratch directory under scratch_parent.
 
     inputs: files the document reads, linked into the scratch directory under the given
     names (LaTeX may only open files below its working directory: openin_any=p).
+    precompiled: load the preamble from a cached format (made on first use; see preamble.py).
+    If that compile fails, the document is compiled again the plain way: if that succeeds the
+    format was at fault and is discarded, otherwise the plain compile's error is reported.
     """
+    fast = _with_format(tex_source, timeout) if precompiled else None
+    if fast is not None:
+        fmt, body = fast
+        try:
+            return _compile(body, name, scratch_parent, timeout, inputs, fmt)
+        except CompileError as exc:
+            if exc.timed_out:
+                raise
+            shutil.rmtree(exc.scratch, ignore_errors=True)
+        compiled = _compile(tex_source, name, scratch_parent, timeout, inputs, None)
+        fmt.unlink(missing_ok=True)
+        return compiled
+    return _compile(tex_source, name, scratch_parent, timeout, inputs, None)
+
+
+def _compile(
+    tex_source: str,
+    name: str,
+    scratch_parent: Path,
+    timeout: float,
+    inputs: dict[str, Path] | None,
+    fmt: Path | None,
+) -> Compiled:
     scratch = Path(tempfile.mkdtemp(prefix=f".solgen-{name}-", dir=scratch_parent))
-    for link_name, target in (inputs or {}).items():
+    links = dict(inputs or {})
+    if fmt is not None:
+        links[f"{preamble.FORMAT_NAME}.fmt"] = fmt
+    for link_name, target in links.items():
         (scratch / link_name).symlink_to(target.resolve())
     tex_file = scratch / f"{name}.tex"
     tex_file.write_text(tex_source, encoding="utf-8")
     log = scratch / f"{name}.log"
     deadline = time.monotonic() + timeout
-    returncode, output = _run_latexmk(latexmk_command(tex_file.name), scratch, name, timeout, log)
+    use_fmt = fmt is not None
+    command = latexmk_command(tex_file.name, fmt=use_fmt)
+    returncode, output = _run_tex(command, scratch, name, timeout, log)
     log_text = log.read_text("utf-8", "replace") if log.exists() else ""
     if returncode == MAX_RUNS_REACHED and (scratch / f"{name}.pdf").exists():
         # With max_repeat=1 latexmk reports that it wanted another run (the .aux is new);
@@ -164,8 +202,8 @@ def compile_tex(
         returncode = 1 if first_error(log_text) != NO_ERROR_LINE else 0
     if returncode == 0 and needs_rerun(log_text):
         remaining = max(1.0, deadline - time.monotonic())
-        command = latexmk_command(tex_file.name, single_pass=False)
-        returncode, output = _run_latexmk(command, scratch, name, remaining, log)
+        command = latexmk_command(tex_file.name, single_pass=False, fmt=use_fmt)
+        returncode, output = _run_tex(command, scratch, name, remaining, log)
     pdf = scratch / f"{name}.pdf"
     if returncode != 0 or not pdf.exists():
         if log.exists():
@@ -176,10 +214,57 @@ def compile_tex(
     return Compiled(pdf=pdf, scratch=scratch)
 
 
-def _run_latexmk(
+def _with_format(tex_source: str, timeout: float) -> tuple[Path, str] | None:
+    """The format of this document's preamble (dumped now if new) and the body to compile."""
+    parts = preamble.split(tex_source)
+    fmt = preamble.format_file(parts.preamble) if parts is not None else None
+    if parts is None or fmt is None:
+        return None
+    with _dumping:  # both documents of a build share one preamble: dump it once
+        if fmt.exists() or (
+            not preamble.failed_marker(fmt).exists() and _dump(parts.preamble, fmt, timeout)
+        ):
+            return fmt, parts.body
+    return None
+
+
+def _dump(preamble_text: str, fmt: Path, timeout: float) -> bool:
+    """Make the format of a preamble (pdflatex -ini); False if it cannot be made here."""
+    name = preamble.FORMAT_NAME
+    try:
+        fmt.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=".dump-", dir=fmt.parent))
+    except OSError:
+        return False
+    try:
+        (work / f"{name}.tex").write_text(preamble.dump_source(preamble_text), encoding="utf-8")
+        command = [
+            "pdflatex",
+            "-ini",
+            "-interaction=batchmode",
+            "-halt-on-error",
+            f"-jobname={name}",
+            "&pdflatex",  # start from LaTeX's own format
+            f"{name}.tex",
+        ]
+        returncode, _ = _run_tex(command, work, "preamble", timeout, work / f"{name}.log")
+        if returncode == 0 and (work / f"{name}.fmt").exists():
+            os.replace(work / f"{name}.fmt", fmt)  # atomic: parallel builds may race here
+            return True
+        log = work / f"{name}.log"
+        detail = first_error(log.read_text("utf-8", "replace")) if log.exists() else ""
+        preamble.failed_marker(fmt).write_text(detail + "\n", encoding="utf-8")
+        return False
+    except (OSError, CompileError):
+        return False
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _run_tex(
     command: list[str], scratch: Path, name: str, timeout: float, log: Path
 ) -> tuple[int, bytes]:
-    """Run latexmk in its own process group; kill the group on timeout or interrupt."""
+    """Run latexmk or pdflatex in its own process group; kill the group on timeout or interrupt."""
     with subprocess.Popen(
         command,
         cwd=scratch,
@@ -202,6 +287,7 @@ def _run_latexmk(
                 f"{name}.tex: LaTeX did not finish within {timeout:g} s and was stopped",
                 log,
                 scratch,
+                timed_out=True,
             ) from None
         except BaseException:
             with contextlib.suppress(ProcessLookupError):

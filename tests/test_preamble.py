@@ -1,0 +1,156 @@
+"""preamble.py and its use in compile.py: a precompiled preamble sets the very same pages."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from solgen import preamble
+from solgen.build import BuildOptions, build
+from solgen.compile import CompileError, compile_tex
+from solgen.variant import load_variant
+
+DOCUMENT = (
+    "\\documentclass{article}\n"
+    "\\pdftrailerid{}\n"
+    "\\usepackage{tikz}\n"
+    "\\begin{document}\n"
+    "Hello \\tikz\\draw (0,0) -- (1,1);\n"
+    "\\end{document}\n"
+)
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("SOLGEN_CACHE_DIR", str(folder))
+    return folder
+
+
+def test_split_blanks_the_preamble_and_keeps_line_numbers():
+    parts = preamble.split(DOCUMENT)
+    assert parts is not None
+    assert parts.preamble == "\\documentclass{article}\n\\pdftrailerid{}\n\\usepackage{tikz}\n"
+    # \pdftrailerid is an output setting a format does not keep: it stays, on its own line
+    assert parts.body == (
+        "\n\\pdftrailerid{}\n\n"
+        "\\begin{document}\n"
+        "Hello \\tikz\\draw (0,0) -- (1,1);\n"
+        "\\end{document}\n"
+    )
+    assert parts.body.count("\n") == DOCUMENT.count("\n")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "\\documentclass{article}\nno document environment\n",
+        "\\documentclass{article} \\begin{document} x \\end{document}\n",  # not at a line start
+        "\\begin{document}\nx\n\\end{document}\n",  # no preamble at all
+    ],
+)
+def test_split_needs_a_preamble_and_a_begin_document_line(source):
+    assert preamble.split(source) is None
+
+
+def test_dump_source_ends_with_dump():
+    assert preamble.dump_source("\\documentclass{article}\n") == (
+        "\\documentclass{article}\n\\dump\n"
+    )
+
+
+def test_no_format_without_a_cache(monkeypatch):
+    monkeypatch.setenv("SOLGEN_CACHE_DIR", "")
+    assert preamble.format_file("\\documentclass{article}\n") is None
+
+
+def test_the_key_follows_the_preamble(cache):
+    if shutil.which("kpsewhich") is None:
+        pytest.skip("no TeX installation to key by")
+    first = preamble.format_file("\\documentclass{article}\n")
+    assert first is not None and first.parent == cache / "formats"
+    assert first == preamble.format_file("\\documentclass{article}\n")
+    assert first != preamble.format_file("\\documentclass{report}\n")
+
+
+def _pages(pdf: Path, folder: Path) -> list[bytes]:
+    """Every page rendered at 50 dpi (grey levels), for a pixel-exact comparison."""
+    prefix = folder / pdf.stem
+    subprocess.run(["pdftoppm", "-r", "50", "-gray", str(pdf), str(prefix)], check=True)
+    return [p.read_bytes() for p in sorted(folder.glob(f"{pdf.stem}-*.pgm"))]
+
+
+def _log_first_line(compiled_scratch: Path, name: str) -> str:
+    return (compiled_scratch / f"{name}.log").read_text(encoding="latin-1").splitlines()[0]
+
+
+@pytest.mark.tex
+def test_the_format_is_made_once_and_sets_the_same_pages(cache, tmp_path):
+    variant = load_variant(None)
+    out_plain, out_fast = tmp_path / "tex", tmp_path / "pages"
+    build(variant, BuildOptions(out_dir=out_plain, pdf=False))
+    source = (out_plain / "solution.tex").read_text(encoding="utf-8")
+    first = compile_tex(source, "solution", tmp_path, 120, precompiled=True)
+    (fmt,) = (cache / "formats").glob("*.fmt")
+    made = fmt.stat().st_mtime_ns
+    second = compile_tex(source, "solution", tmp_path, 120, precompiled=True)
+    assert fmt.stat().st_mtime_ns == made  # loaded, not made again
+    for compiled in (first, second):
+        assert "format=solgen-preamble" in _log_first_line(compiled.scratch, "solution")
+    plain = compile_tex(source, "solution", tmp_path, 120)
+    assert "format=pdflatex" in _log_first_line(plain.scratch, "solution")
+    out_fast.mkdir()
+    shutil.copy(second.pdf, out_fast / "fast.pdf")
+    shutil.copy(plain.pdf, out_fast / "plain.pdf")
+    fast_pages = _pages(out_fast / "fast.pdf", out_fast)
+    assert len(fast_pages) >= 5
+    assert fast_pages == _pages(out_fast / "plain.pdf", out_fast)
+
+
+@pytest.mark.tex
+def test_errors_name_the_line_of_the_full_document(cache, tmp_path):
+    broken = DOCUMENT.replace("Hello", "Hello \\undefinedcommand")
+    with pytest.raises(CompileError) as caught:
+        compile_tex(broken, "doc", tmp_path, 60, precompiled=True)
+    assert str(caught.value).startswith("doc.tex:5: Undefined control sequence")
+    # the failed compile with the format was retried the plain way; the format is kept
+    assert len(list((cache / "formats").glob("*.fmt"))) == 1
+    assert caught.value.log.read_text(encoding="latin-1").startswith("This is pdfTeX")
+    assert "format=pdflatex" in caught.value.log.read_text(encoding="latin-1").splitlines()[0]
+
+
+@pytest.mark.tex
+def test_a_corrupt_format_is_discarded_and_the_document_still_compiles(cache, tmp_path):
+    compile_tex(DOCUMENT, "doc", tmp_path, 60, precompiled=True)
+    (fmt,) = (cache / "formats").glob("*.fmt")
+    fmt.write_bytes(b"not a format")
+    compiled = compile_tex(DOCUMENT, "doc", tmp_path, 60, precompiled=True)
+    assert compiled.pdf.read_bytes().startswith(b"%PDF-")
+    assert "format=pdflatex" in _log_first_line(compiled.scratch, "doc")
+    assert not fmt.exists()
+    again = compile_tex(DOCUMENT, "doc", tmp_path, 60, precompiled=True)  # made anew
+    assert "format=solgen-preamble" in _log_first_line(again.scratch, "doc")
+
+
+@pytest.mark.tex
+def test_a_preamble_that_cannot_be_dumped_is_compiled_plainly(cache, tmp_path):
+    # \dump inside a group is an error; LaTeX itself only warns about the open group
+    odd = DOCUMENT.replace("\\usepackage{tikz}\n", "\\usepackage{tikz}\n\\begingroup\n")
+    compiled = compile_tex(odd, "doc", tmp_path, 60, precompiled=True)
+    assert "format=pdflatex" in _log_first_line(compiled.scratch, "doc")
+    (marker,) = (cache / "formats").glob("*.failed")
+    assert "dump inside a group" in marker.read_text(encoding="utf-8")
+    assert not list((cache / "formats").glob("*.fmt"))
+    assert not list((cache / "formats").glob(".dump-*"))  # no leftovers
+
+
+def test_only_solgens_own_preamble_is_precompiled(tmp_path):
+    from solgen.build import _own_preamble
+
+    assert _own_preamble(None)
+    assert _own_preamble(tmp_path)  # overrides of other templates keep our preamble
+    (tmp_path / "base.tex.j2").write_text("((* extends 'solgen/base.tex.j2' *))\n")
+    assert not _own_preamble(tmp_path)
