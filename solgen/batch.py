@@ -174,7 +174,7 @@ def _run_locked(
     progress_stream: TextIO,
     start: float,
 ) -> BatchReport:
-    _warm_caches()
+    _warm_caches(options)
     progress = Progress(len(todo), progress_stream)
     outcomes: list[Outcome] = []
     # fork: the workers inherit the warm SymPy caches instead of deriving again.
@@ -198,12 +198,20 @@ def _run_locked(
     return report
 
 
-def _warm_caches() -> None:
-    """Derive problem 1 for every activation once, before the workers fork."""
+def _warm_caches(options: BatchOptions) -> None:
+    """Before the workers fork: derive problem 1 for every activation, make the preamble's
+    format (so that the workers do not all make it at once)."""
+    from solgen.build import own_preamble, render_documents, solve
+    from solgen.compile import precompile
     from solgen.problems import p1_network
+    from solgen.variant import load_variant
 
     for activation in ("relu", "sigmoid", "tanh"):
         p1_network.derive(activation)
+    if options.pdf and own_preamble(options.template_dir):
+        variant = load_variant(None)
+        texts = render_documents(variant, solve(variant), options.template_dir)
+        precompile(texts["solution"], options.timeout)
 
 
 def _read_results(folder: Path) -> dict[str, Any]:

@@ -132,7 +132,7 @@ def _build_into(
     report = BuildReport()
     compiled: dict[str, Compiled] = {}
     if options.pdf and missing_tex is None:
-        compiled = _compile_all(texts, out, options.timeout, _own_preamble(options.template_dir))
+        compiled = _compile_all(texts, out, options.timeout, own_preamble(options.template_dir))
     for name, text in texts.items():
         atomic_write(out / f"{name}.tex", text)
         report.written.append(out / f"{name}.tex")
@@ -147,7 +147,7 @@ def _build_into(
     return report
 
 
-def _own_preamble(template_dir: Path | None) -> bool:
+def own_preamble(template_dir: Path | None) -> bool:
     """Whether the preamble is solgen's own, and so may be precompiled (see preamble.py).
 
     A preamble of the user's (their base.tex.j2) is compiled the plain way: it may hold

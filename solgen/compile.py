@@ -214,6 +214,11 @@ def _compile(
     return Compiled(pdf=pdf, scratch=scratch)
 
 
+def precompile(tex_source: str, timeout: float = DEFAULT_TIMEOUT) -> bool:
+    """Make the format of a document's preamble now, if it is new (batch: before forking)."""
+    return _with_format(tex_source, timeout) is not None
+
+
 def _with_format(tex_source: str, timeout: float) -> tuple[Path, str] | None:
     """The format of this document's preamble (dumped now if new) and the body to compile."""
     parts = preamble.split(tex_source)

@@ -147,10 +147,10 @@ def test_a_preamble_that_cannot_be_dumped_is_compiled_plainly(cache, tmp_path):
     assert not list((cache / "formats").glob(".dump-*"))  # no leftovers
 
 
-def test_only_solgens_own_preamble_is_precompiled(tmp_path):
-    from solgen.build import _own_preamble
+def test_only_solgensown_preamble_is_precompiled(tmp_path):
+    from solgen.build import own_preamble
 
-    assert _own_preamble(None)
-    assert _own_preamble(tmp_path)  # overrides of other templates keep our preamble
+    assert own_preamble(None)
+    assert own_preamble(tmp_path)  # overrides of other templates keep our preamble
     (tmp_path / "base.tex.j2").write_text("((* extends 'solgen/base.tex.j2' *))\n")
-    assert not _own_preamble(tmp_path)
+    assert not own_preamble(tmp_path)
