@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from solgen.build import BuildOptions, atomic_write, build, exclusive
+from solgen.build import BuildOptions, build
 from solgen.compile import DEFAULT_TIMEOUT, Compiled, compile_tex, require_tex
 from solgen.errors import InvalidInput
+from solgen.files import atomic_write, exclusive
 from solgen.generate import Shape, variant_text
 
 ANSWERS_CSV = "answers.csv"

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import shutil
-import tempfile
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +18,7 @@ from solgen.compile import (
     stop_all,
 )
 from solgen.context import build_context
-from solgen.errors import Busy
+from solgen.files import atomic_write, exclusive
 from solgen.problems import p1_network, p2_descent, p3_convnet
 from solgen.render import render
 from solgen.results import Solution, results_json
@@ -67,25 +64,6 @@ def render_documents(
     }
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write a file so that it appears complete or not at all."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def build(variant: Variant, options: BuildOptions) -> BuildReport:
     """Build every output of one variant into options.out_dir.
 
@@ -106,20 +84,6 @@ def build(variant: Variant, options: BuildOptions) -> BuildReport:
     out.mkdir(parents=True, exist_ok=True)
     with exclusive(out):
         return _build_into(out, texts, results, options, missing_tex)
-
-
-@contextlib.contextmanager
-def exclusive(directory: Path) -> Iterator[None]:
-    """Hold an exclusive lock on a directory (flock on the directory itself: no lock file)."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise Busy(f"another solgen build is writing into {directory}; try again") from None
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
 
 
 def _build_into(

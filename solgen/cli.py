@@ -8,8 +8,6 @@ import sys
 import threading
 from pathlib import Path
 
-import jinja2
-
 from solgen import __version__
 from solgen.compile import DEFAULT_TIMEOUT, CompileError, TexNotFound
 from solgen.errors import Busy, InvalidInput
@@ -139,7 +137,6 @@ def _error(lines: list[str] | str) -> None:
 
 def run_build(args: argparse.Namespace) -> int:
     """The build subcommand."""
-    from solgen.build import BuildOptions, build
     from solgen.variant import load_variant
 
     if args.templates is not None and not args.templates.is_dir():
@@ -147,6 +144,8 @@ def run_build(args: argparse.Namespace) -> int:
     if args.out.exists() and not args.out.is_dir():
         raise InvalidInput([f"--out: {args.out} exists and is not a directory"])
     variant = load_variant(args.variant, args.sets)
+    from solgen.build import BuildOptions, build  # SymPy and NumPy: only for a valid variant
+
     options = BuildOptions(
         out_dir=args.out, pdf=not args.no_pdf, template_dir=args.templates, timeout=args.timeout
     )
@@ -158,7 +157,7 @@ def run_build(args: argparse.Namespace) -> int:
 
 def run_variant(args: argparse.Namespace) -> int:
     """The variant subcommand."""
-    from solgen.build import atomic_write
+    from solgen.files import atomic_write
     from solgen.generate import Shape, variant_text
 
     text = variant_text(args.seed, Shape(args.samples, args.inputs, args.hidden))
@@ -232,6 +231,12 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, previous)
 
 
+def _template_errors() -> tuple[type[Exception], ...]:
+    """jinja2's TemplateError once jinja2 is loaded (only rendering loads it), else nothing."""
+    jinja2 = sys.modules.get("jinja2")
+    return () if jinja2 is None else (jinja2.TemplateError,)
+
+
 def _run(args: argparse.Namespace) -> int:
     commands = {"build": run_build, "variant": run_variant, "batch": run_batch, "merge": run_merge}
     try:
@@ -243,7 +248,10 @@ def _run(args: argparse.Namespace) -> int:
         _error(str(exc))
         _error("the .tex files and results.json were written; no PDF was made")
         return EXIT_FAILED
-    except jinja2.TemplateError as exc:
+    except _template_errors() as exc:
+        import jinja2
+
+        assert isinstance(exc, jinja2.TemplateError)
         where = f"{exc.name}:{exc.lineno}: " if isinstance(exc, jinja2.TemplateSyntaxError) else ""
         _error(f"template error: {where}{exc.message or exc}")
         # A broken override is the user's input; a broken built-in template is our failure.

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
 from typing import Any
-
-import mpmath
-import sympy
-from sympy.printing.latex import LatexPrinter
 
 # Exact values with at most this many decimal places are printed exactly; others are rounded.
 EXACT_PLACES = 6
@@ -140,6 +137,8 @@ def fmt_number(value: Any) -> str:
         digits = str(scaled).rjust(places + 1, "0")
         text = digits[:-places] + "." + digits[-places:] if places else digits
         return ("-" if value < 0 else "") + text
+    import mpmath  # lazily, like SymPy (see _printer_class)
+
     number = (
         mpmath.mpf(value.numerator) / value.denominator if isinstance(value, Fraction) else value
     )
@@ -199,55 +198,64 @@ def _elided(n: int, limit: int) -> list[int | None]:
     return [*range(head), None, *range(n - tail, n)]
 
 
-class _Printer(LatexPrinter):  # type: ignore[misc]
-    """sympy's LaTeX printer with textbook transposes: W^{(1)\\top}, \\mathbf{r}^\\top."""
+@functools.cache
+def _printer_class() -> type:
+    """sympy's LaTeX printer, subclassed on first use: importing SymPy takes a fifth of a
+    second, and validating a variant or writing one needs no SymPy at all."""
+    import sympy
+    from sympy.printing.latex import LatexPrinter
 
-    def _print_Transpose(self, expr: Any) -> str:
-        arg = expr.arg
-        if isinstance(arg, sympy.MatrixSymbol):
-            name = self._print(arg)
-            match = re.fullmatch(r"(.*)\^\{(.*)\}", name)
-            if match:
-                return f"{match.group(1)}^{{{match.group(2)}\\top}}"
-            return f"{name}^{{\\top}}"
-        return f"\\left({self._print(arg)}\\right)^{{\\top}}"
+    class _Printer(LatexPrinter):  # type: ignore[misc]
+        """sympy's LaTeX printer with textbook transposes: W^{(1)\\top}, \\mathbf{r}^\\top."""
 
-    def _print_MatAdd(self, expr: Any) -> str:
-        # Keep the order the program wrote (X W^T + 1 b^T, y - t), built with evaluate=False.
-        out = []
-        for i, term in enumerate(expr.args):
-            coeff, rest = term.as_coeff_mmul() if hasattr(term, "as_coeff_mmul") else (1, term)
-            if coeff == -1:
-                out.append(("- " if i else "-") + self._print(rest))
-            else:
-                out.append(("+ " if i else "") + self._print(term))
-        return " ".join(out)
+        def _print_Transpose(self, expr: Any) -> str:
+            arg = expr.arg
+            if isinstance(arg, sympy.MatrixSymbol):
+                name = self._print(arg)
+                match = re.fullmatch(r"(.*)\^\{(.*)\}", name)
+                if match:
+                    return f"{match.group(1)}^{{{match.group(2)}\\top}}"
+                return f"{name}^{{\\top}}"
+            return f"\\left({self._print(arg)}\\right)^{{\\top}}"
 
-    def _print_MatMul(self, expr: Any) -> str:
-        coeff, rest = expr.as_coeff_mmul()
-        if coeff != 1 and isinstance(coeff, sympy.Rational):
-            sign = "-" if coeff < 0 else ""
-            return f"{sign}{self._print(abs(coeff))} {self._print(rest)}"
-        return str(super()._print_MatMul(expr))
+        def _print_MatAdd(self, expr: Any) -> str:
+            # Keep the order the program wrote (X W^T + 1 b^T, y - t), built with evaluate=False.
+            out = []
+            for i, term in enumerate(expr.args):
+                coeff, rest = term.as_coeff_mmul() if hasattr(term, "as_coeff_mmul") else (1, term)
+                if coeff == -1:
+                    out.append(("- " if i else "-") + self._print(rest))
+                else:
+                    out.append(("+ " if i else "") + self._print(term))
+            return " ".join(out)
 
-    def _print_Heaviside(self, expr: Any, exp: Any = None) -> str:
-        # Only the convention H(0) = 0 is used (ReLU'(0) = 0): an indicator of z > 0.
-        if len(expr.args) != 2 or expr.args[1] != 0:
-            raise ValueError(f"unexpected Heaviside convention: {expr}")
-        text = rf"\mathbf{{1}}[{self._print(expr.args[0])} > 0]"
-        return f"{text}^{{{exp}}}" if exp else text
+        def _print_MatMul(self, expr: Any) -> str:
+            coeff, rest = expr.as_coeff_mmul()
+            if coeff != 1 and isinstance(coeff, sympy.Rational):
+                sign = "-" if coeff < 0 else ""
+                return f"{sign}{self._print(abs(coeff))} {self._print(rest)}"
+            return str(super()._print_MatMul(expr))
 
-    def _print_Function(self, expr: Any, exp: Any = None) -> str:
-        name = expr.func.__name__
-        if name in ("f", "f'", "\\sigma"):  # the activation by name: f(z), not \operatorname{f}
-            args = ", ".join(self._print(a) for a in expr.args)
-            text = f"{name}({args})"
+        def _print_Heaviside(self, expr: Any, exp: Any = None) -> str:
+            # Only the convention H(0) = 0 is used (ReLU'(0) = 0): an indicator of z > 0.
+            if len(expr.args) != 2 or expr.args[1] != 0:
+                raise ValueError(f"unexpected Heaviside convention: {expr}")
+            text = rf"\mathbf{{1}}[{self._print(expr.args[0])} > 0]"
             return f"{text}^{{{exp}}}" if exp else text
-        return str(super()._print_Function(expr, exp))
+
+        def _print_Function(self, expr: Any, exp: Any = None) -> str:
+            name = expr.func.__name__
+            if name in ("f", "f'", "\\sigma"):  # the activation by name: f(z), not \operatorname{f}
+                args = ", ".join(self._print(a) for a in expr.args)
+                text = f"{name}({args})"
+                return f"{text}^{{{exp}}}" if exp else text
+            return str(super()._print_Function(expr, exp))
+
+    return _Printer
 
 
 def sym(expr: Any, **settings: Any) -> Tex:
     """The one sympy.latex setup: every formula the program derived is printed here."""
     options = {"mul_symbol": None, "mat_str": "bmatrix", "mat_delim": ""}
     options.update(settings)
-    return Tex(_Printer(options).doprint(expr))
+    return Tex(_printer_class()(options).doprint(expr))

@@ -519,3 +519,30 @@ def test_unreachable_target_is_invalid_input(tmp_path, capsys):
     assert "problem3.target: 6x6 cannot be reached from 32x32" in err
     assert "nearest reachable sizes are 5x5, 10x10, 1x1" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["variant", "--seed", "1"],
+        ["build", "--no-pdf", "--set", "problem1.activation=softmax"],
+        ["--help"],
+    ],
+)
+def test_commands_that_need_no_mathematics_do_not_import_it(argv, tmp_path):
+    """Lazy imports: writing or rejecting a variant answers before SymPy (0.2 s) is loaded."""
+    script = (
+        "import sys, contextlib, io\n"
+        "from solgen.cli import main\n"
+        "quiet = io.StringIO()\n"
+        "with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):\n"
+        "    try:\n"
+        f"        main({argv!r})\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print(sorted(m for m in ('sympy', 'numpy', 'mpmath', 'jinja2') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, check=True
+    )
+    assert done.stdout == "[]\n"
