@@ -412,7 +412,14 @@ def descent_context(p2: Problem2Result) -> dict[str, Any] | None:
     return {
         "plane": p2.n == 2,
         "window": Tex(_cm(figure.window)),
-        "levels": [_points(curve) for curve in figure.level_sets],
+        "levels": [
+            {
+                "x_radius": Tex(_cm(e.x_radius)),
+                "y_radius": Tex(_cm(e.y_radius)),
+                "angle": Tex(_cm(e.angle)),
+            }
+            for e in figure.level_sets
+        ],
         "trajectories": [
             {
                 "label": t.label,

@@ -88,11 +88,30 @@ class Trajectory:
 
 
 @dataclass(frozen=True)
+class Ellipse:
+    """A level set u^T S u = c of a positive definite S, centred at 0, drawn by TikZ itself.
+
+    An ellipse is four Bezier arcs in the PDF: smoother than a polygon through sampled points,
+    and far cheaper for TeX to set than parsing them.
+    """
+
+    x_radius: float  # semi-axis along the eigenvector of the smaller eigenvalue
+    y_radius: float
+    angle: float  # degrees from the x axis to that eigenvector
+
+    def point(self, theta: float) -> Point:
+        """The point at parameter theta (radians), as TikZ draws it."""
+        a, b = self.x_radius * math.cos(theta), self.y_radius * math.sin(theta)
+        c, s = math.cos(math.radians(self.angle)), math.sin(math.radians(self.angle))
+        return (c * a - s * b, s * a + c * b)
+
+
+@dataclass(frozen=True)
 class DescentFigure:
     """Everything the problem-2 figures draw."""
 
     start: tuple[float, ...]
-    level_sets: tuple[tuple[Point, ...], ...]  # closed curves f(u) = c (2-D only)
+    level_sets: tuple[Ellipse, ...]  # f(u) = c for c in LEVELS * f(u_0) (2-D only)
     trajectories: tuple[Trajectory, ...]
     window: float  # the contour plot shows [-window, window]^2
     steps: int
@@ -101,7 +120,6 @@ class DescentFigure:
 PATH_STEPS = 8
 DISTANCE_STEPS = 30
 LEVELS = (0.03, 0.12, 0.3, 0.6, 1.0, 1.6, 2.5, 4.0)
-ELLIPSE_POINTS = 72
 
 
 def start_point(S: np.ndarray) -> np.ndarray:
@@ -145,21 +163,15 @@ def descent_figure(p2: Problem2Result) -> DescentFigure | None:
             tuple((float(p[0]), float(p[1])) for p in path[: PATH_STEPS + 1]) if p2.n == 2 else ()
         )
         trajectories.append(Trajectory(label, eta, points, tuple(distances)))
-    level_sets: list[tuple[Point, ...]] = []
+    level_sets: list[Ellipse] = []
     if p2.n == 2:
-        lam, Q = np.linalg.eigh(S)
+        lam, Q = np.linalg.eigh(S)  # ascending; the columns of Q are the axes' directions
         f0 = float(u0 @ S @ u0)
+        angle = math.degrees(math.atan2(float(Q[1, 0]), float(Q[0, 0])))
         for level in LEVELS:
             c = level * f0
-            curve = []
-            for i in range(ELLIPSE_POINTS + 1):
-                theta = 2 * math.pi * i / ELLIPSE_POINTS
-                local = np.array(
-                    [math.cos(theta) / math.sqrt(lam[0]), math.sin(theta) / math.sqrt(lam[1])]
-                )
-                point = math.sqrt(c) * (Q @ local)
-                curve.append((float(point[0]), float(point[1])))
-            level_sets.append(tuple(curve))
+            radii = (math.sqrt(c / float(lam[0])), math.sqrt(c / float(lam[1])))
+            level_sets.append(Ellipse(radii[0], radii[1], angle))
     drawn = [abs(v) for t in trajectories for point in t.points for v in point]
     window = 1.08 * max(drawn) if drawn else 1.35 * float(np.max(np.abs(u0)))
     return DescentFigure(
