@@ -226,9 +226,11 @@ def _with_format(tex_source: str, timeout: float) -> tuple[Path, str] | None:
     if parts is None or fmt is None:
         return None
     with _dumping:  # both documents of a build share one preamble: dump it once
-        if fmt.exists() or (
-            not preamble.failed_marker(fmt).exists() and _dump(parts.preamble, fmt, timeout)
-        ):
+        if fmt.exists():
+            preamble.touch(fmt)
+            return fmt, parts.body
+        if not preamble.failed_marker(fmt).exists() and _dump(parts.preamble, fmt, timeout):
+            preamble.prune(fmt.parent)
             return fmt, parts.body
     return None
 

@@ -213,7 +213,8 @@ def problem2_context(p2: Problem2Result) -> dict[str, Any]:
         "ls_explicit": None if ls.explicit is None else sym(ls.explicit),
         "ls_low": None if p2.eta_max is None else _eq(sp.radsimp(1 / (2 * lam_max))),
         "ls_can_exceed": p2.definiteness == "positive definite"
-        and bool(sp.simplify(1 / (2 * lam_min) - 1 / lam_max) > 0),
+        # 1/(2 lambda_min) > 1/lambda_max, for positive eigenvalues: decided exactly
+        and bool(lam_max > 2 * lam_min),
         "ls_high": None
         if p2.definiteness != "positive definite"
         else _eq(sp.radsimp(1 / (2 * lam_min))),

@@ -11,6 +11,7 @@ This module decides and names things; compile.py runs the processes.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
@@ -21,6 +22,7 @@ from pathlib import Path
 from solgen.cache import cache_dir, source_key
 
 BEGIN_DOCUMENT = "\\begin{document}"
+KEEP_FORMATS = 4  # about 7 MB each; older ones (other preambles, old TeX) are deleted
 FORMAT_NAME = "solgen-preamble"  # the jobname of the dump, and the name the compile loads
 # What a format does not keep: pdfTeX's output settings. They are replayed from the body.
 _NOT_DUMPED = ("\\pdftrailerid",)
@@ -83,3 +85,31 @@ def format_file(preamble: str) -> Path | None:
 def failed_marker(fmt: Path) -> Path:
     """Left next to a format that could not be made, so that it is not tried on every build."""
     return fmt.with_suffix(".failed")
+
+
+def touch(fmt: Path) -> None:
+    """Mark a format as just used (prune keeps the most recently used ones)."""
+    with contextlib.suppress(OSError):  # a read-only cache: still usable, just not pruned
+        os.utime(fmt)
+
+
+def prune(folder: Path, keep: int = KEEP_FORMATS) -> list[Path]:
+    """Delete all but the `keep` most recently used formats; returns the deleted ones.
+
+    (Failure markers are a few bytes each and stay.)
+    """
+
+    def last_used(path: Path) -> float:
+        try:
+            return path.stat().st_mtime
+        except OSError:
+            return 0.0  # deleted meanwhile by another build
+
+    removed = []
+    for old in sorted(folder.glob("*.fmt"), key=last_used, reverse=True)[keep:]:
+        try:
+            old.unlink()
+        except OSError:
+            continue
+        removed.append(old)
+    return removed

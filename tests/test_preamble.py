@@ -95,9 +95,9 @@ def test_the_format_is_made_once_and_sets_the_same_pages(cache, tmp_path):
     source = (out_plain / "solution.tex").read_text(encoding="utf-8")
     first = compile_tex(source, "solution", tmp_path, 120, precompiled=True)
     (fmt,) = (cache / "formats").glob("*.fmt")
-    made = fmt.stat().st_mtime_ns
+    made = fmt.stat().st_ino
     second = compile_tex(source, "solution", tmp_path, 120, precompiled=True)
-    assert fmt.stat().st_mtime_ns == made  # loaded, not made again
+    assert fmt.stat().st_ino == made  # loaded, not made again (a new one replaces the file)
     for compiled in (first, second):
         assert "format=solgen-preamble" in _log_first_line(compiled.scratch, "solution")
     plain = compile_tex(source, "solution", tmp_path, 120)
@@ -154,3 +154,23 @@ def test_only_solgensown_preamble_is_precompiled(tmp_path):
     assert own_preamble(tmp_path)  # overrides of other templates keep our preamble
     (tmp_path / "base.tex.j2").write_text("((* extends 'solgen/base.tex.j2' *))\n")
     assert not own_preamble(tmp_path)
+
+
+def test_prune_keeps_the_most_recently_used_formats(tmp_path):
+    import os
+
+    for age, name in enumerate(["a", "b", "c", "d", "e", "f"]):
+        fmt = tmp_path / f"{name}.fmt"
+        fmt.write_bytes(b"x")
+        os.utime(fmt, (1_000_000 - age * 100, 1_000_000 - age * 100))  # a newest, f oldest
+    preamble.touch(tmp_path / "e.fmt")  # used just now
+    (tmp_path / "z.failed").write_text("marker")
+    removed = preamble.prune(tmp_path, keep=4)
+    assert sorted(p.name for p in removed) == ["d.fmt", "f.fmt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "a.fmt",
+        "b.fmt",
+        "c.fmt",
+        "e.fmt",
+        "z.failed",
+    ]
