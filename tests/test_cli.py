@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -13,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import snapshot
 
 from solgen import __version__
 from solgen.cli import main
@@ -31,15 +31,6 @@ SEED_LAYERS = [
     {"type": "conv", "kernel": 2, "in_channels": 32, "out_channels": 64, "output": [4, 4, 64],
      "params": 8256},
 ]  # fmt: skip
-
-
-def snapshot(directory: Path) -> dict[str, str]:
-    """Every file under directory (hidden ones too), relative path -> sha256."""
-    return {
-        str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(directory.rglob("*"))
-        if p.is_file()
-    }
 
 
 def visible(directory: Path) -> list[str]:

@@ -7,7 +7,6 @@ binary) are written here, into tmp_path.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -15,21 +14,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import snapshot
 
 from solgen.cli import main
 
 CORPUS = Path(__file__).parent / "invalid"
 FILES = sorted(CORPUS.glob("*.toml"))
 EXPECT = "# expect: "
-
-
-def snapshot(directory: Path) -> dict[str, str]:
-    """Every file under directory (hidden ones too), relative path -> sha256."""
-    return {
-        str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(directory.rglob("*"))
-        if p.is_file()
-    }
 
 
 def expectations(path: Path) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import subprocess
@@ -12,19 +11,12 @@ import venv
 from pathlib import Path
 
 import pytest
+from helpers import snapshot
 
 from solgen.build import exclusive
 from solgen.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def snapshot(folder: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def test_a_second_build_into_a_busy_directory_is_refused(tmp_path, capsys):
