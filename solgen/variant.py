@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
@@ -101,9 +102,26 @@ def parse_toml(text: str, source: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput([f"{source}: not valid TOML: {exc}"]) from None
-    except ValueError as exc:  # e.g. an integer of more than 4300 digits
-        raise InvalidInput([f"{source}: a value cannot be read: {exc}"]) from None
+        raise InvalidInput([f"{source}: not valid TOML: {_readable_keys(str(exc))}"]) from None
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise InvalidInput([f"{source}: {_unreadable_value(exc)}"]) from None
+
+
+# tomllib names keys as Python tuples: "Cannot declare ('problem1',) twice".
+_KEY_TUPLE = re.compile(r"\(('[^']*'(?:, '[^']*')*),?\)")
+
+
+def _readable_keys(message: str) -> str:
+    """tomllib's message with its keys written as in TOML: problem1, not ('problem1',)."""
+    return _KEY_TUPLE.sub(lambda m: ".".join(re.findall(r"'([^']*)'", m.group(1))), message)
+
+
+def _unreadable_value(exc: ValueError) -> str:
+    """Why a syntactically valid value could not be read (Python's digit limit)."""
+    digits = re.search(r"value has (\d+) digits", str(exc))
+    if digits is None:
+        return f"a value cannot be read: {exc}"
+    return f"a number has {digits.group(1)} digits, expected a number of magnitude at most 1e6"
 
 
 def read_variant_file(path: Path) -> dict[str, Any]:
@@ -116,6 +134,11 @@ def read_variant_file(path: Path) -> dict[str, Any]:
         data = path.read_bytes()
     except OSError as exc:
         raise InvalidInput([f"--variant: cannot read {path}: {exc.strerror}"]) from None
+    encoding = _wide_encoding(data)
+    if encoding is not None:
+        raise InvalidInput(
+            [f"--variant: {path} is {encoding} text, expected UTF-8 (save it as UTF-8)"]
+        )
     if b"\x00" in data:
         raise InvalidInput([f"--variant: {path} is a binary file, expected a TOML text file"])
     try:
@@ -125,6 +148,27 @@ def read_variant_file(path: Path) -> dict[str, Any]:
             [f"--variant: {path} is not UTF-8 text (byte {exc.start}: {data[exc.start]:#04x})"]
         ) from None
     return parse_toml(text, str(path))
+
+
+_BYTE_ORDER_MARKS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+
+
+def _wide_encoding(data: bytes) -> str | None:
+    """UTF-16 or UTF-32, recognised by a byte-order mark or by a NUL in every other byte."""
+    for mark, name in _BYTE_ORDER_MARKS:
+        if data.startswith(mark):
+            return name
+    head = data[:200]
+    if len(head) >= 4 and b"\x00" not in head[0::2] and set(head[1::2]) == {0}:
+        return "UTF-16"  # little-endian without a mark: ASCII letters, each followed by NUL
+    if len(head) >= 4 and b"\x00" not in head[1::2] and set(head[0::2]) == {0}:
+        return "UTF-16"  # big-endian without a mark
+    return None
 
 
 def parse_set(assignment: str) -> tuple[str, str, Any]:
@@ -145,10 +189,11 @@ def parse_set(assignment: str) -> tuple[str, str, Any]:
         value = tomllib.loads(f"value = {raw}", parse_float=Decimal)["value"]
     except ValueError as exc:  # TOMLDecodeError, or an integer of more than 4300 digits
         if not isinstance(exc, tomllib.TOMLDecodeError):
-            raise InvalidInput([f"--set {key}: the value cannot be read: {exc}"]) from None
+            raise InvalidInput([f"--set {key}: {_unreadable_value(exc)}"]) from None
         if raw[:1] in '[{"' or raw[:1].isdigit() or raw[:1] in "+-.":
+            shown_raw = raw if len(raw) <= 60 else raw[:57] + "..."
             raise InvalidInput(
-                [f"--set {key}: the value {raw!r} is not valid TOML: {exc}"]
+                [f"--set {key}: the value {shown_raw!r} is not valid TOML: {exc}"]
             ) from None
         value = raw  # bare text, e.g. --set meta.author=Ada
     return parts[0], parts[1], value
@@ -220,15 +265,37 @@ def _check_known_keys(user: dict[str, Any], errors: list[str]) -> None:
                 errors.append(f"{section}.{field}: unknown field{hint}; known fields: {known}")
 
 
+def shown(value: int | Decimal) -> str:
+    """A number as TOML would write it: 10000000, 0.25, 1e-31, inf (not Decimal's 1E+7)."""
+    if isinstance(value, int):
+        return str(value)
+    if value.is_nan():
+        return "nan"
+    if value.is_infinite():
+        return "-inf" if value < 0 else "inf"
+    # Fixed point only when short: 1e+99999999999999999 must not be written out in full.
+    exponent = value.as_tuple().exponent
+    if -16 < value.adjusted() < 16 and isinstance(exponent, int) and exponent > -20:
+        return f"{value:f}"
+    return f"{value:e}".replace("e+", "e")
+
+
+def plural(count: int, noun: str) -> str:
+    """'1 target', '3 targets', '1 entry', '2 entries'."""
+    if count == 1:
+        return f"1 {noun}"
+    return f"{count} {noun[:-1]}ies" if noun.endswith("y") else f"{count} {noun}s"
+
+
 def describe(value: Any) -> str:
     """A short description of a parsed TOML value, for error messages."""
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        return f"the string {shown!r}"
+        text = value if len(value) <= 40 else value[:37] + "..."
+        return f"the string {text!r}"
     if isinstance(value, int | Decimal):
-        return f"the number {value}"
+        return f"the number {shown(value)}"
     if isinstance(value, list):
         return f"a list of {len(value)} item{'s' if len(value) != 1 else ''}"
     if isinstance(value, dict):
@@ -260,14 +327,16 @@ def _number(value: Any, field: str, errors: list[str]) -> Fraction | None:
         errors.append(f"{field}: expected a number, found {describe(value)}")
         return None
     if isinstance(value, Decimal) and not value.is_finite():
-        errors.append(f"{field}: expected a finite number, found {value}")
+        errors.append(f"{field}: expected a finite number, found {shown(value)}")
         return None
     if _too_big(value):
-        errors.append(f"{field}: expected a number of magnitude at most 1e6, found {value}")
+        errors.append(f"{field}: expected a number of magnitude at most 1e6, found {shown(value)}")
         return None
     if isinstance(value, Decimal) and _decimal_places(value) > MAX_PLACES:
         # 1e-100000 would make a fraction with a 100000-digit denominator
-        errors.append(f"{field}: expected at most {MAX_PLACES} decimal places, found {value}")
+        errors.append(
+            f"{field}: expected at most {MAX_PLACES} decimal places, found {shown(value)}"
+        )
         return None
     return Fraction(value)
 
@@ -357,19 +426,21 @@ def _problem1(table: dict[str, Any], errors: list[str]) -> Problem1Input | None:
         )
     if X is not None and t is not None and len(t) != len(X):
         errors.append(
-            f"problem1.t: expected {len(X)} targets, one per row of problem1.X ({_shape(X)}), "
+            f"problem1.t: expected {plural(len(X), 'target')}, one per row of problem1.X "
+            f"({_shape(X)}), "
             f"found {len(t)}"
         )
     if X is not None and W1 is not None and len(W1[0]) != len(X[0]):
         errors.append(
-            f"problem1.W1: expected {len(X[0])} columns to match the {len(X[0])} inputs per sample "
+            f"problem1.W1: expected {plural(len(X[0]), 'column')} to match the "
+            f"{plural(len(X[0]), 'input')} per sample "
             f"of problem1.X ({_shape(X)}), found W1 of shape {_shape(W1)}"
         )
     for name, vec in (("b1", b1), ("w2", w2)):
         if W1 is not None and vec is not None and len(vec) != len(W1):
             errors.append(
-                f"problem1.{name}: expected {len(W1)} entries, one per hidden unit (rows of "
-                f"problem1.W1, {_shape(W1)}), found {len(vec)}"
+                f"problem1.{name}: expected {plural(len(W1), 'entry')}, one per hidden unit "
+                f"(rows of problem1.W1, {_shape(W1)}), found {len(vec)}"
             )
     if len(errors) > problems_before:
         return None

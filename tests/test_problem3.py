@@ -485,7 +485,7 @@ def test_fixed_filters_with_no_matching_depth():
     with pytest.raises(InvalidInput) as err:
         p3_design.designs(inp)
     assert err.value.problems == [
-        "problem3.filters: 1 entries ask for 1 convolutions, but the designs that reach 4x4 "
+        "problem3.filters: 1 entry asks for 1 convolution, but the designs that reach 4x4 "
         "have 2 or 3 convolutions"
     ]
 

@@ -404,10 +404,10 @@ INVALID = [
         ["problem1.w2: expected 2 entries, " + HIDDEN + ", found 1"],
     ),
     # NaN, inf, magnitude
-    ("[problem1]\nb2 = nan", (), ["problem1.b2: expected a finite number, found NaN"]),
-    ("[problem1]\nb2 = inf", (), ["problem1.b2: expected a finite number, found Infinity"]),
-    ("[problem1]\nb2 = -inf", (), ["problem1.b2: expected a finite number, found -Infinity"]),
-    ("[problem1]\nt = [nan, 1, 2]", (), ["problem1.t[0]: expected a finite number, found NaN"]),
+    ("[problem1]\nb2 = nan", (), ["problem1.b2: expected a finite number, found nan"]),
+    ("[problem1]\nb2 = inf", (), ["problem1.b2: expected a finite number, found inf"]),
+    ("[problem1]\nb2 = -inf", (), ["problem1.b2: expected a finite number, found -inf"]),
+    ("[problem1]\nt = [nan, 1, 2]", (), ["problem1.t[0]: expected a finite number, found nan"]),
     (
         "[problem2]\nA = [[1000001]]",
         (),
@@ -416,7 +416,7 @@ INVALID = [
     (
         "[problem2]\nA = [[1e7]]",
         (),
-        ["problem2.A[0][0]: expected a number of magnitude at most 1e6, found 1E+7"],
+        ["problem2.A[0][0]: expected a number of magnitude at most 1e6, found 10000000"],
     ),
     (
         "[problem2]\nA = [[-1000000.5]]",
@@ -605,7 +605,7 @@ def test_independent_problems_in_different_sections_are_all_reported(tmp_path):
 def test_every_bad_entry_of_a_matrix_is_reported(tmp_path):
     assert problems('[problem1]\nX = [["a", 1], [nan, true]]\nt = [1, 2]', (), tmp_path) == [
         "problem1.X[0][0]: expected a number, found the string 'a'",
-        "problem1.X[1][0]: expected a finite number, found NaN",
+        "problem1.X[1][0]: expected a finite number, found nan",
         "problem1.X[1][1]: expected a number, found the boolean true",
     ]
 
@@ -613,7 +613,7 @@ def test_every_bad_entry_of_a_matrix_is_reported(tmp_path):
 def test_file_and_set_problems_are_reported_together(tmp_path):
     assert problems("[problem1]\nb2 = nan\n", ("problem2.A=[[1,2]]", "meta.date=1"), tmp_path) == [
         "meta.date: expected a string, found the number 1",
-        "problem1.b2: expected a finite number, found NaN",
+        "problem1.b2: expected a finite number, found nan",
         "problem2.A: expected a square matrix, found shape 1 x 2",
     ]
 
@@ -726,3 +726,53 @@ def test_read_variant_file_returns_the_parsed_table(tmp_path):
     path = tmp_path / "ok.toml"
     path.write_text("[problem1]\nb2 = 0.5\r\n", encoding="utf-8")
     assert read_variant_file(path) == {"problem1": {"b2": Decimal("0.5")}}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (Decimal("1E+7"), "10000000"),
+        (Decimal("0.25"), "0.25"),
+        (Decimal("-0.000001"), "-0.000001"),
+        (Decimal("1E-31"), "1e-31"),
+        (Decimal("1.5E+16"), "1.5e16"),
+        (Decimal("-1E+99999999999999999"), "-1e99999999999999999"),  # never written out
+        (Decimal("NaN"), "nan"),
+        (Decimal("-Infinity"), "-inf"),
+        (12, "12"),
+    ],
+)
+def test_numbers_in_messages_are_shown_as_toml_writes_them(value, expected):
+    from solgen.variant import shown
+
+    assert shown(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("count", "noun", "expected"),
+    [(1, "target", "1 target"), (3, "target", "3 targets"), (1, "entry", "1 entry"),
+     (2, "entry", "2 entries"), (0, "column", "0 columns")],
+)  # fmt: skip
+def test_plural(count, noun, expected):
+    from solgen.variant import plural
+
+    assert plural(count, noun) == expected
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ("[problem1]\nb2 = 1\n".encode("utf-16"), "UTF-16"),  # with a byte-order mark
+        ("[problem1]\nb2 = 1\n".encode("utf-16-le"), "UTF-16"),  # without one
+        ("[problem1]\nb2 = 1\n".encode("utf-16-be"), "UTF-16"),
+        ("[problem1]\nb2 = 1\n".encode("utf-32"), "UTF-32"),
+    ],
+)
+def test_wide_encodings_are_named(tmp_path, data, expected):
+    path = tmp_path / "v.toml"
+    path.write_bytes(data)
+    with pytest.raises(InvalidInput) as info:
+        load_variant(path)
+    assert info.value.problems == [
+        f"--variant: {path} is {expected} text, expected UTF-8 (save it as UTF-8)"
+    ]

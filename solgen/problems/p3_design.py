@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from solgen.errors import InvalidInput
-from solgen.variant import Layer, Problem3Input
+from solgen.variant import Layer, Problem3Input, plural
 
 # A search that finds more designs than this is a sign of a badly posed variant.
 MAX_DESIGNS = 100_000
@@ -159,9 +159,10 @@ def designs(inp: Problem3Input) -> list[Design]:
         if not found:
             raise InvalidInput(
                 [
-                    f"problem3.filters: {convs} entries ask for {convs} convolutions, but the "
-                    f"designs that reach {_fmt(target)} have "
-                    f"{' or '.join(map(str, counts))} convolutions"
+                    f"problem3.filters: {plural(convs, 'entry')} ask{'s' if convs == 1 else ''} "
+                    f"for {plural(convs, 'convolution')}, but the designs that reach "
+                    f"{_fmt(target)} have {' or '.join(map(str, counts))} "
+                    f"convolution{'' if counts == [1] else 's'}"
                 ]
             )
     result = []
