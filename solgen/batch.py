@@ -249,8 +249,10 @@ def _combine_one(
     from solgen.render import combine
 
     inputs = {f"{o.id}-{document}.pdf": options.out / o.id / f"{document}.pdf" for o in outcomes}
+    titles = [f"Variant {o.id}, seed {o.seed}" for o in outcomes]
     timeout = options.timeout * max(1, len(outcomes) // 10)
-    return compile_tex(combine(list(inputs)), name, options.out, timeout, inputs=inputs)
+    tex = combine(list(zip(inputs, titles, strict=True)))
+    return compile_tex(tex, name, options.out, timeout, inputs=inputs)
 
 
 def _flatten(results: dict[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -87,7 +88,21 @@ def render(context: dict[str, Any], template_dir: Path | None = None) -> str:
     return environment(template_dir).get_template(DOCUMENT).render(context)
 
 
-def combine(pdf_names: list[str]) -> str:
-    """One document holding the pages of many PDFs, in order (batch: all-solutions.pdf)."""
+def combine(pdfs: list[tuple[str, str]]) -> str:
+    """One document holding the pages of many PDFs, in order, with a bookmark each (batch).
+
+    pdfs: (file name in LaTeX's working folder, bookmark title) pairs; both are made by the
+    program from ids and seeds (letters, digits, spaces, commas), so they need no escaping.
+    """
+    for name, title in pdfs:
+        if not _PLAIN.fullmatch(name) or not _PLAIN.fullmatch(title):
+            raise ValueError(f"not a plain file name or title: {name!r}, {title!r}")
     template = environment(None).get_template(COMBINED)
-    return template.render({"pdfs": [Tex(name) for name in pdf_names]})
+    entries = [
+        {"file": Tex(name), "title": Tex(title), "label": Tex(f"variant{i}")}
+        for i, (name, title) in enumerate(pdfs, start=1)
+    ]
+    return template.render({"pdfs": entries})
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9 ,.-]+")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import re
 import shutil
 import subprocess
+import zlib
 from pathlib import Path
 
 import pytest
@@ -176,7 +179,35 @@ def test_batch_with_pdfs_and_combined_documents(tmp_path):
     assert text.index("Variant 40") < text.index("Variant 41") < text.index("Variant 42")
     sheets = "\f".join(_pdf_pages(tmp_path / "all-assignments.pdf"))
     assert "Solution." not in sheets and sheets.count("Problem 1. Calculating gradients") == 3
+    # one bookmark per variant, pointing at its first page
+    for document, combined in (("solution", "all-solutions"), ("assignment", "all-assignments")):
+        lengths = [len(_pdf_pages(tmp_path / v / f"{document}.pdf")) for v in ("0040", "0041")]
+        starts = [1, 1 + lengths[0], 1 + lengths[0] + lengths[1]]
+        assert _destinations(tmp_path / f"{combined}.pdf") == [
+            (page, f"variant{i}") for i, page in enumerate(starts, start=1)
+        ]
+        content = _pdf_content(tmp_path / f"{combined}.pdf")
+        for seed in (40, 41, 42):
+            assert f"(Variant {seed:04d}, seed {seed})".encode() in content
     assert not list(tmp_path.glob(".solgen-*"))  # no scratch folders left
+
+
+def _destinations(path: Path) -> list[tuple[int, str]]:
+    """(page, name) of every named destination (pdfinfo -dests)."""
+    listing = subprocess.run(
+        ["pdfinfo", "-dests", str(path)], capture_output=True, text=True, check=True
+    ).stdout
+    return [(int(page), name) for page, name in re.findall(r"^\s*(\d+) .*\"(.*)\"$", listing, re.M)]
+
+
+def _pdf_content(path: Path) -> bytes:
+    """A PDF's bytes with every compressed stream inflated (outline titles live in them)."""
+    data = path.read_bytes()
+    parts = [data]
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", data, re.S):
+        with contextlib.suppress(zlib.error):
+            parts.append(zlib.decompress(stream))
+    return b"".join(parts)
 
 
 def _pdf_pages(path: Path) -> list[str]:

@@ -81,3 +81,21 @@ def test_template_output_is_tex_for_super_macros_and_set_blocks(tmp_path):
     )
     env = environment(tmp_path)
     assert env.get_template("child.tex.j2").render() == "[P\\emph{m}\\textbf{s}]"
+
+
+def test_combined_document_lists_each_pdf_with_a_bookmark():
+    from solgen.render import combine
+
+    tex = combine([("0001-solution.pdf", "Variant 0001, seed 1")])
+    assert "\\pdfoutline goto name{variant1} count 0 {Variant 0001, seed 1}%\n" in tex
+    assert "\\pdfdest name{variant1} fit" in tex and "]{0001-solution.pdf}\n" in tex
+
+
+@pytest.mark.parametrize(
+    "pdf", [("a}b.pdf", "Variant 1"), ("a.pdf", "Variant {1}"), ("a.pdf", "Variant\\relax")]
+)
+def test_combined_document_refuses_what_would_need_escaping(pdf):
+    from solgen.render import combine
+
+    with pytest.raises(ValueError, match="not a plain file name or title"):
+        combine([pdf])
