@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from solgen.build import BuildOptions, build
-from solgen.compile import DEFAULT_TIMEOUT, Compiled, compile_tex, require_tex
+from solgen.compile import (
+    DEFAULT_TIMEOUT,
+    Compiled,
+    compile_tex,
+    remove_leftover_scratch,
+    require_tex,
+)
 from solgen.errors import InvalidInput
 from solgen.files import atomic_write, exclusive
 from solgen.generate import Shape, variant_text
@@ -175,6 +181,7 @@ def _run_locked(
     progress_stream: TextIO,
     start: float,
 ) -> BatchReport:
+    remove_leftover_scratch(options.out)
     _warm_caches(options)
     progress = Progress(len(todo), progress_stream)
     outcomes: list[Outcome] = []

@@ -14,6 +14,7 @@ from solgen.compile import (
     Compiled,
     TexNotFound,
     compile_tex,
+    remove_leftover_scratch,
     require_tex,
     stop_all,
 )
@@ -95,6 +96,7 @@ def _build_into(
 ) -> BuildReport:
     report = BuildReport()
     compiled: dict[str, Compiled] = {}
+    remove_leftover_scratch(out)  # the log of an earlier failure is stale from here on
     if options.pdf and missing_tex is None:
         compiled = _compile_all(texts, out, options.timeout, own_preamble(options.template_dir))
     for name, text in texts.items():

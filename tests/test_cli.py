@@ -460,6 +460,9 @@ def test_latex_error_keeps_the_previous_build(tmp_path, capsys):
     assert visible(out) == PDF_FILES
     assert {k: v for k, v in snapshot(out).items() if not k.startswith(".")} == before
     assert all(p.name.startswith(".solgen-") for p in out.iterdir() if p.name not in PDF_FILES)
+    # The next build into the directory removes the stale scratch directories.
+    assert main(["build", "--no-pdf", "--out", str(out)]) == 0
+    assert sorted(os.listdir(out)) == PDF_FILES
 
 
 @pytest.mark.tex
