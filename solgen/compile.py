@@ -167,8 +167,10 @@ def compile_tex(
     inputs: files the document reads, linked into the scratch directory under the given
     names (LaTeX may only open files below its working directory: openin_any=p).
     precompiled: load the preamble from a cached format (made on first use; see preamble.py).
-    If that compile fails, the document is compiled again the plain way: if that succeeds the
-    format was at fault and is discarded, otherwise the plain compile's error is reported.
+    If that compile fails, the document is compiled again the plain way. If that succeeds,
+    the format was at fault: it is deleted and marked as failed, so that later builds with
+    this preamble compile the plain way instead of making and failing it again. Otherwise
+    the plain compile's error is reported.
     """
     fast = _with_format(tex_source, timeout) if precompiled else None
     if fast is not None:
@@ -181,6 +183,10 @@ def compile_tex(
             shutil.rmtree(exc.scratch, ignore_errors=True)
         compiled = _compile(tex_source, name, scratch_parent, timeout, inputs, None)
         fmt.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            preamble.failed_marker(fmt).write_text(
+                f"{name}.tex failed with this format and compiled without it\n", encoding="utf-8"
+            )
         return compiled
     return _compile(tex_source, name, scratch_parent, timeout, inputs, None)
 

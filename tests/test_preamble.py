@@ -131,8 +131,13 @@ def test_a_corrupt_format_is_discarded_and_the_document_still_compiles(cache, tm
     assert compiled.pdf.read_bytes().startswith(b"%PDF-")
     assert "format=pdflatex" in _log_first_line(compiled.scratch, "doc")
     assert not fmt.exists()
-    again = compile_tex(DOCUMENT, "doc", tmp_path, 60, precompiled=True)  # made anew
-    assert "format=solgen-preamble" in _log_first_line(again.scratch, "doc")
+    marker = preamble.failed_marker(fmt)
+    assert marker.read_text(encoding="utf-8") == (
+        "doc.tex failed with this format and compiled without it\n"
+    )
+    again = compile_tex(DOCUMENT, "doc", tmp_path, 60, precompiled=True)  # not made again
+    assert "format=pdflatex" in _log_first_line(again.scratch, "doc")
+    assert not fmt.exists()
 
 
 @pytest.mark.tex
