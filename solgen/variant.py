@@ -191,9 +191,8 @@ def parse_set(assignment: str) -> tuple[str, str, Any]:
         if not isinstance(exc, tomllib.TOMLDecodeError):
             raise InvalidInput([f"--set {key}: {_unreadable_value(exc)}"]) from None
         if raw[:1] in '[{"' or raw[:1].isdigit() or raw[:1] in "+-.":
-            shown_raw = raw if len(raw) <= 60 else raw[:57] + "..."
             raise InvalidInput(
-                [f"--set {key}: the value {shown_raw!r} is not valid TOML: {exc}"]
+                [f"--set {key}: the value {_abbreviated(raw, 60)!r} is not valid TOML: {exc}"]
             ) from None
         value = raw  # bare text, e.g. --set meta.author=Ada
     return parts[0], parts[1], value
@@ -287,17 +286,21 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun[:-1]}ies" if noun.endswith("y") else f"{count} {noun}s"
 
 
+def _abbreviated(text: str, limit: int) -> str:
+    """text, or its first limit - 3 characters and '...' when it is longer than limit."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def describe(value: Any) -> str:
     """A short description of a parsed TOML value, for error messages."""
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     if isinstance(value, str):
-        text = value if len(value) <= 40 else value[:37] + "..."
-        return f"the string {text!r}"
+        return f"the string {_abbreviated(value, 40)!r}"
     if isinstance(value, int | Decimal):
         return f"the number {shown(value)}"
     if isinstance(value, list):
-        return f"a list of {len(value)} item{'s' if len(value) != 1 else ''}"
+        return f"a list of {plural(len(value), 'item')}"
     if isinstance(value, dict):
         return "a table"
     return f"a {type(value).__name__} ({value})"

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import snapshot
+from helpers import live_processes_under, override, snapshot
 
 from solgen import __version__
 from solgen.cli import main
@@ -46,22 +46,6 @@ def error_lines(err: str) -> list[str]:
 def needs_tex() -> None:
     if shutil.which("latexmk") is None or shutil.which("pdflatex") is None:
         pytest.fail("latexmk and pdflatex are needed (make test installs them)")
-
-
-@pytest.fixture(scope="module")
-def seed_build(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("seed") / "out"
-    assert main(["build", "--no-pdf", "--out", str(out)]) == 0
-    return out
-
-
-@pytest.fixture
-def previous_build(seed_build, tmp_path) -> Path:
-    """An output directory holding a previous build and a file of the user's."""
-    out = tmp_path / "out"
-    shutil.copytree(seed_build, out)
-    (out / "notes.txt").write_text("mine\n", encoding="utf-8")
-    return out
 
 
 # --- a successful build --------------------------------------------------------------------
@@ -410,30 +394,6 @@ def test_no_tex_invalid_input_is_still_2(no_tex_path, tmp_path, capsys):
 # --- LaTeX failures (need TeX) ---------------------------------------------------------------
 
 
-def override(tmp_path: Path, body: str) -> Path:
-    templates = tmp_path / "templates"
-    templates.mkdir()
-    (templates / "problem3.tex.j2").write_text(body, encoding="utf-8")
-    return templates
-
-
-def live_processes_under(directory: Path) -> list[str]:
-    """Processes (not zombies) whose working directory is inside directory."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            cwd = os.readlink(proc / "cwd")
-            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if state != "Z" and (cwd == str(directory) or cwd.startswith(f"{directory}/")):
-            found.append(f"{proc.name} {cmdline}")
-    return found
-
-
 @pytest.mark.tex
 def test_latex_error_keeps_the_previous_build(tmp_path, capsys):
     needs_tex()
@@ -516,14 +476,14 @@ def test_unreachable_target_is_invalid_input(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
-    "argv",
+    ("argv", "status"),
     [
-        ["variant", "--seed", "1"],
-        ["build", "--no-pdf", "--set", "problem1.activation=softmax"],
-        ["--help"],
+        (["variant", "--seed", "1"], 0),
+        (["build", "--no-pdf", "--set", "problem1.activation=softmax"], 2),
+        (["--help"], 0),
     ],
 )
-def test_commands_that_need_no_mathematics_do_not_import_it(argv, tmp_path):
+def test_commands_that_need_no_mathematics_do_not_import_it(argv, status, tmp_path):
     """Lazy imports: writing or rejecting a variant answers before SymPy (0.2 s) is loaded."""
     script = (
         "import sys, contextlib, io\n"
@@ -531,12 +491,13 @@ def test_commands_that_need_no_mathematics_do_not_import_it(argv, tmp_path):
         "quiet = io.StringIO()\n"
         "with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):\n"
         "    try:\n"
-        f"        main({argv!r})\n"
-        "    except SystemExit:\n"
-        "        pass\n"
-        "print(sorted(m for m in ('sympy', 'numpy', 'mpmath', 'jinja2') if m in sys.modules))\n"
+        f"        status = main({argv!r})\n"
+        "    except SystemExit as stop:\n"
+        "        status = stop.code\n"
+        "heavy = ('sympy', 'numpy', 'mpmath', 'jinja2')\n"
+        "print(status, sorted(m for m in heavy if m in sys.modules))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, check=True
     )
-    assert done.stdout == "[]\n"
+    assert done.stdout == f"{status} []\n"

@@ -19,7 +19,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pytest
 from helpers import snapshot
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -278,14 +277,6 @@ def comparable(value: Any) -> Any:
 # --- helpers -----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def seed_build(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("seed") / "out"
-    assert main(["build", "--no-pdf", "--out", str(out)]) == 0
-    (out / "notes.txt").write_text("mine\n", encoding="utf-8")
-    return out
-
-
 def run_cli(argv: list[str]) -> tuple[int, str]:
     err = io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
@@ -299,6 +290,7 @@ def check_build(extra: list[str], seed_build: Path, existing: bool) -> int:
         out = Path(tmp) / "out"
         if existing:
             shutil.copytree(seed_build, out)
+            (out / "notes.txt").write_text("mine\n", encoding="utf-8")
         before = snapshot(out) if existing else None
         rc, err = run_cli(["build", "--no-pdf", "--out", str(out), *extra])
         event(f"exit status {rc}")

@@ -8,7 +8,6 @@ binary) are written here, into tmp_path.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -31,22 +30,6 @@ def expectations(path: Path) -> list[str]:
             break
         found.append(line.removeprefix(EXPECT))
     return found
-
-
-@pytest.fixture(scope="module")
-def seed_build(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("seed") / "out"
-    assert main(["build", "--no-pdf", "--out", str(out)]) == 0
-    (out / "notes.txt").write_text("the user's own file\n", encoding="utf-8")
-    return out
-
-
-@pytest.fixture
-def previous_build(seed_build, tmp_path) -> Path:
-    """An output directory holding a real previous build and a file of the user's."""
-    out = tmp_path / "out"
-    shutil.copytree(seed_build, out)
-    return out
 
 
 def assert_invalid(argv: list[str], out: Path, capsys, fragments: list[str]) -> str:

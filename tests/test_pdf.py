@@ -22,7 +22,7 @@ def pdf_text(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def seed_build(tmp_path_factory) -> Path:
+def pdf_build(tmp_path_factory) -> Path:
     if shutil.which("latexmk") is None or shutil.which("pdftotext") is None:
         pytest.fail("latexmk and pdftotext are needed (make test installs them)")
     out = tmp_path_factory.mktemp("seed")
@@ -30,8 +30,8 @@ def seed_build(tmp_path_factory) -> Path:
     return out
 
 
-def test_both_pdfs_and_no_scratch_left(seed_build):
-    names = sorted(p.name for p in seed_build.iterdir())
+def test_both_pdfs_and_no_scratch_left(pdf_build):
+    names = sorted(p.name for p in pdf_build.iterdir())
     assert names == [
         "assignment.pdf",
         "assignment.tex",
@@ -40,7 +40,7 @@ def test_both_pdfs_and_no_scratch_left(seed_build):
         "solution.tex",
     ]
     for name in ("solution.pdf", "assignment.pdf"):
-        assert (seed_build / name).read_bytes().startswith(b"%PDF-")
+        assert (pdf_build / name).read_bytes().startswith(b"%PDF-")
 
 
 @pytest.mark.parametrize(
@@ -59,21 +59,21 @@ def test_both_pdfs_and_no_scratch_left(seed_build):
         "Alan Copa",
     ],
 )
-def test_solution_pdf_states_the_answers(seed_build, fragment):
-    assert fragment in pdf_text(seed_build / "solution.pdf")
+def test_solution_pdf_states_the_answers(pdf_build, fragment):
+    assert fragment in pdf_text(pdf_build / "solution.pdf")
 
 
 @pytest.mark.parametrize(
     "number",
     ["−0.7", "−0.43", "−0.51", "−0.262", "−0.318", "−1.2445", "−0.2385", "0.95", "0.45"],
 )
-def test_solution_pdf_shows_vector_entries(seed_build, number):
+def test_solution_pdf_shows_vector_entries(pdf_build, number):
     """Column vectors come out of pdftotext one entry per line: look for the tokens."""
-    assert number in pdf_text(seed_build / "solution.pdf").split()
+    assert number in pdf_text(pdf_build / "solution.pdf").split()
 
 
-def test_problem_sheet_has_no_answers(seed_build):
-    text = pdf_text(seed_build / "assignment.pdf")
+def test_problem_sheet_has_no_answers(pdf_build):
+    text = pdf_text(pdf_build / "assignment.pdf")
     assert "Problem 1. Calculating gradients" in text
     assert "Problem 3. Convolutional networks" in text
     for answer in ("Solution.", "1.0185", "15,296", "λ1 = 1"):

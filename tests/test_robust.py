@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -11,7 +10,7 @@ import venv
 from pathlib import Path
 
 import pytest
-from helpers import snapshot
+from helpers import live_processes_under, override, snapshot
 
 from solgen.build import exclusive
 from solgen.cli import main
@@ -31,19 +30,8 @@ def test_a_second_build_into_a_busy_directory_is_refused(tmp_path, capsys):
 
 
 def latex_processes_under(folder: Path) -> list[str]:
-    """Command lines of running latexmk/pdflatex processes whose working directory is in folder."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            cwd = os.readlink(proc / "cwd")
-        except OSError:
-            continue
-        if ("pdflatex" in cmd or "latexmk" in cmd) and cwd.startswith(str(folder)):
-            found.append(cmd)
-    return found
+    """Running latexmk/pdflatex processes whose working directory is in folder."""
+    return [p for p in live_processes_under(folder) if "pdflatex" in p or "latexmk" in p]
 
 
 @pytest.mark.tex
@@ -52,12 +40,8 @@ def test_a_signal_during_latex_leaves_the_previous_build(tmp_path, signum, statu
     out = tmp_path / "out"
     assert main(["build", "--out", str(out)]) == 0
     before = snapshot(out)
-    templates = tmp_path / "templates"
-    templates.mkdir()
     marker = "solgenloop" + str(signum)  # to find our pdflatex among others
-    (templates / "problem3.tex.j2").write_text(
-        "\\def\\" + marker + "{\\" + marker + "}\\" + marker + "\n", encoding="utf-8"
-    )
+    templates = override(tmp_path, "\\def\\" + marker + "{\\" + marker + "}\\" + marker + "\n")
     proc = subprocess.Popen(
         [
             sys.executable,
