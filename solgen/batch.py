@@ -1,43 +1,45 @@
-"""Many variants at once: parallel builds, answer keys, combined PDFs, shards and their merge."""
+"""Many variants at once: a roster or seeds in, one folder each, reruns that tell the truth.
+
+A batch directory holds one folder a variant (a student of a roster, or a seed of a practice
+set) and manifest.json, which records for each the variant file built from, the options, and
+the hashes of what the build wrote. A rerun compares: it rebuilds exactly the variants whose
+inputs changed or whose outputs are missing or damaged, says which and why, and keeps a
+variant.toml that was edited by hand. Each variant is built in a staging folder and swapped
+into place whole, so variant.toml never stands beside results it did not make.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import multiprocessing
 import os
-import shutil
 import sys
+import tempfile
 import time
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-from solgen.build import BuildOptions, build
-from solgen.compile import (
-    DEFAULT_TIMEOUT,
-    Compiled,
-    compile_tex,
-    remove_leftover_scratch,
-    require_tex,
-)
-from solgen.errors import InvalidInput
-from solgen.files import atomic_write, exclusive
-from solgen.generate import Shape, variant_text
+from solgen import manifest as mf
+from solgen.compile import DEFAULT_TIMEOUT, SCRATCH_PREFIX, remove_leftover_scratch, require_tex
+from solgen.errors import InvalidInput, Terminated
+from solgen.files import atomic_write, exclusive, replace_dir
+from solgen.generate import Shape, apply_sets, class_draws, student_variant_text, to_toml, variant
+from solgen.manifest import Manifest, Options, Record, sha256_text
+from solgen.pool import Finished, run_forked
+from solgen.roster import Student, read_roster
 
-ANSWERS_CSV = "answers.csv"
-ANSWERS_JSON = "answers.json"
-COMBINED = {"solution": "all-solutions", "assignment": "all-assignments"}
+STAGE_PREFIX = f"{SCRATCH_PREFIX}stage-"  # remove_leftover_scratch() removes what a kill leaves
 
 
 @dataclass(frozen=True)
 class BatchOptions:
-    """What to build: seeds seed .. seed + count - 1 (those of this shard), where, how."""
+    """What to build (seeds seed .. seed + count - 1, or a roster with its key), where, how."""
 
-    count: int
+    count: int = 0
     seed: int = 0
+    roster: Path | None = None
+    key: Path | None = None
+    sets: tuple[str, ...] = ()
     jobs: int = 0  # 0: one per CPU
     out: Path = Path("batch")
     pdf: bool = True
@@ -49,27 +51,56 @@ class BatchOptions:
 
 
 @dataclass(frozen=True)
+class Job:
+    """One variant the batch should hold: whose it is and the variant.toml solgen makes for it."""
+
+    id: str
+    folder: str
+    name: str  # '' for a seeded variant
+    seed: int | None  # a seeded variant's seed; None for a student
+    generated: str
+
+
+@dataclass(frozen=True)
+class Task:
+    """A job to build now, from this variant text, and why."""
+
+    job: Job
+    text: str
+    reason: str
+    note: str
+    replaces: str | None
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What happened to one variant."""
 
     id: str
-    seed: int
-    status: str  # "built", "skipped" (already complete) or "failed"
+    status: str  # "built", "skipped" (up to date), "failed", "not started", "kept" (off roster)
+    reason: str = ""  # why it was (re)built
     error: str = ""
+    note: str = ""  # e.g. a kept hand edit
 
 
 @dataclass
 class BatchReport:
-    """The outcomes of a batch, in id order, and its duration."""
+    """The outcomes of a batch, in id order, its duration, and what it wrote at class level."""
 
     outcomes: list[Outcome]
-    seconds: float
+    seconds: float = 0.0
     combined: list[Path] = field(default_factory=list)
+    class_report: str = ""
+    interrupted: BaseException | None = None
 
     @property
     def failed(self) -> list[Outcome]:
         """The variants that did not build."""
         return [o for o in self.outcomes if o.status == "failed"]
+
+    def count(self, status: str) -> int:
+        """How many outcomes have this status."""
+        return sum(o.status == status for o in self.outcomes)
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -84,51 +115,149 @@ def parse_shard(text: str) -> tuple[int, int]:
     return k, m
 
 
+def in_shard(index: int, shard: tuple[int, int]) -> bool:
+    """Whether the variant at this index belongs to shard K/M."""
+    k, m = shard
+    return index % m == k - 1
+
+
 def plan(options: BatchOptions) -> list[tuple[str, int]]:
-    """(id, seed) of every variant this shard builds; ids are zero-padded seeds."""
-    k, m = options.shard
+    """(id, seed) of every seeded variant this shard builds; ids are zero-padded seeds."""
     width = max(4, len(str(options.seed + options.count - 1)))
     return [
         (str(options.seed + i).zfill(width), options.seed + i)
         for i in range(options.count)
-        if i % m == k - 1
+        if in_shard(i, options.shard)
     ]
 
 
-def _complete(folder: Path, pdf: bool, text: str) -> bool:
-    """Whether a previous run built this variant from the same variant file."""
-    names = ["variant.toml", "results.json", "solution.tex", "assignment.tex"]
-    names += ["solution.pdf", "assignment.pdf"] if pdf else []
-    if not all((folder / name).is_file() for name in names):
-        return False
-    return (folder / "variant.toml").read_text(encoding="utf-8") == text
+def seeded_jobs(options: BatchOptions) -> list[Job]:
+    """Every variant of a seeded batch (all shards): the same file as `solgen variant --seed`."""
+    everything = replace(options, shard=(1, 1))
+    jobs = []
+    for variant_id, seed in plan(everything):
+        data = variant(seed, options.shape)
+        apply_sets(data, options.sets)
+        comment = f"solgen variant --seed {seed}: a random, well-posed variant of the assignment."
+        jobs.append(Job(variant_id, variant_id, "", seed, to_toml(data, comment)))
+    return jobs
 
 
-def build_one(variant_id: str, seed: int, options: BatchOptions) -> Outcome:
-    """Generate and build one variant; never raises (a failure is an Outcome)."""
-    from solgen.variant import load_variant
+def roster_jobs(
+    students: Sequence[Student], key: bytes, options: BatchOptions, built: set[str]
+) -> list[Job]:
+    """Every student's variant, drawn from HMAC(key, id), no two sharing a problem's data.
 
-    folder = options.out / variant_id
+    Students already built in the directory draw first (so that adding a student never changes
+    a variant already handed out), then the others; each group in the order of their HMACs,
+    which does not depend on the roster's row order.
+    """
+    from solgen.coursekey import student_seed
+
+    seeds = {s.id: student_seed(key, s.id) for s in students}
+    order = sorted(students, key=lambda s: (s.id not in built, seeds[s.id]))
+    draws = dict(
+        zip(
+            [s.id for s in order],
+            class_draws([seeds[s.id] for s in order], options.shape),
+            strict=True,
+        )
+    )
+    return [
+        Job(
+            s.id,
+            s.folder,
+            s.name,
+            None,
+            student_variant_text(
+                seeds[s.id], s.id, s.name, draws[s.id], options.shape, options.sets
+            ),
+        )
+        for s in students
+    ]
+
+
+def _read_text(path: Path) -> str | None:
     try:
-        text = variant_text(seed, options.shape)
-        skip = not options.force and _complete(folder, options.pdf, text)
-        folder.mkdir(parents=True, exist_ok=True)
-        atomic_write(folder / "variant.toml", text)
-        variant = load_variant(folder / "variant.toml")
-        if not skip:
-            build(
-                variant,
-                BuildOptions(
-                    out_dir=folder,
-                    pdf=options.pdf,
-                    template_dir=options.template_dir,
-                    timeout=options.timeout,
-                ),
-            )
-        return Outcome(variant_id, seed, "skipped" if skip else "built")
-    except Exception as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return Outcome(variant_id, seed, "failed", error=f"{type(exc).__name__}: {first_line}")
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def decide(job: Job, out: Path, record: Record | None, now: Options, force: bool) -> Task | None:
+    """Whether a job needs building, from which variant text, and why (None: up to date)."""
+    folder = out / job.folder
+    current = _read_text(folder / "variant.toml")
+    previous = record.variant if record else None
+    if current is None:
+        new = record is None and not folder.exists()
+        return Task(job, job.generated, "new" if new else "variant.toml is missing", "", previous)
+    current_sha = sha256_text(current)
+    if record is None:
+        if current == job.generated:
+            return Task(job, current, "no record of its build", "", None)
+        note = "variant.toml differs from the generated one and has no record: kept as a hand edit"
+        return Task(job, current, "no record of its build", note, None)
+    if current_sha not in (record.variant, record.replaces):
+        return Task(job, current, "variant.toml was edited by hand", "kept the hand edit", previous)
+    keep_edit = record.hand_edited and current_sha == record.variant
+    text = current if keep_edit else job.generated
+    note = "kept the earlier hand edit of variant.toml" if keep_edit else ""
+    reasons = ["--force"] if force else []
+    if current_sha != record.variant:
+        reasons.append("an earlier rebuild was interrupted")
+    elif sha256_text(text) != record.variant:
+        reasons.append("its variant changed")
+    reasons += now.changes(record.options)
+    damaged = record.damaged(folder, now.pdf)
+    if damaged and current_sha == record.variant:
+        reasons.append(f"missing or damaged: {', '.join(damaged)}")
+    if not reasons:
+        return None
+    return Task(job, text, "; ".join(reasons), note, previous)
+
+
+def build_task(task: Task, out: Path, options: BatchOptions, now: Options) -> Record:
+    """Build one variant in a staging folder (a worker's job); returns its record.
+
+    The staging folder is named in the record's 'folder' field's place by the caller: it is
+    out / (STAGE_PREFIX + folder + random), swapped in by the parent (see _swap_in).
+    """
+    from solgen.build import BuildOptions, build
+    from solgen.variant import build_variant, parse_toml
+
+    job = task.job
+    variant_obj = build_variant(parse_toml(task.text, f"{job.folder}/variant.toml"))
+    stage = Path(tempfile.mkdtemp(prefix=f"{STAGE_PREFIX}{job.folder}-", dir=out))
+    report = build(
+        variant_obj,
+        BuildOptions(
+            out_dir=stage,
+            pdf=options.pdf,
+            template_dir=options.template_dir,
+            timeout=options.timeout,
+            key_block=True,
+        ),
+    )
+    atomic_write(stage / "variant.toml", task.text)
+    names = [*mf.TEX_OUTPUTS, *(mf.PDF_OUTPUTS if options.pdf else ())]
+    outputs = {name: mf.file_sha(stage / name) or "" for name in names}
+    return Record(
+        name=job.name,
+        folder=stage.name,  # the parent renames the stage to job.folder
+        seed=job.seed,
+        variant=sha256_text(task.text),
+        generated=sha256_text(job.generated),
+        replaces=task.replaces,
+        options=now,
+        outputs=outputs,
+        key_tex=report.key_block,
+    )
+
+
+def _swap_in(out: Path, stage_name: str, folder: str) -> None:
+    """Replace DIR/folder by its staging folder as a whole."""
+    replace_dir(out / folder, out / stage_name)
 
 
 class Progress:
@@ -160,50 +289,180 @@ class Progress:
         self.stream.flush()
 
 
+def _identity(options: BatchOptions) -> tuple[str, str, list[Student] | None, bytes | None]:
+    """The batch's kind, key fingerprint, roster and key (InvalidInput before any writing)."""
+    if options.roster is None:
+        return "seeded", "", None, None
+    from solgen.coursekey import fingerprint, read_key
+
+    if options.key is None:
+        raise InvalidInput(["--roster needs --key FILE (make one with: solgen key -o FILE)"])
+    key = read_key(options.key)
+    students = read_roster(options.roster)
+    if not students:
+        raise InvalidInput([f"--roster {options.roster}: no students (only a header row)"])
+    return "roster", fingerprint(key), students, key
+
+
+def _check_variants(tasks: list[Task], out: Path) -> None:
+    """Every variant to build is valid, or InvalidInput before any is built.
+
+    A bad --set makes every generated variant invalid the same way: one message names them all.
+    """
+    from solgen.variant import build_variant, parse_toml
+
+    who: dict[str, list[str]] = {}
+    for task in tasks:
+        try:
+            build_variant(parse_toml(task.text, f"{out / task.job.folder}/variant.toml"))
+        except InvalidInput as exc:
+            for problem in exc.problems:
+                who.setdefault(problem, []).append(task.job.id)
+    if who:
+        lines = []
+        for problem, ids in who.items():
+            listed = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
+            lines.append(f"{problem} (in the variant of {listed})")
+        raise InvalidInput(lines[:20])
+
+
 def run_batch(options: BatchOptions, progress_stream: TextIO = sys.stderr) -> BatchReport:
-    """Build every variant of this shard in parallel, then the answer keys and combined PDFs."""
+    """Build every variant of this shard that needs it, then the class's answer keys and PDFs."""
+    start = time.perf_counter()
+    kind, fingerprint, students, key = _identity(options)
     if options.pdf:
         require_tex()
     if options.out.exists() and not options.out.is_dir():
         raise InvalidInput([f"--out: {options.out} exists and is not a directory"])
-    jobs = options.jobs or os.cpu_count() or 1
-    todo = plan(options)
-    start = time.perf_counter()
+    now = Options(
+        pdf=options.pdf,
+        templates=mf.templates_digest(options.template_dir),
+        solgen=mf.solgen_digest(),
+    )
     options.out.mkdir(parents=True, exist_ok=True)
-    with exclusive(options.out):
-        return _run_locked(options, todo, jobs, progress_stream, start)
+    with exclusive(options.out) as lock_fd:
+        remove_leftover_scratch(options.out)
+        manifest = _open_manifest(options, kind, fingerprint)
+        if students is not None and key is not None:
+            jobs = roster_jobs(students, key, options, built=set(manifest.records))
+        else:
+            jobs = seeded_jobs(options)
+        report = _run_locked(options, manifest, jobs, now, lock_fd, progress_stream)
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _open_manifest(options: BatchOptions, kind: str, fingerprint: str) -> Manifest:
+    """The directory's manifest (a new one if none); refuse a directory of another batch."""
+    found = mf.load(options.out)
+    if found is None:
+        return Manifest(kind=kind, key=fingerprint, shard=options.shard)
+    where = f"--out: {options.out}"
+    if found.kind != kind:
+        raise InvalidInput(
+            [f"{where} holds a {found.kind} batch, not a {kind} batch; use another --out"]
+        )
+    if found.key != fingerprint:
+        raise InvalidInput(
+            [f"{where} was built with another course key; use that key, or another --out"]
+        )
+    found.shard = options.shard
+    return found
 
 
 def _run_locked(
     options: BatchOptions,
-    todo: list[tuple[str, int]],
-    jobs: int,
+    manifest: Manifest,
+    jobs: list[Job],
+    now: Options,
+    lock_fd: int,
     progress_stream: TextIO,
-    start: float,
 ) -> BatchReport:
-    remove_leftover_scratch(options.out)
-    _warm_caches(options)
-    progress = Progress(len(todo), progress_stream)
-    outcomes: list[Outcome] = []
-    # fork: the workers inherit the warm SymPy caches instead of deriving again.
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures: list[Future[Outcome]] = [
-            pool.submit(build_one, variant_id, seed, options) for variant_id, seed in todo
-        ]
-        for future in as_completed(futures):
-            outcome = future.result()
-            progress.update(outcome)
-            outcomes.append(outcome)
-    outcomes.sort(key=lambda o: o.id)
-    good = [o for o in outcomes if o.status != "failed"]
-    answers = {o.id: _read_results(options.out / o.id) for o in good}
-    write_answers(options.out, answers)
-    report = BatchReport(outcomes=outcomes, seconds=0.0)
-    if options.pdf and good:
-        report.combined = _combined_pdfs(good, options)
-    report.seconds = time.perf_counter() - start
+    from solgen import classfiles
+
+    manifest.expected = [job.id for job in jobs]
+    mine = [job for i, job in enumerate(jobs) if in_shard(i, options.shard)]
+    outcomes: dict[str, Outcome] = {}
+    tasks: list[Task] = []
+    for job in mine:
+        task = decide(job, options.out, manifest.records.get(job.id), now, options.force)
+        if task is None:
+            outcomes[job.id] = Outcome(job.id, "skipped", note=_kept_note(manifest, job))
+        else:
+            tasks.append(task)
+    listed = {job.id for job in jobs}
+    for student_id in manifest.records:
+        if student_id not in listed:
+            outcomes[student_id] = Outcome(
+                student_id, "kept", note="not on the roster: kept as built"
+            )
+    _check_variants(tasks, options.out)
+    report = BatchReport(outcomes=[])
+    if tasks:
+        report.interrupted = _build_all(
+            options, manifest, tasks, now, lock_fd, outcomes, progress_stream
+        )
+    report.outcomes = [outcomes[i] for i in sorted(outcomes)]
+    complete = report.interrupted is None
+    report.class_report = classfiles.finish(
+        options.out, manifest, options.timeout, pdf=complete and options.pdf
+    )
+    report.combined = [options.out / f"{name}.pdf" for name in classfiles.COMBINED.values()]
     return report
+
+
+def _kept_note(manifest: Manifest, job: Job) -> str:
+    record = manifest.records.get(job.id)
+    return "kept the earlier hand edit of variant.toml" if record and record.hand_edited else ""
+
+
+def _build_all(
+    options: BatchOptions,
+    manifest: Manifest,
+    tasks: list[Task],
+    now: Options,
+    lock_fd: int,
+    outcomes: dict[str, Outcome],
+    progress_stream: TextIO,
+) -> BaseException | None:
+    """Build the tasks in forked workers; return the interrupt that stopped them, if any."""
+    _warm_caches(options)
+    progress = Progress(len(tasks), progress_stream)
+
+    def finished(done: Finished) -> None:
+        task = tasks[done.index]
+        job = task.job
+        if done.error:
+            outcome = Outcome(job.id, "failed", task.reason, error=done.error, note=task.note)
+        else:
+            record: Record = done.result
+            stage = record.folder
+            manifest.records[job.id] = replace(record, folder=job.folder)
+            manifest.save(options.out)  # first the record (with what it replaces), then the swap
+            _swap_in(options.out, stage, job.folder)
+            outcome = Outcome(job.id, "built", task.reason, note=task.note)
+        outcomes[job.id] = outcome
+        progress.update(outcome)
+
+    jobs = options.jobs or os.cpu_count() or 1
+    try:
+        run_forked(
+            tasks,
+            lambda task: build_task(task, options.out, options, now),
+            jobs,
+            finished,
+            close_in_child=lock_fd,
+        )
+    except (KeyboardInterrupt, Terminated) as exc:  # the workers are stopped already
+        _mark_not_started(tasks, outcomes)
+        return exc
+    return None
+
+
+def _mark_not_started(tasks: list[Task], outcomes: dict[str, Outcome]) -> None:
+    for task in tasks:
+        if task.job.id not in outcomes:
+            outcomes[task.job.id] = Outcome(task.job.id, "not started", task.reason)
 
 
 def _warm_caches(options: BatchOptions) -> None:
@@ -217,118 +476,6 @@ def _warm_caches(options: BatchOptions) -> None:
     for activation in ("relu", "sigmoid", "tanh"):
         p1_network.derive(activation)
     if options.pdf and own_preamble(options.template_dir):
-        variant = load_variant(None)
-        texts = render_documents(variant, solve(variant), options.template_dir)
+        default = load_variant(None)
+        texts = render_documents(default, solve(default), options.template_dir)
         precompile(texts["solution"], options.timeout)
-
-
-def _read_results(folder: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((folder / "results.json").read_text(encoding="utf-8"))
-    return data
-
-
-def _combined_pdfs(outcomes: list[Outcome], options: BatchOptions) -> list[Path]:
-    """all-solutions.pdf and all-assignments.pdf: every variant's own PDF, page by page.
-
-    The pages are copied (pdfpages), not typeset again: a combined document costs little more
-    than reading the variants' PDFs, and shows exactly what each variant's PDF shows. Both
-    are compiled at the same time.
-    """
-    with ThreadPoolExecutor(max_workers=len(COMBINED)) as pool:
-        futures = {
-            name: pool.submit(_combine_one, document, name, outcomes, options)
-            for document, name in COMBINED.items()
-        }
-        compiled = {name: future.result() for name, future in futures.items()}
-    written = []
-    for name, done in compiled.items():
-        target = options.out / f"{name}.pdf"
-        os.replace(done.pdf, target)
-        shutil.rmtree(done.scratch, ignore_errors=True)
-        written.append(target)
-    return written
-
-
-def _combine_one(
-    document: str, name: str, outcomes: list[Outcome], options: BatchOptions
-) -> Compiled:
-    """Compile one combined document from the variants' PDFs (linked into its scratch folder)."""
-    from solgen.render import combine
-
-    inputs = {f"{o.id}-{document}.pdf": options.out / o.id / f"{document}.pdf" for o in outcomes}
-    titles = [f"Variant {o.id}, seed {o.seed}" for o in outcomes]
-    timeout = options.timeout * max(1, len(outcomes) // 10)
-    tex = combine(list(zip(inputs, titles, strict=True)))
-    return compile_tex(tex, name, options.out, timeout, inputs=inputs)
-
-
-def _flatten(results: dict[str, Any]) -> dict[str, Any]:
-    """The key answers of one results.json as CSV columns."""
-    p1, p2, p3 = results["problem1"], results["problem2"], results["problem3"]
-    row: dict[str, Any] = {"loss": p1["loss"]}
-    row.update({f"y{k + 1}": v for k, v in enumerate(p1["y"])})
-    grad = p1["grad"]
-    for j, values in enumerate(grad["W1"]):
-        row.update({f"dW1_{j + 1}{i + 1}": v for i, v in enumerate(values)})
-    row.update({f"db1_{j + 1}": v for j, v in enumerate(grad["b1"])})
-    row.update({f"dw2_{j + 1}": v for j, v in enumerate(grad["w2"])})
-    row["db2"] = grad["b2"]
-    row.update({f"lambda{i + 1}": v for i, v in enumerate(p2["eigenvalues"])})
-    row["eta_max"] = p2["eta_max"]
-    row["eta_max_exact"] = p2["eta_max_exact"]
-    row["total_params"] = p3["total_params"]
-    return row
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.12g}"  # 12 significant digits: float noise gone, same on every machine
-    return str(value)
-
-
-def answers_csv(answers: dict[str, dict[str, Any]]) -> str:
-    """One row a variant (id, seed, key answers), rows in id order."""
-    rows = {variant_id: _flatten(results) for variant_id, results in sorted(answers.items())}
-    columns: list[str] = []
-    for row in rows.values():
-        columns += [c for c in row if c not in columns]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["id", "seed", *columns])
-    for variant_id, row in rows.items():
-        writer.writerow([variant_id, int(variant_id), *(_cell(row.get(c)) for c in columns)])
-    return out.getvalue()
-
-
-def write_answers(out: Path, answers: dict[str, dict[str, Any]]) -> None:
-    """DIR/answers.json (id -> results.json) and DIR/answers.csv."""
-    ordered = dict(sorted(answers.items()))
-    atomic_write(out / ANSWERS_JSON, json.dumps(ordered, indent=2, ensure_ascii=False) + "\n")
-    atomic_write(out / ANSWERS_CSV, answers_csv(ordered))
-
-
-def merge(out: Path, shards: list[Path]) -> int:
-    """Combine shards' answers.json into DIR/answers.json and answers.csv; returns the count."""
-    merged: dict[str, dict[str, Any]] = {}
-    problems = []
-    for shard in shards:
-        path = shard / ANSWERS_JSON
-        if not path.is_file():
-            problems.append(f"merge: {path} does not exist (is {shard} a batch directory?)")
-            continue
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            problems.append(f"merge: {path} is not valid JSON: {exc}")
-            continue
-        for variant_id, results in data.items():
-            if variant_id in merged and merged[variant_id] != results:
-                problems.append(f"merge: variant {variant_id} differs between shards")
-            merged[variant_id] = results
-    if problems:
-        raise InvalidInput(problems)
-    out.mkdir(parents=True, exist_ok=True)
-    write_answers(out, merged)
-    return len(merged)

@@ -21,7 +21,7 @@ from solgen.compile import (
 from solgen.context import build_context
 from solgen.files import atomic_write, exclusive
 from solgen.problems import p1_network, p2_descent, p3_convnet
-from solgen.render import render
+from solgen.render import KEY_BLOCK, render
 from solgen.results import Solution, results_json
 from solgen.variant import Variant
 
@@ -36,6 +36,7 @@ class BuildOptions:
     pdf: bool = True
     template_dir: Path | None = None
     timeout: float = DEFAULT_TIMEOUT
+    key_block: bool = False  # also render the variant's block of a class's key.pdf
 
 
 @dataclass
@@ -43,6 +44,7 @@ class BuildReport:
     """The files a build wrote."""
 
     written: list[Path] = field(default_factory=list)
+    key_block: str = ""  # TeX, when BuildOptions.key_block
 
 
 def solve(variant: Variant) -> Solution:
@@ -55,14 +57,20 @@ def solve(variant: Variant) -> Solution:
 
 
 def render_documents(
-    variant: Variant, solution: Solution, template_dir: Path | None = None
+    variant: Variant, solution: Solution, template_dir: Path | None = None, key_block: bool = False
 ) -> dict[str, str]:
-    """The TeX source of the solution and of the problem sheet (one context, shared)."""
+    """The TeX source of the solution and of the problem sheet (one context, shared).
+
+    key_block: also the variant's block of a class's key.pdf, under the name 'key_block'.
+    """
     context = build_context(variant, solution, solutions=True)
-    return {
+    texts = {
         name: render({**context, "solutions": name == "solution"}, template_dir)
         for name in DOCUMENTS
     }
+    if key_block:
+        texts["key_block"] = render(context, template_dir, KEY_BLOCK)
+    return texts
 
 
 def build(variant: Variant, options: BuildOptions) -> BuildReport:
@@ -73,7 +81,8 @@ def build(variant: Variant, options: BuildOptions) -> BuildReport:
     are moved into place only when both compiled: a failed build leaves the previous one intact.
     """
     solution = solve(variant)
-    texts = render_documents(variant, solution, options.template_dir)
+    texts = render_documents(variant, solution, options.template_dir, options.key_block)
+    key_block = texts.pop("key_block", "")
     results = results_json(solution)
     missing_tex: TexNotFound | None = None
     if options.pdf:
@@ -84,7 +93,9 @@ def build(variant: Variant, options: BuildOptions) -> BuildReport:
     out = options.out_dir
     out.mkdir(parents=True, exist_ok=True)
     with exclusive(out):
-        return _build_into(out, texts, results, options, missing_tex)
+        report = _build_into(out, texts, results, options, missing_tex)
+    report.key_block = key_block
+    return report
 
 
 def _build_into(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from solgen import __version__
 from solgen.compile import DEFAULT_TIMEOUT, CompileError, TexNotFound
-from solgen.errors import Busy, InvalidInput
+from solgen.errors import Busy, InvalidInput, Terminated
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 MAX_TIMEOUT = 86400  # one day; subprocess cannot wait for ever (inf overflows)
@@ -71,9 +71,23 @@ def parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=_natural, required=True, metavar="N")
     gen.add_argument("-o", "--output", type=Path, metavar="FILE", help="default: standard output")
     _shape_options(gen)
-    batch = sub.add_parser("batch", help="build many random variants with answer keys")
-    batch.add_argument("--count", type=_positive, required=True, metavar="N")
-    batch.add_argument("--seed", type=_natural, default=0, metavar="S", help="first seed (0)")
+    batch = sub.add_parser(
+        "batch", help="build a class's variants (a roster with a key, or seeds) with answer keys"
+    )
+    which = batch.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "--roster",
+        type=Path,
+        metavar="FILE",
+        help="CSV of the class (columns id and name): one variant a student, from --key",
+    )
+    which.add_argument(
+        "--count", type=_positive, metavar="N", help="practice set: N variants of seeds S, S+1, ..."
+    )
+    batch.add_argument("--key", type=Path, metavar="FILE", help="the course key (solgen key)")
+    batch.add_argument(
+        "--seed", type=_natural, default=None, metavar="S", help="with --count: first seed (0)"
+    )
     batch.add_argument(
         "--jobs",
         type=_positive,
@@ -81,7 +95,13 @@ def parser() -> argparse.ArgumentParser:
         metavar="J",
         help="parallel builds (default: one per CPU)",
     )
-    batch.add_argument("--out", type=Path, default=Path("batch"), metavar="DIR")
+    batch.add_argument(
+        "--out",
+        type=Path,
+        default=Path("batch"),
+        metavar="DIR",
+        help="the batch directory: one folder a variant (default: batch/)",
+    )
     batch.add_argument("--no-pdf", action="store_true", help="no PDFs (and no combined PDFs)")
     batch.add_argument(
         "--shard",
@@ -89,15 +109,40 @@ def parser() -> argparse.ArgumentParser:
         metavar="K/M",
         help="build only the variants i with i %% M == K - 1",
     )
-    batch.add_argument("--force", action="store_true", help="rebuild variants already built")
-    batch.add_argument("--templates", type=Path, metavar="DIR")
     batch.add_argument(
-        "--timeout", type=_positive_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS"
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="sets",
+        help="override one field of every variant, e.g. meta.date='Due 5 December' (repeatable)",
+    )
+    batch.add_argument("--force", action="store_true", help="rebuild variants that are up to date")
+    batch.add_argument(
+        "--templates",
+        type=Path,
+        metavar="DIR",
+        help="directory of templates that override solgen's own",
+    )
+    batch.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"limit per LaTeX run (default {DEFAULT_TIMEOUT:g})",
     )
     _shape_options(batch)
-    merge = sub.add_parser("merge", help="merge the answer keys of batch shards")
-    merge.add_argument("--out", type=Path, required=True, metavar="DIR")
-    merge.add_argument("shards", type=Path, nargs="+", metavar="SHARD_DIR")
+    key = sub.add_parser("key", help="write a new secret course key (for batch --roster)")
+    key.add_argument(
+        "-o", "--output", type=Path, required=True, metavar="FILE", help="the new key file"
+    )
+    merge = sub.add_parser("merge", help="merge the directories of a batch's shards into one")
+    merge.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="the merged batch directory"
+    )
+    merge.add_argument(
+        "shards", type=Path, nargs="+", metavar="SHARD_DIR", help="every shard's batch directory"
+    )
     return top
 
 
@@ -177,9 +222,16 @@ def run_batch(args: argparse.Namespace) -> int:
 
     if args.templates is not None and not args.templates.is_dir():
         raise InvalidInput([f"--templates: {args.templates} is not a directory"])
+    if args.roster is not None and args.seed is not None:
+        raise InvalidInput(["--seed: only for a practice set (--count); a roster uses --key"])
+    if args.roster is None and args.key is not None:
+        raise InvalidInput(["--key: only with --roster"])
     options = BatchOptions(
-        count=args.count,
-        seed=args.seed,
+        count=args.count or 0,
+        seed=args.seed or 0,
+        roster=args.roster,
+        key=args.key,
+        sets=tuple(args.sets),
         jobs=args.jobs,
         out=args.out,
         pdf=not args.no_pdf,
@@ -190,29 +242,46 @@ def run_batch(args: argparse.Namespace) -> int:
         template_dir=args.templates,
     )
     report = run_batch(options)
-    for outcome in report.failed:
-        _error(f"variant {outcome.id} (seed {outcome.seed}) failed: {outcome.error}")
-    counts = {
-        s: sum(o.status == s for o in report.outcomes) for s in ("built", "skipped", "failed")
-    }
-    print(
-        f"batch: {counts['built']} built, {counts['skipped']} already complete, "
-        f"{counts['failed']} failed, in {report.seconds:.1f} s; answers in {args.out}"
+    who = "student" if args.roster is not None else "variant"
+    for outcome in report.outcomes:
+        if outcome.status == "failed":
+            _error(f"{who} {outcome.id} failed: {outcome.error}")
+        elif outcome.status == "built" and outcome.reason != "new":
+            print(f"batch: {who} {outcome.id} rebuilt: {outcome.reason}")
+        if outcome.note:
+            print(f"batch: {who} {outcome.id}: {outcome.note}")
+    sys.stdout.write(report.class_report)
+    counts = {s: report.count(s) for s in ("built", "skipped", "failed", "not started")}
+    summary = (
+        f"batch: {counts['built']} built, {counts['skipped']} up to date, {counts['failed']} failed"
     )
+    if report.interrupted is not None:
+        _error(
+            f"interrupted: {counts['built']} built and recorded, {counts['not started']} not "
+            f"started; rerun the same command to finish (key.pdf and the combined PDFs are "
+            f"those of the last complete run)"
+        )
+        return 143 if isinstance(report.interrupted, Terminated) else 130
+    print(f"{summary}, in {report.seconds:.1f} s; answers in {args.out}")
     return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def run_key(args: argparse.Namespace) -> int:
+    """The key subcommand."""
+    from solgen.coursekey import write_new_key
+
+    write_new_key(args.output)
+    print(f"wrote {args.output} (readable by you only; keep it secret and keep a copy)")
+    return EXIT_OK
 
 
 def run_merge(args: argparse.Namespace) -> int:
     """The merge subcommand."""
-    from solgen.batch import merge
+    from solgen.merge import merge
 
     count = merge(args.out, args.shards)
     print(f"merge: {count} variants into {args.out}")
     return EXIT_OK
-
-
-class Terminated(BaseException):
-    """SIGTERM, raised in the main thread so that cleanup runs as for Ctrl-C."""
 
 
 def _terminate(signum: int, frame: object) -> None:
@@ -238,7 +307,13 @@ def _template_errors() -> tuple[type[Exception], ...]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    commands = {"build": run_build, "variant": run_variant, "batch": run_batch, "merge": run_merge}
+    commands = {
+        "build": run_build,
+        "variant": run_variant,
+        "batch": run_batch,
+        "key": run_key,
+        "merge": run_merge,
+    }
     try:
         return commands[args.command](args)
     except InvalidInput as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,14 +33,33 @@ def _umask() -> int:
 
 
 @contextlib.contextmanager
-def exclusive(directory: Path) -> Iterator[None]:
-    """Hold an exclusive lock on a directory (flock on the directory itself: no lock file)."""
+def exclusive(directory: Path) -> Iterator[int]:
+    """Hold an exclusive lock on a directory (flock on the directory itself: no lock file).
+
+    Yields the locked file descriptor: a forked child must close it, or the lock lives on
+    in the child after the parent is gone (see pool.py).
+    """
     fd = os.open(directory, os.O_RDONLY)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise Busy(f"another solgen build is writing into {directory}; try again") from None
-        yield
+        yield fd
     finally:
         os.close(fd)  # closing releases the lock
+
+
+def replace_dir(target: Path, staged: Path, prefix: str = ".solgen-old-") -> None:
+    """Put a staged directory in target's place: the old one is renamed away, then removed.
+
+    A kill between the two renames leaves target missing (never half old, half new); the
+    renamed-away copy starts with prefix, which the next build's clean-up removes.
+    """
+    old = None
+    if target.exists() or target.is_symlink():
+        old = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
+        os.replace(target, old / target.name)
+    os.replace(staged, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

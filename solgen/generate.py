@@ -6,12 +6,13 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 from math import isqrt
 
 from solgen.errors import InvalidInput
 from solgen.problems.p3_design import designs
-from solgen.variant import Layer, Problem3Input, default_text, parse_toml
+from solgen.variant import Layer, Problem3Input, default_text, parse_set, parse_toml, shown
 
 GRID = Fraction(1, 10)  # problem 1's values lie on a 0.1 grid in [-1, 1]
 MIN_LOSS = Fraction(1, 20)  # a loss below this looks like a trick question
@@ -49,11 +50,11 @@ class Shape:
     hidden: int = 2
 
 
-def problem1(seed: int, shape: Shape) -> dict[str, object]:
+def problem1(seed: int, shape: Shape, attempt: int = 0) -> dict[str, object]:
     """A ReLU network whose every hidden unit is active for some samples and not for others."""
     if shape.samples < 2:
         raise InvalidInput(["--samples: at least 2 samples are needed for a mixed ReLU mask"])
-    stream = Stream(seed, "problem1")
+    stream = Stream(seed, _label("problem1", attempt))
     N, d, h = shape.samples, shape.inputs, shape.hidden
     # Integers in tenths: z_kj * 100 = sum_i x_ki*10 * W_ji*10 + b_j*10 * 10, exact and fast.
     X = [[stream.integer(-10, 10) for _ in range(d)] for _ in range(N)]
@@ -107,40 +108,70 @@ def problem1(seed: int, shape: Shape) -> dict[str, object]:
     }
 
 
-def _squarefree(n: int) -> bool:
-    return all(n % (p * p) for p in range(2, isqrt(n) + 1))
+def _square_part(n: int) -> tuple[int, int]:
+    """n = k^2 m with m square-free: (k, m)."""
+    k, m = 1, n
+    for p in range(2, isqrt(n) + 1):
+        while m % (p * p) == 0:
+            m //= p * p
+            k *= p
+    return k, m
 
 
-def problem2(seed: int) -> dict[str, object]:
-    """A symmetric positive definite 2x2 matrix with integer or clean-surd eigenvalues."""
-    stream = Stream(seed, "problem2")
+def _label(problem: str, attempt: int) -> str:
+    """The stream label of a problem's draw; attempt > 0 draws again (a classmate has it)."""
+    return problem if attempt == 0 else f"{problem}/{attempt}"
+
+
+# Problem 2 draws a = A11 and c = A22 from 1..MAX_DIAGONAL and b = A12 = A21 from
+# +-1..MAX_OFF_DIAGONAL: about 1,200 matrices, so that a class rarely needs to draw again.
+MAX_DIAGONAL = 15
+MAX_OFF_DIAGONAL = 8
+MAX_SURD = 30  # eigenvalues (a + c +- k sqrt(m)) / 2 with a square-free m of at most this
+MAX_CONDITION = 30  # lambda_max / lambda_min: the descent figure stays readable
+
+
+def problem2(seed: int, attempt: int = 0) -> dict[str, object]:
+    """A symmetric positive definite 2x2 integer matrix with integer or clean-surd eigenvalues."""
+    stream = Stream(seed, _label("problem2", attempt))
     for _ in range(MAX_ATTEMPTS):
-        a, c = stream.integer(1, 9), stream.integer(1, 9)
-        b = stream.choice([-4, -3, -2, -1, 1, 2, 3, 4])
+        a, c = stream.integer(1, MAX_DIAGONAL), stream.integer(1, MAX_DIAGONAL)
+        b = stream.integer(1, MAX_OFF_DIAGONAL) * stream.choice([-1, 1])
         if a * c <= b * b:
             continue  # not positive definite
         disc = (a - c) ** 2 + 4 * b * b  # eigenvalues ((a + c) +- sqrt(disc)) / 2
-        root = isqrt(disc)
-        integer = root * root == disc and (a + c + root) % 2 == 0
-        clean_surd = root * root != disc and disc <= 60 and _squarefree(disc)
-        if integer or clean_surd:
-            return {"A": [[a, b], [b, c]]}
+        _, surd = _square_part(disc)
+        if surd != 1 and surd > MAX_SURD:
+            continue
+        # lambda_max / lambda_min <= C  <=>  (1 - C) (a + c) + (1 + C) sqrt(disc) <= 0
+        s = a + c
+        if (MAX_CONDITION + 1) ** 2 * disc > (MAX_CONDITION - 1) ** 2 * s * s:
+            continue
+        return {"A": [[a, b], [b, c]]}
     raise AssertionError("no nice matrix found")  # pragma: no cover - the search space is rich
 
 
-def problem3(seed: int) -> dict[str, object]:
+# Problem 3's set-ups: about 9,000 reachable (input, target, kernels) combinations.
+INPUT_SIDES = tuple(range(20, 66, 2))
+INPUT_CHANNELS = (1, 3)
+TARGET_SIDES = (2, 3, 4, 5, 6, 7)
+TARGET_CHANNELS = (8, 16, 24, 32, 48, 64, 96, 128)
+KERNEL_SETS = ((3, 5, 7), (3, 5), (2, 3, 5), (3, 5, 7, 9))
+
+
+def problem3(seed: int, attempt: int = 0) -> dict[str, object]:
     """An input and a reachable target, with the layers of the best design."""
-    stream = Stream(seed, "problem3")
-    kernels = [3, 5, 7]
+    stream = Stream(seed, _label("problem3", attempt))
     for _ in range(MAX_ATTEMPTS):
-        side = stream.choice([24, 28, 32, 36, 40, 48])
-        channels = stream.choice([1, 3])
-        target_side = stream.choice([2, 3, 4, 5, 6])
-        target_channels = stream.choice([16, 32, 64, 128])
+        side = stream.choice(INPUT_SIDES)
+        channels = stream.choice(INPUT_CHANNELS)
+        target_side = stream.choice(TARGET_SIDES)
+        target_channels = stream.choice(TARGET_CHANNELS)
+        kernels = KERNEL_SETS[stream.integer(0, len(KERNEL_SETS) - 1)]
         inp = Problem3Input(
             input=(side, side, channels),
             target=(target_side, target_side, target_channels),
-            kernel_sizes=tuple(kernels),
+            kernel_sizes=kernels,
             layers=None,
             filters=None,
         )
@@ -151,33 +182,90 @@ def problem3(seed: int) -> dict[str, object]:
         return {
             "input": list(inp.input),
             "target": list(inp.target),
-            "kernel_sizes": kernels,
+            "kernel_sizes": list(kernels),
             "layers": list(best.layers()),
         }
     raise AssertionError("no reachable target found")  # pragma: no cover
 
 
-def variant(seed: int, shape: Shape | None = None) -> dict[str, dict[str, object]]:
+@dataclass(frozen=True)
+class Draws:
+    """Which draw of each problem a variant takes (0: the first; more when a classmate had it)."""
+
+    problem1: int = 0
+    problem2: int = 0
+    problem3: int = 0
+
+
+MAX_REDRAWS = 64  # a class larger than a problem's space shares some of its values
+
+
+def _identity(problem: dict[str, object], names: tuple[str, ...]) -> str:
+    """What makes two draws of a problem the same for a student (its data, not its answers)."""
+    return repr([problem[name] for name in names])
+
+
+def class_draws(seeds: Sequence[int], shape: Shape | None = None) -> list[Draws]:
+    """Draws for each seed, in the given order, so that no two share a problem's data.
+
+    The first seed keeps its first draws; a later seed whose draw of a problem an earlier one
+    already has draws that problem again, up to MAX_REDRAWS times (then the space is spent
+    and it keeps the last draw: the class report counts such repeats).
+    """
+    size = shape or Shape()
+
+    def network(seed: int, attempt: int) -> dict[str, object]:
+        return problem1(seed, size, attempt)
+
+    drawers = (
+        (network, ("X", "t", "W1", "b1", "w2", "b2")),
+        (problem2, ("A",)),
+        (problem3, ("input", "target", "kernel_sizes")),
+    )
+    taken: list[set[str]] = [set(), set(), set()]
+    result = []
+    for seed in seeds:
+        attempts = []
+        for number, (draw, names) in enumerate(drawers):
+            for attempt in range(MAX_REDRAWS):
+                identity = _identity(draw(seed, attempt), names)
+                if identity not in taken[number]:
+                    break
+            taken[number].add(identity)
+            attempts.append(attempt)
+        result.append(Draws(*attempts))
+    return result
+
+
+def practice_meta(seed: int) -> dict[str, str]:
+    """A practice variant's header: the default title and 'Variant N' (never a command)."""
+    title = parse_toml(default_text(), "default variant")["meta"]["title"]
+    return {"title": title, "author": f"Variant {seed}", "date": "", "student_id": ""}
+
+
+def variant(
+    seed: int,
+    shape: Shape | None = None,
+    draws: Draws = Draws(),
+    meta: dict[str, str] | None = None,
+) -> dict[str, dict[str, object]]:
     """A complete random variant (every field present) for one seed."""
-    meta = parse_toml(default_text(), "default variant")["meta"]
     return {
-        "meta": {
-            "title": meta["title"],
-            "author": f"Variant {seed}",
-            "date": f"solgen variant --seed {seed}",
-        },
-        "problem1": problem1(seed, shape or Shape()),
-        "problem2": problem2(seed),
-        "problem3": problem3(seed),
+        "meta": dict(meta if meta is not None else practice_meta(seed)),
+        "problem1": problem1(seed, shape or Shape(), draws.problem1),
+        "problem2": problem2(seed, draws.problem2),
+        "problem3": problem3(seed, draws.problem3),
     }
 
 
 def _value(value: object) -> str:
-    """One TOML value: exact decimals, integers, strings, lists, layer tables."""
+    """One TOML value: exact decimals, integers, strings, lists, layer and inline tables."""
     if isinstance(value, bool):
         raise TypeError("no booleans in a variant")
     if isinstance(value, Fraction):
         return _decimal(value)
+    if isinstance(value, Decimal):  # from --set: as TOML writes it, exactly
+        return shown(value)
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
@@ -188,6 +276,11 @@ def _value(value: object) -> str:
         return f"{{ conv = {value.kernel}, filters = {value.filters} }}"
     if isinstance(value, list):
         return "[" + ", ".join(_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        items = (
+            f"{json.dumps(str(k), ensure_ascii=False)} = {_value(v)}" for k, v in value.items()
+        )
+        return "{ " + ", ".join(items) + " }"
     raise TypeError(f"cannot write {type(value).__name__} as TOML")
 
 
@@ -202,9 +295,9 @@ def _decimal(value: Fraction) -> str:
     return f"{sign}{whole}.{digits}"
 
 
-def to_toml(data: dict[str, dict[str, object]], seed: int) -> str:
-    """The variant as a TOML file, one field a line, layers one a line."""
-    lines = [f"# solgen variant --seed {seed}: a random, well-posed variant of the assignment."]
+def to_toml(data: dict[str, dict[str, object]], comment: str) -> str:
+    """The variant as a TOML file under a comment line, one field a line, layers one a line."""
+    lines = [f"# {comment}"]
     for section, fields in data.items():
         lines += ["", f"[{section}]"]
         for name, value in fields.items():
@@ -219,4 +312,29 @@ def to_toml(data: dict[str, dict[str, object]], seed: int) -> str:
 
 def variant_text(seed: int, shape: Shape | None = None) -> str:
     """The TOML text of the random variant for one seed."""
-    return to_toml(variant(seed, shape), seed)
+    comment = f"solgen variant --seed {seed}: a random, well-posed variant of the assignment."
+    return to_toml(variant(seed, shape), comment)
+
+
+def apply_sets(data: dict[str, dict[str, object]], sets: Sequence[str]) -> None:
+    """Apply --set SECTION.FIELD=VALUE overrides to a generated variant (validated later)."""
+    for assignment in sets:
+        section, name, value = parse_set(assignment)
+        if section not in data:
+            raise InvalidInput([f"--set {section}.{name}: unknown section {section!r}"])
+        data[section][name] = value
+
+
+def student_variant_text(
+    seed: int,
+    student_id: str,
+    name: str,
+    draws: Draws = Draws(),
+    shape: Shape | None = None,
+    sets: Sequence[str] = (),
+) -> str:
+    """The TOML text of one student's variant: their name and id, never their seed."""
+    meta = practice_meta(seed) | {"author": name, "student_id": student_id}
+    data = variant(seed, shape, draws, meta)
+    apply_sets(data, sets)
+    return to_toml(data, f"The variant of student {student_id}, drawn from the course key.")

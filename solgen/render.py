@@ -16,6 +16,8 @@ from solgen.latex import Tex, tex_escape
 TEMPLATE_PACKAGE = ("solgen", "templates")
 DOCUMENT = "base.tex.j2"
 COMBINED = "combined.tex.j2"
+KEY_BLOCK = "keyblock.tex.j2"
+KEY = "key.tex.j2"
 
 
 class UnescapedText(jinja2.TemplateError):
@@ -83,26 +85,51 @@ def _tex_concat(parts: Iterable[str]) -> Tex:
     return Tex("".join(parts))
 
 
-def render(context: dict[str, Any], template_dir: Path | None = None) -> str:
-    """Render the document (solution or problem sheet, by context['solutions'])."""
-    return environment(template_dir).get_template(DOCUMENT).render(context)
+def render(
+    context: dict[str, Any], template_dir: Path | None = None, template: str = DOCUMENT
+) -> str:
+    """Render the document (solution or problem sheet, by context['solutions']), or another
+    template of the same context (a key block)."""
+    return environment(template_dir).get_template(template).render(context)
+
+
+def pdf_string(text: str) -> Tex:
+    """Text as a PDF text string for pdfTeX's \\pdfoutline: UTF-16BE, every byte an octal
+    escape, so any name is safe (only backslashes and digits reach TeX)."""
+    data = b"\xfe\xff" + text.encode("utf-16-be")
+    return Tex("\\detokenize{" + "".join(f"\\{byte:03o}" for byte in data) + "}")
 
 
 def combine(pdfs: list[tuple[str, str]]) -> str:
     """One document holding the pages of many PDFs, in order, with a bookmark each (batch).
 
-    pdfs: (file name in LaTeX's working folder, bookmark title) pairs; both are made by the
-    program from ids and seeds (letters, digits, spaces, commas), so they need no escaping.
+    pdfs: (file name in LaTeX's working folder, bookmark title) pairs. The file names are
+    made by the program from folder names (letters, digits, '.', '_', '-'); the titles may hold
+    any text (students' names) and are written as escaped PDF strings.
     """
-    for name, title in pdfs:
-        if not _PLAIN.fullmatch(name) or not _PLAIN.fullmatch(title):
-            raise ValueError(f"not a plain file name or title: {name!r}, {title!r}")
+    for name, _ in pdfs:
+        if not _PLAIN.fullmatch(name):
+            raise ValueError(f"not a plain file name: {name!r}")
     template = environment(None).get_template(COMBINED)
     entries = [
-        {"file": Tex(name), "title": Tex(title), "label": Tex(f"variant{i}")}
+        {"file": Tex(name), "title": pdf_string(title), "label": Tex(f"variant{i}")}
         for i, (name, title) in enumerate(pdfs, start=1)
     ]
     return template.render({"pdfs": entries})
 
 
-_PLAIN = re.compile(r"[A-Za-z0-9 ,.-]+")
+def key_document(title: str, subtitle: str, blocks: list[str]) -> str:
+    """key.pdf's TeX: every variant's key block (TeX made by its build), under a title."""
+    template = environment(None).get_template(KEY)
+    return template.render(
+        {
+            "title": title,
+            "subtitle": subtitle,
+            "count": len(blocks),
+            "plural": Tex("" if len(blocks) == 1 else "s"),
+            "blocks": [Tex(block) for block in blocks],
+        }
+    )
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9_.-]+")

@@ -26,7 +26,7 @@ MAX_PLACES = 30
 MAX_TEXT = 500
 
 FIELDS: dict[str, tuple[str, ...]] = {
-    "meta": ("title", "author", "date"),
+    "meta": ("title", "author", "date", "student_id"),
     "problem1": ("X", "t", "W1", "b1", "w2", "b2", "activation"),
     "problem2": ("A",),
     "problem3": ("input", "target", "kernel_sizes", "layers", "filters"),
@@ -40,6 +40,7 @@ class Meta:
     title: str
     author: str
     date: str
+    student_id: str = ""  # a class roster's id, shown under the name
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ def read_variant_file(path: Path) -> dict[str, Any]:
         data = path.read_bytes()
     except OSError as exc:
         raise InvalidInput([f"--variant: cannot read {path}: {exc.strerror}"]) from None
-    encoding = _wide_encoding(data)
+    encoding = wide_encoding(data)
     if encoding is not None:
         raise InvalidInput(
             [f"--variant: {path} is {encoding} text, expected UTF-8 (save it as UTF-8)"]
@@ -158,7 +159,7 @@ _BYTE_ORDER_MARKS = (
 )
 
 
-def _wide_encoding(data: bytes) -> str | None:
+def wide_encoding(data: bytes) -> str | None:
     """UTF-16 or UTF-32, recognised by a byte-order mark or by a NUL in every other byte."""
     for mark, name in _BYTE_ORDER_MARKS:
         if data.startswith(mark):
@@ -403,9 +404,10 @@ def _meta(table: dict[str, Any], errors: list[str]) -> Meta | None:
     title = _text(table["title"], "meta.title", errors)
     author = _text(table["author"], "meta.author", errors)
     date = _text(table["date"], "meta.date", errors)
-    if title is None or author is None or date is None:
+    student_id = _text(table["student_id"], "meta.student_id", errors)
+    if title is None or author is None or date is None or student_id is None:
         return None
-    return Meta(title=title, author=author, date=date)
+    return Meta(title=title, author=author, date=date, student_id=student_id)
 
 
 def _shape(m: Matrix) -> str:
