@@ -102,6 +102,7 @@ PLAUSIBLE: dict[str, st.SearchStrategy[Any]] = {
     "title": text_values,
     "author": text_values,
     "date": text_values,
+    "student_id": text_values,
     "X": matrices(),
     "t": vectors,
     "W1": matrices(),

@@ -86,16 +86,28 @@ def test_template_output_is_tex_for_super_macros_and_set_blocks(tmp_path):
 def test_combined_document_lists_each_pdf_with_a_bookmark():
     from solgen.render import combine
 
-    tex = combine([("0001-solution.pdf", "Variant 0001, seed 1")])
-    assert "\\pdfoutline goto name{variant1} count 0 {Variant 0001, seed 1}%\n" in tex
-    assert "\\pdfdest name{variant1} fit" in tex and "]{0001-solution.pdf}\n" in tex
+    tex = combine([("a1-solution.pdf", "a1 Zoë")])
+    # UTF-16BE with a byte-order mark, every byte an octal escape: "a1 Zoë"
+    title = r"\376\377\000\141\000\061\000\040\000\132\000\157\000\353"
+    assert f"\\pdfoutline goto name{{variant1}} count 0 {{\\detokenize{{{title}}}}}%\n" in tex
+    assert "\\pdfdest name{variant1} fit" in tex and "]{a1-solution.pdf}\n" in tex
 
 
-@pytest.mark.parametrize(
-    "pdf", [("a}b.pdf", "Variant 1"), ("a.pdf", "Variant {1}"), ("a.pdf", "Variant\\relax")]
-)
-def test_combined_document_refuses_what_would_need_escaping(pdf):
+@pytest.mark.parametrize("text", ["a}b", "x{", "\\relax", "%", "Noether, Emmy", "Łukasz 😀"])
+def test_bookmark_titles_reach_tex_as_digits_only(text):
+    from solgen.render import pdf_string
+
+    tex = pdf_string(text)
+    assert tex.startswith("\\detokenize{\\376\\377") and tex.endswith("}")
+    body = tex[len("\\detokenize{") : -1]
+    assert set(body) <= set("\\01234567")
+    octets = bytes(int(chunk, 8) for chunk in body.split("\\")[1:])
+    assert octets.decode("utf-16") == text  # the BOM tells the byte order back
+
+
+@pytest.mark.parametrize("name", ["a}b.pdf", "a b.pdf", "a\\relax.pdf", "../x.pdf"])
+def test_combined_document_refuses_file_names_that_would_need_escaping(name):
     from solgen.render import combine
 
-    with pytest.raises(ValueError, match="not a plain file name or title"):
-        combine([pdf])
+    with pytest.raises(ValueError, match="not a plain file name"):
+        combine([(name, "Variant 1")])

@@ -318,7 +318,9 @@ INVALID = [
     (
         '[meta]\nauthr = "x"',
         (),
-        ["meta.authr: unknown field (did you mean author?); known fields: title, author, date"],
+        [
+            "meta.authr: unknown field (did you mean author?); known fields: title, author, date, student_id"
+        ],
     ),
     (
         None,
@@ -593,7 +595,7 @@ def test_independent_problems_in_different_sections_are_all_reported(tmp_path):
         "[problem_1]\n"
     )
     assert problems(text, (), tmp_path) == [
-        "meta.authr: unknown field (did you mean author?); known fields: title, author, date",
+        "meta.authr: unknown field (did you mean author?); known fields: title, author, date, student_id",
         f"problem_1: unknown section (did you mean problem1?); known sections: {SECTIONS}",
         "problem1.b2: expected a number, found the string 'x'",
         "problem2.A: expected a square matrix, found shape 1 x 2",
