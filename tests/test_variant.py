@@ -319,7 +319,8 @@ INVALID = [
         '[meta]\nauthr = "x"',
         (),
         [
-            "meta.authr: unknown field (did you mean author?); known fields: title, author, date, student_id"
+            "meta.authr: unknown field (did you mean author?); "
+            "known fields: title, author, date, student_id"
         ],
     ),
     (
@@ -595,7 +596,8 @@ def test_independent_problems_in_different_sections_are_all_reported(tmp_path):
         "[problem_1]\n"
     )
     assert problems(text, (), tmp_path) == [
-        "meta.authr: unknown field (did you mean author?); known fields: title, author, date, student_id",
+        "meta.authr: unknown field (did you mean author?); "
+        "known fields: title, author, date, student_id",
         f"problem_1: unknown section (did you mean problem1?); known sections: {SECTIONS}",
         "problem1.b2: expected a number, found the string 'x'",
         "problem2.A: expected a square matrix, found shape 1 x 2",
