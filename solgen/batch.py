@@ -11,6 +11,7 @@ into place whole, so variant.toml never stands beside results it did not make.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -229,17 +230,21 @@ def build_task(task: Task, out: Path, options: BatchOptions, now: Options) -> Re
     job = task.job
     variant_obj = build_variant(parse_toml(task.text, f"{job.folder}/variant.toml"))
     stage = Path(tempfile.mkdtemp(prefix=f"{STAGE_PREFIX}{job.folder}-", dir=out))
-    report = build(
-        variant_obj,
-        BuildOptions(
-            out_dir=stage,
-            pdf=options.pdf,
-            template_dir=options.template_dir,
-            timeout=options.timeout,
-            key_block=True,
-        ),
-    )
-    atomic_write(stage / "variant.toml", task.text)
+    try:
+        report = build(
+            variant_obj,
+            BuildOptions(
+                out_dir=stage,
+                pdf=options.pdf,
+                template_dir=options.template_dir,
+                timeout=options.timeout,
+                key_block=True,
+            ),
+        )
+        atomic_write(stage / "variant.toml", task.text)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)  # a failure leaves no trace in DIR
+        raise
     names = [*mf.TEX_OUTPUTS, *(mf.PDF_OUTPUTS if options.pdf else ())]
     outputs = {name: mf.file_sha(stage / name) or "" for name in names}
     return Record(

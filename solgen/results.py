@@ -23,8 +23,12 @@ class Solution:
 
 
 def _floats(value: Any) -> Any:
-    """Nested lists of Python floats from a float64 array or scalar."""
-    return np.asarray(value, dtype=float).tolist()
+    """Nested lists of Python floats from an array or scalar of exact values (Fractions, or
+    50-digit mpmath numbers): each the correctly rounded float64 of its exact value, not a
+    float64 computation that may have lost a digit."""
+    if isinstance(value, np.ndarray):
+        return [_floats(v) for v in value]
+    return float(value)
 
 
 def _exact(value: Any) -> Any:
@@ -36,17 +40,16 @@ def _exact(value: Any) -> Any:
 
 def problem1_dict(p1: Problem1Result) -> dict[str, Any]:
     """problem1 of results.json."""
-    num = p1.numeric
+    ex = p1.exact
     out: dict[str, Any] = {
         "activation": p1.activation,
-        "y": _floats(num.y),
-        "loss": float(num.loss),
-        "grad": {name: _floats(num.grad[name]) for name in ("W1", "b1", "w2", "b2")},
+        "y": _floats(ex.y),
+        "loss": _floats(ex.loss),
+        "grad": {name: _floats(ex.grad[name]) for name in ("W1", "b1", "w2", "b2")},
         "shape": {"N": p1.N, "d": p1.d, "h": p1.h},
         "zero_preactivations": [list(kj) for kj in p1.zero_preactivations],
     }
     if p1.activation == "relu":  # rational all the way through
-        ex = p1.exact
         out["exact"] = {
             "y": _exact(ex.y),
             "loss": str(ex.loss),

@@ -1,0 +1,478 @@
+"""A class: the course key, a roster batch, names on the sheets, truthful reruns, distinct data."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import random
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import tomllib
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers import snapshot
+
+from solgen.batch import BatchOptions, roster_jobs
+from solgen.cli import main
+from solgen.coursekey import fingerprint, read_key, student_seed
+from solgen.generate import Draws, class_draws, problem2, problem3
+from solgen.roster import read_roster
+
+NAMES = [
+    "Ada Lovelace",
+    "Noether, Emmy",
+    "José Núñez-Ødegård",
+    "Zoë Çelik",
+    "Łukasz Żółć",
+    "Søren Kierkegaard",
+    "Ægir Þórsson",
+    "Françoise d'Eaubonne",
+    "Jürgen Groß",
+    "Ñandú Peña",
+    "Antonín Dvořák",
+    "Åsa Öberg",
+    "Ewa Łęcka",
+    "Mihály Csíkszentmihályi",
+    "Chloë O'Brien",
+    "Renée Côté",
+    "Björk Guðmundsdóttir",
+    "Sinéad Ní Bhriain",
+    "İlker Şahin",
+    "Dvora & Co",
+    "Grace Hopper",
+    "Alan Turing",
+    "Kurt Gödel",
+    'Emmy "the" Noether',
+    "Srinivasa Ramanujan",
+    "Hypatia",
+    "Évariste Galois",
+    "Paul Erdős",
+    "Sofia Kovalevskaya",
+    "Maryam Mirzakhani",
+]
+CLASS = [(f"s{i + 1:02d}", name) for i, name in enumerate(NAMES)]
+KEY_HEX = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+
+
+def write_roster(path: Path, rows: list[tuple[str, str]], delimiter: str = ",") -> Path:
+    """A roster CSV as a spreadsheet writes it (quoted where needed), with an extra column."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(["ID", "Name", "email"])
+    for student_id, name in rows:
+        writer.writerow([student_id, name, f"{student_id}@example.org"])
+    path.write_text(out.getvalue(), encoding="utf-8-sig")
+    return path
+
+
+def write_key(path: Path, hex_digits: str = KEY_HEX) -> Path:
+    path.write_text(f"# a test key\nsgk1-{hex_digits}\n", encoding="ascii")
+    return path
+
+
+@pytest.fixture(scope="module")
+def klass(tmp_path_factory) -> Path:
+    """A roster batch of 30 (Unicode names, a comma inside a quoted name), --no-pdf, built once."""
+    top = tmp_path_factory.mktemp("class")
+    roster = write_roster(top / "roster.csv", CLASS)
+    key = write_key(top / "course.key")
+    out = top / "class"
+    rc = main(["batch", "--roster", str(roster), "--key", str(key), "--out", str(out), "--no-pdf"])
+    assert rc == 0
+    return out
+
+
+@pytest.fixture
+def copy(klass, tmp_path) -> Path:
+    """A copy of the class directory to rerun into (roster.csv and course.key beside it)."""
+    for name in ("roster.csv", "course.key"):
+        shutil.copy(klass.parent / name, tmp_path / name)
+    shutil.copytree(klass, tmp_path / "class")
+    return tmp_path / "class"
+
+
+def rerun(out: Path, *extra: str, roster: Path | None = None) -> int:
+    roster = roster or out.parent / "roster.csv"
+    key = out.parent / "course.key"
+    args = ["batch", "--roster", str(roster), "--key", str(key), "--out", str(out), "--no-pdf"]
+    return main([*args, *extra])
+
+
+def _answer_rows(out: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO((out / "answers.csv").read_text("utf-8"))))
+
+
+def variant_of(out: Path, student_id: str) -> dict:
+    return tomllib.loads(
+        (out / student_id / "variant.toml").read_text("utf-8"), parse_float=Decimal
+    )
+
+
+# --- the key ------------------------------------------------------------------------------------
+
+
+def test_key_is_new_secret_and_never_overwritten(tmp_path, capsys):
+    path = tmp_path / "course.key"
+    assert main(["key", "-o", str(path)]) == 0
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    text = path.read_text("ascii")
+    assert re.fullmatch(r"(#[^\n]*\n){2}sgk1-[0-9a-f]{64}\n", text)
+    assert len(read_key(path)) == 32  # 256 bits
+    assert main(["key", "-o", str(path)]) == 2
+    assert f"-o: {path} exists; a course key is never overwritten" in capsys.readouterr().err
+    assert path.read_text("ascii") == text
+    assert main(["key", "-o", str(tmp_path / "other.key")]) == 0
+    assert read_key(tmp_path / "other.key") != read_key(path)
+
+
+def test_student_seed_is_hmac_sha256_of_the_id():
+    """Expected values from `openssl dgst -sha256 -mac HMAC` (an independent implementation)."""
+    key = bytes.fromhex(KEY_HEX)
+    expected = "c1ce7fe03f793048d5c5696862b296079ea1cc9d25909406a6eea55bf8cac3fc"
+    assert student_seed(key, "a1") == int(expected, 16)
+    assert fingerprint(key) == "058bac479cc5cd5a"
+    assert student_seed(key, "a2") != student_seed(key, "a1")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "does not exist; make a key with: solgen key -o FILE"),
+        ("hello\n", "is not a solgen course key (expected one line 'sgk1-' and 64 or more hex"),
+        (f"sgk1-{KEY_HEX[:40]}\n", "is not a solgen course key"),
+        (f"sgk1-{KEY_HEX}\nsgk1-{KEY_HEX}\n", "is not a solgen course key"),
+        ("sgk1-é\n", "is not a solgen course key (not ASCII text)"),
+    ],
+)
+def test_bad_key_is_invalid_input_and_nothing_is_written(tmp_path, capsys, content, message):
+    key = tmp_path / "k"
+    if content is not None:
+        key.write_text(content, encoding="utf-8")
+    roster = write_roster(tmp_path / "r.csv", CLASS[:2])
+    out = tmp_path / "out"
+    assert main(["batch", "--roster", str(roster), "--key", str(key), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"solgen: error: --key: {key} {message}" in err
+    assert "Traceback" not in err and not out.exists()
+
+
+def test_roster_needs_a_key_and_seeds_are_for_practice_sets(tmp_path, capsys):
+    roster = write_roster(tmp_path / "r.csv", CLASS[:2])
+    out = str(tmp_path / "out")
+    assert main(["batch", "--roster", str(roster), "--out", out, "--no-pdf"]) == 2
+    assert "--roster needs --key FILE (make one with: solgen key -o FILE)" in (
+        capsys.readouterr().err
+    )
+    key = str(write_key(tmp_path / "k"))
+    assert main(["batch", "--roster", str(roster), "--key", key, "--seed", "3", "--out", out]) == 2
+    assert "--seed: only for a practice set (--count)" in capsys.readouterr().err
+    assert not Path(out).exists()
+
+
+# --- one variant a student ----------------------------------------------------------------------
+
+
+def test_thirty_students_with_unicode_names_build_in_one_command(klass):
+    rows = list(csv.DictReader(io.StringIO((klass / "answers.csv").read_text("utf-8"))))
+    assert [(r["id"], r["name"]) for r in rows] == CLASS
+    header = (klass / "answers.csv").read_text("utf-8").splitlines()[0]
+    assert header.startswith("id,name,loss,y1,y2,y3,dW1_11,")
+    assert header.endswith(",lambda1,lambda2,eta_max,eta_max_exact,total_params")
+    answers = json.loads((klass / "answers.json").read_text("utf-8"))
+    assert list(answers) == [i for i, _ in CLASS]
+    for student_id, name in CLASS:
+        meta = variant_of(klass, student_id)["meta"]
+        assert meta["author"] == name and meta["student_id"] == student_id
+        assert answers[student_id] == json.loads((klass / student_id / "results.json").read_text())
+        for document in ("assignment", "solution"):
+            tex = (klass / student_id / f"{document}.tex").read_text("utf-8")
+            assert f"{{Student ID: {student_id}\\par}}" in tex
+    # the name as LaTeX sets it (",{}": no ,, ligature; \\& for the ampersand)
+    assert "{\\large Noether,{} Emmy\\par}" in (klass / "s02" / "solution.tex").read_text("utf-8")
+    assert "{\\large Dvora \\& Co\\par}" in (klass / "s20" / "assignment.tex").read_text("utf-8")
+
+
+def test_no_file_prints_a_seed_the_key_or_a_command(klass):
+    key = bytes.fromhex(KEY_HEX)
+    secrets = [KEY_HEX, "--seed", "solgen variant", "solgen batch"]
+    secrets += [str(student_seed(key, i)) for i, _ in CLASS]
+    for path in sorted(klass.rglob("*")):
+        if path.is_file():
+            text = path.read_text("utf-8")
+            for secret in secrets:
+                assert secret not in text, (path, secret)
+
+
+def test_no_two_students_share_a_problem(klass):
+    variants = [variant_of(klass, i) for i, _ in CLASS]
+    p1 = {repr(sorted(v["problem1"].items())) for v in variants}
+    p2 = {repr(v["problem2"]["A"]) for v in variants}
+    p3 = {repr([v["problem3"][k] for k in ("input", "target", "kernel_sizes")]) for v in variants}
+    assert (len(p1), len(p2), len(p3)) == (30, 30, 30)
+    report = (klass / "report.txt").read_text("utf-8")
+    assert report.startswith("Class report: 30 students, 30 with answers.\n")
+    assert "  problem 1 (network and data): 30 distinct among 30\n" in report
+    assert "  problem 2 (matrix A): 30 distinct among 30\n" in report
+    assert "  problem 3 (input, target, kernels): 30 distinct among 30\n" in report
+    assert "Shared data" not in report
+
+
+def test_class_draws_redraw_what_an_earlier_student_has():
+    draws = class_draws([7, 7, 7])
+    assert draws[0] == Draws(0, 0, 0)
+    assert all(d.problem1 > 0 and d.problem2 > 0 and d.problem3 > 0 for d in draws[1:])
+    matrices = {repr(problem2(7, d.problem2)) for d in draws}
+    setups = {repr(problem3(7, d.problem3)) for d in draws}
+    assert len(matrices) == len(setups) == 3
+
+
+def _jobs(rows: list[tuple[str, str]], key_hex: str = KEY_HEX) -> dict[str, str]:
+    students = read_roster(write_roster(_tmp / "r.csv", rows))
+    jobs = roster_jobs(students, bytes.fromhex(key_hex), BatchOptions(), built=set())
+    return {job.id: job.generated for job in jobs}
+
+
+_tmp = Path()
+
+
+def test_a_variant_depends_on_the_key_and_the_id_not_on_the_roster(tmp_path, klass):
+    global _tmp
+    _tmp = tmp_path
+    whole = {i: (klass / i / "variant.toml").read_text("utf-8") for i, _ in CLASS}
+    assert _jobs(CLASS) == whole
+    shuffled = CLASS[:]
+    random.Random(4).shuffle(shuffled)
+    assert _jobs(shuffled) == whole  # the rows' order does not matter
+    for row in CLASS[::7]:  # alone on a roster, a student gets the same variant
+        assert _jobs([row]) == {row[0]: whole[row[0]]}
+    other = _jobs(CLASS, "ff" * 32)
+    for student_id, text in other.items():
+        mine, theirs = tomllib.loads(whole[student_id]), tomllib.loads(text)
+        for section in ("problem1", "problem2", "problem3"):
+            assert mine[section] != theirs[section]
+
+
+# --- every answer against an independent recomputation ------------------------------------------
+
+
+def _fractions(value):
+    if isinstance(value, list):
+        return [_fractions(v) for v in value]
+    return Fraction(value)
+
+
+def _network(p1: dict) -> tuple[Fraction, list[Fraction], dict]:
+    """Loss, outputs and gradients of the ReLU network, by hand in exact fractions."""
+    X, t = _fractions(p1["X"]), _fractions(p1["t"])
+    W1, b1 = _fractions(p1["W1"]), _fractions(p1["b1"])
+    w2, b2 = _fractions(p1["w2"]), Fraction(p1["b2"])
+    h, d = len(W1), len(W1[0])
+    gW1 = [[Fraction(0)] * d for _ in range(h)]
+    gb1, gw2, gb2 = [Fraction(0)] * h, [Fraction(0)] * h, Fraction(0)
+    loss, ys = Fraction(0), []
+    for x, target in zip(X, t, strict=True):
+        z = [sum(wi * xi for wi, xi in zip(row, x, strict=True)) + b for row, b in zip(W1, b1)]
+        a = [max(v, Fraction(0)) for v in z]
+        y = sum(w * v for w, v in zip(w2, a, strict=True)) + b2
+        ys.append(y)
+        r = y - target
+        loss += r * r / 2
+        gb2 += r
+        for j in range(h):
+            gw2[j] += r * a[j]
+            delta = r * w2[j] * (1 if z[j] > 0 else 0)
+            gb1[j] += delta
+            for i in range(d):
+                gW1[j][i] += delta * x[i]
+    return loss, ys, {"W1": gW1, "b1": gb1, "w2": gw2, "b2": gb2}
+
+
+def _architecture(p3: dict) -> int:
+    """Total parameters of the layers, walking the shapes by hand; asserts they reach target."""
+    height, width, channels = p3["input"]
+    total = 0
+    for layer in p3["layers"]:
+        if "pool" in layer:
+            assert height % 2 == 0 and width % 2 == 0
+            height, width = height // 2, width // 2
+        else:
+            k, f = layer["conv"], layer["filters"]
+            total += k * k * channels * f + f
+            height, width, channels = height - k + 1, width - k + 1, f
+    assert [height, width, channels] == p3["target"]
+    return total
+
+
+def test_every_answer_agrees_with_an_independent_recomputation(klass):
+    for student_id, _ in CLASS:
+        variant = variant_of(klass, student_id)
+        results = json.loads((klass / student_id / "results.json").read_text("utf-8"))
+        loss, ys, grad = _network(variant["problem1"])
+        p1 = results["problem1"]
+        assert p1["exact"]["loss"] == str(loss) and p1["loss"] == float(loss)
+        assert p1["y"] == [float(y) for y in ys]
+        assert p1["grad"]["W1"] == [[float(v) for v in row] for row in grad["W1"]]
+        for name in ("b1", "w2"):
+            assert p1["grad"][name] == [float(v) for v in grad[name]]
+        assert p1["grad"]["b2"] == float(grad["b2"])
+        A = np.array(_fractions(variant["problem2"]["A"]), dtype=float)
+        eigenvalues = np.linalg.eigvalsh((A + A.T) / 2)
+        p2 = results["problem2"]
+        assert p2["eigenvalues"] == pytest.approx(eigenvalues.tolist(), rel=1e-14)
+        assert p2["eta_max"] == pytest.approx(1 / eigenvalues[-1], rel=1e-14)
+        assert results["problem3"]["total_params"] == _architecture(variant["problem3"])
+
+
+# --- reruns that tell the truth -----------------------------------------------------------------
+
+
+def test_a_rerun_with_nothing_to_do_changes_nothing(copy, capsys):
+    before = snapshot(copy)
+    capsys.readouterr()
+    assert rerun(copy) == 0
+    out = capsys.readouterr().out
+    assert "batch: 0 built, 30 up to date, 0 failed" in out
+    assert "rebuilt" not in out
+    assert snapshot(copy) == before
+
+
+def test_a_rerun_with_nothing_to_do_loads_no_mathematics(copy):
+    """What makes it fast (make bench times it): no SymPy, NumPy or Jinja2 is imported."""
+    code = (
+        "import sys\nfrom solgen.cli import main\n"
+        f"rc = main({['batch', '--roster', str(copy.parent / 'roster.csv'), '--key', str(copy.parent / 'course.key'), '--out', str(copy), '--no-pdf']!r})\n"  # noqa: E501
+        "print(rc, sorted(m for m in ('sympy', 'numpy', 'jinja2') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "0 []"
+
+
+def test_changed_options_rebuild_every_student_and_say_why(copy, capsys):
+    capsys.readouterr()
+    assert rerun(copy, "--set", "meta.date=Due 5 December, 23:59") == 0
+    out = capsys.readouterr().out
+    assert out.count("rebuilt: its variant changed\n") == 30
+    assert "batch: 30 built, 0 up to date, 0 failed" in out
+    assert variant_of(copy, "s07")["meta"]["date"] == "Due 5 December, 23:59"
+    assert "{Due 5 December,{} 23:59\\par}" in (copy / "s07" / "assignment.tex").read_text("utf-8")
+
+
+def test_missing_or_damaged_outputs_are_rebuilt_alone(copy, capsys):
+    (copy / "s03" / "solution.tex").unlink()
+    (copy / "s05" / "results.json").write_text("{}", encoding="utf-8")
+    good = (copy / "s06" / "results.json").read_bytes()
+    capsys.readouterr()
+    assert rerun(copy) == 0
+    out = capsys.readouterr().out
+    assert "batch: student s03 rebuilt: missing or damaged: solution.tex\n" in out
+    assert "batch: student s05 rebuilt: missing or damaged: results.json\n" in out
+    assert "batch: 2 built, 28 up to date, 0 failed" in out
+    assert json.loads((copy / "s05" / "results.json").read_text())["problem1"]["loss"] > 0
+    assert (copy / "s06" / "results.json").read_bytes() == good
+
+
+def test_a_hand_edited_variant_is_kept_and_said(copy, capsys):
+    path = copy / "s04" / "variant.toml"
+    text = re.sub(r"A = \[\[.*\]\]", "A = [[7, 1], [1, 7]]", path.read_text("utf-8"))
+    path.write_text(text, encoding="utf-8")
+    capsys.readouterr()
+    assert rerun(copy) == 0
+    out = capsys.readouterr().out
+    assert "batch: student s04 rebuilt: variant.toml was edited by hand\n" in out
+    assert "batch: student s04: kept the hand edit\n" in out
+    assert path.read_text("utf-8") == text
+    results = json.loads((copy / "s04" / "results.json").read_text("utf-8"))
+    assert results["problem2"]["eigenvalues"] == [6.0, 8.0]
+    row = next(r for r in _answer_rows(copy) if r["id"] == "s04")
+    assert row["lambda2"] == "8" and row["eta_max_exact"] == "1/8"
+    assert "Hand-edited variant.toml (kept): s04\n" in (copy / "report.txt").read_text("utf-8")
+    # the next rerun keeps it too, and builds nothing
+    assert rerun(copy, "--set", "meta.title=Assignment 2") == 0
+    out = capsys.readouterr().out
+    assert "batch: student s04: kept the earlier hand edit of variant.toml\n" in out
+    assert "batch: 29 built, 1 up to date, 0 failed" in out
+    assert path.read_text("utf-8") == text
+
+
+def test_a_student_missing_from_a_new_roster_is_reported_not_dropped(copy, capsys):
+    smaller = write_roster(copy.parent / "smaller.csv", [r for r in CLASS if r[0] != "s10"])
+    capsys.readouterr()
+    assert rerun(copy, roster=smaller) == 0
+    out = capsys.readouterr().out
+    assert "batch: student s10: not on the roster: kept as built\n" in out
+    assert "batch: 0 built, 29 up to date, 0 failed" in out
+    ids = [r["id"] for r in _answer_rows(copy)]
+    assert ids == [i for i, _ in CLASS]
+    assert "s10" in json.loads((copy / "answers.json").read_text("utf-8"))
+    report = (copy / "report.txt").read_text("utf-8")
+    assert "Not on the roster any more (kept as built): s10\n" in report
+
+
+def test_a_new_student_changes_no_one_elses_variant(copy, capsys):
+    before = {i: (copy / i / "variant.toml").read_bytes() for i, _ in CLASS}
+    bigger = write_roster(copy.parent / "bigger.csv", [*CLASS, ("s31", "Late Joiner")])
+    capsys.readouterr()
+    assert rerun(copy, roster=bigger) == 0
+    assert "batch: 1 built, 30 up to date, 0 failed" in capsys.readouterr().out
+    assert {i: (copy / i / "variant.toml").read_bytes() for i, _ in CLASS} == before
+    assert variant_of(copy, "s31")["meta"]["author"] == "Late Joiner"
+
+
+def test_a_failed_rebuild_keeps_the_previous_variant_with_its_results(copy, capsys, tmp_path):
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "problem3.tex.j2").write_text(
+        "((* extends 'solgen/problem3.tex.j2' *))\n"
+        "((* block statement *))((* if meta.student_id == 's02' *))((( no_such_value )))"
+        "((* endif *))((( super() )))((* endblock *))\n",
+        encoding="utf-8",
+    )
+    before = {name: (copy / "s02" / name).read_bytes() for name in os.listdir(copy / "s02")}
+    capsys.readouterr()
+    assert rerun(copy, "--templates", str(templates), "--set", "meta.date=Friday") == 1
+    captured = capsys.readouterr()
+    assert "student s02 failed: UndefinedError: 'no_such_value' is undefined" in captured.err
+    assert "batch: 29 built, 0 up to date, 1 failed" in captured.out
+    assert {name: (copy / "s02" / name).read_bytes() for name in os.listdir(copy / "s02")} == before
+    assert "s02" in json.loads((copy / "answers.json").read_text("utf-8"))
+    assert not list(copy.glob(".solgen-*"))
+
+
+def test_another_key_or_kind_into_the_directory_is_refused(copy, capsys, tmp_path):
+    before = snapshot(copy)
+    other = write_key(tmp_path / "other.key", "ab" * 32)
+    roster = copy.parent / "roster.csv"
+    args = ["batch", "--roster", str(roster), "--key", str(other), "--out", str(copy), "--no-pdf"]
+    assert main(args) == 2
+    assert f"--out: {copy} was built with another course key" in capsys.readouterr().err
+    assert main(["batch", "--count", "2", "--out", str(copy), "--no-pdf"]) == 2
+    assert f"--out: {copy} holds a roster batch, not a seeded batch" in capsys.readouterr().err
+    assert snapshot(copy) == before
+
+
+def test_a_bad_roster_or_set_writes_nothing(tmp_path, capsys):
+    key = write_key(tmp_path / "k")
+    roster = tmp_path / "r.csv"
+    roster.write_text("id,name\na1,Ada\na1,Bob\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["batch", "--roster", str(roster), "--key", str(key), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"--roster {roster}: row 3, column id: duplicate id 'a1' (first on row 2)" in err
+    good = write_roster(tmp_path / "good.csv", CLASS[:3])
+    args = ["batch", "--roster", str(good), "--key", str(key), "--out", str(out), "--no-pdf"]
+    assert main([*args, "--set", "problem2.A=[[1, 2]]"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "problem2.A: expected a square matrix, found shape 1 x 2 (in the variant of s01, s02, s03)"
+        in err
+    )
+    assert not out.exists() or not any(out.iterdir())
