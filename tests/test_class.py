@@ -280,7 +280,10 @@ def _network(p1: dict) -> tuple[Fraction, list[Fraction], dict]:
     gb1, gw2, gb2 = [Fraction(0)] * h, [Fraction(0)] * h, Fraction(0)
     loss, ys = Fraction(0), []
     for x, target in zip(X, t, strict=True):
-        z = [sum(wi * xi for wi, xi in zip(row, x, strict=True)) + b for row, b in zip(W1, b1)]
+        z = [
+            sum(wi * xi for wi, xi in zip(row, x, strict=True)) + b
+            for row, b in zip(W1, b1, strict=True)
+        ]
         a = [max(v, Fraction(0)) for v in z]
         y = sum(w * v for w, v in zip(w2, a, strict=True)) + b2
         ys.append(y)
