@@ -164,7 +164,7 @@ def load(directory: Path) -> Manifest | None:
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: nested too deep
         raise InvalidInput([f"{path}: not a readable solgen manifest ({exc})"]) from None
     return parse(data, str(path))
 
@@ -188,6 +188,11 @@ def parse(data: Any, source: str) -> Manifest:
         reader.fail("shard", f"expected [K, M] with 1 <= K <= M, found {_short(shard_raw)}")
     students = reader.table(top.get("students"), "students")
     records = {sid: reader.record(raw, f"students.{sid}") for sid, raw in students.items()}
+    for sid, record in records.items():
+        if kind == "seeded" and record.seed is None:  # answers.csv writes a seeded one's seed
+            reader.fail(
+                f"students.{sid}.seed", "expected a whole number (a seeded batch), found null"
+            )
     klass = reader.table(top.get("class"), "class")
     return Manifest(
         kind=kind,

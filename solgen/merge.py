@@ -9,10 +9,10 @@ from pathlib import Path
 
 from solgen import classfiles
 from solgen import manifest as mf
-from solgen.compile import DEFAULT_TIMEOUT, SCRATCH_PREFIX, require_tex
+from solgen.compile import DEFAULT_TIMEOUT, SCRATCH_PREFIX, CompileError, require_tex
 from solgen.errors import InvalidInput
 from solgen.files import exclusive, replace_dir
-from solgen.manifest import Manifest, Record
+from solgen.manifest import Manifest, Options, Record
 
 
 def _load_shard(shard: Path) -> Manifest:
@@ -25,15 +25,31 @@ def _load_shard(shard: Path) -> Manifest:
 
 
 def _check_files(shard: Path, variant_id: str, record: Record) -> list[str]:
-    """The files of one variant in a shard that differ from the shard's manifest."""
+    """The files of one variant in a shard that differ from the shard's manifest, each named
+    with the manifest's field that holds its hash."""
     folder = shard / record.folder
+    where = f"{shard}/{mf.MANIFEST}: students.{variant_id}"
+    if not folder.is_dir():  # one message, not one a file
+        return [
+            f"merge: {where}.folder: {folder} is missing (rerun that shard's batch to repair it)"
+        ]
+    # options.pdf, not the hashes present, says whether PDFs belong: a record that lost a
+    # PDF's hash must not quietly make a merge without PDFs.
+    names = [*mf.TEX_OUTPUTS, *(mf.PDF_OUTPUTS if record.options.pdf else ())]
+    checks: list[tuple[str, str, str | None]] = [("variant", "variant.toml", record.variant)]
+    checks += [(f"outputs.{name}", name, record.outputs.get(name)) for name in names]
     problems = []
-    if mf.file_sha(folder / "variant.toml") != record.variant:
-        problems.append(f"merge: {folder}/variant.toml differs from {shard}/{mf.MANIFEST}")
-    for name in record.damaged(folder, pdf=all(n in record.outputs for n in mf.PDF_OUTPUTS)):
+    for field, name, expected in checks:
+        if expected is None:
+            problem = "missing"
+        elif mf.file_sha(folder / name) == expected:
+            continue
+        elif (folder / name).is_file():
+            problem = f"{folder}/{name} differs from it"
+        else:
+            problem = f"{folder}/{name} is missing"
         problems.append(
-            f"merge: {folder}/{name} is missing or differs from {shard}/{mf.MANIFEST} "
-            f"(rerun that shard's batch to repair it)"
+            f"merge: {where}.{field}: {problem} (rerun that shard's batch to repair it)"
         )
     return problems
 
@@ -65,6 +81,10 @@ def gather(shards: list[Path]) -> tuple[Manifest, dict[str, Path]]:
         raise InvalidInput(problems)
     merged = Manifest(kind=first.kind, key=first.key, expected=list(first.expected))
     where: dict[str, Path] = {}
+    # The first variant seen with each options, and using each folder (lower case, as
+    # roster.py compares them): two variants copied into one folder would clash.
+    by_options: dict[Options, tuple[Path, str]] = {}
+    by_folder: dict[str, tuple[Path, str]] = {}
     for shard, found in loaded:
         for variant_id, record in found.records.items():
             if variant_id in where:
@@ -77,15 +97,28 @@ def gather(shards: list[Path]) -> tuple[Manifest, dict[str, Path]]:
                     )
                 )
                 continue
+            other_shard, other_id = by_folder.setdefault(record.folder.lower(), (shard, variant_id))
+            if other_id != variant_id:
+                problems.append(
+                    f"merge: {shard}/{mf.MANIFEST}: students.{variant_id}.folder: "
+                    f"{record.folder} is the folder of {other_id} too "
+                    f"(in {other_shard}/{mf.MANIFEST})"
+                )
             problems += _check_files(shard, variant_id, record)
             merged.records[variant_id] = record
             where[variant_id] = shard
-    options = {r.options for r in merged.records.values()}
-    if len(options) > 1:
-        problems.append(
-            "merge: the shards were built with different options (solgen version, "
-            "templates or --no-pdf); rerun them alike"
-        )
+            by_options.setdefault(record.options, (shard, variant_id))
+    seen_options = list(by_options.items())
+    for options, (shard, variant_id) in seen_options[1:]:
+        reference, (our_shard, our_id) = seen_options[0]
+        for name in ("pdf", "templates", "solgen"):
+            if getattr(options, name) != getattr(reference, name):
+                problems.append(
+                    f"merge: {shard}/{mf.MANIFEST}: students.{variant_id}.options.{name}: "
+                    f"differs from students.{our_id}.options.{name} in {our_shard}/{mf.MANIFEST}"
+                    f" (the shards were built with different solgen versions, templates or "
+                    f"--no-pdf; rerun them alike)"
+                )
     missing = [i for i in merged.expected if i not in merged.records]
     if missing:
         m = max(found.shard[1] for _, found in loaded)
@@ -115,23 +148,28 @@ def merge(out: Path, shards: list[Path], timeout: float = DEFAULT_TIMEOUT) -> in
     if out.is_dir() and any(out.iterdir()) and not (out / mf.MANIFEST).exists():
         raise InvalidInput([f"--out: {out} is neither empty nor a batch directory"])
     merged, where = gather(shards)
-    pdf = bool(merged.records) and all(
-        all(n in r.outputs for n in mf.PDF_OUTPUTS) for r in merged.records.values()
-    )
+    pdf = bool(merged.records) and all(r.options.pdf for r in merged.records.values())
     if pdf:
         require_tex()
     out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}merge-", dir=out.parent))
+    scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}merge-", dir=out.parent))
+    stage = scratch / "out"
+    stage.mkdir()  # mkdir, not mkdtemp's 0700: the mode a batch directory gets
     try:
         for variant_id, record in merged.records.items():
             shutil.copytree(where[variant_id] / record.folder, stage / record.folder)
-        classfiles.finish(stage, merged, timeout, pdf=pdf)
+        try:
+            classfiles.finish(stage, merged, timeout, pdf=pdf)
+        except CompileError as exc:
+            # The log the message points to is in the stage, which goes: keep it beside out.
+            kept = out.parent / exc.scratch.name
+            os.replace(exc.scratch, kept)
+            raise CompileError(str(exc), kept / exc.log.name, kept, exc.timed_out) from None
         if out.is_dir():
             with exclusive(out):
                 replace_dir(out, stage)
         else:
             os.replace(stage, out)
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return len(merged.records)

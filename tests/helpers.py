@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import re
+import subprocess
+import zlib
 from pathlib import Path
 
 
@@ -39,3 +43,27 @@ def live_processes_under(directory: Path) -> list[str]:
         if state != "Z" and (cwd == str(directory) or cwd.startswith(f"{directory}/")):
             found.append(f"{proc.name} {cmdline}")
     return found
+
+
+def pdf_content(path: Path) -> bytes:
+    """A PDF's bytes with every compressed stream inflated (outline titles live in them)."""
+    data = path.read_bytes()
+    parts = [data]
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", data, re.S):
+        with contextlib.suppress(zlib.error):
+            parts.append(zlib.decompress(stream))
+    return b"".join(parts)
+
+
+def pdf_string(text: str) -> bytes:
+    """A PDF text string as pdfTeX writes an outline title: UTF-16BE, octal escapes."""
+    data = b"\xfe\xff" + text.encode("utf-16-be")
+    return b"(" + b"".join(b"\\%03o" % byte for byte in data) + b")"
+
+
+def pdf_pages(path: Path) -> list[str]:
+    """The text of each page of a PDF (pdftotext)."""
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return text.split("\f")[:-1]  # pdftotext ends every page with a form feed

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
 import re
 import shutil
 import subprocess
-import zlib
 from pathlib import Path
 
 import pytest
+from helpers import pdf_content, pdf_pages, pdf_string
 
 from solgen.batch import BatchOptions, parse_shard, plan, run_batch
 from solgen.classfiles import answers_csv
@@ -181,24 +180,24 @@ def test_batch_with_pdfs_and_combined_documents(tmp_path):
     # same glyphs on every page (text extraction orders the glyphs of a copied page slightly
     # differently, so each page is compared as a multiset of characters).
     for document, combined in (("solution", "all-solutions"), ("assignment", "all-assignments")):
-        pages = _pdf_pages(tmp_path / f"{combined}.pdf")
-        own = [_pdf_pages(tmp_path / v / f"{document}.pdf") for v in ("0040", "0041", "0042")]
+        pages = pdf_pages(tmp_path / f"{combined}.pdf")
+        own = [pdf_pages(tmp_path / v / f"{document}.pdf") for v in ("0040", "0041", "0042")]
         assert len(pages) == sum(len(p) for p in own) >= 3
         assert [_glyphs(page) for page in pages] == [_glyphs(p) for v in own for p in v]
-    text = "\f".join(_pdf_pages(tmp_path / "all-solutions.pdf"))
+    text = "\f".join(pdf_pages(tmp_path / "all-solutions.pdf"))
     assert text.index("Variant 40") < text.index("Variant 41") < text.index("Variant 42")
-    sheets = "\f".join(_pdf_pages(tmp_path / "all-assignments.pdf"))
+    sheets = "\f".join(pdf_pages(tmp_path / "all-assignments.pdf"))
     assert "Solution." not in sheets and sheets.count("Problem 1. Calculating gradients") == 3
     # one bookmark per variant, pointing at its first page
     for document, combined in (("solution", "all-solutions"), ("assignment", "all-assignments")):
-        lengths = [len(_pdf_pages(tmp_path / v / f"{document}.pdf")) for v in ("0040", "0041")]
+        lengths = [len(pdf_pages(tmp_path / v / f"{document}.pdf")) for v in ("0040", "0041")]
         starts = [1, 1 + lengths[0], 1 + lengths[0] + lengths[1]]
         assert _destinations(tmp_path / f"{combined}.pdf") == [
             (page, f"variant{i}") for i, page in enumerate(starts, start=1)
         ]
-        content = _pdf_content(tmp_path / f"{combined}.pdf")
+        content = pdf_content(tmp_path / f"{combined}.pdf")
         for seed in (40, 41, 42):
-            assert _pdf_string(f"Variant {seed:04d}") in content
+            assert pdf_string(f"Variant {seed:04d}") in content
     assert not list(tmp_path.glob(".solgen-*"))  # no scratch folders left
 
 
@@ -208,30 +207,6 @@ def _destinations(path: Path) -> list[tuple[int, str]]:
         ["pdfinfo", "-dests", str(path)], capture_output=True, text=True, check=True
     ).stdout
     return [(int(page), name) for page, name in re.findall(r"^\s*(\d+) .*\"(.*)\"$", listing, re.M)]
-
-
-def _pdf_content(path: Path) -> bytes:
-    """A PDF's bytes with every compressed stream inflated (outline titles live in them)."""
-    data = path.read_bytes()
-    parts = [data]
-    for stream in re.findall(rb"stream\r?\n(.*?)endstream", data, re.S):
-        with contextlib.suppress(zlib.error):
-            parts.append(zlib.decompress(stream))
-    return b"".join(parts)
-
-
-def _pdf_string(text: str) -> bytes:
-    """A PDF text string as pdfTeX writes an outline title: UTF-16BE, octal escapes."""
-    data = b"\xfe\xff" + text.encode("utf-16-be")
-    return b"(" + b"".join(b"\\%03o" % byte for byte in data) + b")"
-
-
-def _pdf_pages(path: Path) -> list[str]:
-    """The text of each page of a PDF (pdftotext)."""
-    text = subprocess.run(
-        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
-    ).stdout
-    return text.split("\f")[:-1]  # pdftotext ends every page with a form feed
 
 
 def _glyphs(page: str) -> list[str]:

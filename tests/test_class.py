@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import snapshot
+from helpers import pdf_content, pdf_pages, pdf_string, snapshot
 
 from solgen.batch import BatchOptions, roster_jobs
 from solgen.cli import main
@@ -479,3 +479,58 @@ def test_a_bad_roster_or_set_writes_nothing(tmp_path, capsys):
         in err
     )
     assert not out.exists() or not any(out.iterdir())
+
+
+# --- with PDFs: the grader's key, release/, the combined PDFs -----------------------------------
+
+SMALL = [("a1", "Ada Lovelace"), ("b2", "Noether, Emmy"), ("c3", "José Núñez-Ødegård")]
+
+
+@pytest.mark.tex
+def test_key_pdf_release_and_combined_pdfs(tmp_path, capsys):
+    roster = write_roster(tmp_path / "r.csv", SMALL)
+    key = write_key(tmp_path / "k")
+    out = tmp_path / "class"
+    args = ["batch", "--roster", str(roster), "--key", str(key), "--out", str(out), "--jobs", "2"]
+    assert main(args) == 0
+    rows = _answer_rows(out)
+    # key.pdf: one block a student, name and id, the final answers
+    key_text = " ".join("\f".join(pdf_pages(out / "key.pdf")).split())
+    assert "Key for graders: the final answers of 3 variants, one block each" in key_text
+    starts = [key_text.index(name) for _, name in SMALL] + [len(key_text)]
+    for k, (row, (student_id, name)) in enumerate(zip(rows, SMALL, strict=True)):
+        block = key_text[starts[k] : starts[k + 1]]
+        assert block.startswith(f"{name} ID {student_id} Problem 1 relu, N = 3, d = 4, h = 2")
+        assert f"total {int(row['total_params']):,} parameters." in block
+        problem2 = block.split("Problem 2")[1].split("Problem 3")[0]
+        if "sqrt" in row["eta_max_exact"]:  # a surd: shown as a root, exactly
+            assert "√" in problem2 and "≈" in problem2
+        else:
+            assert f"λ2 = {row['lambda2']}," in problem2
+    # release/: one folder a student, that student's two PDFs and nothing else
+    assert sorted(str(p.relative_to(out / "release")) for p in (out / "release").rglob("*")) == [
+        f"{i}{suffix}" for i, _ in SMALL for suffix in ("", "/assignment.pdf", "/solution.pdf")
+    ]
+    for student_id, name in SMALL:
+        for document in ("assignment", "solution"):
+            released = (out / "release" / student_id / f"{document}.pdf").read_bytes()
+            assert released == (out / student_id / f"{document}.pdf").read_bytes()
+        sheet = " ".join("\f".join(pdf_pages(out / student_id / "assignment.pdf")).split())
+        assert f"{name} Student ID: {student_id}" in sheet and "seed" not in sheet.lower()
+    # the combined PDFs: a bookmark "id name" to each student's first page
+    for combined in ("all-solutions", "all-assignments"):
+        content = pdf_content(out / f"{combined}.pdf")
+        for student_id, name in SMALL:
+            assert pdf_string(f"{student_id} {name}") in content
+    # a rerun with nothing to do remakes none of them
+    before = snapshot(out)
+    capsys.readouterr()
+    assert main(args) == 0
+    assert "batch: 0 built, 3 up to date, 0 failed" in capsys.readouterr().out
+    assert snapshot(out) == before
+    # a damaged class file is remade alone: no student is rebuilt
+    (out / "release" / "b2" / "solution.pdf").unlink()
+    (out / "key.pdf").write_bytes(b"%PDF-1.5 broken")
+    assert main(args) == 0
+    assert "batch: 0 built, 3 up to date, 0 failed" in capsys.readouterr().out
+    assert snapshot(out) == before
