@@ -66,6 +66,37 @@ def bench_batch(work: Path, runs: int, count: int, jobs: int) -> dict[str, float
     return {"single": single, "batch": batch, "ideal": ideal, "ratio": batch / ideal}
 
 
+def bench_roster(work: Path, runs: int, jobs: int, students: int = 30) -> dict[str, float]:
+    """A roster batch with PDFs (key.pdf, release/, combined PDFs included) versus
+    students x one build / jobs; and a rerun with nothing to do."""
+    roster = work / "roster.csv"
+    rows = [f"s{i:02d},Student Núñez {i}" for i in range(1, students + 1)]
+    roster.write_text("id,name\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    key = work / "course.key"
+    if not key.exists():
+        subprocess.run([*SOLGEN, "key", "-o", str(key)], check=True, stdout=subprocess.DEVNULL)
+    single = median_of(
+        runs,
+        lambda i: [
+            *SOLGEN,
+            "build",
+            "--variant",
+            str(work / "v.toml"),
+            "--out",
+            str(work / f"r{i}"),
+        ],
+    )
+
+    def batch(out: str) -> list[str]:
+        roster_args = ["--roster", str(roster), "--key", str(key)]
+        return [*SOLGEN, "batch", *roster_args, "--jobs", str(jobs), "--out", out]
+
+    full = median_of(runs, lambda i: batch(str(work / f"class{i}")))
+    noop = median_of(runs, lambda i: batch(str(work / "class0")))
+    ideal = students * single / jobs
+    return {"batch": full, "ideal": ideal, "ratio": full / ideal, "noop": noop}
+
+
 def bench_build(work: Path, runs: int) -> dict[str, float]:
     """solgen build (both PDFs) versus pdflatex once on each generated .tex."""
     out = work / "seed"
@@ -205,6 +236,16 @@ def main() -> int:
                 "<= 3",
             )
         )
+        r = bench_roster(work, args.runs, args.jobs)
+        rows.append(
+            (
+                f"`batch --roster` (30 students, PDFs, key.pdf, release/) / (30 x build / "
+                f"{args.jobs})",
+                f"{r['batch']:.1f} s / {r['ideal']:.1f} s = {r['ratio']:.2f}",
+                "<= 1.25",
+            )
+        )
+        rows.append(("`batch --roster` rerun with nothing to do", f"{r['noop']:.2f} s", "< 1 s"))
         for count in (20, 40):
             bt = bench_batch(work, args.runs, count, args.jobs)
             rows.append(

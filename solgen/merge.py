@@ -127,9 +127,15 @@ def gather(shards: list[Path]) -> tuple[Manifest, dict[str, Path]]:
         listed = ", ".join(missing[:10]) + (
             f" and {len(missing) - 10} more" if len(missing) > 10 else ""
         )
+        count = (
+            "1 variant of the batch is"
+            if len(missing) == 1
+            else f"{len(missing)} variants of the batch are"
+        )
         problems.append(
-            f"merge: {len(missing)} variants of the batch are in no shard: {listed} "
-            f"(shard {', '.join(f'{k}/{m}' for k in shard_of)}; merge its directory too)"
+            f"merge: {count} in no shard: {listed} (shard "
+            f"{', '.join(f'{k}/{m}' for k in shard_of)}; merge "
+            f"{'its directory' if len(shard_of) == 1 else 'their directories'} too)"
         )
     extra = [i for i in merged.records if i not in set(merged.expected)]
     if extra:
