@@ -46,7 +46,7 @@ def looping_templates(tmp_path: Path, *indices: int) -> Path:
         tmp_path,
         "((* extends 'solgen/problem3.tex.j2' *))\n"
         f"((* block statement *))((* if meta.author in ({authors},) *))"
-        "\\def\\solgenloop{\\solgenloop}\\solgenloop"
+        "\\def\\solgenloop{\\solgenloop}\\solgenloop{}"
         "((* endif *))((( super() )))((* endblock *))\n",
     )
 
