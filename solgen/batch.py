@@ -396,11 +396,14 @@ def _run_locked(
         else:
             tasks.append(task)
     listed = {job.id for job in jobs}
+    off_list = (
+        "not on the roster: kept as built"
+        if manifest.kind == "roster"
+        else "not among this batch's seeds: kept as built"
+    )
     for student_id in manifest.records:
         if student_id not in listed:
-            outcomes[student_id] = Outcome(
-                student_id, "kept", note="not on the roster: kept as built"
-            )
+            outcomes[student_id] = Outcome(student_id, "kept", note=off_list)
     _check_variants(tasks, options.out)
     report = BatchReport(outcomes=[])
     if tasks:

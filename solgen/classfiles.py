@@ -21,7 +21,7 @@ from typing import Any
 from solgen.classreport import class_report
 from solgen.compile import SCRATCH_PREFIX, Compiled, compile_tex
 from solgen.files import atomic_write, replace_dir
-from solgen.manifest import Manifest, file_sha, sha256_text
+from solgen.manifest import Manifest, file_sha, sha256_text, solgen_digest
 
 ANSWERS_CSV = "answers.csv"
 ANSWERS_JSON = "answers.json"
@@ -137,7 +137,8 @@ def _class_digest(manifest: Manifest, ids: list[str]) -> str:
         for i in ids
         for r in [manifest.records[i]]
     ]
-    return sha256_text(json.dumps([manifest.kind, parts]))
+    # solgen's own source too: key.tex.j2 and combined.tex.j2 shape these files
+    return sha256_text(json.dumps([manifest.kind, solgen_digest(), parts]))
 
 
 def _class_files(manifest: Manifest, ids: list[str]) -> list[str]:

@@ -88,7 +88,8 @@ def class_report(out: Path, manifest: Manifest, answers: dict[str, dict[str, Any
     if manifest.expected:
         off = [i for i in ids if i not in set(manifest.expected)]
         if off:
-            lines.append(f"Not on the roster any more (kept as built): {', '.join(off)}")
+            where = "on the roster" if manifest.kind == "roster" else "among the batch's seeds"
+            lines.append(f"Not {where} any more (kept as built): {', '.join(off)}")
     missing = [i for i in ids if i not in answers]
     if missing:
         lines.append(f"Without answers (results.json missing or damaged): {', '.join(missing)}")
