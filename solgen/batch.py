@@ -386,6 +386,7 @@ def _run_locked(
     from solgen import classfiles
 
     manifest.expected = [job.id for job in jobs]
+    manifest.plan = sha256_text(repr((options.sets, options.shape)))
     mine = [job for i, job in enumerate(jobs) if in_shard(i, options.shard)]
     outcomes: dict[str, Outcome] = {}
     tasks: list[Task] = []

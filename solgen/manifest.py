@@ -125,6 +125,7 @@ class Manifest:
     kind: str  # "roster" or "seeded"
     key: str = ""  # the course key's fingerprint (roster)
     expected: list[str] = field(default_factory=list)  # every id of the whole batch (all shards)
+    plan: str = ""  # digest of what shapes every variant (--set values, problem 1's shape)
     shard: tuple[int, int] = (1, 1)
     records: dict[str, Record] = field(default_factory=dict)  # id -> record
     class_inputs: str = ""  # digest of what key.pdf, release/ and the combined PDFs were made of
@@ -137,6 +138,7 @@ class Manifest:
             "kind": self.kind,
             "key": self.key,
             "expected": self.expected,
+            "plan": self.plan,
             "shard": list(self.shard),
             "students": {i: _record_json(r) for i, r in sorted(self.records.items())},
             "class": {
@@ -178,6 +180,7 @@ def parse(data: Any, source: str) -> Manifest:
     kind = reader.choice(top, "kind", ("roster", "seeded"))
     key = reader.string(top, "key")
     expected = reader.strings(top, "expected")
+    plan = reader.string(top, "plan")
     shard_raw = top.get("shard")
     if (
         not isinstance(shard_raw, list)
@@ -198,6 +201,7 @@ def parse(data: Any, source: str) -> Manifest:
         kind=kind,
         key=key,
         expected=expected,
+        plan=plan,
         shard=(shard_raw[0], shard_raw[1]),
         records=records,
         class_inputs=reader.string(klass, "inputs", "class."),

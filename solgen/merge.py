@@ -67,19 +67,22 @@ def gather(shards: list[Path]) -> tuple[Manifest, dict[str, Path]]:
     first_shard, first = loaded[0]
     problems: list[str] = []
     for shard, found in loaded[1:]:
-        for field, ours, theirs in (
-            ("kind", first.kind, found.kind),
-            ("course key", first.key, found.key),
-            ("list of variants", first.expected, found.expected),
+        for field, what, ours, theirs in (
+            ("kind", "a roster batch and a practice set", first.kind, found.kind),
+            ("key", "another course key", first.key, found.key),
+            ("expected", "another roster or count", first.expected, found.expected),
+            ("plan", "--set values or problem 1's shape", first.plan, found.plan),
         ):
             if ours != theirs:
                 problems.append(
-                    f"merge: {shard} and {first_shard} are shards of different "
-                    f"batches (their {field} differs)"
+                    f"merge: {shard}/{mf.MANIFEST}: {field}: differs from "
+                    f"{first_shard}/{mf.MANIFEST}: the shards are of different batches ({what})"
                 )
     if problems:
         raise InvalidInput(problems)
-    merged = Manifest(kind=first.kind, key=first.key, expected=list(first.expected))
+    merged = Manifest(
+        kind=first.kind, key=first.key, expected=list(first.expected), plan=first.plan
+    )
     where: dict[str, Path] = {}
     # The first variant seen with each options, and using each folder (lower case, as
     # roster.py compares them): two variants copied into one folder would clash.
@@ -136,11 +139,6 @@ def gather(shards: list[Path]) -> tuple[Manifest, dict[str, Path]]:
             f"merge: {count} in no shard: {listed} (shard "
             f"{', '.join(f'{k}/{m}' for k in shard_of)}; merge "
             f"{'its directory' if len(shard_of) == 1 else 'their directories'} too)"
-        )
-    extra = [i for i in merged.records if i not in set(merged.expected)]
-    if extra:
-        problems.append(
-            f"merge: variants that are not in the batch: {', '.join(sorted(extra)[:10])}"
         )
     if problems:
         raise InvalidInput(problems[:20])

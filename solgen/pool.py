@@ -9,6 +9,13 @@ a child forked for it (the parent's warm SymPy caches come along for free), whic
 - closes the lock's file descriptor, so that only the parent holds the lock;
 - sends its result back through a pipe. A child that dies without one (the OOM killer, a
   crash) is reported as that task's failure, with the signal that ended it.
+
+LaTeX runs in sessions of its own, which nothing kills when the process that started them is
+killed: a hanging document would run on for ever, its --timeout gone with that process. So
+the child (the worker) runs the task in a grandchild (the runner) and outlives it: the runner
+gets SIGTERM when the worker dies (and stops its LaTeX), the worker is the subreaper of what
+the runner leaves (PR_SET_CHILD_SUBREAPER) and kills it when the runner dies, and then ends
+as the runner ended.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from solgen.compile import stop_all
 T = TypeVar("T")
 STOP_GRACE = 2.0  # seconds a worker gets to stop its LaTeX processes after SIGTERM
 _PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
 
 
 @dataclass(frozen=True)
@@ -41,12 +49,17 @@ class Finished:
     error: str = ""  # '' when the task returned a result
 
 
-def _die_with_parent(parent: int) -> None:
-    """Linux: SIGTERM to this process when the parent dies (and now, if it already has)."""
+def _prctl(option: int, value: int) -> None:
+    """Linux's prctl(2); nothing elsewhere."""
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+            libc.prctl(option, value)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Linux: SIGTERM to this process when the parent dies (and now, if it already has)."""
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != parent:
         os._exit(143)
 
@@ -59,12 +72,36 @@ def _stop(signum: int, frame: object) -> None:
 def _child(
     task: T, work: Callable[[T], Any], write_fd: int, parent: int, close: int | None
 ) -> None:
-    signal.signal(signal.SIGTERM, _stop)
+    """The worker: run the task in a runner, then stop what the runner left, end as it ended."""
+    # SIGTERM waits until the handler of the process it reaches is set: a runner that ran the
+    # worker's handler would signal process 0, its whole process group (the parent too).
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent(parent)
     if close is not None:
         with contextlib.suppress(OSError):
             os.close(close)
+    _prctl(_PR_SET_CHILD_SUBREAPER, 1)  # the runner's orphans (its LaTeX) become ours
+    worker = os.getpid()
+    runner = os.fork()
+    if runner == 0:
+        try:
+            signal.signal(signal.SIGTERM, _stop)
+            _die_with_parent(worker)  # the worker killed (SIGKILL too): stop LaTeX, go
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+            _run(task, work, write_fd)
+        finally:
+            os._exit(0)
+    os.close(write_fd)  # the parent sees the pipe's end when the runner ends
+    signal.signal(signal.SIGTERM, lambda signum, frame: _forward(runner, signum))
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+    _, status = os.waitpid(runner, 0)
+    _stop_orphans()
+    _end_as(status)
+
+
+def _run(task: T, work: Callable[[T], Any], write_fd: int) -> None:
+    """The runner: do the task, send its result or its failure through the pipe."""
     try:
         outcome: tuple[str, Any] = ("ok", work(task))
     except BaseException as exc:  # the task's failure, whatever it is, goes to the parent
@@ -74,6 +111,61 @@ def _child(
     data = pickle.dumps(outcome)
     with os.fdopen(write_fd, "wb") as pipe:
         pipe.write(data)
+
+
+def _forward(runner: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(runner, signum)
+
+
+def _children() -> list[int]:
+    """This process's children (Linux: from /proc; elsewhere none are found)."""
+    me, found = os.getpid(), []
+    with contextlib.suppress(OSError):
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                with contextlib.suppress(OSError, IndexError, ValueError):
+                    with open(f"/proc/{name}/stat", "rb") as stat:
+                        fields = stat.read().rsplit(b")", 1)[1].split()
+                    if int(fields[1]) == me:
+                        found.append(int(name))
+    return found
+
+
+def _stop_orphans() -> None:
+    """Kill the process groups the runner left running (a LaTeX of a killed runner), reap them.
+
+    Usually there are none, and the first waitpid says so. A LaTeX process group is led by its
+    latexmk (or pdflatex), which is what becomes our child.
+    """
+    deadline = time.monotonic() + STOP_GRACE
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return  # no children left
+        if pid:
+            continue  # reaped one; look again
+        if time.monotonic() > deadline:
+            return
+        for child in _children():
+            with contextlib.suppress(OSError):
+                os.killpg(child, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.kill(child, signal.SIGKILL)
+        time.sleep(0.01)
+
+
+def _end_as(status: int) -> None:
+    """End this process as the runner ended: killed by the same signal, or with its status."""
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        with contextlib.suppress(OSError, ValueError):
+            signal.signal(number, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {number})
+        os.kill(os.getpid(), number)
+        os._exit(128 + number)  # a signal that does not end a process
+    os._exit(os.waitstatus_to_exitcode(status))
 
 
 def _describe_exit(status: int) -> str:

@@ -14,7 +14,19 @@ from solgen.errors import InvalidInput
 from solgen.latex import unsettable_characters
 from solgen.variant import wide_encoding
 
-RESERVED = frozenset({"release"})  # folder names a student may not get (lower-case compare)
+# Folder names a student may not get (lower-case compare): the batch directory's own files.
+RESERVED = frozenset(
+    {
+        "release",
+        "answers.csv",
+        "answers.json",
+        "report.txt",
+        "key.pdf",
+        "manifest.json",
+        "all-solutions.pdf",
+        "all-assignments.pdf",
+    }
+)
 MAX_BYTES = 10 * 1024 * 1024  # a roster of 5000 students is far below; anything bigger is not one
 MAX_STUDENTS = 5000
 MAX_ID = 64

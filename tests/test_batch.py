@@ -101,9 +101,10 @@ def test_merge_refuses_conflicts_and_missing_shards(tmp_path, capsys):
         main(["merge", "--out", str(tmp_path / "m"), str(tmp_path / "a"), str(tmp_path / "b")]) == 2
     )
     a, b = tmp_path / "a", tmp_path / "b"
-    assert f"merge: variant 0003 is in both {a} and {b} (and differs between them)" in (
-        capsys.readouterr().err
-    )
+    assert (
+        f"merge: {b}/manifest.json: plan: differs from {a}/manifest.json: the shards are of "
+        "different batches (--set values or problem 1's shape)"
+    ) in capsys.readouterr().err
     assert main(["merge", "--out", str(tmp_path / "m"), str(tmp_path / "nothing")]) == 2
     assert f"merge: {tmp_path / 'nothing'} is not a directory" in capsys.readouterr().err
     assert not (tmp_path / "m").exists()

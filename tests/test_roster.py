@@ -546,6 +546,9 @@ def test_u2028_never_appears_raw(tmp_path):
         ("../etc", "_._etc"),
         ("", "_"),
         ("release", "release_"),
+        ("Report.TXT", "Report.TXT_"),  # would be DIR/report.txt on a case-insensitive disk
+        ("key.pdf", "key.pdf_"),
+        ("manifest.json", "manifest.json_"),
         ("RELEASE", "RELEASE_"),
         ("release_", "release_"),
         ("releases", "releases"),
@@ -559,7 +562,7 @@ def test_safe_folder(student_id, folder):
 
 
 def test_reserved():
-    assert frozenset({"release"}) == RESERVED
+    assert {"release", "answers.csv", "report.txt", "key.pdf", "manifest.json"} <= RESERVED
 
 
 SAFE = frozenset(string.ascii_letters + string.digits + "._-")
