@@ -454,6 +454,7 @@ def _build_all(
         progress.update(outcome)
 
     jobs = options.jobs or os.cpu_count() or 1
+    started: set[int] = set()
     try:
         run_forked(
             tasks,
@@ -461,17 +462,15 @@ def _build_all(
             jobs,
             finished,
             close_in_child=lock_fd,
+            on_start=started.add,
         )
     except (KeyboardInterrupt, Terminated) as exc:  # the workers are stopped already
-        _mark_not_started(tasks, outcomes)
+        for index, task in enumerate(tasks):
+            if task.job.id not in outcomes:
+                status = "stopped" if index in started else "not started"
+                outcomes[task.job.id] = Outcome(task.job.id, status, task.reason)
         return exc
     return None
-
-
-def _mark_not_started(tasks: list[Task], outcomes: dict[str, Outcome]) -> None:
-    for task in tasks:
-        if task.job.id not in outcomes:
-            outcomes[task.job.id] = Outcome(task.job.id, "not started", task.reason)
 
 
 def _warm_caches(options: BatchOptions) -> None:

@@ -251,15 +251,15 @@ def run_batch(args: argparse.Namespace) -> int:
         if outcome.note:
             print(f"batch: {who} {outcome.id}: {outcome.note}")
     sys.stdout.write(report.class_report)
-    counts = {s: report.count(s) for s in ("built", "skipped", "failed", "not started")}
+    counts = {s: report.count(s) for s in ("built", "skipped", "failed", "stopped", "not started")}
     summary = (
         f"batch: {counts['built']} built, {counts['skipped']} up to date, {counts['failed']} failed"
     )
     if report.interrupted is not None:
         _error(
-            f"interrupted: {counts['built']} built and recorded, {counts['not started']} not "
-            f"started; rerun the same command to finish (key.pdf and the combined PDFs are "
-            f"those of the last complete run)"
+            f"interrupted: {counts['built']} built and recorded, {counts['stopped']} stopped, "
+            f"{counts['not started']} not started; rerun the same command to finish (key.pdf "
+            f"and the combined PDFs are those of the last complete run)"
         )
         return 143 if isinstance(report.interrupted, Terminated) else 130
     print(f"{summary}, in {report.seconds:.1f} s; answers in {args.out}")

@@ -65,7 +65,7 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _stop(signum: int, frame: object) -> None:
-    stop_all()  # kill this worker's LaTeX process groups, then go
+    stop_all()  # kill this runner's LaTeX process groups, then go
     os._exit(128 + signum)
 
 
@@ -193,6 +193,7 @@ def run_forked(
     jobs: int,
     on_finish: Callable[[Finished], None],
     close_in_child: int | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> None:
     """Run work(task) for every task, each in a forked child, at most `jobs` at a time.
 
@@ -209,6 +210,8 @@ def run_forked(
         while queue or running:
             while queue and len(running) < max(1, jobs):
                 index, task = queue.pop()
+                if on_start is not None:
+                    on_start(index)
                 read_fd, write_fd = os.pipe()
                 pid = os.fork()
                 if pid == 0:  # the child

@@ -2,7 +2,8 @@
 
 Each test runs `solgen batch` in a new session (so a signal reaches the parent alone, as `kill`
 would send it) with a template override that makes LaTeX loop for chosen variants: their
-workers stay busy in LaTeX until something stops them. The first variant builds normally, so
+workers stay busy in LaTeX until something stops them (a mark file written just before the
+loop tells that pdflatex is in it). The first variant builds normally, so
 that a complete variant stands beside the interrupted ones. A rerun uses the same override
 (the same templates digest, so nothing is rebuilt for a template change) with --no-pdf, which
 runs no LaTeX: it finishes the class without looping, and its summary line says exactly what
@@ -46,6 +47,9 @@ def looping_templates(tmp_path: Path, *indices: int) -> Path:
         tmp_path,
         "((* extends 'solgen/problem3.tex.j2' *))\n"
         f"((* block statement *))((* if meta.author in ({authors},) *))"
+        # a mark in the scratch folder: pdflatex is in the loop (its terminal output written)
+        "\\newwrite\\solgenmark\\immediate\\openout\\solgenmark=looping.txt\\relax"
+        "\\immediate\\closeout\\solgenmark"
         "\\def\\solgenloop{\\solgenloop}\\solgenloop{}"
         "((* endif *))((( super() )))((* endblock *))\n",
     )
@@ -97,14 +101,16 @@ def latex_under(directory: Path) -> dict[int, str]:
     return {pid: name for pid, name in processes_under(directory).items() if name in LATEX}
 
 
-def pdflatex_of(out: Path, index: int) -> list[int]:
-    """The pdflatex processes building the index-th variant (in its staging folder)."""
-    return [
+def looping(out: Path, index: int) -> list[int]:
+    """The pdflatex processes of the index-th variant once both its documents are in the loop
+    (their scratch folders hold the mark), else []."""
+    found = [
         pid
-        for stage in out.glob(f".solgen-stage-{vid(index)}-*")
-        for pid, name in latex_under(stage).items()
+        for mark in out.glob(f".solgen-stage-{vid(index)}-*/.solgen-*/looping.txt")
+        for pid, name in latex_under(mark.parent).items()
         if name == "pdflatex"
     ]
+    return found if len(found) == 2 else []
 
 
 def wait_for(condition: Callable[[], T], seconds: float, what: str) -> T:
@@ -162,9 +168,8 @@ class Batch:
 
     def output(self) -> tuple[str, str]:
         """What the started batch printed: (stdout, stderr)."""
-        return tuple(  # type: ignore[return-value]
-            (self.tmp_path / name).read_text(encoding="utf-8") for name in ("stdout", "stderr")
-        )
+        read = (self.tmp_path / "stdout").read_text, (self.tmp_path / "stderr").read_text
+        return read[0](encoding="utf-8"), read[1](encoding="utf-8")
 
     def rerun(self) -> subprocess.CompletedProcess[str]:
         """The same batch without PDFs (no LaTeX), to completion."""
@@ -203,18 +208,18 @@ def make_batch(tmp_path: Path) -> Iterator[Callable[[int, Path], Batch]]:
         batch.cleanup()
 
 
-def busy(batch: Batch, proc: subprocess.Popen[bytes], built: int, looping: list[int]) -> set[int]:
-    """Wait until `built` variants are recorded and the looping ones are in pdflatex; return
-    the parent's worker processes then."""
+def busy(batch: Batch, proc: subprocess.Popen[bytes], built: int, loops: list[int]) -> set[int]:
+    """Wait until `built` variants are recorded and both documents of each of `loops` are in
+    the loop; return the parent's worker processes then."""
 
     def ready() -> bool:
         if proc.poll() is not None:
             pytest.fail(f"the batch ended early ({proc.returncode}): {batch.output()[1]}")
-        return len(batch.records()) == built and all(pdflatex_of(batch.out, i) for i in looping)
+        return len(batch.records()) == built and all(looping(batch.out, i) for i in loops)
 
-    wait_for(ready, 60, f"{built} variants built and variants {looping} in LaTeX")
+    wait_for(ready, 60, f"{built} variants built and variants {loops} looping in LaTeX")
     workers = children(proc.pid)
-    assert len(workers) == len(looping), workers
+    assert len(workers) == len(loops), workers
     return workers
 
 
@@ -228,17 +233,24 @@ def assert_complete(out: Path, folders: set[str], pdf: bool) -> None:
 def test_killing_the_parent_stops_its_workers_and_frees_the_directory(make_batch, tmp_path):
     batch = make_batch(4, looping_templates(tmp_path, 1, 2, 3))
     proc = batch.start()
-    workers = busy(batch, proc, built=1, looping=[1, 2])
+    workers = busy(batch, proc, built=1, loops=[1, 2])
+    below = set(processes_under(tmp_path)) - {proc.pid}  # workers, their runners, LaTeX
+    assert workers < below and len(latex_under(batch.out)) >= 4  # 2 variants, 2 documents each
+    killed = time.monotonic()
     proc.kill()
     assert proc.wait(timeout=5) == -signal.SIGKILL
     wait_for(lambda: not any(alive(pid) for pid in workers), 5, f"workers {workers} gone")
-    wait_for(lambda: not latex_under(batch.out), 5, "no LaTeX left under the output directory")
+    left = 5 - (time.monotonic() - killed)
+    wait_for(lambda: not any(alive(pid) for pid in below), left, f"{below} gone")
+    assert latex_under(tmp_path) == {}
     assert processes_under(tmp_path) == {}
     # The lock is free: a rerun finishes the class, and the complete variant is kept.
     rerun = batch.rerun()
     assert rerun.returncode == 0, rerun.stderr
     assert "batch: 3 built, 1 up to date, 0 failed" in rerun.stdout
-    assert batch.records() == {vid(i) for i in range(4)}
+    assert "rebuilt" not in rerun.stdout
+    assert batch.folders() == batch.records() == {vid(i) for i in range(4)}
+    assert list(batch.out.glob(".solgen-*")) == []  # the killed run's staging folders are gone
     assert processes_under(tmp_path) == {}
 
 
@@ -248,15 +260,15 @@ def test_a_signal_to_the_parent_stops_the_batch_and_a_rerun_finishes_it(
 ):
     batch = make_batch(4, looping_templates(tmp_path, 1, 2, 3))
     proc = batch.start()
-    workers = busy(batch, proc, built=1, looping=[1, 2])
+    workers = busy(batch, proc, built=1, loops=[1, 2])
     sent = time.monotonic()
     proc.send_signal(signum)
     assert proc.wait(timeout=10) == status
     assert time.monotonic() - sent < 3
     _, err = batch.output()
-    assert "solgen: error: interrupted: 1 built and recorded, 3 not started;" in err
+    assert "solgen: error: interrupted: 1 built and recorded, 2 stopped, 1 not started;" in err
     assert "Traceback" not in err
-    assert not any(alive(pid) for pid in workers)
+    assert [pid for pid in workers if alive(pid)] == []
     wait_for(lambda: not latex_under(tmp_path), 1, "no LaTeX left under the output directory")
     assert processes_under(tmp_path) == {}
     # No queued variant started (none has a staging folder), the complete one is whole.
@@ -269,14 +281,15 @@ def test_a_signal_to_the_parent_stops_the_batch_and_a_rerun_finishes_it(
     assert "rebuilt" not in rerun.stdout
     assert batch.folders() == batch.records() == {vid(i) for i in range(4)}
     assert_complete(batch.out, batch.folders(), pdf=False)
+    assert list(batch.out.glob(".solgen-*")) == []
     assert processes_under(tmp_path) == {}
 
 
 def test_a_killed_worker_fails_its_variant_only(make_batch, tmp_path):
     batch = make_batch(3, looping_templates(tmp_path, 1))
     proc = batch.start()
-    looping = wait_for(lambda: pdflatex_of(batch.out, 1), 60, "variant 1 in pdflatex")
-    worker = looping[0]  # up from its pdflatex to the parent's child
+    pdflatex = wait_for(lambda: looping(batch.out, 1), 60, "variant 1 looping in LaTeX")
+    worker = pdflatex[0]  # up from its pdflatex to the parent's child
     while (info := stat(worker)) is not None and info[1] != proc.pid:
         worker = info[1]
     assert info is not None and worker in children(proc.pid)
@@ -296,4 +309,5 @@ def test_a_killed_worker_fails_its_variant_only(make_batch, tmp_path):
     rerun = batch.rerun()
     assert rerun.returncode == 0, rerun.stderr
     assert "batch: 1 built, 2 up to date, 0 failed" in rerun.stdout
-    assert batch.records() == {vid(i) for i in range(3)}
+    assert "rebuilt" not in rerun.stdout
+    assert batch.folders() == batch.records() == {vid(i) for i in range(3)}
