@@ -219,10 +219,10 @@ def decide(job: Job, out: Path, record: Record | None, now: Options, force: bool
 
 
 def build_task(task: Task, out: Path, options: BatchOptions, now: Options) -> Record:
-    """Build one variant in a staging folder (a worker's job); returns its record.
+    """Build one variant in a staging folder in DIR (a worker's job); returns its record.
 
-    The staging folder is named in the record's 'folder' field's place by the caller: it is
-    out / (STAGE_PREFIX + folder + random), swapped in by the parent (see _swap_in).
+    The record's folder is the staging folder's name until the parent, which alone writes the
+    manifest, records it under the variant's own folder and swaps the folder in (_swap_in).
     """
     from solgen.build import BuildOptions, build
     from solgen.variant import build_variant, parse_toml
