@@ -46,27 +46,8 @@ def parser() -> argparse.ArgumentParser:
         help="output directory (default: build/)",
     )
     build.add_argument("--no-pdf", action="store_true", help="write .tex and results.json only")
-    build.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        dest="sets",
-        help="override one field, e.g. problem2.A='[[4,1],[1,3]]' (repeatable)",
-    )
-    build.add_argument(
-        "--templates",
-        type=Path,
-        metavar="DIR",
-        help="directory of templates that override solgen's own",
-    )
-    build.add_argument(
-        "--timeout",
-        type=_positive_seconds,
-        default=DEFAULT_TIMEOUT,
-        metavar="SECONDS",
-        help=f"limit per LaTeX run (default {DEFAULT_TIMEOUT:g})",
-    )
+    _set_option(build, "override one field, e.g. problem2.A='[[4,1],[1,3]]' (repeatable)")
+    _rendering_options(build)
     gen = sub.add_parser("variant", help="write a random, well-posed variant file")
     gen.add_argument("--seed", type=_natural, required=True, metavar="N")
     gen.add_argument("-o", "--output", type=Path, metavar="FILE", help="default: standard output")
@@ -109,28 +90,11 @@ def parser() -> argparse.ArgumentParser:
         metavar="K/M",
         help="build only the variants i with i %% M == K - 1",
     )
-    batch.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        dest="sets",
-        help="override one field of every variant, e.g. meta.date='Due 5 December' (repeatable)",
+    _set_option(
+        batch, "override one field of every variant, e.g. meta.date='Due 5 December' (repeatable)"
     )
     batch.add_argument("--force", action="store_true", help="rebuild variants that are up to date")
-    batch.add_argument(
-        "--templates",
-        type=Path,
-        metavar="DIR",
-        help="directory of templates that override solgen's own",
-    )
-    batch.add_argument(
-        "--timeout",
-        type=_positive_seconds,
-        default=DEFAULT_TIMEOUT,
-        metavar="SECONDS",
-        help=f"limit per LaTeX run (default {DEFAULT_TIMEOUT:g})",
-    )
+    _rendering_options(batch)
     _shape_options(batch)
     key = sub.add_parser("key", help="write a new secret course key (for batch --roster)")
     key.add_argument(
@@ -144,6 +108,29 @@ def parser() -> argparse.ArgumentParser:
         "shards", type=Path, nargs="+", metavar="SHARD_DIR", help="every shard's batch directory"
     )
     return top
+
+
+def _set_option(command: argparse.ArgumentParser, help_text: str) -> None:
+    command.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", dest="sets", help=help_text
+    )
+
+
+def _rendering_options(command: argparse.ArgumentParser) -> None:
+    """--templates and --timeout: how the documents are rendered and compiled."""
+    command.add_argument(
+        "--templates",
+        type=Path,
+        metavar="DIR",
+        help="directory of templates that override solgen's own",
+    )
+    command.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"limit per LaTeX run (default {DEFAULT_TIMEOUT:g})",
+    )
 
 
 def _shape_options(command: argparse.ArgumentParser) -> None:
