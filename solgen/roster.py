@@ -66,7 +66,7 @@ def safe_folder(student_id: str) -> str:
 def read_roster(path: Path) -> list[Student]:
     """The students of a roster CSV in file order; InvalidInput lists every problem found."""
     problems: list[str] = []
-    text = _load_text(path, problems)
+    text = load_csv_text(path, problems)
     students = _parse(text, problems) if text is not None else []
     if problems:
         prefix = f"--roster {_escaped(str(path))}: "
@@ -78,8 +78,11 @@ def read_roster(path: Path) -> list[Student]:
     return students
 
 
-def _load_text(path: Path, problems: list[str]) -> str | None:
-    """The file's text, or None after adding the one file-level problem that prevents reading."""
+def load_csv_text(
+    path: Path, problems: list[str], header: str = "the columns id and name"
+) -> str | None:
+    """A CSV file's text, or None after adding the one file-level problem that prevents reading
+    (header: what the header row should hold, for the message about an empty file)."""
     try:
         if not path.exists():
             problems.append("the file does not exist")
@@ -119,7 +122,7 @@ def _load_text(path: Path, problems: list[str]) -> str | None:
         )
         return None
     if not text:
-        problems.append("the file is empty, expected a header row with the columns id and name")
+        problems.append(f"the file is empty, expected a header row with {header}")
         return None
     return text
 
@@ -127,7 +130,7 @@ def _load_text(path: Path, problems: list[str]) -> str | None:
 def _parse(text: str, problems: list[str]) -> list[Student]:
     """Check the header and every row, adding all problems; the students if there are none."""
     # strict: a stray quote ("Noether" Emmy) or an unclosed one is an error, not a guess.
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=csv_delimiter(text), strict=True)
     students: list[Student] = []
     seen = _Seen()
     row, count = 0, 0  # row: the last row read, so a csv.Error is in row + 1
@@ -156,7 +159,7 @@ def _parse(text: str, problems: list[str]) -> list[Student]:
     return students
 
 
-def _delimiter(text: str) -> str:
+def csv_delimiter(text: str, required: frozenset[str] = frozenset({"id", "name"})) -> str:
     """Comma, semicolon or tab, as the header line uses it outside quotes."""
     counts = dict.fromkeys(",;\t", 0)
     quoted = False
@@ -174,7 +177,7 @@ def _delimiter(text: str) -> str:
             header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
         except csv.Error:
             continue
-        if {"id", "name"} <= {cell.strip().lower() for cell in header}:
+        if required <= {cell.strip().lower() for cell in header}:
             return delimiter
     return candidates[0]
 
