@@ -100,6 +100,43 @@ def parser() -> argparse.ArgumentParser:
     key.add_argument(
         "-o", "--output", type=Path, required=True, metavar="FILE", help="the new key file"
     )
+    grade = sub.add_parser("grade", help="grade a class's answers (CSV) against a batch's key")
+    grade.add_argument(
+        "--key", type=Path, required=True, metavar="DIR", help="the batch directory (its key)"
+    )
+    grade.add_argument(
+        "--answers",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="CSV with a column id and answer columns (loss, dW1_11, ..., eta_max, layers, ...)",
+    )
+    grade.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("grades.csv"),
+        metavar="FILE",
+        help="the grades (default grades.csv); feedback goes to FILE's name + -feedback/",
+    )
+    grade.add_argument(
+        "--policy", type=Path, metavar="FILE", help="grading policy (TOML): points, tolerances"
+    )
+    grade.add_argument(
+        "--lenient",
+        action="store_true",
+        help="grade cells that are not answers (not a number, say) as wrong instead of refusing",
+    )
+    export = sub.add_parser("export", help="export a batch's variants as LMS questions")
+    export.add_argument(
+        "format", choices=("moodle", "qti"), help="moodle (XML) or qti (Canvas zip)"
+    )
+    export.add_argument(
+        "--key", type=Path, required=True, metavar="DIR", help="the batch directory"
+    )
+    export.add_argument(
+        "-o", "--output", type=Path, required=True, metavar="FILE", help="FILE.xml or FILE.zip"
+    )
     merge = sub.add_parser("merge", help="merge the directories of a batch's shards into one")
     merge.add_argument(
         "--out", type=Path, required=True, metavar="DIR", help="the merged batch directory"
@@ -262,6 +299,37 @@ def run_key(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_grade(args: argparse.Namespace) -> int:
+    """The grade subcommand."""
+    from solgen.grade import grade, points_text
+
+    report = grade(args.key, args.answers, args.output, args.policy, args.lenient)
+    for line in report.unknown + report.unreadable:
+        _error(line)
+    missing = [g.student.id for g in report.graded if not g.answered]
+    if missing:
+        listed = ", ".join(missing[:20]) + (" ..." if len(missing) > 20 else "")
+        print(f"grade: no answers from {len(missing)}: {listed}")
+    answered = [g for g in report.graded if g.answered]
+    mean = sum(g.total for g in answered) / len(answered) if answered else 0
+    print(
+        f"grade: {len(answered)} graded (mean {points_text(mean)} points); "
+        f"wrote {args.output} and {report.written[1]}/"
+    )
+    return EXIT_OK
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """The export subcommand."""
+    if args.format == "moodle":
+        from solgen.export_moodle import write_moodle as write
+    else:
+        from solgen.export_qti import write_qti as write
+    count = write(args.key, args.output)
+    print(f"export: {count} questions into {args.output}")
+    return EXIT_OK
+
+
 def run_merge(args: argparse.Namespace) -> int:
     """The merge subcommand."""
     from solgen.merge import merge
@@ -299,6 +367,8 @@ def _run(args: argparse.Namespace) -> int:
         "variant": run_variant,
         "batch": run_batch,
         "key": run_key,
+        "grade": run_grade,
+        "export": run_export,
         "merge": run_merge,
     }
     try:

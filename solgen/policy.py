@@ -1,0 +1,161 @@
+"""A grading policy (TOML, written by an instructor): points, tolerances and column names.
+
+    [points]                 # an item (dW1_12) or a group (loss, y, dW1, db1, dw2, db2,
+    loss = 2                 # lambda, eta_max, layers, total_params); a group's points are
+    dW1 = 6                  # split evenly over its items
+    [tolerance]              # for every number: rounded to `digits` significant digits, or
+    digits = 3               # within `relative` or `absolute` error, whichever allows most
+    [tolerance.eta_max]      # for one group or item
+    relative = 0.01
+    [columns]                # the answers file's column -> id, name or an item
+    "Student number" = "id"
+    "Q1: the loss L" = "loss"
+
+It is input like any other: every mistake is reported (exit status 2) with its key.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from solgen.answerkey import DEFAULT_POINTS, GROUPS, Item, Tolerance, with_points
+from solgen.errors import InvalidInput
+from solgen.variant import describe, did_you_mean, read_variant_file
+
+SECTIONS = ("points", "tolerance", "columns")
+TOLERANCE_FIELDS = ("digits", "relative", "absolute")
+SPECIAL_COLUMNS = ("id", "name", "eta_max_exact")  # eta_max_exact: eta_max written exactly
+MAX_POINTS = 1000
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Points per group or item, tolerances, and the answers file's column names."""
+
+    points: dict[str, Fraction] = field(default_factory=lambda: dict(DEFAULT_POINTS))
+    tolerance: Tolerance = field(default_factory=Tolerance)
+    tolerances: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> fields
+    columns: dict[str, str] = field(default_factory=dict)  # header (lower case) -> id
+
+    def apply(self, items: list[Item]) -> list[Item]:
+        """The items with this policy's points and tolerances."""
+        result = []
+        for item in with_points(items, self.points):
+            base = item.tolerance if item.group == "total_params" else self.tolerance
+            for key in (item.group, item.id):  # an item's own setting wins over its group's
+                if key in self.tolerances:
+                    base = replace(base, **self.tolerances[key])
+            result.append(replace(item, tolerance=base))
+        return result
+
+
+def read_policy(path: Path | None, item_ids: set[str]) -> Policy:
+    """The policy of a TOML file (None: the defaults); item_ids: the items it may name."""
+    if path is None:
+        return Policy()
+    try:
+        data = read_variant_file(path)  # TOML with exact decimals, and the same file checks
+    except InvalidInput as exc:
+        raise InvalidInput([p.replace("--variant", "--policy") for p in exc.problems]) from None
+    where = f"--policy {path}"
+    errors: list[str] = []
+    names = sorted(set(GROUPS) | item_ids)
+    for section in data:
+        if section not in SECTIONS:
+            hint = did_you_mean(section, SECTIONS)
+            errors.append(
+                f"{where}: {section}: unknown section{hint}; known: {', '.join(SECTIONS)}"
+            )
+    points = dict(DEFAULT_POINTS)
+    for name, value in _table(data, "points", where, errors).items():
+        if name not in names:
+            errors.append(
+                f"{where}: points.{name}: unknown item or group{did_you_mean(name, names)}"
+            )
+            continue
+        number = _nonnegative(value, f"{where}: points.{name}", errors, MAX_POINTS)
+        if number is not None:
+            points[name] = number
+    tolerance, tolerances = _tolerances(
+        _table(data, "tolerance", where, errors), names, where, errors
+    )
+    columns = {}
+    for header, target in _table(data, "columns", where, errors).items():
+        allowed = [*SPECIAL_COLUMNS, *sorted(item_ids)]
+        if not isinstance(target, str) or target not in allowed:
+            hint = did_you_mean(target, allowed) if isinstance(target, str) else ""
+            errors.append(
+                f"{where}: columns.{header}: expected id, name or an item such as loss or "
+                f"dW1_12, found {describe(target)}{hint}"
+            )
+            continue
+        columns[header.strip().lower()] = target
+    if errors:
+        raise InvalidInput(errors[:20])
+    return Policy(points=points, tolerance=tolerance, tolerances=tolerances, columns=columns)
+
+
+def _table(data: dict[str, Any], name: str, where: str, errors: list[str]) -> dict[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        errors.append(f"{where}: {name}: expected a table [{name}], found {describe(value)}")
+        return {}
+    return value
+
+
+def _nonnegative(value: Any, field_name: str, errors: list[str], limit: float) -> Fraction | None:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        errors.append(f"{field_name}: expected a number, found {describe(value)}")
+        return None
+    if not math.isfinite(value) or not 0 <= value <= limit:
+        errors.append(
+            f"{field_name}: expected a number from 0 to {limit:g}, found {describe(value)}"
+        )
+        return None
+    return Fraction(value)
+
+
+def _tolerance_fields(table: dict[str, Any], prefix: str, errors: list[str]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for name, value in table.items():
+        if name not in TOLERANCE_FIELDS:
+            hint = did_you_mean(name, TOLERANCE_FIELDS)
+            errors.append(
+                f"{prefix}.{name}: unknown field{hint}; known: digits, relative, absolute"
+            )
+        elif name == "digits":
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 15:
+                found = describe(value)
+                errors.append(
+                    f"{prefix}.digits: expected a whole number from 0 to 15, found {found}"
+                )
+            else:
+                fields["digits"] = value
+        else:
+            number = _nonnegative(value, f"{prefix}.{name}", errors, 1e12)
+            if number is not None:
+                fields[name] = float(number)
+    return fields
+
+
+def _tolerances(
+    table: dict[str, Any], names: list[str], where: str, errors: list[str]
+) -> tuple[Tolerance, dict[str, dict[str, Any]]]:
+    defaults = {k: v for k, v in table.items() if not isinstance(v, dict)}
+    tolerance = replace(Tolerance(), **_tolerance_fields(defaults, f"{where}: tolerance", errors))
+    own: dict[str, dict[str, Any]] = {}
+    for name, value in table.items():
+        if not isinstance(value, dict):
+            continue
+        if name not in names:
+            errors.append(
+                f"{where}: tolerance.{name}: unknown item or group{did_you_mean(name, names)}"
+            )
+            continue
+        own[name] = _tolerance_fields(value, f"{where}: tolerance.{name}", errors)
+    return tolerance, own
