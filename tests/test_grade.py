@@ -1,0 +1,343 @@
+"""grade.py: a synthetic class graded against its key, each student exactly as deserved."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from solgen.cli import main
+from solgen.problems.p3_design import designs
+from solgen.variant import Problem3Input
+
+CLASS = [
+    ("s1", "Exact Everything"),
+    ("s2", "Three Digits"),
+    ("s3", "Wrong Loss, Emma"),
+    ("s4", "Other Design"),
+    ("s5", "Invalid Design"),
+    ("s6", "Interval Eta"),
+    ("s7", "Never Answered"),
+]
+KEY = "sgk1-" + "42" * 32
+
+
+@pytest.fixture(scope="module")
+def klass(tmp_path_factory) -> Path:
+    top = tmp_path_factory.mktemp("grade")
+    roster = top / "roster.csv"
+    roster.write_text("id,name\n" + "".join(f'{i},"{n}"\n' for i, n in CLASS), encoding="utf-8")
+    (top / "k").write_text(KEY + "\n", encoding="ascii")
+    out = top / "class"
+    args = ["batch", "--roster", str(roster), "--key", str(top / "k"), "--out", str(out)]
+    assert main([*args, "--no-pdf"]) == 0
+    return out
+
+
+def results(klass: Path, student_id: str) -> dict:
+    return json.loads((klass / student_id / "results.json").read_text("utf-8"))
+
+
+def exact_answers(klass: Path, student_id: str) -> dict[str, str]:
+    """Every answer in its exact form (fractions, surds), as results.json gives it."""
+    r = results(klass, student_id)
+    ex, p2, p3 = r["problem1"]["exact"], r["problem2"], r["problem3"]
+    cells = {"id": student_id, "loss": ex["loss"]}
+    cells.update({f"y{k + 1}": v for k, v in enumerate(ex["y"])})
+    for j, row in enumerate(ex["grad"]["W1"]):
+        cells.update({f"dW1_{j + 1}{i + 1}": v for i, v in enumerate(row)})
+    cells.update({f"db1_{j + 1}": v for j, v in enumerate(ex["grad"]["b1"])})
+    cells.update({f"dw2_{j + 1}": v for j, v in enumerate(ex["grad"]["w2"])})
+    cells["db2"] = ex["grad"]["b2"]
+    cells.update({f"lambda{i + 1}": v for i, v in enumerate(p2["eigenvalues_exact"])})
+    cells["eta_max"] = p2["eta_max_exact"]
+    cells["layers"] = " ".join(
+        f"conv{la['kernel']}:{la['out_channels']}" if la["type"] == "conv" else "pool"
+        for la in p3["layers"]
+    )
+    cells["total_params"] = str(p3["total_params"])
+    return cells
+
+
+def rounded(klass: Path, student_id: str) -> dict[str, str]:
+    """Every number as a student copies it from a calculator: 3 significant digits."""
+    r = results(klass, student_id)
+    cells = exact_answers(klass, student_id)
+    row = next(x for x in _csv(klass / "answers.csv") if x["id"] == student_id)
+    for column in cells:
+        if column not in ("id", "layers", "total_params", "eta_max"):
+            cells[column] = f"{float(row[column]):.3g}"
+    cells["eta_max"] = f"{r['problem2']['eta_max']:.3g}"
+    return cells
+
+
+def other_design(klass: Path, student_id: str) -> tuple[str, int]:
+    """A valid design that is not the key's: the key's layers with more filters in the first
+    convolution (any filters are allowed), or the runner-up design; its parameters counted
+    here by hand."""
+    variant = tomllib.loads((klass / student_id / "variant.toml").read_text(), parse_float=Decimal)
+    p3 = variant["problem3"]
+    layers = [dict(layer) for layer in p3["layers"]]
+    if sum("conv" in layer for layer in layers) < 2:
+        setup = Problem3Input(
+            input=tuple(p3["input"]),
+            target=tuple(p3["target"]),
+            kernel_sizes=tuple(p3["kernel_sizes"]),
+            layers=None,
+            filters=None,
+        )
+        second = designs(setup)[1]
+        layers = [
+            {"conv": la.kernel, "filters": la.filters} if la.kind == "conv" else {"pool": 2}
+            for la in second.layers()
+        ]
+    else:
+        layers[0]["filters"] += 3
+    total, channels = 0, p3["input"][2]
+    for layer in layers:
+        if "conv" in layer:
+            total += layer["conv"] ** 2 * channels * layer["filters"] + layer["filters"]
+            channels = layer["filters"]
+    text = ", ".join(
+        f"conv{la['conv']}:{la['filters']}" if "conv" in la else "pool" for la in layers
+    )
+    return text, total
+
+
+def _csv(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(path.read_text("utf-8"))))
+
+
+def write_answers(path: Path, rows: list[dict[str, str]]) -> Path:
+    columns: list[str] = []
+    for row in rows:
+        columns += [c for c in row if c not in columns]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_text(out.getvalue(), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def graded(klass, tmp_path_factory) -> tuple[dict[str, dict[str, str]], Path, str]:
+    top = tmp_path_factory.mktemp("answers")
+    s3 = exact_answers(klass, "s3")
+    s3["loss"] = str(float(results(klass, "s3")["problem1"]["loss"]) + 0.1)
+    s3["dW1_12"] = "123"
+    s4 = exact_answers(klass, "s4")
+    s4["layers"], params = other_design(klass, "s4")
+    s4["total_params"] = f"{params:,}"  # with a thousands separator, as people write it
+    s5 = exact_answers(klass, "s5")
+    s5["layers"] = "conv3:8 conv3:8 pool"  # not the student's target
+    s6 = exact_answers(klass, "s6")
+    s6["eta_max"] = f"(0, {s6['eta_max']})"
+    rows = [
+        exact_answers(klass, "s1"),
+        rounded(klass, "s2"),
+        s3,
+        s4,
+        s5,
+        s6,
+        {"id": "zz9", "loss": "1"},  # not in the class
+    ]
+    answers = write_answers(top / "answers.csv", rows)
+    out = top / "grades.csv"
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr):
+        assert main(["grade", "--key", str(klass), "--answers", str(answers), "-o", str(out)]) == 0
+    return {row["id"]: row for row in _csv(out)}, out, stderr.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("student_id", "total"),
+    [
+        ("s1", "50"),
+        ("s2", "50"),
+        ("s3", "47.5"),
+        ("s4", "50"),
+        ("s5", "35"),
+        ("s6", "50"),
+        ("s7", "0"),
+    ],
+)
+def test_each_student_gets_exactly_the_points_deserved(graded, student_id, total):
+    grades, _, _ = graded
+    assert grades[student_id]["total"] == total
+
+
+def test_the_points_of_each_item(graded):
+    grades, _, _ = graded
+    header = list(grades["s1"])
+    assert header[:4] == ["id", "name", "loss", "y1"]
+    assert header[-3:] == ["layers", "total_params", "total"]
+    s3, s5 = grades["s3"], grades["s5"]
+    assert (s3["loss"], s3["dW1_12"], s3["dW1_11"], s3["y1"]) == ("0", "0", "0.5", "0.6667")
+    assert (s5["layers"], s5["total_params"], s5["eta_max"]) == ("0", "0", "10")
+    assert grades["s7"]["loss"] == "" and grades["s7"]["name"] == "Never Answered"
+    assert "zz9" not in grades
+
+
+def test_the_default_points_are_the_assignments_20_15_15(graded):
+    _, out, _ = graded
+    text = (out.with_name("grades-feedback") / "s1.txt").read_text("utf-8")
+    assert text.startswith("Exact Everything (s1): 50 of 50 points.\nProblem 1: 20 of 20\n")
+    assert "\nProblem 2: 15 of 15\n" in text and "\nProblem 3: 15 of 15\n" in text
+
+
+def test_unknown_ids_and_silent_students_are_reported(graded, klass):
+    grades, out, err = graded
+    assert f"solgen: error: row 8: id 'zz9' is not in {klass}\n" in err
+    assert "zz9" not in grades and grades["s7"]["total"] == "0"
+    feedback = out.with_name("grades-feedback")
+    assert sorted(p.name for p in feedback.iterdir()) == [f"{i}.txt" for i, _ in CLASS]
+    assert (feedback / "s7.txt").read_text("utf-8") == "Never Answered (s7): no answers received.\n"
+
+
+def test_feedback_says_what_was_right_and_what_was_expected(graded, klass):
+    _, out, _ = graded
+    text = (out.with_name("grades-feedback") / "s3.txt").read_text("utf-8")
+    loss = results(klass, "s3")["problem1"]["loss"]
+    assert text.startswith("Wrong Loss, Emma (s3): 47.5 of 50 points.\nProblem 1: 17.5 of 20\n")
+    assert f"  L: {loss + 0.1} is wrong; expected {loss:.6g}\n" in text
+    assert "  dL/dW1[1,2]: 123 is wrong; expected" in text
+    five = (out.with_name("grades-feedback") / "s5.txt").read_text("utf-8")
+    assert "  layers: not a valid design: " in five
+    assert "cannot be right: the design is not valid" in five
+    four = (out.with_name("grades-feedback") / "s4.txt").read_text("utf-8")
+    assert "  layers: a valid design (" in four and "(your design)" in four
+
+
+def grade_one(klass: Path, tmp_path: Path, cells: dict[str, str], *extra: str) -> dict[str, str]:
+    answers = write_answers(tmp_path / "a.csv", [cells])
+    out = tmp_path / "g.csv"
+    assert (
+        main(["grade", "--key", str(klass), "--answers", str(answers), "-o", str(out), *extra]) == 0
+    )
+    return next(r for r in _csv(out) if r["id"] == cells["id"])
+
+
+@pytest.mark.parametrize(
+    ("answer", "points"),
+    [
+        ("(0, {eta})", "10"),
+        ("0 < eta < {eta}", "10"),
+        ("{eta}", "10"),
+        ("[0, {eta}]", "0"),  # eta = eta_max oscillates, eta = 0 does not move
+        ("(0, {eta}]", "0"),
+        ("(0.001, {eta})", "0"),
+        ("(0, 2*{eta})", "0"),
+    ],
+)
+def test_eta_as_the_bound_or_the_interval(klass, tmp_path, answer, points):
+    eta = results(klass, "s1")["problem2"]["eta_max_exact"]
+    row = grade_one(klass, tmp_path, {"id": "s1", "eta_max": answer.format(eta=f"({eta})")})
+    assert row["eta_max"] == points
+
+
+def test_three_significant_digits_and_no_fewer(klass, tmp_path):
+    loss = results(klass, "s1")["problem1"]["loss"]
+    three = f"{loss:.3g}"
+    two = f"{loss:.2g}"
+    assert grade_one(klass, tmp_path, {"id": "s1", "loss": three})["loss"] == "2"
+    decimal_comma = three.replace(".", ",")
+    assert grade_one(klass, tmp_path, {"id": "s1", "loss": decimal_comma})["loss"] == "2"
+    if abs(float(two) - loss) > 0.5 * 10 ** (len(str(int(abs(loss)))) - 3):
+        assert grade_one(klass, tmp_path, {"id": "s1", "loss": two})["loss"] == "0"
+    off = f"{float(three) * 1.02:.3g}"
+    assert grade_one(klass, tmp_path, {"id": "s1", "loss": off})["loss"] == "0"
+
+
+def test_a_policy_sets_points_tolerances_and_columns(klass, tmp_path):
+    loss = results(klass, "s1")["problem1"]["loss"]
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        "[points]\nloss = 5\ndW1 = 8\n\n[tolerance.loss]\nrelative = 0.05\n\n"
+        '[columns]\n"Student number" = "id"\n"Q1: the loss" = "loss"\n',
+        encoding="utf-8",
+    )
+    cells = {"Student number": "s1", "Q1: the loss": f"{loss * 1.03:.6g}"}
+    row = grade_one(klass, tmp_path, cells | {"id": "s1"}, "--policy", str(policy))
+    assert row["loss"] == "5"  # 3 % off, within the policy's 5 %
+    assert row["dW1_11"] == "0"  # not answered; its share of the 8 points is 1
+    header = list(row)
+    assert "dW1_11" in header and row["total"] == "5"
+
+
+@pytest.mark.parametrize(
+    ("policy", "message"),
+    [
+        ("[points]\nlos = 2\n", "points.los: unknown item or group (did you mean loss?)"),
+        (
+            "[points]\nloss = -1\n",
+            "points.loss: expected a number from 0 to 1000, found the number -1",
+        ),
+        ('[points]\nloss = "2"\n', "points.loss: expected a number, found the string '2'"),
+        ("[tolerance]\ndigits = 2.5\n", "tolerance.digits: expected a whole number from 0 to 15"),
+        ("[tolerance.eta]\nrelative = 0.1\n", "tolerance.eta: unknown item or group"),
+        (
+            "[tolerance.loss]\nrelatve = 0.1\n",
+            "tolerance.loss.relatve: unknown field (did you mean relative?)",
+        ),
+        ('[columns]\n"Q1" = "los"\n', "columns.Q1: expected id, name or an item such as loss"),
+        ("[grading]\n", "grading: unknown section"),
+        ("points = 3\n", "points: expected a table [points], found the number 3"),
+        ("[points\n", "not valid TOML"),
+    ],
+)
+def test_a_bad_policy_is_refused_and_nothing_is_written(klass, tmp_path, capsys, policy, message):
+    path = tmp_path / "policy.toml"
+    path.write_text(policy, encoding="utf-8")
+    answers = write_answers(tmp_path / "a.csv", [{"id": "s1", "loss": "1"}])
+    out = tmp_path / "g.csv"
+    args = ["grade", "--key", str(klass), "--answers", str(answers), "-o", str(out)]
+    assert main([*args, "--policy", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not out.exists() and not out.with_name("g-feedback").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("student,loss\ns1,1\n", "row 1: no column 'id' (found columns: student, loss)"),
+        ("id,loss\ns1,1\ns1,2\n", "row 3, column id: 's1' again (first on row 2)"),
+        ("id,loss\n,1\n", "row 2, column id: empty"),
+        ("id,loss\ns1,1,2\n", "row 2: 3 cells, the header has 2"),
+        ("id,loss\ns1,abc\n", "row 2, column loss: 'abc' is not a number (unexpected 'abc')"),
+        ("id,layers\ns1,conv5 pool\n", "row 2, column layers: 'conv5' is not a layer"),
+        ('id,eta_max\ns1,"(0, 1/6"\n', "row 2, column eta_max: '(0, 1/6' is not a number"),
+        ('id,loss\ns1,"1\n', "not valid CSV"),
+        ("", "the file is empty, expected a header row with a column id"),
+    ],
+)
+def test_an_answers_file_that_cannot_be_read_is_refused(klass, tmp_path, capsys, content, message):
+    answers = tmp_path / "a.csv"
+    answers.write_text(content, encoding="utf-8")
+    out = tmp_path / "g.csv"
+    assert main(["grade", "--key", str(klass), "--answers", str(answers), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"solgen: error: --answers {answers}: " in err and message in err, err
+    assert "Traceback" not in err
+    assert not out.exists() and not out.with_name("g-feedback").exists()
+
+
+def test_lenient_grades_unreadable_cells_as_wrong(klass, tmp_path, capsys):
+    row = grade_one(klass, tmp_path, {"id": "s1", "loss": "about 1", "db2": "x"}, "--lenient")
+    assert (row["loss"], row["db2"]) == ("0", "0")
+    err = capsys.readouterr().err
+    assert "solgen: error: row 2, column loss: 'about 1' is not a number" in err
+    assert "(graded as wrong)" in err
+
+
+def test_a_key_that_is_not_a_batch_is_refused(tmp_path, capsys):
+    answers = write_answers(tmp_path / "a.csv", [{"id": "s1"}])
+    assert main(["grade", "--key", str(tmp_path), "--answers", str(answers)]) == 2
+    assert f"--key: {tmp_path} has no manifest.json" in capsys.readouterr().err
