@@ -6,6 +6,7 @@ import argparse
 import signal
 import sys
 import threading
+from fractions import Fraction
 from pathlib import Path
 
 from solgen import __version__
@@ -311,7 +312,7 @@ def run_grade(args: argparse.Namespace) -> int:
         listed = ", ".join(missing[:20]) + (" ..." if len(missing) > 20 else "")
         print(f"grade: no answers from {len(missing)}: {listed}")
     answered = [g for g in report.graded if g.answered]
-    mean = sum(g.total for g in answered) / len(answered) if answered else 0
+    mean = sum((g.total for g in answered), Fraction(0)) / max(1, len(answered))
     print(
         f"grade: {len(answered)} graded (mean {points_text(mean)} points); "
         f"wrote {args.output} and {report.written[1]}/"
