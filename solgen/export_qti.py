@@ -1,0 +1,362 @@
+"""Export a class batch as a QTI 1.2 package (a zip) that Canvas Classic Quizzes imports.
+
+The package follows what Canvas itself writes for a QTI export (canvas-lms lib/cc/qti:
+qti_generator.rb, qti_items.rb, qti_manifest.rb) and what its importer reads (the
+QTIMigrationTool that turns QTI 1.2 into QTI 2.1, then gems/plugins/qti_exporter):
+
+- imsmanifest.xml: IMS Content Packaging 1.1.3, one resource of type imsqti_xmlv1p2
+  pointing at the assessment file;
+- <ident>/<ident>.xml: <questestinterop><assessment> with one question group (a <section>
+  with <selection_ordering>: pick 1, points_per_item) per problem and one item per variant.
+
+Canvas picks one item of each group at random for each student: Classic Quizzes cannot hand a
+student their own variant, so the groups are a pool of variants, not a per-student mapping.
+
+The items, in Canvas's question types:
+
+- Problem 1: a numerical_question for the loss L. Canvas Classic has no cloze question with
+  numeric tolerances (fill_in_multiple_blanks_question compares text), so the gradients,
+  which the batch's answer key has, go into the item's general feedback and are not graded
+  by Canvas.
+- Problem 2: a numerical_question for eta_max. A variant without a bound (no step size
+  converges) is an essay_question instead: a number cannot say so.
+- Problem 3: an essay_question (any valid architecture is right: a person grades it); the
+  general feedback shows the key's design.
+
+A numerical answer is a range answer, as Canvas writes one: <vargte> the low and <varlte> the
+high bound, value -/+ the item's tolerance width. The XML is built with ElementTree, the zip
+has fixed timestamps and member order, so two exports of a batch are byte-identical.
+Identifiers are hashes of the batch's student ids and data: XML NCNames that name no student.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+import xml.etree.ElementTree as ET
+import zipfile
+from collections.abc import Sequence
+from fractions import Fraction
+from pathlib import Path
+
+from solgen.answerkey import ClassKey, Item, StudentKey, load_key
+from solgen.errors import InvalidInput
+from solgen.lmshtml import (
+    feedback_html,
+    inline,
+    para,
+    precision_text,
+    problem1_html,
+    problem2_html,
+    problem3_html,
+)
+
+QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
+QTI_XSD = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2p1.xsd"
+CP_NS = "http://www.imsglobal.org/xsd/imscp_v1p1"
+CP_XSD = "http://www.imsglobal.org/xsd/imscp_v1p1.xsd"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+QTI_RESOURCE_TYPE = "imsqti_xmlv1p2"  # Canvas's CCHelper::QTI_ASSESSMENT_TYPE
+MANIFEST = "imsmanifest.xml"
+
+SECTION_TITLES = {
+    1: "Problem 1: forward pass and gradients",
+    2: "Problem 2: gradient descent",
+    3: "Problem 3: convolutional network design",
+}
+ANSWER_ITEM = {1: "loss", 2: "eta_max"}  # the key item a problem's numerical question asks for
+
+# Fixed zip metadata: the same key gives the same bytes on every run.
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+ZIP_MODE = 0o644
+
+
+def export_qti(key: ClassKey, title: str) -> dict[str, bytes]:
+    """The members of the QTI package (zip member name -> bytes), imsmanifest.xml first."""
+    if not key.students:
+        raise InvalidInput(["--key: the batch has no students; there is nothing to export"])
+    tag = _class_tag(key)
+    assessment_id = f"solgen_{tag}"
+    assessment_file = f"{assessment_id}/{assessment_id}.xml"
+    assessment = _assessment(key, title, assessment_id, tag)
+    manifest = _manifest(assessment_id, assessment_file)
+    return {MANIFEST: _serialize(manifest), assessment_file: _serialize(assessment)}
+
+
+def write_qti(directory: Path, output: Path) -> int:
+    """Write the QTI package of the batch in directory to output (a .zip), atomically: to a
+    temporary file beside it, then renamed. Returns the number of questions written."""
+    _check_output(output)
+    key = load_key(directory)
+    title = key.students[0].variant.meta.title if key.students else ""
+    members = export_qti(key, title.strip() or "Assignment")
+    data = zip_bytes(members)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
+    except OSError as exc:
+        raise InvalidInput([f"-o: cannot write into {output.parent}: {exc.strerror}"]) from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; the zip is an ordinary file
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return 3 * len(key.students)
+
+
+def zip_bytes(members: dict[str, bytes]) -> bytes:
+    """A deterministic zip of the members, in the given order (fixed times and modes)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # Unix, whatever the platform: the bytes must not differ
+            info.external_attr = (0o100000 | ZIP_MODE) << 16
+            archive.writestr(info, data, compresslevel=6)
+    return buffer.getvalue()
+
+
+def _check_output(output: Path) -> None:
+    if output.is_dir():
+        raise InvalidInput([f"-o: {output} is a directory; expected a file name such as quiz.zip"])
+    parent = output.parent
+    if not parent.is_dir():
+        raise InvalidInput([f"-o: the folder {parent} does not exist (expected FILE.zip)"])
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# Identifiers -------------------------------------------------------------------------------
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()
+
+
+def _class_tag(key: ClassKey) -> str:
+    """A short hash of the batch's student ids and key answers: two classes differ."""
+    parts = []
+    for student in key.students:
+        parts.append(student.id)
+        parts.extend(f"{item.id}={item.exact}={item.value!r}" for item in student.items)
+    return _digest(*parts)[:12]
+
+
+def _item_ident(tag: str, problem: int, student: StudentKey) -> str:
+    return f"solgen_{tag}_p{problem}_{_digest(tag, student.id)[:12]}"
+
+
+# The assessment ----------------------------------------------------------------------------
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    node = ET.SubElement(parent, tag, attrs)
+    if text is not None:
+        node.text = text
+    return node
+
+
+def _meta_fields(parent: ET.Element, fields: Sequence[tuple[str, str]]) -> None:
+    meta = _sub(parent, "qtimetadata")
+    for label, entry in fields:
+        field = _sub(meta, "qtimetadatafield")
+        _sub(field, "fieldlabel", label)
+        _sub(field, "fieldentry", entry)
+
+
+def _points(value: Fraction) -> str:
+    return str(value.numerator) if value.denominator == 1 else repr(float(value))
+
+
+def _problem_points(key: ClassKey, problem: int) -> Fraction:
+    """The points of a problem, the same for every student (a group has one points_per_item)."""
+    totals = {
+        sum((i.points for i in s.items if i.problem == problem), Fraction(0)) for s in key.students
+    }
+    if len(totals) != 1:
+        found = ", ".join(sorted(_points(t) for t in totals))
+        raise InvalidInput(
+            [
+                f"--key: problem {problem} is worth different points for different students"
+                f" ({found}); a Canvas question group gives all its questions one value"
+            ]
+        )
+    return totals.pop()
+
+
+def _assessment(key: ClassKey, title: str, assessment_id: str, tag: str) -> ET.Element:
+    root = _root("questestinterop", QTI_NS, QTI_XSD)
+    assessment = _sub(root, "assessment", ident=assessment_id, title=title)
+    # qmd_assessmenttype Examination: the importer makes a graded quiz (quiz_type assignment).
+    _meta_fields(assessment, [("qmd_assessmenttype", "Examination"), ("cc_maxattempts", "1")])
+    root_section = _sub(assessment, "section", ident="root_section")
+    for problem in (1, 2, 3):
+        points = _problem_points(key, problem)
+        section = _sub(
+            root_section,
+            "section",
+            ident=f"{assessment_id}_p{problem}",
+            title=SECTION_TITLES[problem],
+        )
+        selection = _sub(_sub(section, "selection_ordering"), "selection")
+        _sub(selection, "selection_number", "1")
+        _sub(_sub(selection, "selection_extension"), "points_per_item", _points(points))
+        for number, student in enumerate(key.students, start=1):
+            _item(section, problem, number, student, _item_ident(tag, problem, student), points)
+    return root
+
+
+def _item(
+    section: ET.Element,
+    problem: int,
+    number: int,
+    student: StudentKey,
+    ident: str,
+    points: Fraction,
+) -> None:
+    answer = _answer_item(student, problem)
+    kind = "essay_question" if answer is None else "numerical_question"
+    item = _sub(section, "item", ident=ident, title=f"Problem {problem}, variant {number}")
+    _meta_fields(
+        _sub(item, "itemmetadata"),
+        [("question_type", kind), ("points_possible", _points(points))],
+    )
+    presentation = _sub(item, "presentation")
+    _html(_sub(presentation, "material"), _question_html(student, problem, answer))
+    response = _sub(presentation, "response_str", ident="response1", rcardinality="Single")
+    if answer is None:
+        _sub(_sub(response, "render_fib"), "response_label", ident="answer1", rshuffle="No")
+    else:
+        _sub(_sub(response, "render_fib", fibtype="Decimal"), "response_label", ident="answer1")
+
+    processing = _sub(item, "resprocessing")
+    _sub(
+        _sub(processing, "outcomes"),
+        "decvar",
+        maxvalue="100",
+        minvalue="0",
+        varname="SCORE",
+        vartype="Decimal",
+    )
+    # The general feedback is shown whatever the answer (Canvas: neutral_comments).
+    shown = _sub(processing, "respcondition", **{"continue": "Yes"})
+    _sub(_sub(shown, "conditionvar"), "other")
+    _sub(shown, "displayfeedback", feedbacktype="Response", linkrefid="general_fb")
+    if answer is None:
+        _sub(_sub(_sub(processing, "respcondition", **{"continue": "No"}), "conditionvar"), "other")
+    else:
+        low, high = answer_range(answer)
+        correct = _sub(processing, "respcondition", **{"continue": "No"})
+        condition = _sub(correct, "conditionvar")
+        _sub(condition, "vargte", repr(low), respident="response1")
+        _sub(condition, "varlte", repr(high), respident="response1")
+        _sub(correct, "setvar", "100", action="Set", varname="SCORE")
+    feedback = _sub(item, "itemfeedback", ident="general_fb")
+    _html(_sub(_sub(feedback, "flow_mat"), "material"), feedback_html(student, problem))
+
+
+def _answer_item(student: StudentKey, problem: int) -> Item | None:
+    """The key item a problem's numerical question asks for; None for an essay question."""
+    if problem not in ANSWER_ITEM:
+        return None
+    item = student.item(ANSWER_ITEM[problem])
+    if not isinstance(item.value, float | int) or isinstance(item.value, bool):
+        return None
+    return item
+
+
+def answer_range(item: Item) -> tuple[float, float]:
+    """The accepted answers [low, high]: the value -/+ its tolerance width."""
+    assert item.value is not None
+    value = float(item.value)
+    width = item.tolerance.width(value)
+    return value - width, value + width
+
+
+def _html(material: ET.Element, html: str) -> None:
+    _sub(material, "mattext", f"<div>{html}</div>", texttype="text/html")
+
+
+def _root(tag: str, namespace: str, schema: str) -> ET.Element:
+    """A document element in namespace (the default one, as Canvas writes it).
+
+    The namespace declarations are written as attributes: ElementTree's default_namespace
+    refuses the unqualified attributes that QTI is made of."""
+    return ET.Element(
+        tag,
+        {"xmlns": namespace, "xmlns:xsi": XSI_NS, "xsi:schemaLocation": f"{namespace} {schema}"},
+    )
+
+
+def _serialize(root: ET.Element) -> bytes:
+    ET.indent(root)
+    body = ET.tostring(root, encoding="unicode")
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'.encode()
+
+
+# The manifest ------------------------------------------------------------------------------
+
+
+def _manifest(assessment_id: str, assessment_file: str) -> ET.Element:
+    root = _root("manifest", CP_NS, CP_XSD)
+    root.set("identifier", f"{assessment_id}_manifest")
+    metadata = _sub(root, "metadata")
+    _sub(metadata, "schema", "IMS Content")
+    _sub(metadata, "schemaversion", "1.1.3")
+    _sub(root, "organizations")
+    resources = _sub(root, "resources")
+    resource = _sub(
+        resources,
+        "resource",
+        identifier=assessment_id,
+        type=QTI_RESOURCE_TYPE,
+        href=assessment_file,
+    )
+    _sub(resource, "file", href=assessment_file)
+    return root
+
+
+# HTML ------------------------------------------------------------------------------------
+
+
+def _question_html(student: StudentKey, problem: int, answer: Item | None) -> str:
+    """The variant's statement (solgen.lmshtml, shared with the Moodle export), then what to
+    type into Canvas's one answer box."""
+    variant = student.variant
+    if problem == 1:
+        return problem1_html(variant) + para(
+            "Enter the loss ",
+            inline("L"),
+            " below. ",
+            precision_text([student.item("loss")]),
+            " Only the loss is graded here; the feedback lists the outputs and the gradients.",
+        )
+    if problem == 2:
+        if answer is None:
+            ask = para(
+                "Answer in words: give the learning rates for which gradient descent converges, "
+                "or explain why there are none."
+            )
+        else:
+            ask = para(
+                "Enter the number ",
+                inline(r"\eta_{\max}"),
+                " such that gradient descent converges from every starting point exactly for ",
+                inline(r"0 < \eta < \eta_{\max}"),
+                ". ",
+                precision_text([answer]),
+            )
+        return problem2_html(variant) + ask
+    return problem3_html(variant) + para(
+        "Answer in the text box: your layers in order, the size and number of the feature maps "
+        "after each layer, and the total number of learnable parameters."
+    )
