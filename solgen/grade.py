@@ -64,6 +64,7 @@ class GradeReport:
     unknown: list[str]  # rows with ids that are not in the batch
     unreadable: list[str]  # cells graded as wrong because they could not be read (--lenient)
     written: list[Path] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)  # the items with points, in key order
 
 
 class Unreadable(Exception):
@@ -278,6 +279,8 @@ def grade_class(
     columns, rows = _rows(answers, policy)
     where = f"--answers {answers}"
     by_id = {s.id: s for s in key.students}
+    if key.kind == "seeded":  # a spreadsheet turns 0007 into 7: a practice id is its seed
+        by_id.update({str(int(s.id)): s for s in key.students})
     seen: dict[str, int] = {}
     problems: list[str] = []
     report = GradeReport([], [], [])
@@ -301,10 +304,18 @@ def grade_class(
             continue
         seen[student_id] = number
         student = by_id.get(student_id)
+        if student is not None and student.id != student_id and student.id in seen:
+            first = seen[student.id]
+            problems.append(
+                f"{where}: row {number}, column id: {student_id!r} again (first on row {first})"
+            )
+            continue
+        if student is not None:
+            seen[student.id] = number
         if student is None:
             report.unknown.append(f"row {number}: id {student_id!r} is not in {key_dir}")
             continue
-        graded[student_id], bad = grade_student(student, policy.apply(list(student.items)), given)
+        graded[student.id], bad = grade_student(student, policy.apply(list(student.items)), given)
         for column, why in dict(bad).items():
             if lenient:
                 report.unreadable.append(f"row {number}, column {column}: {why} (graded as wrong)")
@@ -313,6 +324,10 @@ def grade_class(
     if problems:
         raise InvalidInput(problems[:MAX_MESSAGES])
     report.graded = [graded.get(s.id, Graded(s)) for s in key.students]
+    for student in key.students:
+        for item in policy.apply(list(student.items)):
+            if item.points and item.id not in report.columns:
+                report.columns.append(item.id)
     return report
 
 
@@ -324,17 +339,12 @@ def points_text(value: Fraction) -> str:
 
 def grades_csv(report: GradeReport) -> str:
     """id, name, one column per item with points, total; one row a student of the batch."""
-    items: list[Item] = []
-    for graded in report.graded:
-        for mark in graded.marks:
-            if mark.item.points and mark.item.id not in {i.id for i in items}:
-                items.append(mark.item)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["id", "name", *(i.id for i in items), "total"])
+    writer.writerow(["id", "name", *report.columns, "total"])
     for graded in report.graded:
         given = {m.item.id: m.points for m in graded.marks}
-        cells = [points_text(given[i.id]) if i.id in given else "" for i in items]
+        cells = [points_text(given[c]) if c in given else "" for c in report.columns]
         writer.writerow([graded.student.id, graded.student.name, *cells, points_text(graded.total)])
     return out.getvalue()
 

@@ -341,3 +341,17 @@ def test_a_key_that_is_not_a_batch_is_refused(tmp_path, capsys):
     answers = write_answers(tmp_path / "a.csv", [{"id": "s1"}])
     assert main(["grade", "--key", str(tmp_path), "--answers", str(answers)]) == 2
     assert f"--key: {tmp_path} has no manifest.json" in capsys.readouterr().err
+
+
+def test_a_practice_set_matches_ids_without_leading_zeros(tmp_path, capsys):
+    out = tmp_path / "practice"
+    assert main(["batch", "--count", "2", "--seed", "7", "--no-pdf", "--out", str(out)]) == 0
+    loss = json.loads((out / "0008" / "results.json").read_text("utf-8"))["problem1"]["loss"]
+    answers = write_answers(tmp_path / "a.csv", [{"id": "8", "loss": f"{loss:.4g}"}])
+    grades = tmp_path / "g.csv"
+    assert main(["grade", "--key", str(out), "--answers", str(answers), "-o", str(grades)]) == 0
+    rows = {r["id"]: r for r in _csv(grades)}
+    assert (rows["0008"]["loss"], rows["0007"]["total"]) == ("2", "0")
+    twice = write_answers(tmp_path / "b.csv", [{"id": "8"}, {"id": "0008"}])
+    assert main(["grade", "--key", str(out), "--answers", str(twice), "-o", str(grades)]) == 2
+    assert "row 3, column id: '0008' again (first on row 2)" in capsys.readouterr().err
