@@ -40,7 +40,7 @@ from solgen.answerkey import ClassKey, Item, StudentKey, load_key
 from solgen.errors import InvalidInput
 from solgen.files import atomic_write
 
-PROBLEMS = {1: "Problem 1: gradients", 2: "Problem 2: step sizes", 3: "Problem 3: architecture"}
+PROBLEMS = lmshtml.PROBLEM_TITLES
 DEFAULT_GRADES = {1: 20, 2: 15, 3: 15}
 PENALTY = "0.3333333"  # Moodle's default penalty for each wrong try (interactive behaviour)
 MAX_IDNUMBER = 100  # Moodle's question idnumber column

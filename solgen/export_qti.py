@@ -44,6 +44,7 @@ from pathlib import Path
 from solgen.answerkey import ClassKey, Item, StudentKey, load_key
 from solgen.errors import InvalidInput
 from solgen.lmshtml import (
+    PROBLEM_TITLES,
     feedback_html,
     inline,
     para,
@@ -61,11 +62,7 @@ XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 QTI_RESOURCE_TYPE = "imsqti_xmlv1p2"  # Canvas's CCHelper::QTI_ASSESSMENT_TYPE
 MANIFEST = "imsmanifest.xml"
 
-SECTION_TITLES = {
-    1: "Problem 1: forward pass and gradients",
-    2: "Problem 2: gradient descent",
-    3: "Problem 3: convolutional network design",
-}
+SECTION_TITLES = PROBLEM_TITLES
 ANSWER_ITEM = {1: "loss", 2: "eta_max"}  # the key item a problem's numerical question asks for
 
 # Fixed zip metadata: the same key gives the same bytes on every run.
@@ -337,7 +334,7 @@ def _question_html(student: StudentKey, problem: int, answer: Item | None) -> st
             "Enter the loss ",
             inline("L"),
             " below. ",
-            precision_text([student.item("loss")]),
+            precision_text([student.item("loss")], "it"),
             " Only the loss is graded here; the feedback lists the outputs and the gradients.",
         )
     if problem == 2:
@@ -353,7 +350,7 @@ def _question_html(student: StudentKey, problem: int, answer: Item | None) -> st
                 " such that gradient descent converges from every starting point exactly for ",
                 inline(r"0 < \eta < \eta_{\max}"),
                 ". ",
-                precision_text([answer]),
+                precision_text([answer], "it"),
             )
         return problem2_html(variant) + ask
     return problem3_html(variant) + para(

@@ -369,6 +369,14 @@ def group_tex(group: AnswerGroup) -> str:
     return f"{group.label_tex} {_relation(exact)} {body}"
 
 
+# The problems' names in both LMSs: Moodle's categories and Canvas's question groups.
+PROBLEM_TITLES = {
+    1: "Problem 1: gradients",
+    2: "Problem 2: step sizes",
+    3: "Problem 3: architecture",
+}
+
+
 def precision_text(items: Iterable[Item], subject: str = "every number") -> str:
     """What an answer must be within to count, in words (no value given away)."""
     phrases: list[str] = []
