@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from solgen.figures import Node, descent_figure, feature_maps, network_diagram
+from solgen.figures import LONG_ELLIPSE, Node, descent_figure, feature_maps, network_diagram
 from solgen.latex import (
     Tex,
     approx_or_eq,
@@ -418,6 +418,9 @@ def descent_context(p2: Problem2Result) -> dict[str, Any] | None:
                 "x_radius": Tex(_cm(e.x_radius)),
                 "y_radius": Tex(_cm(e.y_radius)),
                 "angle": Tex(_cm(e.angle)),
+                "arcs": [_points(arc) for arc in e.arcs(figure.window)]
+                if e.x_radius > LONG_ELLIPSE * figure.window
+                else [],
             }
             for e in figure.level_sets
         ],

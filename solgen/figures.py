@@ -102,8 +102,26 @@ class Ellipse:
     def point(self, theta: float) -> Point:
         """The point at parameter theta (radians), as TikZ draws it."""
         a, b = self.x_radius * math.cos(theta), self.y_radius * math.sin(theta)
+        return self._rotated(a, b)
+
+    def _rotated(self, a: float, b: float) -> Point:
         c, s = math.cos(math.radians(self.angle)), math.sin(math.radians(self.angle))
         return (c * a - s * b, s * a + c * b)
+
+    def arcs(self, window: float, samples: int = 41) -> tuple[tuple[Point, ...], ...]:
+        """The parts of a very long ellipse near the plot: two arcs over |x'| <= 1.5 window.
+
+        An S with a tiny eigenvalue has level sets hundreds of windows long; TikZ would
+        compute the whole ellipse before clipping it and exceed TeX's largest dimension.
+        """
+        reach = min(self.x_radius, 1.5 * window)
+        upper, lower = [], []
+        for i in range(samples):
+            a = -reach + 2 * reach * i / (samples - 1)
+            b = self.y_radius * math.sqrt(max(0.0, 1 - (a / self.x_radius) ** 2))
+            upper.append(self._rotated(a, b))
+            lower.append(self._rotated(a, -b))
+        return (tuple(upper), tuple(lower))
 
 
 @dataclass(frozen=True)
@@ -118,6 +136,7 @@ class DescentFigure:
 
 
 PATH_STEPS = 8
+LONG_ELLIPSE = 10.0  # an ellipse longer than this many windows is drawn as arcs near the plot
 DISTANCE_STEPS = 30
 LEVELS = (0.03, 0.12, 0.3, 0.6, 1.0, 1.6, 2.5, 4.0)
 

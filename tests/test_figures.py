@@ -99,3 +99,26 @@ def test_feature_maps_follow_the_layers():
     heights = [b.height for b in boxes]
     assert heights == sorted(heights, reverse=True)  # the maps shrink
     assert all(b.x + b.width < nxt.x for b, nxt in itertools.pairwise(boxes))  # no overlap
+
+
+@pytest.mark.parametrize(
+    "A", ["[[1, 0], [0, 0.00001]]", "[[1, 1], [1, 1.000001]]", "[[1000000, 0], [0, 1e-6]]"]
+)
+def test_long_level_sets_are_drawn_as_arcs_that_stay_near_the_plot(A):
+    """A tiny eigenvalue makes level sets hundreds of windows long: TeX cannot draw those."""
+    p2 = solve(load_variant(None, [f"problem2.A={A}"])).problem2
+    figure = descent_figure(p2)
+    S = np.array(p2.S.tolist(), dtype=float)
+    long = [e for e in figure.level_sets if e.x_radius > 10 * figure.window]
+    assert long  # these are the variants that broke LaTeX ("Dimension too large")
+    for ellipse in long:
+        arcs = ellipse.arcs(figure.window)
+        assert len(arcs) == 2 and all(len(arc) == 41 for arc in arcs)
+        reach = 1.5 * figure.window * 1.0000001
+        for arc in arcs:
+            points = np.array(arc)
+            # on the level set, and never far outside the plotted window
+            values = np.einsum("ij,jk,ik->i", points, S, points)
+            c = ellipse.x_radius**2 * np.linalg.eigvalsh(S)[0]
+            np.testing.assert_allclose(values, c, rtol=1e-6)
+            assert np.max(np.abs(points)) <= reach + ellipse.y_radius

@@ -169,3 +169,13 @@ def test_latexmk_is_asked_for_a_single_pass():
 
     assert latexmk_command("x.tex")[:4] == ["latexmk", "-norc", "-e", "$max_repeat=1"]
     assert "$max_repeat=1" not in latexmk_command("x.tex", single_pass=False)
+
+
+@pytest.mark.tex
+@pytest.mark.parametrize(
+    "A", ["[[1, 0], [0, 0.00001]]", "[[1, 1], [1, 1.000001]]", "[[1000000, 0], [0, 1e-6]]"]
+)
+def test_badly_conditioned_matrices_build_with_pdfs(tmp_path, A):
+    """These gave LaTeX "Dimension too large" in the descent figure."""
+    assert main(["build", "--set", f"problem2.A={A}", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "solution.pdf").read_bytes().startswith(b"%PDF-")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import math
 from fractions import Fraction
 
 import numpy as np
@@ -11,6 +13,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from solgen.cli import main
 from solgen.latex import sym
 from solgen.problems import p1_network
 from solgen.variant import Problem1Input, load_variant
@@ -352,3 +355,29 @@ def test_large_preactivations_do_not_overflow_sigmoid():
     result = p1_network.solve(inp)
     assert np.all(np.isfinite(result.numeric.grad["W1"]))
     np.testing.assert_allclose(result.numeric.loss, 1.0, rtol=1e-12)  # y = (1, 0), t = (0, 1)
+
+
+def test_a_zero_factor_does_not_send_huge_integers_to_int64():
+    """W1 = 0 made the int64 bound 0 while X held a 20-digit numerator (OverflowError)."""
+    from solgen.problems.p1_network import matmul
+
+    huge = Fraction(12345678901234567891, 10**20)
+    A = np.array([[Fraction(0)]], dtype=object)
+    B = np.array([[huge, Fraction(1, 2)]], dtype=object)
+    assert matmul(A, B).tolist() == [[Fraction(0), Fraction(0)]]
+    assert matmul(B.T, A).tolist() == [[Fraction(0)], [Fraction(0)]]
+    assert matmul(B.T, np.array([[Fraction(2)]], dtype=object)).tolist() == [[2 * huge], [1]]
+
+
+def test_the_crash_variant_builds(tmp_path):
+    variant = tmp_path / "v.toml"
+    variant.write_text(
+        "[problem1]\nX = [[0.12345678901234567891], [0.5]]\nt = [0.1, 0.2]\nW1 = [[0.0]]\n"
+        'b1 = [1.0]\nw2 = [0.7]\nb2 = 0.0\nactivation = "sigmoid"\n',
+        encoding="utf-8",
+    )
+    assert main(["build", "--no-pdf", "--variant", str(variant), "--out", str(tmp_path / "o")]) == 0
+    results = json.loads((tmp_path / "o" / "results.json").read_text("utf-8"))
+    # W1 = 0: every hidden unit is sigmoid(1); y = 0.7 sigmoid(1) for both samples
+    y = 0.7 / (1 + math.exp(-1))
+    assert results["problem1"]["y"] == pytest.approx([y, y], rel=1e-15)

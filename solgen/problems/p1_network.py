@@ -303,12 +303,12 @@ def matmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
         return np.asarray(A @ B)
     An, Ad = _integers(A)
     Bn, Bd = _integers(B)
-    bound = (
-        max((abs(int(v)) for v in An.flat), default=0)
-        * max((abs(int(v)) for v in Bn.flat), default=0)
-        * max(A.shape[-1], 1)
-    )
-    if bound < INT64_SAFE:
+    largest_a = max((abs(int(v)) for v in An.flat), default=0)
+    largest_b = max((abs(int(v)) for v in Bn.flat), default=0)
+    # Each factor must fit int64 on its own too: a zero matrix makes the product bound 0
+    # while the other factor's integers may still be far beyond int64.
+    fits = largest_a < INT64_SAFE and largest_b < INT64_SAFE
+    if fits and largest_a * largest_b * max(A.shape[-1], 1) < INT64_SAFE:
         product = (An.astype(np.int64) @ Bn.astype(np.int64)).astype(object)
     else:
         product = An @ Bn  # Python integers: exact at any size
