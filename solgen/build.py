@@ -6,9 +6,10 @@ import contextlib
 import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from solgen.checks import failed, run_checks
 from solgen.compile import (
     DEFAULT_TIMEOUT,
     Compiled,
@@ -19,6 +20,7 @@ from solgen.compile import (
     stop_all,
 )
 from solgen.context import build_context
+from solgen.errors import CheckFailed
 from solgen.files import atomic_write, exclusive
 from solgen.problems import p1_network, p2_descent, p3_convnet
 from solgen.render import KEY_BLOCK, render
@@ -48,12 +50,14 @@ class BuildReport:
 
 
 def solve(variant: Variant) -> Solution:
-    """All three problems' results (InvalidInput if the architecture does not fit)."""
-    return Solution(
+    """All three problems' results, with the build's own checks of them (InvalidInput if the
+    architecture does not fit)."""
+    solution = Solution(
         problem1=p1_network.solve(variant.problem1),
         problem2=p2_descent.solve(variant.problem2),
         problem3=p3_convnet.solve(variant.problem3),
     )
+    return replace(solution, checks=run_checks(solution))
 
 
 def render_documents(
@@ -81,6 +85,11 @@ def build(variant: Variant, options: BuildOptions) -> BuildReport:
     are moved into place only when both compiled: a failed build leaves the previous one intact.
     """
     solution = solve(variant)
+    wrong = failed(solution.checks)
+    if wrong:
+        raise CheckFailed(
+            "; ".join(f"{c.name}: largest error {c.max_error:.3g} ({c.what})" for c in wrong)
+        )
     texts = render_documents(variant, solution, options.template_dir, options.key_block)
     key_block = texts.pop("key_block", "")
     results = results_json(solution)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from solgen import __version__
 from solgen.compile import DEFAULT_TIMEOUT, CompileError, TexNotFound
-from solgen.errors import Busy, InvalidInput, Terminated
+from solgen.errors import Busy, CheckFailed, InvalidInput, Terminated
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 MAX_TIMEOUT = 86400  # one day; subprocess cannot wait for ever (inf overflows)
@@ -398,6 +398,9 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     except Busy as exc:
         _error(str(exc))
+        return EXIT_FAILED
+    except CheckFailed as exc:
+        _error(f"a self-check of the solution failed, so nothing was written: {exc}")
         return EXIT_FAILED
     except (KeyboardInterrupt, Terminated) as exc:
         _error("interrupted; the previous outputs are untouched")

@@ -325,6 +325,7 @@ def build_context(variant: Variant, solution: Solution, solutions: bool) -> dict
         "p1": problem1_context(solution.problem1),
         "p2": problem2_context(solution.problem2),
         "p3": problem3_context(solution.problem3),
+        "checks": [{"what": Tex(c.tex), "passed": c.passed} for c in solution.checks],
     }
 
 

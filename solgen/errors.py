@@ -15,3 +15,7 @@ class InvalidInput(Exception):
 
 class Terminated(BaseException):
     """SIGTERM, raised in the main thread so that cleanup runs as for Ctrl-C."""
+
+
+class CheckFailed(Exception):
+    """A self-check of a solution failed: nothing is written (exit status 1)."""

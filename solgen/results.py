@@ -14,12 +14,24 @@ from solgen.problems.p3_convnet import LayerResult, Problem3Result
 
 
 @dataclass(frozen=True)
+class Check:
+    """One self-check of a build: its name, what it compared, the largest error, the verdict."""
+
+    name: str
+    what: str  # a short plain sentence (results.json)
+    max_error: float
+    passed: bool
+    tex: str = ""  # the same sentence as TeX, for the document's Checks section
+
+
+@dataclass(frozen=True)
 class Solution:
-    """The three problems' results for one variant."""
+    """The three problems' results for one variant, and the build's checks of them."""
 
     problem1: Problem1Result
     problem2: Problem2Result
     problem3: Problem3Result
+    checks: tuple[Check, ...] = ()
 
 
 def _floats(value: Any) -> Any:
@@ -120,6 +132,10 @@ def results_dict(solution: Solution) -> dict[str, Any]:
         "problem1": problem1_dict(solution.problem1),
         "problem2": problem2_dict(solution.problem2),
         "problem3": problem3_dict(solution.problem3),
+        "checks": [
+            {"name": c.name, "what": c.what, "max_error": c.max_error, "passed": c.passed}
+            for c in solution.checks
+        ],
     }
 
 

@@ -1,0 +1,200 @@
+"""A build's own verification: each answer re-derived by an independent route.
+
+- Problem 1: every gradient entry (up to MAX_PARAMETERS of them) against a central
+  difference of the loss, in exact fractions for ReLU (a central difference of a piecewise
+  quadratic is exact while no pre-activation crosses 0) and at 60 digits for sigmoid and
+  tanh. Only the perturbed column is recomputed, so the check costs O(N) per parameter.
+- Problem 2: each exact eigenvalue is a root of the characteristic polynomial of S (at 50
+  digits), and the float eigenpairs of S have small residuals.
+- Problem 3: a forward pass of random data through the layers (NumPy convolutions and
+  pooling) reaches the target shape, and the weight arrays hold exactly total_params numbers.
+
+A failed check stops the build before anything is written (build.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from solgen.latex import fmt_int
+from solgen.results import Check, Solution
+
+MAX_PARAMETERS = 200  # gradient entries checked (evenly spread when there are more)
+SMOOTH_DIGITS = 60
+SMOOTH_STEP = mpmath.mpf(10) ** -18
+SMOOTH_TOLERANCE = 1e-20  # relative: the central difference's own error is about step^2
+RESIDUAL_TOLERANCE = 1e-9
+
+
+# --- problem 1: central differences ---------------------------------------------------------------
+
+
+def _activation(name: str) -> Callable[[Any], Any]:
+    if name == "relu":
+        return lambda z: z if z > 0 else 0 * z
+    if name == "sigmoid":
+        return lambda z: 1 / (1 + mpmath.exp(-z))
+    tanh: Callable[[Any], Any] = mpmath.tanh
+    return tanh
+
+
+def _parameters(h: int, d: int) -> list[tuple[str, int, int]]:
+    """(name, j, i) of every parameter, evenly thinned to MAX_PARAMETERS."""
+    every = [("W1", j, i) for j in range(h) for i in range(d)]
+    every += [("b1", j, 0) for j in range(h)] + [("w2", j, 0) for j in range(h)] + [("b2", 0, 0)]
+    if len(every) <= MAX_PARAMETERS:
+        return every
+    step = len(every) / MAX_PARAMETERS
+    return [every[int(k * step)] for k in range(MAX_PARAMETERS)]
+
+
+def gradient_check(solution: Solution) -> Check:
+    """The exact gradient against central differences of the loss, entry by entry."""
+    p1 = solution.problem1
+    inp, ex = p1.inp, p1.exact
+    relu = p1.activation == "relu"
+    f = _activation(p1.activation)
+    with mpmath.workdps(SMOOTH_DIGITS):
+        convert: Callable[[Any], Any] = (lambda v: v) if relu else _mp
+        X = [[convert(v) for v in row] for row in inp.X]
+        t = [convert(v) for v in inp.t]
+        w2 = [convert(v) for v in inp.w2]
+        b2 = convert(inp.b2)
+        Z = [[convert(v) if relu else _mp(v) for v in row] for row in ex.Z]
+        H = [[f(z) for z in row] for row in Z]
+        N, h = len(Z), len(w2)
+        y = [sum(w2[j] * H[k][j] for j in range(h)) + b2 for k in range(N)]
+        step = _relu_step(Z, X) if relu else SMOOTH_STEP
+
+        def loss(y_new: list[Any]) -> Any:
+            return sum((yk - tk) ** 2 for yk, tk in zip(y_new, t, strict=True)) / 2
+
+        def moved(name: str, j: int, i: int, e: Any) -> list[Any]:
+            if name == "b2":
+                return [yk + e for yk in y]
+            if name == "w2":
+                return [y[k] + e * H[k][j] for k in range(N)]
+            direction = [X[k][i] for k in range(N)] if name == "W1" else [1] * N
+            return [y[k] + w2[j] * (f(Z[k][j] + e * direction[k]) - H[k][j]) for k in range(N)]
+
+        worst = 0.0
+        for name, j, i in _parameters(h, len(inp.X[0])):
+            difference = (loss(moved(name, j, i, step)) - loss(moved(name, j, i, -step))) / (
+                2 * step
+            )
+            grad = ex.grad[name]
+            exact = grad if name == "b2" else grad[j, i] if name == "W1" else grad[j]
+            error = abs(difference - (exact if relu else _mp(exact)))
+            scale = max(1, abs(float(exact)))
+            worst = max(worst, float(error) / scale)
+    count = min(len(_parameters(h, len(inp.X[0]))), MAX_PARAMETERS)
+    exactly = "exactly, in fractions" if relu else f"at {SMOOTH_DIGITS} digits"
+    passed = worst == 0 if relu else worst < SMOOTH_TOLERANCE
+    what = f"{count} gradient entries agree with central differences of the loss ({exactly})"
+    largest = "0" if worst == 0 else f"{worst:.1e}"
+    tex = f"{what}, the largest relative difference being ${_tex_float(worst)}$"
+    return Check("gradient_central_differences", f"{what}; largest {largest}", worst, passed, tex)
+
+
+def _tex_float(value: float) -> str:
+    if value == 0:
+        return "0"
+    mantissa, exponent = f"{value:.1e}".split("e")
+    return rf"{mantissa} \cdot 10^{{{int(exponent)}}}"
+
+
+def _mp(value: Any) -> Any:
+    if isinstance(value, Fraction):
+        return mpmath.mpf(value.numerator) / value.denominator
+    return mpmath.mpf(value)
+
+
+def _relu_step(Z: list[list[Any]], X: list[list[Any]]) -> Fraction:
+    """A step small enough that no pre-activation crosses 0: the loss stays one quadratic."""
+    nonzero = [abs(z) for row in Z for z in row if z != 0]
+    largest = max([abs(x) for row in X for x in row] + [Fraction(1)])
+    if not nonzero:
+        return Fraction(1, 10**12)
+    return min(Fraction(1, 10**9), Fraction(min(nonzero)) / (4 * Fraction(largest)))
+
+
+# --- problem 2: eigenvalues ----------------------------------------------------------------------
+
+
+def eigen_check(solution: Solution) -> Check:
+    """Exact eigenvalues are roots of det(lambda I - S); float eigenpairs have small residuals."""
+    p2 = solution.problem2
+    lam = sp.Symbol("lambda")
+    worst = 0.0
+    for value in p2.eigenvalues:
+        at = sp.N(p2.char_poly.subs(lam, value), 50)
+        worst = max(worst, float(abs(at)))
+    S = np.array(p2.S.tolist(), dtype=float)
+    values, vectors = np.linalg.eigh(S)
+    scale = max(1.0, float(np.max(np.abs(S))))
+    for k in range(len(values)):
+        exact = float(sp.N(p2.eigenvalues[k], 30))
+        residual = np.linalg.norm(S @ vectors[:, k] - exact * vectors[:, k]) / scale
+        worst = max(worst, float(residual))
+    what = (
+        f"the {p2.n} eigenvalues are roots of det(lambda I - S), and S v = lambda v holds "
+        f"for their eigenvectors; largest residual {worst:.1e}"
+    )
+    tex = (
+        rf"the {p2.n} eigenvalues are roots of $\det(\lambda I - S)$ and satisfy "
+        rf"$S\mathbf{{v}} = \lambda\mathbf{{v}}$ with their eigenvectors, the largest residual "
+        rf"being ${_tex_float(worst)}$"
+    )
+    return Check("eigenpair_residuals", what, worst, worst < RESIDUAL_TOLERANCE, tex)
+
+
+# --- problem 3: a forward pass -------------------------------------------------------------------
+
+
+def forward_check(solution: Solution) -> Check:
+    """Random data through real convolutions and poolings: the target shape, and the count."""
+    p3 = solution.problem3
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal(p3.input).astype(np.float32)
+    count = 0
+    for layer in p3.layers:
+        if layer.kind == "pool":
+            height, width, channels = data.shape
+            data = data.reshape(height // 2, 2, width // 2, 2, channels).max(axis=(1, 3))
+            continue
+        k, out = layer.kernel, layer.out_shape[2]
+        weights = rng.standard_normal((k, k, data.shape[2], out)).astype(np.float32)
+        biases = np.zeros(out, dtype=np.float32)
+        windows = np.lib.stride_tricks.sliding_window_view(data, (k, k), axis=(0, 1))
+        # windows: (H', W', C, k, k); weights: (k, k, C, F)
+        data = np.einsum("hwcij,ijcf->hwf", windows, weights, optimize=True) + biases
+        count += weights.size + biases.size
+    shape_ok = tuple(data.shape) == tuple(p3.target)
+    error = 0.0 if shape_ok and count == p3.total_params else 1.0
+    size = "x".join(map(str, data.shape))
+    what = (
+        f"a forward pass of random data through the layers gives {size} with {count:,} parameters"
+    )
+    tex_size = r" \times ".join(map(str, data.shape))
+    tex = (
+        f"a forward pass of random data through the layers gives ${tex_size}$ with "
+        f"${fmt_int(count)}$ parameters"
+    )
+    return Check("architecture_forward_pass", what, error, error == 0, tex)
+
+
+def run_checks(solution: Solution) -> tuple[Check, ...]:
+    """Every check of one solution."""
+    return (gradient_check(solution), eigen_check(solution), forward_check(solution))
+
+
+def failed(checks: tuple[Check, ...]) -> list[Check]:
+    """The checks that did not pass."""
+    return [c for c in checks if not c.passed or math.isnan(c.max_error)]
