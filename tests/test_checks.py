@@ -7,7 +7,6 @@ import json
 from fractions import Fraction
 
 import mpmath
-
 import numpy as np
 import pytest
 from helpers import snapshot
