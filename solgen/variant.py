@@ -24,6 +24,10 @@ MAX_MAGNITUDE = Decimal(10) ** 6
 MAX_SIZE = 4096
 MAX_PLACES = 30
 MAX_TEXT = 500
+# Problem 1's work is N*d*h products per pass, exact: rationals for ReLU, 50-digit numbers for
+# sigmoid and tanh. Bounded so that every valid variant builds (--no-pdf) within about 30 s
+# on a 2-core machine (make bench times the largest sigmoid network).
+MAX_WORK = {"relu": 50_000_000, "sigmoid": 1_000_000, "tanh": 1_000_000}
 
 FIELDS: dict[str, tuple[str, ...]] = {
     "meta": ("title", "author", "date", "student_id"),
@@ -446,6 +450,15 @@ def _problem1(table: dict[str, Any], errors: list[str]) -> Problem1Input | None:
             errors.append(
                 f"problem1.{name}: expected {plural(len(W1), 'entry')}, one per hidden unit "
                 f"(rows of problem1.W1, {_shape(W1)}), found {len(vec)}"
+            )
+    if X is not None and W1 is not None and activation in MAX_WORK:
+        N, d, h = len(X), len(X[0]), len(W1)
+        if N * d * h > MAX_WORK[activation]:
+            errors.append(
+                f"problem1: N x d x h = {N} x {d} x {h} = {N * d * h:,} products per pass, "
+                f"expected at most {MAX_WORK[activation]:,} with activation {activation!r} "
+                "(exact arithmetic); use a smaller network"
+                + (" or relu" if activation != "relu" else "")
             )
     if len(errors) > problems_before:
         return None

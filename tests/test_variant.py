@@ -780,3 +780,30 @@ def test_wide_encodings_are_named(tmp_path, data, expected):
     assert info.value.problems == [
         f"--variant: {path} is {expected} text, expected UTF-8 (save it as UTF-8)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("activation", "shape", "limit"),
+    [("sigmoid", (101, 100, 100), "1,000,000"), ("tanh", (1000, 20, 51), "1,000,000")],
+)
+def test_networks_too_large_to_answer_in_time_are_refused(activation, shape, limit):
+    N, d, h = shape
+    variant = {
+        "problem1": {
+            "X": [[Decimal("0.1")] * d] * N,
+            "t": [Decimal("0.1")] * N,
+            "W1": [[Decimal("0.1")] * d] * h,
+            "b1": [Decimal("0.1")] * h,
+            "w2": [Decimal("0.1")] * h,
+            "activation": activation,
+        }
+    }
+    with pytest.raises(InvalidInput) as info:
+        build_variant(variant)
+    assert info.value.problems == [
+        f"problem1: N x d x h = {N} x {d} x {h} = {N * d * h:,} products per pass, expected at "
+        f"most {limit} with activation '{activation}' (exact arithmetic); use a smaller network "
+        "or relu"
+    ]
+    variant["problem1"]["activation"] = "relu"  # rationals: 50,000,000 products are fine
+    assert build_variant(variant).problem1.activation == "relu"
