@@ -381,3 +381,71 @@ def test_the_crash_variant_builds(tmp_path):
     # W1 = 0: every hidden unit is sigmoid(1); y = 0.7 sigmoid(1) for both samples
     y = 0.7 / (1 + math.exp(-1))
     assert results["problem1"]["y"] == pytest.approx([y, y], rel=1e-15)
+
+
+def _smooth_network_at(digits: int, variant: dict, f) -> dict:
+    """Loss, outputs and gradients by hand at many digits: the oracle of the next test."""
+    import mpmath
+
+    with mpmath.workdps(digits):
+        mp = lambda v: mpmath.mpf(str(v))  # noqa: E731 - the decimal text, exactly
+        X = [[mp(v) for v in row] for row in variant["X"]]
+        t = [mp(v) for v in variant["t"]]
+        W1 = [[mp(v) for v in row] for row in variant["W1"]]
+        b1, w2, b2 = (
+            [mp(v) for v in variant["b1"]],
+            [mp(v) for v in variant["w2"]],
+            mp(variant["b2"]),
+        )
+        h, d = len(W1), len(W1[0])
+        gW1 = [[mpmath.mpf(0)] * d for _ in range(h)]
+        gb1, gw2, gb2, loss, ys = [mpmath.mpf(0)] * h, [mpmath.mpf(0)] * h, mpmath.mpf(0), 0, []
+        for x, target in zip(X, t, strict=True):
+            z = [sum(W1[j][i] * x[i] for i in range(d)) + b1[j] for j in range(h)]
+            a = [f(v) for v in z]
+            y = sum(w2[j] * a[j] for j in range(h)) + b2
+            ys.append(y)
+            r = y - target
+            loss += r * r / 2
+            gb2 += r
+            for j in range(h):
+                gw2[j] += r * a[j]
+                delta = r * w2[j] * mpmath.diff(f, z[j])
+                gb1[j] += delta
+                for i in range(d):
+                    gW1[j][i] += delta * x[i]
+        return {
+            "loss": float(loss),
+            "y": [float(v) for v in ys],
+            "grad": {
+                "W1": [[float(v) for v in row] for row in gW1],
+                "b1": [float(v) for v in gb1],
+                "w2": [float(v) for v in gw2],
+                "b2": float(gb2),
+            },
+        }
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
+def test_smooth_answers_are_the_correctly_rounded_exact_values(tmp_path, activation):
+    """A saturated network: float64 loses the tiny gradients to cancellation, results.json
+    must not. The oracle is a hand-written pass at 200 digits."""
+    import mpmath
+
+    variant = {
+        "X": [[0.9, -0.7, 0.8], [0.6, 0.9, -0.8], [-0.9, 0.5, 0.7], [0.4, -0.6, -0.9]],
+        "t": [0.3, -0.2, 0.5, 0.1],
+        "W1": [[9.5, -8.7, 9.1], [-9.9, 9.3, 8.9], [8.8, 9.7, -9.6], [-9.2, -8.9, 9.8]],
+        "b1": [0.7, -0.9, 0.3, 0.8],
+        "w2": [0.9, -0.8, 0.7, -0.6],
+        "b2": 0.2,
+    }
+    lines = [f"{k} = {json.dumps(v)}" for k, v in variant.items()]
+    path = tmp_path / "v.toml"
+    path.write_text("[problem1]\n" + "\n".join(lines) + f'\nactivation = "{activation}"\n')
+    assert main(["build", "--no-pdf", "--variant", str(path), "--out", str(tmp_path / "o")]) == 0
+    results = json.loads((tmp_path / "o" / "results.json").read_text("utf-8"))["problem1"]
+    f = mpmath.tanh if activation == "tanh" else (lambda z: 1 / (1 + mpmath.exp(-z)))
+    oracle = _smooth_network_at(200, variant, f)
+    assert results["loss"] == oracle["loss"] and results["y"] == oracle["y"]
+    assert results["grad"] == oracle["grad"]  # every entry, to the last bit

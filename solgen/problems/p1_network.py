@@ -22,7 +22,7 @@ import sympy as sp
 
 from solgen import cache
 from solgen.cache import source_key
-from solgen.variant import Problem1Input
+from solgen.variant import Matrix, Problem1Input
 
 EXACT_DIGITS = 50
 
@@ -289,6 +289,43 @@ def _evaluate(
 
 
 INT64_SAFE = 2**62
+MAX_DIGITS = 800  # a transcendental value never lies exactly on a boundary; 800 digits suffice
+
+
+def _rounding_certain(value: Any, bound: float, unit: Any) -> bool:
+    """Whether float(value) is the correctly rounded float64 of the true value, which lies
+    within unit * bound of value: no float64 rounding boundary in that interval."""
+    nearest = float(value)
+    if not math.isfinite(nearest) or value == 0:
+        return True  # an exact 0 comes from exact zero terms (w2_j = 0, say), not from rounding
+    below = math.nextafter(nearest, -math.inf)
+    above = math.nextafter(nearest, math.inf)
+    low = (mpmath.mpf(nearest) + mpmath.mpf(below)) / 2
+    high = (mpmath.mpf(nearest) + mpmath.mpf(above)) / 2
+    margin = unit * mpmath.mpf(bound)
+    return bool(low + margin < value < high - margin)
+
+
+def _roundings_certain(ex: Evaluation, digits: int, inputs: Matrix) -> bool:
+    """Every answer of a smooth network (y, loss, gradients) rounds to float64 for certain.
+
+    Each value was computed at `digits` digits; its error is at most 10^(10 - digits) times
+    the sum of the magnitudes of its terms (ten digits of margin for the accumulation).
+    """
+    unit = mpmath.mpf(10) ** (10 - digits)
+    mag = np.frompyfunc(lambda v: abs(float(v)), 1, 1)
+    H, Delta, r = (np.asarray(mag(a), dtype=float) for a in (ex.H, ex.delta, ex.r))
+    y_bound = H.sum(axis=1) * max(1.0, float(np.max(np.abs(np.asarray(mag(ex.y), dtype=float)))))
+    bounds: list[tuple[Any, float]] = [(ex.loss, float(np.sum(r * r)) + 1.0)]
+    bounds += list(zip(ex.y, y_bound + 1.0, strict=True))
+    scale = max(abs(float(v)) for row in inputs for v in row) + 1.0  # sum_k |delta_kj x_ki|
+    for j in range(Delta.shape[1]):
+        column = float(np.sum(Delta[:, j])) * scale + 1.0
+        bounds += [(v, column) for v in ex.grad["W1"][j]]
+        bounds.append((ex.grad["b1"][j], column))
+        bounds.append((ex.grad["w2"][j], float(np.sum(H[:, j] * np.abs(r))) + 1.0))
+    bounds.append((ex.grad["b2"], float(np.sum(np.abs(r))) + 1.0))
+    return all(_rounding_certain(v, b, unit) for v, b in bounds)
 
 
 def matmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
@@ -348,8 +385,14 @@ def solve(inp: Problem1Input) -> Problem1Result:
     """Loss, gradients and their intermediate quantities, exactly and in float64."""
     deriv = derive(inp.activation)
     # Fractions throughout; a transcendental activation turns its results into 50-digit mpf.
-    with mpmath.workdps(EXACT_DIGITS):
-        exact = _evaluate(inp, deriv, _exact_modules(inp.activation), lambda v: v)
+    digits = EXACT_DIGITS
+    while True:
+        with mpmath.workdps(digits):
+            exact = _evaluate(inp, deriv, _exact_modules(inp.activation), lambda v: v)
+            smooth = inp.activation != "relu"
+            if not smooth or digits >= MAX_DIGITS or _roundings_certain(exact, digits, inp.X):
+                break
+        digits *= 2  # some answer lies too close to a float64 rounding boundary: more digits
     zero = tuple(
         (k, j)
         for k in range(exact.Z.shape[0])
