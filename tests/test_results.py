@@ -114,7 +114,7 @@ def test_results_agree_with_independent_implementation(variant_dict):
 
 def test_seed_results_follow_the_contract():
     results = json.loads(results_json(solve(load_variant())))
-    assert list(results) == ["problem1", "problem2", "problem3"]
+    assert list(results) == ["problem1", "problem2", "problem3", "checks"]
     p1, p2, p3 = results["problem1"], results["problem2"], results["problem3"]
     assert p1["activation"] == "relu"
     assert p1["exact"]["loss"] == "2037/2000"
