@@ -383,6 +383,7 @@ def diagram_context(p1: Problem1Result) -> dict[str, Any] | None:
         "matrix_shift": Tex(_cm(diagram.hidden[0].x / 2)),
         "b2": num(inp.b2),
         "N": p1.N,
+        "relu": p1.activation == "relu",  # "on" and "off" are ReLU's words
     }
 
 

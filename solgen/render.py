@@ -12,6 +12,7 @@ import jinja2
 
 from solgen.cache import cache_dir
 from solgen.latex import Tex, tex_escape
+from solgen.variant import plural
 
 TEMPLATE_PACKAGE = ("solgen", "templates")
 DOCUMENT = "base.tex.j2"
@@ -76,9 +77,17 @@ def environment(template_dir: Path | None = None) -> jinja2.Environment:
         finalize=_finalize,
     )
     env.filters["tex_escape"] = tex_escape
+    env.filters["counted"] = counted
     # What a template renders (super(), macros, set blocks) is TeX already, not text.
     env.concat = _tex_concat  # type: ignore[method-assign]
     return env
+
+
+def counted(count: int, noun: str) -> Tex:
+    """'one channel', '3 channels', '1 ... ' never: the templates' one way to count things."""
+    if count == 1:
+        return Tex(f"one {noun}")
+    return Tex(plural(count, noun))
 
 
 def _tex_concat(parts: Iterable[str]) -> Tex:

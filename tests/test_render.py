@@ -111,3 +111,54 @@ def test_combined_document_refuses_file_names_that_would_need_escaping(name):
 
     with pytest.raises(ValueError, match="not a plain file name"):
         combine([(name, "Variant 1")])
+
+
+@pytest.mark.parametrize(
+    ("count", "noun", "text"),
+    [
+        (1, "channel", "one channel"),
+        (3, "channel", "3 channels"),
+        (1, "input feature map", "one input feature map"),
+        (64, "feature map", "64 feature maps"),
+        (2, "entry", "2 entries"),
+        (0, "filter", "0 filters"),
+    ],
+)
+def test_counted_nouns(count, noun, text):
+    from solgen.render import counted
+
+    assert counted(count, noun) == text
+
+
+def _documents(*sets):
+    from solgen.build import render_documents, solve
+    from solgen.variant import load_variant
+
+    variant = load_variant(None, list(sets))
+    return render_documents(variant, solve(variant))["solution"]
+
+
+def test_one_of_a_kind_is_written_in_the_singular():
+    tex = _documents(
+        "problem3.input=[32,32,1]", "problem3.target=[4,4,16]", "problem2.A=[[1,0],[0,-1]]"
+    )
+    assert "The input is an image of size $32 \\times 32$ with one channel." in tex
+    assert "$S$ has one negative eigenvalue," in tex
+    assert ", one input feature map," in tex and "1 feature maps" not in tex
+    singular = _documents("problem2.A=[[1,0],[0,0]]")
+    assert "No eigenvalue is negative, but one eigenvalue is zero" in singular
+
+
+def test_the_gradient_entry_is_named_by_its_row_and_column():
+    tex = _documents()
+    assert "Entry $(j, i)$ of $\\partial L / \\partial W^{(1)}$ (row $j$, column $i$) is" in tex
+    assert "Column $j$ of $\\partial L / \\partial W^{(1)}$'s row $j$" not in tex
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+def test_smooth_activations_are_not_described_as_switching_on(activation):
+    tex = _documents(f"problem1.activation={activation}")
+    assert "switch it on" not in tex and "on for $k" not in tex and "off for every" not in tex
+    assert "with $z_{kj} > 0$, where $f$ is above its value at $0$." in tex
+    relu = _documents()
+    assert "that switch it on ($z_{kj} > 0$)." in relu and "on for $k = " in relu
