@@ -432,7 +432,9 @@ def descent_context(p2: Problem2Result) -> dict[str, Any] | None:
                 "name": Tex(names[t.label]),
                 "eta": num(t.eta),
                 "path": _points(t.points),
-                "distances": _points([(float(n), d) for n, d in enumerate(t.distances)]),
+                "distances": Tex(
+                    " ".join(f"({n},{d:.5e})" for n, d in enumerate(t.distances))
+                ),  # pgfplots reads 1.23450e-07: a log axis needs the digits, not 0.000000
             }
             for t in figure.trajectories
         ],

@@ -122,3 +122,20 @@ def test_long_level_sets_are_drawn_as_arcs_that_stay_near_the_plot(A):
             c = ellipse.x_radius**2 * np.linalg.eigvalsh(S)[0]
             np.testing.assert_allclose(values, c, rtol=1e-6)
             assert np.max(np.abs(points)) <= reach + ellipse.y_radius
+
+
+def test_distances_keep_their_digits_on_the_log_scale():
+    """Rounded to 6 decimals, 1e-7 became 0.000000 and the curve a staircase."""
+    from solgen.context import descent_context
+
+    p2 = solve(load_variant(None, ["problem2.A=[[1000000, 0], [0, 1e-6]]"])).problem2
+    context = descent_context(p2)
+    for trajectory in context["trajectories"]:
+        pairs = trajectory["distances"].split(" ")
+        assert pairs[0].startswith("(0,") and all("e" in pair for pair in pairs)
+        values = [float(pair.strip("()").split(",")[1]) for pair in pairs]
+        assert all(v > 0 for v in values)  # never rounded to zero
+    default = descent_context(solve(load_variant()).problem2)
+    optimal = default["trajectories"][0]["distances"].split(" ")
+    # u0 = (1, -0.7), |u0| = sqrt(1.49); u1 = (I - 2S/7) u0 = (-0.2/7, -6.1/7), |u1| = 0.871897
+    assert optimal[:2] == ["(0,1.22066e+00)", "(1,8.71897e-01)"]
