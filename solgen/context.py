@@ -14,12 +14,15 @@ from solgen.latex import (
     approx_or_eq,
     bmatrix,
     column,
+    data_blocks,
+    elides,
     fmt_int,
     fmt_number,
     is_exact,
     num,
     row,
     sym,
+    vector_blocks,
 )
 from solgen.problems import p1_network
 from solgen.problems.p1_network import Cost, Problem1Result
@@ -133,10 +136,26 @@ def problem1_context(p1: Problem1Result) -> dict[str, Any]:
         "zero_preactivations": len(p1.zero_preactivations),
         "zero_list": Tex(", ".join(f"z_{{{k + 1},{j + 1}}}" for k, j in p1.zero_preactivations)),
         "diagram": diagram_context(p1),
+        "appendix": _appendix(p1),
+        "grad_appendix": data_blocks(r"\partial L / \partial W^{(1)}", ex.grad["W1"].tolist())
+        if elides(p1.h, p1.d)
+        else [],
         "samples": sample_table(p1),
         "cost": _cost(p1.cost),
         "cost_scaled": _cost(p1.cost_scaled),
     }
+
+
+def _appendix(p1: Problem1Result) -> list[dict[str, Tex]]:
+    """The full data of a network too large to print whole in the statement (else [])."""
+    inp = p1.inp
+    if not (elides(p1.N, p1.d) or elides(p1.h, p1.d)):
+        return []
+    blocks = data_blocks("X", inp.X) + vector_blocks(r"\mathbf{t}", inp.t)
+    blocks += data_blocks("W^{(1)}", inp.W1)
+    blocks += vector_blocks(r"\mathbf{b}^{(1)}", inp.b1)
+    blocks += vector_blocks(r"\mathbf{w}^{(2)}", inp.w2)
+    return blocks
 
 
 def _eq(expr: sp.Expr) -> Tex:

@@ -190,6 +190,52 @@ def row(values: Sequence[Any], max_cols: int = 10) -> Tex:
     return bmatrix([list(values)], max_cols=max_cols)
 
 
+DATA_ROWS = 24  # rows of one appendix block (a block never breaks across pages)
+DATA_COLUMNS = 8  # columns of one appendix block (short decimals: fits the text width)
+
+
+def data_blocks(name: str, rows: Sequence[Sequence[Any]]) -> list[dict[str, Tex]]:
+    """Every entry of a matrix, in blocks of DATA_ROWS x DATA_COLUMNS, for an appendix.
+
+    A block is {'where': 'rows 1--24, columns 1--8', 'matrix': TeX}; nothing is elided.
+    """
+    blocks = []
+    height, width = len(rows), len(rows[0])
+    for top in range(0, height, DATA_ROWS):
+        for left in range(0, width, DATA_COLUMNS):
+            bottom, right = min(top + DATA_ROWS, height), min(left + DATA_COLUMNS, width)
+            part = [list(row[left:right]) for row in rows[top:bottom]]
+            where = f"rows {top + 1}--{bottom}"
+            if width > 1:
+                where += (
+                    f", columns {left + 1}--{right}" if right > left + 1 else f", column {right}"
+                )
+            blocks.append(
+                {
+                    "name": Tex(name),
+                    "where": Tex(where),
+                    "matrix": bmatrix(part, max_rows=DATA_ROWS, max_cols=DATA_COLUMNS),
+                }
+            )
+    return blocks
+
+
+def vector_blocks(name: str, values: Sequence[Any]) -> list[dict[str, Tex]]:
+    """Every entry of a vector, DATA_COLUMNS a row (read row by row), in one appendix block."""
+    lines = []
+    for start in range(0, len(values), DATA_COLUMNS):
+        cells = [fmt_number(v) for v in values[start : start + DATA_COLUMNS]]
+        lines.append(" & ".join(cells))
+    matrix = Tex("\\begin{bmatrix}\n" + " \\\\\n".join(lines) + "\n\\end{bmatrix}")
+    where = f"entries 1--{len(values)}, {DATA_COLUMNS} a row"
+    return [{"name": Tex(name), "where": Tex(where), "matrix": matrix}]
+
+
+def elides(rows: int, columns: int = 1, max_rows: int = 12, max_cols: int = 10) -> bool:
+    """Whether bmatrix would replace some entries of a matrix of this size by dots."""
+    return rows > max_rows or columns > max_cols
+
+
 def _elided(n: int, limit: int) -> list[int | None]:
     if n <= limit:
         return list(range(n))

@@ -162,3 +162,61 @@ def test_smooth_activations_are_not_described_as_switching_on(activation):
     assert "with $z_{kj} > 0$, where $f$ is above its value at $0$." in tex
     relu = _documents()
     assert "that switch it on ($z_{kj} > 0$)." in relu and "on for $k = " in relu
+
+
+def _appendix_entries(tex: str, name: str) -> list[list[str]]:
+    """The rows of every appendix block of one matrix, in order (blocks side by side joined)."""
+    import re
+
+    head = re.escape(f"\\noindent${name}$, rows ") + r"(\d+)--(\d+)(?:, columns? [\d-]+)?:\n"
+    body = r"\\\[ \\solgenfit\{\\begin\{bmatrix\}\n(.*?)\n\\end\{bmatrix\}\} \\\]"
+    pattern = head + body
+    rows: dict[int, list[str]] = {}
+    for match in re.finditer(pattern, tex, re.S):
+        top = int(match.group(1))
+        for offset, line in enumerate(match.group(3).split(" \\\\\n")):
+            rows.setdefault(top + offset, []).extend(cell.strip() for cell in line.split("&"))
+    return [rows[k] for k in sorted(rows)]
+
+
+def test_a_large_network_prints_every_entry_in_an_appendix(tmp_path):
+    from solgen.build import render_documents, solve
+    from solgen.cli import main
+    from solgen.latex import fmt_number
+    from solgen.variant import load_variant
+
+    path = tmp_path / "v.toml"
+    assert (
+        main(
+            [
+                "variant",
+                "--seed",
+                "11",
+                "--samples",
+                "40",
+                "--inputs",
+                "12",
+                "--hidden",
+                "10",
+                "-o",
+                str(path),
+            ]
+        )
+        == 0
+    )
+    variant = load_variant(path)
+    solution = solve(variant)
+    documents = render_documents(variant, solution)
+    sheet = documents["assignment"]
+    assert "the appendix at the end lists every entry of" in sheet
+    assert _appendix_entries(sheet, "X") == [
+        [fmt_number(v) for v in row] for row in variant.problem1.X
+    ]
+    assert _appendix_entries(sheet, "W^{(1)}") == [
+        [fmt_number(v) for v in row] for row in variant.problem1.W1
+    ]
+    assert "\\noindent$\\mathbf{t}$, entries 1--40, 8 a row:" in sheet
+    assert "\\partial L / \\partial W^{(1)}$, rows" not in sheet  # no answers on the sheet
+    grad = _appendix_entries(documents["solution"], "\\partial L / \\partial W^{(1)}")
+    assert grad == [[fmt_number(v) for v in row] for row in solution.problem1.exact.grad["W1"]]
+    assert "Appendix" not in _documents()  # the seed's data fit on the page
