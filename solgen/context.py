@@ -202,6 +202,7 @@ def problem2_context(p2: Problem2Result) -> dict[str, Any]:
         "u_inline": Tex(r"\bigl(" + ", ".join(sym(c) for c in p2.coords) + r"\bigr)^{\top}"),
         "coords": Tex(", ".join(sym(c) for c in p2.coords)),
         "f": sym(p2.f),
+        "f_zero": p2.f == 0,
         "gradient": sym(p2.gradient),
         "hessian": sym(p2.hessian),
         "iteration": sym(p2.iteration),

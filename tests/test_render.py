@@ -220,3 +220,12 @@ def test_a_large_network_prints_every_entry_in_an_appendix(tmp_path):
     grad = _appendix_entries(documents["solution"], "\\partial L / \\partial W^{(1)}")
     assert grad == [[fmt_number(v) for v in row] for row in solution.problem1.exact.grad["W1"]]
     assert "Appendix" not in _documents()  # the seed's data fit on the page
+
+
+@pytest.mark.parametrize("A", ["[[1,3],[3,1]]", "[[0,0],[0,0]]", "[[5,2],[2,2]]"])
+def test_the_statement_never_presumes_a_minimum(A):
+    tex = _documents(f"problem2.A={A}")
+    assert "that minimises\n\\[" not in tex and "We run gradient descent on" in tex
+    assert "converge to a minimiser of\n$f$ from every starting point (if $f$ has one)?" in tex
+    zero = "\\ \\text{for every } \\mathbf{u}," in tex
+    assert zero == (A == "[[0,0],[0,0]]")
