@@ -38,7 +38,7 @@ from pathlib import Path
 from solgen import lmshtml
 from solgen.answerkey import ClassKey, Item, StudentKey, load_key
 from solgen.errors import InvalidInput
-from solgen.files import atomic_write
+from solgen.files import atomic_write, check_output_file
 
 PROBLEMS = lmshtml.PROBLEM_TITLES
 DEFAULT_GRADES = {1: 20, 2: 15, 3: 15}
@@ -247,18 +247,10 @@ def bank_title(key: ClassKey, directory: Path) -> str:
     return directory.resolve().name or "solgen"
 
 
-def _check_output(output: Path) -> None:
-    if output.is_dir():
-        raise InvalidInput([f"-o: {output} is a directory, expected a file name such as bank.xml"])
-    parent = output.parent
-    if not parent.is_dir():
-        raise InvalidInput([f"-o: the directory {parent} of {output.name} does not exist"])
-
-
 def write_moodle(directory: Path, output: Path) -> int:
     """Export the batch in directory to the Moodle XML file output (written atomically);
     the number of questions (categories not counted). InvalidInput for a bad --key or -o."""
-    _check_output(output)
+    check_output_file(output, "bank.xml")
     key = load_key(directory)
     data = export_moodle(key, bank_title(key, directory))
     try:

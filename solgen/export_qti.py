@@ -33,8 +33,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import tempfile
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Sequence
@@ -43,6 +41,7 @@ from pathlib import Path
 
 from solgen.answerkey import ClassKey, Item, StudentKey, load_key
 from solgen.errors import InvalidInput
+from solgen.files import atomic_write_bytes, check_output_file
 from solgen.lmshtml import (
     PROBLEM_TITLES,
     feedback_html,
@@ -85,23 +84,15 @@ def export_qti(key: ClassKey, title: str) -> dict[str, bytes]:
 def write_qti(directory: Path, output: Path) -> int:
     """Write the QTI package of the batch in directory to output (a .zip), atomically: to a
     temporary file beside it, then renamed. Returns the number of questions written."""
-    _check_output(output)
+    check_output_file(output, "quiz.zip")
     key = load_key(directory)
     title = key.students[0].variant.meta.title if key.students else ""
     members = export_qti(key, title.strip() or "Assignment")
     data = zip_bytes(members)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
+        atomic_write_bytes(output, data)
     except OSError as exc:
-        raise InvalidInput([f"-o: cannot write into {output.parent}: {exc.strerror}"]) from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; the zip is an ordinary file
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        raise InvalidInput([f"-o: cannot write {output}: {exc.strerror or exc}"]) from None
     return 3 * len(key.students)
 
 
@@ -116,20 +107,6 @@ def zip_bytes(members: dict[str, bytes]) -> bytes:
             info.external_attr = (0o100000 | ZIP_MODE) << 16
             archive.writestr(info, data, compresslevel=6)
     return buffer.getvalue()
-
-
-def _check_output(output: Path) -> None:
-    if output.is_dir():
-        raise InvalidInput([f"-o: {output} is a directory; expected a file name such as quiz.zip"])
-    parent = output.parent
-    if not parent.is_dir():
-        raise InvalidInput([f"-o: the folder {parent} does not exist (expected FILE.zip)"])
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 # Identifiers -------------------------------------------------------------------------------

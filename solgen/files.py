@@ -10,20 +10,33 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from solgen.errors import Busy
+from solgen.errors import Busy, InvalidInput
 
 
 def atomic_write(path: Path, text: str) -> None:
+    """Write a text file (UTF-8, LF) so that it appears complete or not at all."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write a file so that it appears complete or not at all."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def check_output_file(path: Path, example: str) -> None:
+    """-o FILE: InvalidInput unless it names a file in an existing folder."""
+    if path.is_dir():
+        raise InvalidInput([f"-o: {path} is a directory, expected a file name such as {example}"])
+    if not path.parent.is_dir():
+        raise InvalidInput([f"-o: the folder {path.parent} of {path.name} does not exist"])
 
 
 def _umask() -> int:
