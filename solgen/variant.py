@@ -451,7 +451,7 @@ def _problem1(table: dict[str, Any], errors: list[str]) -> Problem1Input | None:
                 f"problem1.{name}: expected {plural(len(W1), 'entry')}, one per hidden unit "
                 f"(rows of problem1.W1, {_shape(W1)}), found {len(vec)}"
             )
-    if X is not None and W1 is not None and activation in MAX_WORK:
+    if X is not None and W1 is not None and isinstance(activation, str) and activation in MAX_WORK:
         N, d, h = len(X), len(X[0]), len(W1)
         if N * d * h > MAX_WORK[activation]:
             errors.append(

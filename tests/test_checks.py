@@ -100,3 +100,24 @@ def test_a_failed_check_writes_nothing_and_exits_1(previous_build, monkeypatch, 
         "largest error 1 (made to fail)" in err
     )
     assert snapshot(previous_build) == before
+
+
+def test_a_unit_on_relus_kink_is_left_out_of_the_difference_check():
+    """z = 0 exactly: the loss has no derivative there, so no difference quotient confirms
+    solgen's f'(0) = 0 (fuzzing found this variant failing its own check)."""
+    variant = load_variant(
+        None,
+        [
+            "problem1.X=[[0.5, 0.5], [0.2, -0.4]]",
+            "problem1.t=[0.1, 0.3]",
+            "problem1.W1=[[1.0, -1.0], [0.3, 0.2]]",
+            "problem1.b1=[0.0, 0.1]",
+            "problem1.w2=[0.7, -0.4]",
+        ],
+    )
+    check = solve(variant).checks[0]
+    assert check.passed and check.max_error == 0
+    assert check.what == (
+        "6 gradient entries agree with central differences of the loss (exactly, in fractions); "
+        "the entries of 1 unit with a pre-activation exactly 0 left out; largest 0"
+    )

@@ -807,3 +807,12 @@ def test_networks_too_large_to_answer_in_time_are_refused(activation, shape, lim
     ]
     variant["problem1"]["activation"] = "relu"  # rationals: 50,000,000 products are fine
     assert build_variant(variant).problem1.activation == "relu"
+
+
+def test_an_activation_that_is_a_list_is_invalid_input_not_a_crash():
+    """Found by the fuzz test: the size limit looked the activation up in a dict."""
+    with pytest.raises(InvalidInput) as info:
+        build_variant({"problem1": {"activation": ["relu"]}})
+    assert info.value.problems == [
+        "problem1.activation: expected one of 'relu', 'sigmoid', 'tanh', found a list of 1 item"
+    ]
