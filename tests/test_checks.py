@@ -121,3 +121,20 @@ def test_a_unit_on_relus_kink_is_left_out_of_the_difference_check():
         "6 gradient entries agree with central differences of the loss (exactly, in fractions); "
         "the entries of 1 unit with a pre-activation exactly 0 left out; largest 0"
     )
+
+
+def test_a_network_too_large_to_run_is_checked_one_channel_a_layer():
+    variant = load_variant(
+        None,
+        [
+            "problem3.input=[1000, 1000, 64]",
+            "problem3.target=[998, 998, 512]",
+            "problem3.layers=[{conv = 3, filters = 512}]",
+        ],
+    )
+    check = forward_check(solve(variant))
+    assert check.passed
+    assert check.what == (
+        "a forward pass of random data through the layers gives 998x998x512 with 295,424 "
+        "parameters (one channel a layer: the network is too large to run here)"
+    )
