@@ -209,7 +209,9 @@ def problem2_context(p2: Problem2Result) -> dict[str, Any]:
         "char_matrix": sym(sp.Symbol("lambda") * sp.eye(p2.n) - p2.S),
         "char_poly": sym(p2.char_poly),
         "char_poly_factored": sym(p2.char_poly_factored),
-        "factored_differs": _factor_count(p2.char_poly_factored) > 1,
+        # lambda^2 factored is lambda^2 again: show the factored form only when it says more
+        "factored_differs": _factor_count(p2.char_poly_factored) > 1
+        and sym(p2.char_poly_factored) != sym(p2.char_poly),
         "eigenvalues_list": Tex(
             ", \\quad ".join(f"\\lambda_{{{i + 1}}} {eig_rel} {e}" for i, e in enumerate(eigen))
         ),

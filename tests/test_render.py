@@ -229,3 +229,22 @@ def test_the_statement_never_presumes_a_minimum(A):
     assert "converge to a minimiser of\n$f$ from every starting point (if $f$ has one)?" in tex
     zero = "\\ \\text{for every } \\mathbf{u}," in tex
     assert zero == (A == "[[0,0],[0,0]]")
+
+
+def test_the_characteristic_polynomial_is_not_repeated_when_factoring_changes_nothing():
+    zero = _documents("problem2.A=[[0,0],[0,0]]")
+    assert "= \\lambda^{2}\n  = 0," in zero and "= \\lambda^{2}\n  = \\lambda^{2}" not in zero
+    seed = _documents()
+    assert (
+        "= \\lambda^{2} - 7 \\lambda + 6\n  = \\left(\\lambda - 6\\right) \\left(\\lambda - 1\\right)\n"
+        in seed
+    )
+
+
+def test_the_optimal_step_does_not_reuse_the_loss_L():
+    tex = _documents()
+    assert "2/(\\mu + L)" not in tex
+    assert (
+        "$m = 2\\lambda_{\\min}$ and $M = 2\\lambda_{\\max}$ of the Hessian, the familiar $2/(m + M)$"
+        in tex
+    )
