@@ -38,9 +38,6 @@ _SPECIALS = {
     "[": "{[}",
     "]": "{]}",
     '"': r"\textquotedbl{}",
-    "-": "-{}",  # keeps -- and --- from becoming dashes
-    "'": "'{}",  # keeps '' from becoming a closing quote
-    ",": ",{}",  # keeps ,, from becoming a low quote in T1 fonts
     "`": r"\textasciigrave{}",
     "\u2013": r"\textendash{}",
     "\u2014": r"\textemdash{}",
@@ -64,13 +61,22 @@ def _settable(char: str) -> bool:
     return 0x20 <= code < 0x7F or (0xA0 <= code <= 0x17F and char not in _UNDEFINED_IN_T1)
 
 
+# Pairs that T1 fonts join into one glyph: -- (en dash), '' (closing quote), ,, (low quote).
+# Only a pair is broken up (a-{}-b), so that ordinary text stays ordinary in the .tex.
+_LIGATURE_HALVES = frozenset("-',")
+
+
 def tex_escape(text: Any) -> Tex:
     """Text from the variant as TeX that prints it literally; Tex values pass unchanged."""
     if isinstance(text, Tex):
         return text
     out: list[str] = []
-    for char in unicodedata.normalize("NFC", str(text)):
-        if char in _SPECIALS:
+    chars = unicodedata.normalize("NFC", str(text))
+    for position, char in enumerate(chars):
+        if char in _LIGATURE_HALVES:
+            following = chars[position + 1 : position + 2]
+            out.append(char + "{}" if following == char else char)
+        elif char in _SPECIALS:
             out.append(_SPECIALS[char])
         elif char in "\t\n\r":
             out.append(" ")

@@ -23,8 +23,13 @@ F = Fraction
         ("^^5cinput", r"\textasciicircum{}\textasciicircum{}5cinput"),
         ("<a|b>", r"\textless{}a\textbar{}b\textgreater{}"),
         ('[x] "q"', r"{[}x{]} \textquotedbl{}q\textquotedbl{}"),
-        ("a--b", "a-{}-{}b"),
-        ("José Núñez-Ødegård", "José Núñez-{}Ødegård"),
+        ("a--b", "a-{}-b"),  # only the pair that would make a dash is broken up
+        ("a---b", "a-{}-{}-b"),
+        ("Smith,, J.", "Smith,{}, J."),
+        ("it''s", "it'{}'s"),
+        ("José Núñez-Ødegård", "José Núñez-Ødegård"),  # ordinary text stays ordinary
+        ("November 21, 2024", "November 21, 2024"),
+        ("O'Brien, Chloë", "O'Brien, Chloë"),
         ("tab\tnew\nline", "tab new line"),
         ("bell\x07zero\u200bwidth", "bellzerowidth"),
         ("em—dash “quoted”", r"em\textemdash{}dash ``quoted''"),
