@@ -35,19 +35,18 @@ def median_of(runs: int, make_argv) -> float:
     return statistics.median(timed(make_argv(i)) for i in range(runs))
 
 
+def single_build(work: Path, runs: int, prefix: str) -> float:
+    """One variant's build (both PDFs), the yardstick of the batch ratios."""
+    variant = str(work / "v.toml")
+    return median_of(
+        runs,
+        lambda i: [*SOLGEN, "build", "--variant", variant, "--out", str(work / f"{prefix}{i}")],
+    )
+
+
 def bench_batch(work: Path, runs: int, count: int, jobs: int) -> dict[str, float]:
     """Batch wall time versus count x one variant's build time / jobs."""
-    single = median_of(
-        runs,
-        lambda i: [
-            *SOLGEN,
-            "build",
-            "--variant",
-            str(work / "v.toml"),
-            "--out",
-            str(work / f"one{i}"),
-        ],
-    )
+    single = single_build(work, runs, "one")
     batch = median_of(
         runs,
         lambda i: [
@@ -75,17 +74,7 @@ def bench_roster(work: Path, runs: int, jobs: int, students: int = 30) -> dict[s
     key = work / "course.key"
     if not key.exists():
         subprocess.run([*SOLGEN, "key", "-o", str(key)], check=True, stdout=subprocess.DEVNULL)
-    single = median_of(
-        runs,
-        lambda i: [
-            *SOLGEN,
-            "build",
-            "--variant",
-            str(work / "v.toml"),
-            "--out",
-            str(work / f"r{i}"),
-        ],
-    )
+    single = single_build(work, runs, "r")
 
     def batch(out: str) -> list[str]:
         roster_args = ["--roster", str(roster), "--key", str(key)]

@@ -21,7 +21,7 @@ from typing import Any
 from solgen.classreport import class_report
 from solgen.compile import SCRATCH_PREFIX, Compiled, compile_tex
 from solgen.files import atomic_write, replace_dir
-from solgen.manifest import Manifest, file_sha, sha256_text, solgen_digest
+from solgen.manifest import Manifest, file_sha, sha256_bytes, sha256_text, solgen_digest
 
 ANSWERS_CSV = "answers.csv"
 ANSWERS_JSON = "answers.json"
@@ -53,7 +53,7 @@ def collect_answers(out: Path, manifest: Manifest) -> dict[str, dict[str, Any]]:
             data = path.read_bytes()
         except OSError:
             continue
-        if sha256_text(data.decode("utf-8", "replace")) == record.outputs.get("results.json"):
+        if sha256_bytes(data) == record.outputs.get("results.json"):
             answers[variant_id] = json.loads(data)
     return answers
 

@@ -75,11 +75,9 @@ class Options:
         """What changed since a build made with `before` (PDFs count only when newly asked for)."""
         changed = []
         if self.solgen != before.solgen:
+            old, new = before.solgen.split("+")[0], self.solgen.split("+")[0]
             changed.append(
-                f"solgen changed ({before.solgen.split('+')[0]} -> "
-                f"{self.solgen.split('+')[0]}, or its source)"
-                if before.solgen.split("+")[0] != self.solgen.split("+")[0]
-                else "solgen's source changed"
+                f"solgen changed ({old} -> {new})" if old != new else "solgen's source changed"
             )
         if self.templates != before.templates:
             changed.append("the templates changed")
