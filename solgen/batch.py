@@ -245,8 +245,7 @@ def build_task(task: Task, out: Path, options: BatchOptions, now: Options) -> Re
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)  # a failure leaves no trace in DIR
         raise
-    names = [*mf.TEX_OUTPUTS, *(mf.PDF_OUTPUTS if options.pdf else ())]
-    outputs = {name: mf.file_sha(stage / name) or "" for name in names}
+    outputs = {name: mf.file_sha(stage / name) or "" for name in mf.output_names(options.pdf)}
     return Record(
         name=job.name,
         folder=stage.name,  # the parent renames the stage to job.folder
@@ -331,8 +330,12 @@ def _check_variants(tasks: list[Task], out: Path) -> None:
         raise InvalidInput(lines[:20])
 
 
-def run_batch(options: BatchOptions, progress_stream: TextIO = sys.stderr) -> BatchReport:
-    """Build every variant of this shard that needs it, then the class's answer keys and PDFs."""
+def run_batch(options: BatchOptions, progress_stream: TextIO | None = None) -> BatchReport:
+    """Build every variant of this shard that needs it, then the class's answer keys and PDFs.
+
+    progress_stream: default sys.stderr as it is now (not at import: pytest swaps it).
+    """
+    progress_stream = progress_stream or sys.stderr
     start = time.perf_counter()
     kind, fingerprint, students, key = _identity(options)
     if options.pdf:

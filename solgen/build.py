@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 from solgen.checks import failed, run_checks
 from solgen.compile import (
     DEFAULT_TIMEOUT,
+    SCRATCH_PREFIX,
     Compiled,
     TexNotFound,
     compile_tex,
@@ -20,8 +22,10 @@ from solgen.compile import (
     stop_all,
 )
 from solgen.context import build_context
+from solgen.datafiles import DATA_DIR, check_data_dir, data_files
+from solgen.datafiles import DATA_FILES as DATA_FILES  # re-exported: data/'s files, in order
 from solgen.errors import CheckFailed
-from solgen.files import atomic_write, exclusive
+from solgen.files import atomic_write, exclusive, replace_dir
 from solgen.problems import p1_network, p2_descent, p3_convnet
 from solgen.render import KEY_BLOCK, render
 from solgen.results import Solution, results_json
@@ -83,7 +87,9 @@ def build(variant: Variant, options: BuildOptions) -> BuildReport:
     Everything that can fail on bad input fails before the output directory is touched. With
     PDFs, both documents are compiled first (in parallel, in scratch directories) and all files
     are moved into place only when both compiled: a failed build leaves the previous one intact.
+    The data files (DATA_FILES) are staged as a folder and swapped in whole for the old data/.
     """
+    check_data_dir(options.out_dir)
     solution = solve(variant)
     wrong = failed(solution.checks)
     if wrong:
@@ -93,6 +99,7 @@ def build(variant: Variant, options: BuildOptions) -> BuildReport:
     texts = render_documents(variant, solution, options.template_dir, options.key_block)
     key_block = texts.pop("key_block", "")
     results = results_json(solution)
+    data = data_files(variant)
     missing_tex: TexNotFound | None = None
     if options.pdf:
         try:
@@ -102,7 +109,7 @@ def build(variant: Variant, options: BuildOptions) -> BuildReport:
     out = options.out_dir
     out.mkdir(parents=True, exist_ok=True)
     with exclusive(out):
-        report = _build_into(out, texts, results, options, missing_tex)
+        report = _build_into(out, texts, results, data, options, missing_tex)
     report.key_block = key_block
     return report
 
@@ -111,6 +118,7 @@ def _build_into(
     out: Path,
     texts: dict[str, str],
     results: str,
+    data: dict[str, str],
     options: BuildOptions,
     missing_tex: TexNotFound | None,
 ) -> BuildReport:
@@ -124,6 +132,8 @@ def _build_into(
         report.written.append(out / f"{name}.tex")
     atomic_write(out / "results.json", results)
     report.written.append(out / "results.json")
+    _write_data(out, data)
+    report.written += [out / name for name in data]
     for name, done in compiled.items():
         os.replace(done.pdf, out / f"{name}.pdf")
         shutil.rmtree(done.scratch, ignore_errors=True)
@@ -131,6 +141,19 @@ def _build_into(
     if missing_tex is not None:
         raise missing_tex
     return report
+
+
+def _write_data(out: Path, data: dict[str, str]) -> None:
+    """Stage out/data/ in a scratch folder and swap it in whole: never half old, half new."""
+    scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}data-", dir=out))
+    try:
+        stage = scratch / DATA_DIR
+        stage.mkdir()  # mkdir, not mkdtemp's 0700: the mode of an ordinary folder
+        for name, text in data.items():
+            (scratch / name).write_bytes(text.encode("utf-8"))
+        replace_dir(out / DATA_DIR, stage)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def own_preamble(template_dir: Path | None) -> bool:

@@ -1,13 +1,16 @@
-"""A small on-disk cache (SymPy derivations, compiled templates), keyed so it cannot go stale."""
+"""A small on-disk cache of data (SymPy derivations as text), keyed so it cannot go stale."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-import pickle
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from solgen.files import atomic_write_bytes
+
+MAX_ENTRY = 1_000_000  # bytes; a derivation is a few kB
 
 
 def cache_dir() -> Path | None:
@@ -29,26 +32,31 @@ def source_key(*parts: str | Path) -> str:
 
 
 def load(name: str) -> Any | None:
-    """A cached object, or None (missing, unreadable or from another version: recompute)."""
+    """A cached JSON value, or None (missing, unreadable, not JSON: recompute).
+
+    The cache holds data only: a file planted in a shared cache can at worst be a wrong
+    answer to a question the caller checks, never code that runs.
+    """
     folder = cache_dir()
     if folder is None:
         return None
     try:
-        return pickle.loads((folder / f"{name}.pickle").read_bytes())
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+        with open(folder / f"{name}.json", "rb") as handle:
+            data = handle.read(MAX_ENTRY + 1)
+        if len(data) > MAX_ENTRY:
+            return None
+        return json.loads(data.decode("utf-8"))
+    except (OSError, ValueError, RecursionError):  # JSONDecodeError and UnicodeError are both
         return None
 
 
 def store(name: str, value: Any) -> None:
-    """Cache an object; a cache that cannot be written is simply not used."""
+    """Cache a JSON value; a cache that cannot be written is simply not used."""
     folder = cache_dir()
     if folder is None:
         return
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
-        with os.fdopen(fd, "wb") as handle:
-            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, folder / f"{name}.pickle")
+        atomic_write_bytes(folder / f"{name}.json", json.dumps(value).encode("utf-8"))
     except OSError:
         return

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
+import gmpy2
 import mpmath
 import numpy as np
 import sympy as sp
@@ -65,7 +66,8 @@ def gradient_check(solution: Solution) -> Check:
     f = _activation(p1.activation)
     magnitude = int(math.log10(1 + abs(float(ex.loss))))  # rounding scales with the loss
     with mpmath.workdps(SMOOTH_DIGITS + magnitude):
-        convert: Callable[[Any], Any] = (lambda v: v) if relu else _mp
+        # gmpy2's rationals: the same exact arithmetic as Fraction, about ten times faster
+        convert: Callable[[Any], Any] = gmpy2.mpq if relu else _mp
         X = [[convert(v) for v in row] for row in inp.X]
         t = [convert(v) for v in inp.t]
         w2 = [convert(v) for v in inp.w2]
@@ -74,7 +76,7 @@ def gradient_check(solution: Solution) -> Check:
         H = [[f(z) for z in row] for row in Z]
         N, h = len(Z), len(w2)
         y = [sum(w2[j] * H[k][j] for j in range(h)) + b2 for k in range(N)]
-        step = _relu_step(Z, X) if relu else SMOOTH_STEP
+        step = gmpy2.mpq(_relu_step(Z, X)) if relu else SMOOTH_STEP
 
         def loss(y_new: list[Any]) -> Any:
             return sum((yk - tk) ** 2 for yk, tk in zip(y_new, t, strict=True)) / 2
@@ -99,7 +101,7 @@ def gradient_check(solution: Solution) -> Check:
             )
             grad = ex.grad[name]
             exact = grad if name == "b2" else grad[j, i] if name == "W1" else grad[j]
-            error = abs(difference - (exact if relu else _mp(exact)))
+            error = abs(difference - convert(exact))
             scale = max(1, abs(float(exact)))
             worst = max(worst, float(error) / scale)
     count = len(chosen)

@@ -20,6 +20,7 @@ from typing import Any
 
 from solgen.classreport import class_report
 from solgen.compile import SCRATCH_PREFIX, Compiled, compile_tex
+from solgen.datafiles import DATA_FILES
 from solgen.files import atomic_write, replace_dir
 from solgen.manifest import Manifest, file_sha, sha256_bytes, sha256_text, solgen_digest
 
@@ -131,11 +132,18 @@ def _with_pdfs(manifest: Manifest) -> list[str]:
     return [i for i, r in sorted(manifest.records.items()) if all(n in r.outputs for n in RELEASED)]
 
 
+def _released(manifest: Manifest, variant_id: str) -> list[str]:
+    """A student's files in release/: the PDFs, and the data files its build recorded (a
+    student built by an older solgen and kept off the roster has none)."""
+    outputs = manifest.records[variant_id].outputs
+    return [*RELEASED, *(n for n in DATA_FILES if n in outputs)]
+
+
 def _class_digest(manifest: Manifest, ids: list[str]) -> str:
     parts = [
-        [i, r.name, r.folder, [r.outputs[n] for n in RELEASED], sha256_text(r.key_tex)]
+        [i, r.name, r.folder, [r.outputs[n] for n in names], sha256_text(r.key_tex)]
         for i in ids
-        for r in [manifest.records[i]]
+        for r, names in [(manifest.records[i], _released(manifest, i))]
     ]
     # solgen's own source too: key.tex.j2 and combined.tex.j2 shape these files
     return sha256_text(json.dumps([manifest.kind, solgen_digest(), parts]))
@@ -144,7 +152,8 @@ def _class_digest(manifest: Manifest, ids: list[str]) -> str:
 def _class_files(manifest: Manifest, ids: list[str]) -> list[str]:
     files = [f"{KEY}.pdf", *(f"{name}.pdf" for name in COMBINED.values())]
     if manifest.kind == "roster":
-        files += [f"{RELEASE}/{manifest.records[i].folder}/{n}" for i in ids for n in RELEASED]
+        for i in ids:
+            files += [f"{RELEASE}/{manifest.records[i].folder}/{n}" for n in _released(manifest, i)]
     return files
 
 
@@ -225,15 +234,17 @@ def _compile_class(
 
 
 def _stage_release(out: Path, manifest: Manifest, ids: list[str]) -> Path:
-    """release/ in a staging folder: a folder a student holding only that student's PDFs."""
+    """release/ in a staging folder: a folder a student holding only that student's PDFs and
+    data files."""
     stage = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}release-", dir=out))
     for variant_id in ids:
         folder = manifest.records[variant_id].folder
         (stage / folder).mkdir()
-        for name in RELEASED:
+        for name in _released(manifest, variant_id):
             source, target = out / folder / name, stage / folder / name
+            target.parent.mkdir(exist_ok=True)  # data/
             try:
-                os.link(source, target)  # no copy: the PDFs are never modified in place
+                os.link(source, target)  # no copy: a build replaces its files, never edits them
             except OSError:
                 shutil.copyfile(source, target)
     return stage

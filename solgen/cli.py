@@ -200,9 +200,27 @@ def _positive(text: str) -> int:
     return value
 
 
+MAX_ERROR_LINES = 20
+
+
 def _error(lines: list[str] | str) -> None:
-    for line in [lines] if isinstance(lines, str) else lines:
-        print(f"solgen: error: {line}", file=sys.stderr)
+    """Print error lines: at most MAX_ERROR_LINES, control characters escaped."""
+    lines = [lines] if isinstance(lines, str) else lines
+    for line in lines[:MAX_ERROR_LINES]:
+        print(f"solgen: error: {printable(line)}", file=sys.stderr)
+    if len(lines) > MAX_ERROR_LINES:
+        print(f"solgen: error: and {len(lines) - MAX_ERROR_LINES} more", file=sys.stderr)
+
+
+def printable(text: str) -> str:
+    """text with control and line-separating characters as escapes: U+2028 -> \\u2028.
+
+    An error message quotes input; a raw line separator or terminal escape in it would
+    break the message's one line or reach the terminal.
+    """
+    return "".join(
+        char if char.isprintable() or char == "\n" else f"\\u{ord(char):04x}" for char in text
+    )
 
 
 def run_build(args: argparse.Namespace) -> int:
@@ -229,7 +247,11 @@ def run_variant(args: argparse.Namespace) -> int:
     """The variant subcommand."""
     from solgen.files import atomic_write
     from solgen.generate import Shape, variant_text
+    from solgen.variant import shape_problems
 
+    problems = shape_problems(args.samples, args.inputs, args.hidden)
+    if problems:
+        raise InvalidInput(problems)
     text = variant_text(args.seed, Shape(args.samples, args.inputs, args.hidden))
     if args.output is None:
         sys.stdout.write(text)
@@ -244,9 +266,13 @@ def run_batch(args: argparse.Namespace) -> int:
     """The batch subcommand."""
     from solgen.batch import BatchOptions, parse_shard, run_batch
     from solgen.generate import Shape
+    from solgen.variant import shape_problems
 
     if args.templates is not None and not args.templates.is_dir():
         raise InvalidInput([f"--templates: {args.templates} is not a directory"])
+    problems = shape_problems(args.samples, args.inputs, args.hidden)
+    if problems:
+        raise InvalidInput(problems)
     if args.roster is not None and args.seed is not None:
         raise InvalidInput(["--seed: only for a practice set (--count); a roster uses --key"])
     if args.roster is None and args.key is not None:
@@ -362,6 +388,14 @@ def _template_errors() -> tuple[type[Exception], ...]:
     return () if jinja2 is None else (jinja2.TemplateError,)
 
 
+def _template_line(exc: BaseException) -> str:
+    """'body.tex.j2:2: ' for the innermost template line in a render error's traceback."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".j2")]
+    return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}: " if frames else ""
+
+
 def _run(args: argparse.Namespace) -> int:
     commands = {
         "build": run_build,
@@ -383,10 +417,14 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     except _template_errors() as exc:
         import jinja2
+        import jinja2.exceptions
 
         assert isinstance(exc, jinja2.TemplateError)
         where = f"{exc.name}:{exc.lineno}: " if isinstance(exc, jinja2.TemplateSyntaxError) else ""
+        where = where or _template_line(exc)
         _error(f"template error: {where}{exc.message or exc}")
+        if isinstance(exc, jinja2.exceptions.SecurityError):
+            _error("templates run in Jinja2's sandbox: they can use the context and filters only")
         # A broken override is the user's input; a broken built-in template is our failure.
         return EXIT_INVALID if getattr(args, "templates", None) is not None else EXIT_FAILED
     except OSError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import re
 import shutil
@@ -257,10 +258,13 @@ def _dump(preamble_text: str, fmt: Path, timeout: float) -> bool:
     name = preamble.FORMAT_NAME
     try:
         fmt.parent.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=".dump-", dir=fmt.parent))
+        remove_stale_dumps(fmt.parent)
+        work = Path(tempfile.mkdtemp(prefix=DUMP_PREFIX, dir=fmt.parent))
+        lock = os.open(work / DUMP_LOCK, os.O_WRONLY | os.O_CREAT, 0o600)
     except OSError:
         return False
     try:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # held while dumping: the folder is in use
         (work / f"{name}.tex").write_text(preamble.dump_source(preamble_text), encoding="utf-8")
         command = [
             "pdflatex",
@@ -283,6 +287,84 @@ def _dump(preamble_text: str, fmt: Path, timeout: float) -> bool:
         return False
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        os.close(lock)
+
+
+DUMP_PREFIX = ".dump-"
+DUMP_LOCK = ".lock"
+UNLOCKED_GRACE = 60.0  # seconds: a dump folder without its lock file is new or abandoned
+
+
+def remove_stale_dumps(folder: Path) -> None:
+    """Delete the dump folders of killed builds: those whose lock nobody holds.
+
+    A dump killed by SIGKILL leaves its folder (7 MB) behind; one still running holds an
+    flock on its .lock, in this process or another.
+    """
+    for work in folder.glob(f"{DUMP_PREFIX}*"):
+        if not work.is_dir() or work.is_symlink():
+            continue
+        try:
+            fd = os.open(work / DUMP_LOCK, os.O_RDONLY)
+        except FileNotFoundError:  # between mkdtemp and the lock: wait for it to be old
+            with contextlib.suppress(OSError):
+                if time.time() - work.stat().st_mtime > UNLOCKED_GRACE:
+                    shutil.rmtree(work, ignore_errors=True)
+            continue
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # a running dump
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+        finally:
+            os.close(fd)
+
+
+@dataclass(frozen=True)
+class _Watchdog:
+    """A process that kills a LaTeX process group if solgen dies first, even by SIGKILL."""
+
+    process: subprocess.Popen[bytes]
+    alive_fd: int  # solgen's end of the pipe: closed by the kernel when solgen dies
+
+
+# The watchdog reads its stdin, a pipe only solgen writes to: a read returns when every
+# holder of the write end is gone. If solgen called it off, the watchdog is dead by then.
+_WATCHDOG = 'read -r _; kill -s KILL -- "-$1" 2>/dev/null'
+
+
+def _watchdog(group: int) -> _Watchdog | None:
+    """Start the watchdog of process group `group`; None if it cannot be started."""
+    try:
+        read_fd, write_fd = os.pipe()  # both ends close on exec: LaTeX never holds them
+    except OSError:
+        return None
+    try:
+        process = subprocess.Popen(
+            ["sh", "-c", _WATCHDOG, "solgen-watchdog", str(group)],
+            stdin=read_fd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # a Ctrl-C to solgen's group must not end it early
+        )
+    except OSError:
+        os.close(write_fd)
+        return None
+    finally:
+        os.close(read_fd)
+    return _Watchdog(process, write_fd)
+
+
+def _call_off(watchdog: _Watchdog | None) -> None:
+    """Stop the watchdog before the group's id can be reused, then close the pipe."""
+    if watchdog is None:
+        return
+    watchdog.process.kill()
+    watchdog.process.wait()
+    os.close(watchdog.alive_fd)
 
 
 def _run_tex(
@@ -298,6 +380,7 @@ def _run_tex(
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group, so a timeout kills pdflatex too
     ) as proc:
+        watchdog = _watchdog(proc.pid)
         with _running_lock:
             _running.add(proc.pid)
         try:
@@ -320,6 +403,7 @@ def _run_tex(
         finally:
             with _running_lock:
                 _running.discard(proc.pid)
+            _call_off(watchdog)
     if _stopping.is_set():
         shutil.rmtree(scratch, ignore_errors=True)
         raise Interrupted(name)

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import sympy as sp
 
-from solgen.figures import LONG_ELLIPSE, Node, descent_figure, feature_maps, network_diagram
+from solgen.figures import (
+    LONG_ELLIPSE,
+    PATH_STEPS,
+    Node,
+    Point,
+    descent_figure,
+    feature_maps,
+    network_diagram,
+    saddle_figure,
+)
 from solgen.latex import (
     Tex,
     approx_or_eq,
@@ -26,10 +36,11 @@ from solgen.latex import (
 )
 from solgen.problems import p1_network
 from solgen.problems.p1_network import Cost, Problem1Result
-from solgen.problems.p2_descent import Problem2Result
+from solgen.problems.p2_descent import Eigenspace, Problem2Result
 from solgen.problems.p3_convnet import Problem3Result
 from solgen.problems.p3_design import Design
 from solgen.results import Solution
+from solgen.surd import surd_tex
 from solgen.variant import Variant
 
 # More samples than this and the loss is shown as a sum, not term by term.
@@ -51,18 +62,19 @@ def _rel(values: Any) -> Tex:
 
 
 def _cost(c: Cost) -> dict[str, Tex]:
+    counts = ("params", "forward_pass", "backward_pass", "tangent_pass", "one_hot_sweeps")
+    totals = ("reverse_total", "forward_total", "one_hot_total")
     return {
-        "N": fmt_int(c.N),
-        "d": fmt_int(c.d),
-        "h": fmt_int(c.h),
-        "params": fmt_int(c.params),
-        "forward_pass": fmt_int(c.forward_pass),
-        "backward_pass": fmt_int(c.backward_pass),
-        "tangent_pass": fmt_int(c.tangent_pass),
-        "reverse_total": fmt_int(c.reverse_total),
-        "forward_total": fmt_int(c.forward_total),
+        **{name: fmt_int(getattr(c, name)) for name in ("N", "d", "h", *counts, *totals)},
         "ratio": Tex(f"{c.forward_total / c.reverse_total:.1f}"),
+        "one_hot_ratio": Tex(f"{c.one_hot_total / c.reverse_total:.1f}"),
+        "W1_entries": fmt_int(c.h * c.d),
     }
+
+
+def _cost_formulas() -> dict[str, Tex]:
+    """The counts as formulas in N, d, h, printed from the very expressions that count."""
+    return {name: sym(formula) for name, formula in p1_network.COUNT_FORMULAS.items()}
 
 
 def problem1_context(p1: Problem1Result) -> dict[str, Any]:
@@ -143,6 +155,7 @@ def problem1_context(p1: Problem1Result) -> dict[str, Any]:
         "samples": sample_table(p1),
         "cost": _cost(p1.cost),
         "cost_scaled": _cost(p1.cost_scaled),
+        "cost_formula": _cost_formulas(),
     }
 
 
@@ -158,14 +171,23 @@ def _appendix(p1: Problem1Result) -> list[dict[str, Tex]]:
     return blocks
 
 
+def _exact(expr: sp.Expr, inline: bool = False) -> Tex:
+    """An exact value as a reader writes it: surds over one denominator, \\frac{7 + \\sqrt{5}}{2}
+    (inline (7 + \\sqrt{5})/2); anything else as sympy.latex prints it."""
+    text = surd_tex(expr, inline)
+    if text is not None:
+        return text
+    return sym(expr, fold_short_frac=True) if inline else sym(expr)
+
+
 def _eq(expr: sp.Expr) -> Tex:
     """'= 1/6', '= (7 - sqrt 5)/22 \\approx 0.216542', or '\\approx 0.22783' (no closed form)."""
     value = fmt_number(float(sp.N(expr, 30)))
     if expr.has(sp.CRootOf):
         return Tex(rf"\approx {value}")
     if expr.is_Rational:
-        return Tex(f"= {sym(expr)}")
-    return Tex(rf"= {sym(expr)} \approx {value}")
+        return Tex(f"= {_exact(expr)}")
+    return Tex(rf"= {_exact(expr)} \approx {value}")
 
 
 def _inline(expr: sp.Expr) -> Tex:
@@ -173,7 +195,7 @@ def _inline(expr: sp.Expr) -> Tex:
     value = fmt_number(float(sp.N(expr, 30)))
     if expr.has(sp.CRootOf):
         return Tex(rf"1/\lambda_{{\max}} \approx {value}")
-    return Tex(rf"{sym(expr, fold_short_frac=True)} \approx {value}")
+    return Tex(rf"{_exact(expr, inline=True)} \approx {value}")
 
 
 def _factor_count(expr: sp.Expr) -> int:
@@ -187,7 +209,7 @@ def problem2_context(p2: Problem2Result) -> dict[str, Any]:
     u = sp.Matrix(p2.coords)
     eig_exact = p2.eigenvalues_exact_printable
     eigen = [
-        sym(e) if eig_exact else Tex(fmt_number(float(v)))
+        _exact(e) if eig_exact else Tex(fmt_number(float(v)))
         for e, v in zip(p2.eigenvalues, p2.eigenvalues_float, strict=True)
     ]
     eig_rel = "=" if eig_exact else r"\approx"
@@ -240,7 +262,65 @@ def problem2_context(p2: Problem2Result) -> dict[str, Any]:
         "ls_high": None
         if p2.definiteness != "positive definite"
         else _eq(sp.radsimp(1 / (2 * lam_min))),
+        **_line_search_constant(p2),
+        **_stable_context(p2),
+        "saddle": saddle_context(p2),
     }
+
+
+def _nonzero_eigenvalues(p2: Problem2Result) -> list[sp.Expr]:
+    return [e for e in p2.eigenvalues if e != 0]
+
+
+def _vector(v: sp.Matrix) -> Tex:
+    """An exact direction in running text: (1, 1), (\\frac{1 + \\sqrt{5}}{2}, 1)."""
+    return Tex("(" + ", ".join(_exact(e) for e in v) + ")")
+
+
+def _space(spaces: tuple[Eigenspace, ...] | None, keep: Any) -> list[Tex] | None:
+    """The basis vectors of the eigenspaces whose eigenvalue passes keep, or None (not derived)."""
+    if spaces is None:
+        return None
+    return [_vector(v) for space in spaces if keep(space.value) for v in space.vectors]
+
+
+def _line_search_constant(p2: Problem2Result) -> dict[str, Any]:
+    """Whether the exact line-search step is one number (every nonzero eigenvalue the same):
+    then g_n = 2 S u_n lies in the range of S, an eigenspace of lambda_max."""
+    nonzero = _nonzero_eigenvalues(p2)
+    constant = p2.eta_max is not None and len(set(nonzero)) == 1
+    top = _space(p2.eigenspaces, lambda value: value == p2.eigenvalues[-1])
+    return {
+        "ls_constant": constant,
+        "rank": len(nonzero),
+        # q_max of a rank-one S, when the eigenvectors were derived
+        "q_max": top[0] if constant and top is not None and len(top) == 1 else None,
+    }
+
+
+def _stable_context(p2: Problem2Result) -> dict[str, Any]:
+    """Which starts converge when some eigenvalue is negative: those with no component along
+    an eigenvector of a negative eigenvalue, that is, the span of the others."""
+    negative = p2.negative_eigenvalues
+    positive = p2.n - negative - p2.zero_eigenvalues
+    lam_max = p2.eigenvalues[-1]
+    vectors = _space(p2.eigenspaces, lambda value: value >= 0) if negative else None
+    return {
+        "positive_eigenvalues": positive,
+        "stable_dim": p2.n - negative,
+        "stable_vectors": vectors,
+        "stable_span": Tex(", ".join(vectors)) if vectors else None,
+        "stable_values": _space_values(p2, lambda value: value >= 0) if negative else None,
+        "stable_eta_eq": _eq(sp.radsimp(1 / lam_max)) if negative and positive else None,
+    }
+
+
+def _space_values(p2: Problem2Result, keep: Any) -> Tex | None:
+    """'\\lambda = 3' or '\\lambda = 0, 1': the eigenvalues whose eigenvectors are listed."""
+    if p2.eigenspaces is None:
+        return None
+    values = [_exact(space.value) for space in p2.eigenspaces if keep(space.value)]
+    return Tex(r"\lambda = " + ", ".join(values)) if values else None
 
 
 def problem3_context(p3: Problem3Result) -> dict[str, Any]:
@@ -402,7 +482,7 @@ def diagram_context(p1: Problem1Result) -> dict[str, Any] | None:
         "edges_in": edges_in,
         "edges_out": edges_out,
         "W1": bmatrix(inp.W1, max_rows=6, max_cols=8),
-        "matrix_shift": Tex(_cm(diagram.hidden[0].x / 2)),
+        "matrix_at": Tex(f"({_cm(diagram.matrix_at[0])},{_cm(diagram.matrix_at[1])})"),
         "b2": num(inp.b2),
         "N": p1.N,
         "relu": p1.activation == "relu",  # "on" and "off" are ReLU's words
@@ -428,21 +508,60 @@ def sample_table(p1: Problem1Result) -> list[dict[str, Any]] | None:
     ]
 
 
+# Problem 2's paths: a line style and a mark each, so that paths along one line stay apart.
+LOOKS = {
+    "optimal": "black, thick, mark=*, mark size=1pt",
+    "near": "black!70, dashed, mark=square, mark size=1.3pt",
+    "above": "black!60, densely dotted, thick, mark=triangle, mark size=1.6pt",
+    "stable": "black, thick, mark=*, mark size=1pt",
+    "diverging": "black!70, dashed, mark=square, mark size=1.3pt",
+}
+PLANE_DIGITS = 4  # significant digits of the plot window: a coordinate resolves window / 1000
+
+
+def _decimals(window: float) -> int:
+    """Decimals for plane coordinates: the window's PLANE_DIGITS digits, and no more."""
+    return max(0, PLANE_DIGITS - 1 - math.floor(math.log10(window)))
+
+
+def _fixed(value: float, decimals: int) -> str:
+    """value with at most this many decimals: 0.123456789 -> 0.123, 1.000 -> 1, -0.0001 -> 0."""
+    text = f"{value:.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _plane(points: Sequence[Point], decimals: int) -> Tex:
+    return Tex(" ".join(f"({_fixed(x, decimals)},{_fixed(y, decimals)})" for x, y in points))
+
+
+def _log_points(values: Sequence[float]) -> Tex:
+    """(n, value) for a log axis: four significant digits, 9.886e-05 where small, never a
+    fixed number of decimals (those turned 1e-7 into 0.000000 and the curve into a staircase)."""
+    return Tex(" ".join(f"({n},{v:.4g})" for n, v in enumerate(values)))
+
+
+def _look(label: str) -> Tex:
+    return Tex(LOOKS[label])
+
+
 def descent_context(p2: Problem2Result) -> dict[str, Any] | None:
     """Level sets, trajectories and distance curves of problem 2's figures."""
     figure = descent_figure(p2)
     if figure is None:
         return None
     names = {"optimal": r"\eta^\ast", "near": r"0.95\,\eta_{\max}", "above": r"1.05\,\eta_{\max}"}
+    places = _decimals(figure.window)
     return {
         "plane": p2.n == 2,
-        "window": Tex(_cm(figure.window)),
+        "window": Tex(_fixed(figure.window, places)),
         "levels": [
             {
-                "x_radius": Tex(_cm(e.x_radius)),
-                "y_radius": Tex(_cm(e.y_radius)),
-                "angle": Tex(_cm(e.angle)),
-                "arcs": [_points(arc) for arc in e.arcs(figure.window)]
+                "x_radius": Tex(_fixed(e.x_radius, places)),
+                "y_radius": Tex(_fixed(e.y_radius, places)),
+                "angle": Tex(_fixed(e.angle, 2)),
+                "arcs": [_plane(arc, places) for arc in e.arcs(figure.window)]
                 if e.x_radius > LONG_ELLIPSE * figure.window
                 else [],
             }
@@ -451,27 +570,66 @@ def descent_context(p2: Problem2Result) -> dict[str, Any] | None:
         "trajectories": [
             {
                 "label": t.label,
+                "look": _look(t.label),
                 "name": Tex(names[t.label]),
                 "eta": num(t.eta),
-                "path": _points(t.points),
-                "distances": Tex(
-                    " ".join(f"({n},{d:.5e})" for n, d in enumerate(t.distances))
-                ),  # pgfplots reads 1.23450e-07: a log axis needs the digits, not 0.000000
+                "path": _plane(t.points, places),
+                "distances": _log_points(t.distances),
             }
             for t in figure.trajectories
         ],
         "start": Tex("(" + ", ".join(fmt_number(v) for v in figure.start) + ")"),
         "steps": figure.steps,
+        "path_steps": PATH_STEPS,
     }
 
 
-def _layer_label(arrow: str) -> Tex:
-    """'conv 5x5' -> \\text{conv } 5 \\times 5 (math)."""
-    if not arrow:
+def saddle_context(p2: Problem2Result) -> dict[str, Any] | None:
+    """Hyperbolas, the stable line and the two paths of an indefinite 2x2 problem's figure."""
+    figure = saddle_figure(p2)
+    if figure is None:
+        return None
+    places = _decimals(figure.window)
+    stable, diverging = figure.trajectories
+    return {
+        "window": Tex(_fixed(figure.window, places)),
+        "levels": [_plane(branch, places) for h in figure.level_sets for branch in h.branches],
+        "stable_line": _plane(figure.stable_line, places),
+        "eta": num(figure.eta),
+        "eta_fraction": num(figure.eta * float(p2.eigenvalues[-1])),
+        "stable": {"look": _look("stable"), "path": _plane(stable.points, places)},
+        "diverging": {"look": _look("diverging"), "path": _plane(diverging.points, places)},
+        "stable_start": _start(stable.points[0]),
+        "stable_start_rel": _start_rel(stable.points[0]),
+        "start": _start(diverging.points[0]),
+        "start_rel": _start_rel(diverging.points[0]),
+        "stable_factor": num(1 - 2 * figure.eta * float(p2.eigenvalues[-1])),
+        "growth": num(1 - 2 * figure.eta * float(p2.eigenvalues[0])),
+        "escape_step": len(diverging.points),  # the first iterate outside the plot
+        # the segment from the last iterate inside to the edge of the plot, where the path leaves
+        "exit": None
+        if diverging.exit is None
+        else _plane([diverging.points[-1], diverging.exit], places),
+    }
+
+
+def _start(point: Point) -> Tex:
+    return Tex("(" + ", ".join(fmt_number(v) for v in point) + ")")
+
+
+def _start_rel(point: Point) -> Tex:
+    """'=' when the printed start is the start (-1, -1), '\\approx' when rounded (-0.618034)."""
+    printed = [float(fmt_number(v)) for v in point]
+    close = all(abs(a - b) <= 1e-12 * max(1.0, abs(b)) for a, b in zip(printed, point, strict=True))
+    return Tex("=" if close else r"\approx")
+
+
+def _layer_label(made_by: tuple[str, int] | None) -> Tex:
+    """('conv', 5) -> \\text{conv } 5 \\times 5 (math); nothing for the input."""
+    if made_by is None:
         return Tex("")
-    kind, size = arrow.split(" ")
-    a, b = size.split("x")
-    return Tex(rf"\text{{{kind} }} {a} \times {b}")
+    kind, kernel = made_by
+    return Tex(rf"\text{{{kind} }} {kernel} \times {kernel}")
 
 
 def feature_map_context(p3: Problem3Result) -> list[dict[str, Any]]:
@@ -483,8 +641,8 @@ def feature_map_context(p3: Problem3Result) -> list[dict[str, Any]]:
             "below": _points([(box.x + box.width / 2, -box.height / 2)]),
             "left": _points([(box.x, 0.0)]),
             "right": _points([(box.x + box.width, 0.0)]),
-            "label": Tex(box.label.replace("x", r" \times ")),
-            "arrow": _layer_label(box.arrow),
+            "label": Tex(r" \times ".join(str(n) for n in box.shape)),
+            "arrow": _layer_label(box.made_by),
         }
         for box in feature_maps(p3)
     ]

@@ -35,12 +35,15 @@ class NetworkDiagram:
     inputs: tuple[Node, ...]
     hidden: tuple[Node, ...]
     output: Node
+    matrix_at: Point  # the bottom centre of the W1 label, above every unit and edge
 
 
 MAX_DRAWN_UNITS = 10
 LAYER_GAP = 5.0
 UNIT_GAP = 1.3
 HIDDEN_GAP = 2.2  # room for the bias above and the active samples below each hidden unit
+UNIT_RADIUS = 0.4  # the circles are 8 mm wide
+LABEL_CLEARANCE = 0.35
 
 
 def _column(count: int, x: float, layer: str, gap: float = UNIT_GAP) -> list[Node]:
@@ -67,10 +70,14 @@ def network_diagram(p1: Problem1Result) -> NetworkDiagram | None:
         for node in _column(p1.h, LAYER_GAP, "hidden", gap)
     ]
     output = Node("output", 1, 2 * LAYER_GAP, 0.0)
+    # Centred over the first layer's edges, clear of the topmost input and hidden unit
+    # (with more hidden units than inputs the hidden column is the taller one).
+    top = max(inputs[0].y, hidden[0].y) + UNIT_RADIUS + LABEL_CLEARANCE
     return NetworkDiagram(
         inputs=tuple(inputs),
         hidden=tuple(hidden),
         output=output,
+        matrix_at=(LAYER_GAP / 2, top),
     )
 
 
@@ -79,12 +86,15 @@ def network_diagram(p1: Problem1Result) -> NetworkDiagram | None:
 
 @dataclass(frozen=True)
 class Trajectory:
-    """Gradient descent with one constant step from the common start."""
+    """Gradient descent with one constant step from one start."""
 
-    label: str  # "optimal", "near", "above"
+    label: str  # "optimal", "near", "above" (positive definite); "stable", "diverging" (saddle)
     eta: float
     points: tuple[Point, ...]  # iterates u_0 .. u_n (2-D problems only; else empty)
     distances: tuple[float, ...]  # ||u_n - u*|| for n = 0 .. steps (until it reaches 0)
+    # where the segment to the first iterate outside the window crosses its edge (else None):
+    # the path is drawn to the edge, but no iterate is invented there
+    exit: Point | None = None
 
 
 @dataclass(frozen=True)
@@ -202,6 +212,129 @@ def descent_figure(p2: Problem2Result) -> DescentFigure | None:
     )
 
 
+# --- problem 2, indefinite: a saddle ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hyperbola:
+    """The level set u^T S u = c of an indefinite 2x2 S near the plot: sampled branches
+    (c = 0: the two straight lines through 0, two points each)."""
+
+    level: float
+    branches: tuple[tuple[Point, ...], ...]
+
+
+@dataclass(frozen=True)
+class SaddleFigure:
+    """What the figure of an indefinite 2x2 problem draws: f has a saddle at 0."""
+
+    eta: float  # SADDLE_STEP / lambda_max: inside the stable line's range 0 < eta < 1/lambda_max
+    stable_line: tuple[Point, Point]  # its ends, outside the window
+    level_sets: tuple[Hyperbola, ...]
+    trajectories: tuple[Trajectory, Trajectory]  # "stable", then "diverging"
+    window: float  # the plot shows [-window, window]^2
+
+
+# Along the stable line the factor is 1 - 2 * 0.25 = 1/2: the iterates halve, without zigzag.
+SADDLE_STEP = 0.25
+OFF_LINE = 0.1  # the diverging start: this far off the stable line (in its largest coordinate)
+SADDLE_LEVELS = (0.2, 0.4, 0.6, 0.8, 1.0)  # the hyperbolas' vertices, in windows from 0
+REACH = 1.5  # level sets are drawn out to this many windows (the corners are at sqrt 2)
+ESCAPE_STEPS = 30  # the diverging path is followed until it leaves the window, or this long
+
+
+def _branch(vertex: float, slope: float, reach: float, samples: int) -> list[tuple[float, float]]:
+    """(vertex cosh t, vertex slope sinh t), in the frame of the hyperbola's own axes, for
+    the t that keep both coordinates within reach."""
+    t_max = min(math.acosh(reach / vertex), math.asinh(reach / (vertex * slope)))
+    ts = (-t_max + 2 * t_max * i / (samples - 1) for i in range(samples))
+    return [(vertex * math.cosh(t), vertex * slope * math.sinh(t)) for t in ts]
+
+
+def hyperbola(
+    lam: np.ndarray, Q: np.ndarray, c: float, reach: float, samples: int = 41
+) -> Hyperbola:
+    """u^T S u = c for S = Q diag(lam) Q^T, lam = (negative, positive), out to |a|, |b| <= reach
+    in the eigenvector frame (a along the positive eigenvector, b along the negative one)."""
+    negative, positive = float(-lam[0]), float(lam[1])
+    if c == 0:  # positive a^2 = negative b^2: two lines
+        slope = math.sqrt(positive / negative)
+        end = reach / max(1.0, slope)
+        frames = [[(-end, -sign * slope * end), (end, sign * slope * end)] for sign in (1, -1)]
+    else:  # c > 0: vertices on the a axis; c < 0: on the b axis, the frame's axes swapped
+        along, across = (positive, negative) if c > 0 else (negative, positive)
+        vertex = math.sqrt(abs(c) / along)
+        half = _branch(vertex, math.sqrt(along / across), reach, samples)
+        frames = [[(sign * x, y) for x, y in half] for sign in (1, -1)]
+        if c < 0:
+            frames = [[(y, x) for x, y in frame] for frame in frames]
+    return Hyperbola(c, tuple(tuple(_from_frame(Q, a, b) for a, b in frame) for frame in frames))
+
+
+def _from_frame(Q: np.ndarray, a: float, b: float) -> Point:
+    """a along Q's second column (positive eigenvalue), b along its first (negative)."""
+    u = a * Q[:, 1] + b * Q[:, 0]
+    return (float(u[0]), float(u[1]))
+
+
+def leave_window(path: np.ndarray, window: float) -> tuple[tuple[Point, ...], Point | None]:
+    """The iterates up to the first one outside [-window, window]^2, and where the segment to
+    that one crosses the edge (None when every iterate stays inside)."""
+    inside: list[Point] = []
+    for u in path:
+        outside = float(np.max(np.abs(u)))
+        if outside > window:
+            last = np.array(inside[-1])
+            # the largest s in [0, 1] with |last + s (u - last)| <= window in each coordinate
+            s = min(
+                (window * math.copysign(1, d) - v) / d
+                for v, d in zip(last, u - last, strict=True)
+                if d != 0
+            )
+            edge = last + max(0.0, min(1.0, s)) * (u - last)
+            return tuple(inside), (float(edge[0]), float(edge[1]))
+        inside.append((float(u[0]), float(u[1])))
+    return tuple(inside), None
+
+
+def saddle_figure(p2: Problem2Result) -> SaddleFigure | None:
+    """From a start on the stable line (converges) and one just off it (diverges); 2x2
+    indefinite S only. Both approach the saddle 0; the second then leaves along q_1."""
+    if p2.n != 2 or p2.definiteness != "indefinite":
+        return None
+    S = np.array(p2.S.tolist(), dtype=float)
+    lam, Q = np.linalg.eigh(S)  # ascending: lam[0] < 0 < lam[1]
+    eta = SADDLE_STEP / float(lam[1])
+    stable_dir, unstable_dir = (v / float(np.max(np.abs(v))) for v in (Q[:, 1], Q[:, 0]))
+    on_line = -stable_dir if float(stable_dir[0]) > 0 else stable_dir  # the two starts
+    u0 = -on_line + OFF_LINE * unstable_dir  # on either side of 0
+    window = 1.3 * float(np.max(np.abs(u0)))
+    factor = 1 - 2 * eta * float(lam[1])
+    # exactly on the line, as in exact arithmetic: iterating in floats would drift off it
+    stable = np.array([factor**k * on_line for k in range(PATH_STEPS + 1)])
+    diverging, exit_point = leave_window(gradient_descent(S, u0, eta, ESCAPE_STEPS), window)
+    trajectories = (
+        Trajectory("stable", eta, _points(stable), tuple(np.linalg.norm(stable, axis=1).tolist())),
+        Trajectory(
+            "diverging", eta, diverging, tuple(float(np.hypot(*p)) for p in diverging), exit_point
+        ),
+    )
+    reach = REACH * window
+    levels = [0.0] + [float(lam[i]) * (k * window) ** 2 for i in (1, 0) for k in SADDLE_LEVELS]
+    end = reach * math.sqrt(2) * Q[:, 1]
+    return SaddleFigure(
+        eta=eta,
+        stable_line=((float(-end[0]), float(-end[1])), (float(end[0]), float(end[1]))),
+        level_sets=tuple(hyperbola(lam, Q, c, reach) for c in levels),
+        trajectories=trajectories,
+        window=window,
+    )
+
+
+def _points(path: np.ndarray) -> tuple[Point, ...]:
+    return tuple((float(p[0]), float(p[1])) for p in path)
+
+
 # --- problem 3: feature maps -------------------------------------------------------------------
 
 
@@ -212,23 +345,21 @@ class MapBox:
     x: float
     height: float
     width: float
-    label: str  # "28x28x8"
-    arrow: str  # the layer that made it ("" for the input)
+    shape: tuple[int, int, int]  # height, width, channels
+    made_by: tuple[str, int] | None  # the layer that made it: ("conv" or "pool", kernel side)
 
 
 def feature_maps(p3: Problem3Result) -> tuple[MapBox, ...]:
     """Boxes left to right: the input, then the output of every layer."""
     shapes = [p3.input] + [layer.out_shape for layer in p3.layers]
-    arrows = [""] + [
-        f"conv {layer.kernel}x{layer.kernel}" if layer.kind == "conv" else "pool 2x2"
-        for layer in p3.layers
-    ]
+    makers: list[tuple[str, int] | None] = [None]
+    makers += [(layer.kind, layer.kernel) for layer in p3.layers]
     biggest = max(max(h, w) for h, w, _ in shapes)
     boxes = []
     x = 0.0
-    for (h, w, c), arrow in zip(shapes, arrows, strict=True):
+    for (h, w, c), made_by in zip(shapes, makers, strict=True):
         height = 0.35 + 2.4 * max(h, w) / biggest
         width = 0.12 + 0.12 * math.log2(c + 1)
-        boxes.append(MapBox(x=x, height=height, width=width, label=f"{h}x{w}x{c}", arrow=arrow))
+        boxes.append(MapBox(x=x, height=height, width=width, shape=(h, w, c), made_by=made_by))
         x += width + 1.55
     return tuple(boxes)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from math import isqrt
+from operator import mul
 
 from solgen.errors import InvalidInput
 from solgen.problems.p3_design import designs
@@ -61,30 +62,28 @@ def problem1(seed: int, shape: Shape, attempt: int = 0) -> dict[str, object]:
     t = [stream.integer(-10, 10) for _ in range(N)]
     W1: list[list[int]] = []
     b1: list[int] = []
+    columns: list[list[int]] = []  # of Z, times 100
+    # Pure Python on purpose: a batch rerun regenerates variants and must not import NumPy.
     for _ in range(h):  # each hidden unit on its own: its column of Z depends on it alone
         for _ in range(MAX_ATTEMPTS):
             row = [stream.integer(-10, 10) for _ in range(d)]
             bias = stream.integer(-10, 10)
-            column = [sum(x * w for x, w in zip(xs, row, strict=True)) + 10 * bias for xs in X]
+            column = [sum(map(mul, xs, row)) + 10 * bias for xs in X]
             # no pre-activation exactly 0; active for some samples, inactive for others
             if all(column) and max(column) > 0 > min(column):
                 W1.append(row)
                 b1.append(bias)
+                columns.append(column)
                 break
         else:
             raise InvalidInput([f"problem1: no well-posed network of shape {N}x{d}x{h} was found"])
-    Z = [
-        [
-            sum(x * w for x, w in zip(xs, row, strict=True)) + 10 * b
-            for row, b in zip(W1, b1, strict=True)
-        ]
-        for xs in X
-    ]
+    # The rows of H (times 100): ReLU of the accepted columns
+    hidden_rows = [[max(z, 0) for z in zs] for zs in zip(*columns, strict=True)]
     for _ in range(MAX_ATTEMPTS):
         w2 = [stream.choice([v for v in range(-10, 11) if v]) for _ in range(h)]
         b2 = stream.integer(-10, 10)
         # y_k * 1000 = sum_j w_j*10 * max(z_kj*100, 0) + b2*10 * 100
-        y = [sum(w * max(z, 0) for w, z in zip(w2, zs, strict=True)) + 100 * b2 for zs in Z]
+        y = [sum(map(mul, w2, hs)) + 100 * b2 for hs in hidden_rows]
         loss = (
             sum((Fraction(yk, 1000) - Fraction(tk, 10)) ** 2 for yk, tk in zip(y, t, strict=True))
             / 2

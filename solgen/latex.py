@@ -183,6 +183,8 @@ def bmatrix(rows: Sequence[Sequence[Any]], max_rows: int = 12, max_cols: int = 1
             continue
         cells = [fmt_number(rows[i][j]) if j is not None else r"\cdots" for j in col_idx]
         lines.append(" & ".join(cells))
+    if len(col_idx) == 1:  # a column vector reads best in the .tex on one line
+        return Tex("\\begin{bmatrix} " + " \\\\ ".join(lines) + " \\end{bmatrix}")
     return Tex("\\begin{bmatrix}\n" + " \\\\\n".join(lines) + "\n\\end{bmatrix}")
 
 
@@ -250,6 +252,30 @@ def _elided(n: int, limit: int) -> list[int | None]:
     return [*range(head), None, *range(n - tail, n)]
 
 
+TALL_MATH = (r"\frac", r"\begin", r"\sum", r"\prod", r"\int", r"\left", r"\dfrac")
+
+
+def plain_parentheses(tex: str) -> str:
+    """\\left( \\right) only around something tall; (10 - 2\\sqrt{2}) / 23 with plain ones.
+
+    sympy writes \\left( \\right) everywhere; in running text they make delimiters taller
+    than the line. Pairs are matched innermost first, so an outer pair stays tall when an
+    inner one is.
+    """
+    out = list(re.split(r"(\\left\(|\\right\))", tex))
+    opened: list[int] = []
+    for i, piece in enumerate(out):
+        if piece == "\\left(":
+            opened.append(i)
+        elif piece == "\\right)" and opened:
+            start = opened.pop()
+            inside = "".join(out[start + 1 : i])
+            if not any(tall in inside for tall in TALL_MATH):
+                out[start], out[i] = "(", ")"
+                out[i - 1] = out[i - 1].rstrip()  # sympy's "\\left(z \\right)"
+    return "".join(out)
+
+
 @functools.cache
 def _printer_class() -> type:
     """sympy's LaTeX printer, subclassed on first use: importing SymPy takes a fifth of a
@@ -310,4 +336,4 @@ def sym(expr: Any, **settings: Any) -> Tex:
     """The one sympy.latex setup: every formula the program derived is printed here."""
     options = {"mul_symbol": None, "mat_str": "bmatrix", "mat_delim": ""}
     options.update(settings)
-    return Tex(_printer_class()(options).doprint(expr))
+    return Tex(plain_parentheses(_printer_class()(options).doprint(expr)))

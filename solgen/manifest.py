@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from solgen import __version__
+from solgen.datafiles import DATA_FILES
 from solgen.errors import InvalidInput
 from solgen.files import atomic_write
 
@@ -19,6 +20,11 @@ MANIFEST = "manifest.json"
 FORMAT = "solgen-batch-manifest/1"
 TEX_OUTPUTS = ("results.json", "solution.tex", "assignment.tex")
 PDF_OUTPUTS = ("solution.pdf", "assignment.pdf")
+
+
+def output_names(pdf: bool) -> list[str]:
+    """Every file a build writes (paths relative to its folder), PDFs only when pdf."""
+    return [*TEX_OUTPUTS, *DATA_FILES, *(PDF_OUTPUTS if pdf else ())]
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -107,9 +113,8 @@ class Record:
 
     def damaged(self, folder: Path, pdf: bool) -> list[str]:
         """The outputs that are missing or differ from the record (PDFs only when pdf)."""
-        names = [*TEX_OUTPUTS, *(PDF_OUTPUTS if pdf else ())]
         bad = []
-        for name in names:
+        for name in output_names(pdf):
             expected = self.outputs.get(name)
             if expected is None or file_sha(folder / name) != expected:
                 bad.append(name)

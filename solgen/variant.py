@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import tomllib
 from dataclasses import dataclass
@@ -28,6 +29,17 @@ MAX_TEXT = 500
 # sigmoid and tanh. Bounded so that every valid variant builds (--no-pdf) within about 30 s
 # on a 2-core machine (make bench times the largest sigmoid network).
 MAX_WORK = {"relu": 50_000_000, "sigmoid": 1_000_000, "tanh": 1_000_000}
+# ... and N*h pre-activations, each evaluated exactly (the elementwise work dominates when d
+# is small): 1000 x 200 x 250 ReLU builds in about 17 s, 250 x 40 x 100 sigmoid in 18 s.
+MAX_UNITS = {"relu": 250_000, "sigmoid": 25_000, "tanh": 25_000}
+# Read before parsing: TOML takes about 0.8 s a megabyte, and a variant at the limits of
+# MAX_WORK needs far less (a generated 4096 x 48 x 254 network is 2.2 MB).
+MAX_VARIANT_BYTES = 4 * 1024 * 1024
+MAX_NESTING = 8  # brackets and braces inside one another: a matrix needs 2, layers 2
+MAX_GENERATED_NUMBERS = 400_000  # variant --samples/--inputs/--hidden: X and W1 together
+# Drawing a network redraws a hidden unit until no pre-activation is exactly 0; with
+# thousands of samples that takes many tries. At this bound a draw takes at most about 6 s.
+MAX_GENERATED_WORK = 5_000_000
 
 FIELDS: dict[str, tuple[str, ...]] = {
     "meta": ("title", "author", "date", "student_id"),
@@ -102,8 +114,39 @@ def default_text() -> str:
     return resources.files("solgen").joinpath("default.toml").read_text(encoding="utf-8")
 
 
+def nesting_depth(text: str) -> int:
+    """How deeply TOML arrays and inline tables nest in text (strings and comments skipped)."""
+    depth = deepest = 0
+    quote = ""
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if quote:
+            if char == "\\" and quote == '"':
+                i += 1  # an escaped character, perhaps a quote
+            elif char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char == "#":
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+        i += 1
+    return deepest
+
+
 def parse_toml(text: str, source: str) -> dict[str, Any]:
     """Parse TOML text with every float read as an exact Decimal."""
+    depth = nesting_depth(text)
+    if depth > MAX_NESTING:
+        raise InvalidInput(
+            [f"{source}: arrays nested {depth} deep, expected at most {MAX_NESTING}"]
+        )
     try:
         return tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
@@ -136,9 +179,17 @@ def read_variant_file(path: Path) -> dict[str, Any]:
     if path.is_dir():
         raise InvalidInput([f"--variant: {path} is a directory, expected a TOML file"])
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(MAX_VARIANT_BYTES + 1)
     except OSError as exc:
         raise InvalidInput([f"--variant: cannot read {path}: {exc.strerror}"]) from None
+    if len(data) > MAX_VARIANT_BYTES:
+        raise InvalidInput(
+            [
+                f"--variant: {path} is larger than {MAX_VARIANT_BYTES // 1024 // 1024} MB, "
+                "expected a variant file of at most that size"
+            ]
+        )
     encoding = wide_encoding(data)
     if encoding is not None:
         raise InvalidInput(
@@ -190,6 +241,11 @@ def parse_set(assignment: str) -> tuple[str, str, Any]:
         raise InvalidInput(
             [f"--set {key}: expected one TOML value on one line, found a line break"]
         )
+    depth = nesting_depth(raw)
+    if depth > MAX_NESTING:
+        raise InvalidInput(
+            [f"--set {key}: arrays nested {depth} deep, expected at most {MAX_NESTING}"]
+        )
     try:
         value = tomllib.loads(f"value = {raw}", parse_float=Decimal)["value"]
     except ValueError as exc:  # TOMLDecodeError, or an integer of more than 4300 digits
@@ -201,6 +257,50 @@ def parse_set(assignment: str) -> tuple[str, str, Any]:
             ) from None
         value = raw  # bare text, e.g. --set meta.author=Ada
     return parts[0], parts[1], value
+
+
+def generated_samples(inputs: int) -> int:
+    """The most samples a generated network has with this many inputs per sample.
+
+    A pre-activation is a sum of `inputs` products of tenths, exactly 0 with probability
+    about 0.011 / sqrt(inputs); a hidden unit is redrawn until none of its N is, which takes
+    about exp(0.011 N / sqrt(inputs)) draws: at this bound, about 9.
+    """
+    return min(MAX_SIZE, int(200 * math.sqrt(inputs)))
+
+
+def shape_problems(samples: int, inputs: int, hidden: int) -> list[str]:
+    """Why --samples/--inputs/--hidden cannot make a valid variant ([] when they can)."""
+    problems = [
+        f"--{name}: expected at most {MAX_SIZE}, found {value}"
+        for name, value in (("samples", samples), ("inputs", inputs), ("hidden", hidden))
+        if value > MAX_SIZE
+    ]
+    work = samples * inputs * hidden
+    if work > MAX_GENERATED_WORK:
+        problems.append(
+            f"--samples x --inputs x --hidden = {work:,}, expected at most "
+            f"{MAX_GENERATED_WORK:,} for a generated network"
+        )
+    most = generated_samples(inputs)
+    if samples > most:
+        problems.append(
+            f"--samples: expected at most {most} with {plural(inputs, 'input')} per sample, "
+            f"found {samples} (with more, some pre-activation is almost surely exactly 0, "
+            "and the generator draws each hidden unit until none is)"
+        )
+    if samples * hidden > MAX_UNITS["relu"]:
+        problems.append(
+            f"--samples x --hidden = {samples * hidden:,}, expected at most "
+            f"{MAX_UNITS['relu']:,} (pre-activations)"
+        )
+    numbers = samples * inputs + hidden * inputs
+    if numbers > MAX_GENERATED_NUMBERS:
+        problems.append(
+            f"X and W1 would hold {numbers:,} numbers, expected at most "
+            f"{MAX_GENERATED_NUMBERS:,} (the variant file must stay readable)"
+        )
+    return problems
 
 
 def load_variant(path: Path | None = None, sets: list[str] | tuple[str, ...] = ()) -> Variant:
@@ -459,6 +559,12 @@ def _problem1(table: dict[str, Any], errors: list[str]) -> Problem1Input | None:
                 f"expected at most {MAX_WORK[activation]:,} with activation {activation!r} "
                 "(exact arithmetic); use a smaller network"
                 + (" or relu" if activation != "relu" else "")
+            )
+        elif N * h > MAX_UNITS[activation]:
+            errors.append(
+                f"problem1: N x h = {N} x {h} = {N * h:,} pre-activations, expected at most "
+                f"{MAX_UNITS[activation]:,} with activation {activation!r} (exact arithmetic); "
+                "use fewer samples or hidden units" + (" or relu" if activation != "relu" else "")
             )
     if len(errors) > problems_before:
         return None

@@ -10,6 +10,16 @@ import subprocess
 import zlib
 from pathlib import Path
 
+# What `solgen build` writes into --out, by name (data/ holds the CSV files).
+BUILD_OUTPUTS = [
+    "assignment.pdf",
+    "assignment.tex",
+    "data",
+    "results.json",
+    "solution.pdf",
+    "solution.tex",
+]
+
 
 def snapshot(directory: Path) -> dict[str, str]:
     """Every file under directory (hidden ones too), relative path -> sha256."""

@@ -68,6 +68,7 @@ def test_answers_rows_match_each_results_json(tmp_path):
         assert int(row["total_params"]) == results["problem3"]["total_params"]
         assert sorted(p.name for p in (tmp_path / row["id"]).iterdir()) == [
             "assignment.tex",
+            "data",
             "results.json",
             "solution.tex",
             "variant.toml",

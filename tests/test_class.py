@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import random
 import re
 import shutil
@@ -26,6 +25,9 @@ from solgen.cli import main
 from solgen.coursekey import fingerprint, read_key, student_seed
 from solgen.generate import Draws, class_draws, problem2, problem3
 from solgen.roster import read_roster
+
+# A student's data files, sorted as file listings sort them.
+DATA_FILES = [f"data/{n}.csv" for n in ("A", "W1", "X", "b1", "b2", "t", "w2")]
 
 NAMES = [
     "Ada Lovelace",
@@ -439,13 +441,20 @@ def test_a_failed_rebuild_keeps_the_previous_variant_with_its_results(copy, caps
         "((* endif *))((( super() )))((* endblock *))\n",
         encoding="utf-8",
     )
-    before = {name: (copy / "s02" / name).read_bytes() for name in os.listdir(copy / "s02")}
+    before = snapshot(copy / "s02")
+    assert sorted(before) == [
+        "assignment.tex",
+        *DATA_FILES,
+        "results.json",
+        "solution.tex",
+        "variant.toml",
+    ]
     capsys.readouterr()
     assert rerun(copy, "--templates", str(templates), "--set", "meta.date=Friday") == 1
     captured = capsys.readouterr()
     assert "student s02 failed: UndefinedError: 'no_such_value' is undefined" in captured.err
     assert "batch: 29 built, 0 up to date, 1 failed" in captured.out
-    assert {name: (copy / "s02" / name).read_bytes() for name in os.listdir(copy / "s02")} == before
+    assert snapshot(copy / "s02") == before
     assert "s02" in json.loads((copy / "answers.json").read_text("utf-8"))
     assert not list(copy.glob(".solgen-*"))
 
@@ -507,14 +516,15 @@ def test_key_pdf_release_and_combined_pdfs(tmp_path, capsys):
             assert "√" in problem2 and "≈" in problem2
         else:
             assert f"λ2 = {row['lambda2']}," in problem2
-    # release/: one folder a student, that student's two PDFs and nothing else
+    # release/: one folder a student, that student's two PDFs and data files and nothing else
+    released_names = ["", "/assignment.pdf", "/data", *(f"/{n}" for n in DATA_FILES)]
     assert sorted(str(p.relative_to(out / "release")) for p in (out / "release").rglob("*")) == [
-        f"{i}{suffix}" for i, _ in SMALL for suffix in ("", "/assignment.pdf", "/solution.pdf")
+        f"{i}{suffix}" for i, _ in SMALL for suffix in [*released_names, "/solution.pdf"]
     ]
     for student_id, name in SMALL:
-        for document in ("assignment", "solution"):
-            released = (out / "release" / student_id / f"{document}.pdf").read_bytes()
-            assert released == (out / student_id / f"{document}.pdf").read_bytes()
+        for document in ("assignment.pdf", "solution.pdf", *DATA_FILES):
+            released = (out / "release" / student_id / document).read_bytes()
+            assert released == (out / student_id / document).read_bytes()
         sheet = " ".join("\f".join(pdf_pages(out / student_id / "assignment.pdf")).split())
         assert f"{name} Student ID: {student_id}" in sheet and "seed" not in sheet.lower()
     # the combined PDFs: a bookmark "id name" to each student's first page

@@ -18,7 +18,8 @@ from solgen import __version__
 from solgen.cli import main
 from solgen.compile import INSTALL_COMMAND
 
-SEED_FILES = ["assignment.tex", "results.json", "solution.tex"]
+SEED_FILES = ["assignment.tex", "data", "results.json", "solution.tex"]
+DATA_NAMES = ["A.csv", "W1.csv", "X.csv", "b1.csv", "b2.csv", "t.csv", "w2.csv"]
 PDF_FILES = sorted([*SEED_FILES, "assignment.pdf", "solution.pdf"])
 
 SEED_LAYERS = [
@@ -51,16 +52,24 @@ def needs_tex() -> None:
 # --- a successful build --------------------------------------------------------------------
 
 
-def test_build_no_pdf_writes_exactly_three_files(tmp_path, capsys):
+def test_build_no_pdf_writes_exactly_the_tex_results_and_data_files(tmp_path, capsys):
     out = tmp_path / "a" / "b"
     assert main(["build", "--no-pdf", "--out", str(out)]) == 0
     assert sorted(os.listdir(out)) == SEED_FILES
+    assert sorted(os.listdir(out / "data")) == DATA_NAMES
     captured = capsys.readouterr()
     assert captured.err == ""
     assert captured.out.splitlines() == [
         f"wrote {out / 'solution.tex'}",
         f"wrote {out / 'assignment.tex'}",
         f"wrote {out / 'results.json'}",
+        f"wrote {out / 'data' / 'X.csv'}",
+        f"wrote {out / 'data' / 't.csv'}",
+        f"wrote {out / 'data' / 'W1.csv'}",
+        f"wrote {out / 'data' / 'b1.csv'}",
+        f"wrote {out / 'data' / 'w2.csv'}",
+        f"wrote {out / 'data' / 'b2.csv'}",
+        f"wrote {out / 'data' / 'A.csv'}",
     ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from solgen.build import solve
+from solgen.build import render_documents, solve
 from solgen.context import problem2_context
 from solgen.variant import load_variant
 
@@ -15,7 +15,7 @@ from solgen.variant import load_variant
         ("[[5,2],[2,2]]", True, r"= \frac{1}{2}"),  # eigenvalues 1, 6: 6 > 2
         ("[[2,0],[0,3]]", False, r"= \frac{1}{4}"),  # 2, 3: 3 < 4
         ("[[3,1],[1,3]]", False, r"= \frac{1}{4}"),  # 2, 4: equal, 1/(2*2) = 1/4 = 1/lambda_max
-        ("[[2,1],[1,3]]", True, r"= \frac{\sqrt{5} + 5}{20} \approx 0.361803"),  # 1/(5 - sqrt 5)
+        ("[[2,1],[1,3]]", True, r"= \frac{5 + \sqrt{5}}{20} \approx 0.361803"),  # 1/(5 - sqrt 5)
     ],
 )
 def test_whether_the_line_search_step_can_exceed_the_constant_bound(A, can_exceed, high):
@@ -30,3 +30,184 @@ def test_no_line_search_bounds_without_a_positive_definite_matrix():
     context = problem2_context(p2)
     assert context["ls_can_exceed"] is False
     assert context["ls_high"] is None
+
+
+def _p2(A: str) -> dict:
+    return problem2_context(solve(load_variant(sets=[f"problem2.A={A}"])).problem2)
+
+
+def _solution(A: str) -> str:
+    variant = load_variant(sets=[f"problem2.A={A}"])
+    tex = render_documents(variant, solve(variant))["solution"]
+    return tex.split("Problem 2. Gradient descent")[1].split("Problem 3.")[0]
+
+
+def test_surds_read_as_a_reader_writes_them():
+    context = _p2("[[3,1],[1,4]]")
+    assert context["eigenvalues_list"] == (
+        r"\lambda_{1} = \frac{7 - \sqrt{5}}{2}, \quad \lambda_{2} = \frac{7 + \sqrt{5}}{2}"
+    )
+    assert context["lambda_max_eq"] == r"= \frac{7 + \sqrt{5}}{2} \approx 4.61803"
+    assert context["eta_max_eq"] == r"= \frac{7 - \sqrt{5}}{22} \approx 0.216542"  # 2/(7 + sqrt 5)
+    assert context["eta_max_inline"] == r"(7 - \sqrt{5})/22 \approx 0.216542"
+    assert context["optimal_rate_eq"] == r"= \frac{\sqrt{5}}{7} \approx 0.319438"
+    three = _p2("[[2,-1,0],[-1,2,-1],[0,-1,2]]")
+    assert three["eigenvalues_list"] == (
+        r"\lambda_{1} = 2 - \sqrt{2}, \quad \lambda_{2} = 2, \quad \lambda_{3} = 2 + \sqrt{2}"
+    )
+    assert three["eta_max_eq"] == r"= \frac{2 - \sqrt{2}}{2} \approx 0.292893"
+
+
+@pytest.mark.parametrize(
+    ("A", "dim", "span", "values", "eta"),
+    [
+        ("[[1,2],[2,1]]", 1, "(1, 1)", r"\lambda = 3", r"= \frac{1}{3}"),
+        ("[[1,0,0],[0,-2,0],[0,0,0]]", 2, "(0, 0, 1), (1, 0, 0)", r"\lambda = 0, 1", "= 1"),
+        (
+            "[[1,3],[3,-2]]",
+            1,
+            r"(\frac{1 + \sqrt{5}}{2}, 1)",
+            r"\lambda = \frac{3 \sqrt{5} - 1}{2}",
+            r"= \frac{1 + 3 \sqrt{5}}{22} \approx 0.350373",
+        ),
+        ("[[-1,0],[0,0]]", 1, "(0, 1)", r"\lambda = 0", None),
+        ("[[-3]]", 0, None, None, None),
+    ],
+)
+def test_the_starts_that_still_converge(A, dim, span, values, eta):
+    context = _p2(A)
+    assert context["stable_dim"] == dim
+    assert context["stable_span"] == span
+    assert context["stable_values"] == values
+    assert context["stable_eta_eq"] == eta
+
+
+def test_no_stable_set_is_named_without_a_negative_eigenvalue():
+    for A in ("[[5,2],[2,2]]", "[[1,1],[1,1]]"):
+        context = _p2(A)
+        assert (context["stable_vectors"], context["stable_eta_eq"]) == (None, None)
+
+
+def test_the_indefinite_solution_names_the_stable_line_and_draws_the_saddle():
+    tex = _solution("[[1,2],[2,1]]")
+    assert "minimises" not in tex.split(r"\begin{solution}")[0]  # the statement presumes nothing
+    assert (
+        "the line through $\\mathbf{0}$ along $(1, 1)$, the eigenvector of $\\lambda = 3$.\n"
+        "From every such start, gradient descent converges exactly when\n"
+        "$0 < \\eta < 1/\\lambda_{\\max} = \\frac{1}{3}$, to $\\mathbf{0}$"
+    ) in tex
+    figure = tex.split(r"\begin{figure}[htbp]")[1].split(r"\end{figure}")[0]
+    assert (
+        r"\addplot[black!25, line width=2.5pt] coordinates {(-2.145,-2.145) (2.145,2.145)};"
+        in figure
+    )
+    assert r"coordinates {(-1,-1) (-0.5,-0.5) (-0.25,-0.25) (-0.125,-0.125)" in figure
+    assert "mark=none] coordinates {(-1.374,1.374) (-1.43,1.43)};" in figure  # to the edge
+    assert (
+        r"\caption{Gradient descent on the indefinite $f$ with $\eta = 0.25/\lambda_{\max}"
+        in figure
+    )
+    assert "multiplied by\n$0.5$ a step" in figure and "grows by the factor $1.16667$" in figure
+    assert "and $\\mathbf{u}_{18}$ lies outside the plot" in figure  # u_0 .. u_17 inside
+    assert figure.count(r"\addplot[black!25, thin]") == 22  # 11 level sets, two branches each
+
+
+def test_the_saddle_is_drawn_for_2x2_only():
+    assert _p2("[[1,2],[2,1]]")["saddle"] is not None
+    assert _p2("[[1,0,0],[0,-2,0],[0,0,3]]")["saddle"] is None
+    assert r"\begin{figure}" not in _solution("[[1,0,0],[0,-2,0],[0,0,3]]")
+
+
+@pytest.mark.parametrize(
+    ("A", "constant", "rank", "q_max"),
+    [
+        ("[[1,1],[1,1]]", True, 1, "(1, 1)"),
+        ("[[2,-2],[-2,2]]", True, 1, "(1, -1)"),
+        ("[[1,0,0],[0,1,0],[0,0,0]]", True, 2, None),  # rank 2, one nonzero eigenvalue
+        ("[[2,0],[0,2]]", True, 2, None),  # S = 2 I
+        ("[[1,0,0],[0,0,0],[0,0,3]]", False, 2, None),
+        ("[[5,2],[2,2]]", False, 2, None),
+        ("[[1,2],[2,1]]", False, 2, None),  # no line search without a minimum
+    ],
+)
+def test_when_the_line_search_step_is_constant(A, constant, rank, q_max):
+    context = _p2(A)
+    assert (context["ls_constant"], context["rank"], context["q_max"]) == (constant, rank, q_max)
+
+
+def test_the_constant_line_search_step_is_explained():
+    tex = _solution("[[1,1],[1,1]]")
+    rank = "Here $S$ has rank one, and its only nonzero eigenvalue is $\\lambda_{\\max}$: its range"
+    assert rank + " is\n" in tex
+    assert "the line along $\\mathbf{q}_{\\max} \\parallel (1, 1)$." in tex
+    assert "$\\eta_n = \\frac{1}{2\\lambda_{\\max}} = \\frac{1}{4}$ at every step" in tex
+    assert "the projection of $\\mathbf{u}_0$ onto the null space of $S$." in tex
+    identity = _solution("[[2,0],[0,2]]")
+    assert "Here $S = \\lambda_{\\max} I$: every vector is an eigenvector" in identity
+    assert "the minimiser $\\mathbf{0}$ in one step." in identity
+    assert "The step is the same at every step" not in _solution("[[5,2],[2,2]]")
+
+
+def test_the_zero_matrix_statement_reads_well():
+    tex = _solution("[[0,0],[0,0]]")
+    assert "f(\\mathbf{u}) = 0\\ \\text{for every } \\mathbf{u}," in tex
+    assert "f\\bigl( x, y \\bigr) = 0" not in tex
+    assert "f\\bigl( x, y \\bigr) = 5 x^{2}" in _solution("[[5,2],[2,2]]")
+
+
+def test_the_descent_figure_floats_with_its_caption_and_one_legend():
+    tex = _solution("[[5,2],[2,2]]")
+    figure = tex.split(r"\begin{figure}[htbp]")[1].split(r"\end{figure}")[0]
+    assert r"\addlegendentry" not in tex and "legend style" not in tex  # no pgfplots legend
+    # the plots and the legend share one centred column: the legend sits under both
+    body = figure.split(r"\solgenfitbox{\begin{tabular}{@{}c@{}}")[1].split(r"\end{tabular}}")[0]
+    plots, legend = body.split("\\end{tikzpicture}\\\\[2pt]\n")
+    assert plots.count(r"\begin{tikzpicture}") == 2
+    assert legend.count(r"\tikz[baseline=-0.6ex]\draw[") == 3
+    assert r"~$\eta = \eta^\ast \approx 0.142857$\qquad" in legend
+    assert (
+        r"mark=square, mark size=1.3pt, mark options={solid}, mark repeat=2, mark phase=2]"
+        in legend
+    )
+    caption = figure.split(r"\caption{")[1]
+    assert caption.startswith(
+        "Gradient descent on $f$ from $\\mathbf{u}_0 = (1, -0.7)$ with three constant steps:\n"
+        "the fastest, $\\eta^\\ast$ (solid line, dots), one just inside the bound, "
+        "$0.95\\,\\eta_{\\max}$\n(dashed, squares), and one just above it, $1.05\\,\\eta_{\\max}$ "
+        "(dotted, triangles)."
+    )
+    assert "Left: the level sets of $f$ (grey ellipses) and the first $8$ iterates" in caption
+    assert "Right: the distance to the minimiser" in caption
+
+
+def test_the_three_paths_carry_three_different_marks():
+    """Paths along one line (u_0 an eigenvector's multiple, S = c I) stay apart by their marks."""
+    tex = _solution("[[2,0],[0,2]]")
+    plane = tex.split(r"\begin{axis}")[1].split(r"\end{axis}")[0]
+    paths = [line for line in plane.splitlines() if line.lstrip().startswith(r"\addplot[black")]
+    paths = [line for line in paths if "black!25" not in line]
+    marks = [line.split("mark=")[1].split(",")[0] for line in paths]
+    assert marks == ["*", "square", "triangle"]
+    context = _p2("[[2,0],[0,2]]")["figure"]
+    assert [t["look"].split("mark=")[1].split(",")[0] for t in context["trajectories"]] == marks
+
+
+@pytest.mark.parametrize(
+    ("A", "stable", "start"),
+    [
+        ("[[1,2],[2,1]]", ("=", "(-1, -1)"), ("=", "(0.9, 1.1)")),
+        # the stable line along ((1 + sqrt 5)/2, 1): its start's y = (1 - sqrt 5)/2 is rounded
+        ("[[1,3],[3,-2]]", (r"\approx", "(-1, -0.618034)"), (r"\approx", "(0.938197, 0.718034)")),
+    ],
+)
+def test_the_saddle_starts_say_when_they_are_rounded(A, stable, start):
+    saddle = _p2(A)["saddle"]
+    assert (saddle["stable_start_rel"], saddle["stable_start"]) == stable
+    assert (saddle["start_rel"], saddle["start"]) == start
+
+
+def test_a_path_that_leaves_at_once_says_so():
+    saddle = _p2("[[1,0],[0,-100]]")["saddle"]  # across the line the factor is 51
+    assert saddle["escape_step"] == 1 and saddle["diverging"]["path"] == "(1,0.1)"
+    assert saddle["exit"] == "(1,0.1) (0.88,1.3)"
+    assert _p2("[[100,0],[0,-1]]")["saddle"]["exit"] is None  # 1.005 a step: stays inside

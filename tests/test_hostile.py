@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import BUILD_OUTPUTS
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
@@ -31,7 +32,8 @@ from solgen.variant import load_variant
 
 pytestmark = pytest.mark.tex
 
-OUTPUTS = ["assignment.pdf", "assignment.tex", "results.json", "solution.pdf", "solution.tex"]
+OUTPUTS = BUILD_OUTPUTS
+DATA = [f"data/{name}.csv" for name in ("X", "t", "W1", "b1", "w2", "b2", "A")]
 LIGATURES = "\ufb00\ufb01\ufb02\ufb03\ufb04"
 
 
@@ -129,7 +131,8 @@ def test_hostile_meta_is_printed_literally(index, secret_file, default_text, tmp
 
     assert sorted(os.listdir(out)) == OUTPUTS  # no X, no scratch, no .aux left
     assert os.listdir(cwd) == []
-    assert every_file(tmp_path) - before == {f"out/{name}" for name in OUTPUTS} | {"out"}
+    written = [*OUTPUTS, *DATA]
+    assert every_file(tmp_path) - before == {f"out/{name}" for name in written} | {"out"}
     assert not any(p.name == "X" for p in tmp_path.rglob("*"))
     for name in ("solution.pdf", "assignment.pdf"):
         text = pdf_text(out / name)

@@ -8,7 +8,18 @@ import mpmath
 import pytest
 import sympy as sp
 
-from solgen.latex import Tex, approx_or_eq, bmatrix, fmt_int, fmt_number, is_exact, sym, tex_escape
+from solgen.latex import (
+    Tex,
+    approx_or_eq,
+    bmatrix,
+    column,
+    fmt_int,
+    fmt_number,
+    is_exact,
+    plain_parentheses,
+    sym,
+    tex_escape,
+)
 
 F = Fraction
 
@@ -122,3 +133,22 @@ def test_sym(expr, expected):
 def test_sym_refuses_other_heaviside_conventions():
     with pytest.raises(ValueError, match="Heaviside convention"):
         sym(sp.Heaviside(sp.Symbol("z")))
+
+
+@pytest.mark.parametrize(
+    ("tex", "expected"),
+    [
+        (r"\left(10 - 2 \sqrt{2}\right) / 23", r"(10 - 2 \sqrt{2}) / 23"),
+        (r"\tanh{\left(z \right)}", r"\tanh{(z)}"),
+        (r"\left(\frac{1}{2}\right)", r"\left(\frac{1}{2}\right)"),
+        (r"\left(a \left(b\right)\right)", r"(a (b))"),
+        (r"\left(x \left(\frac{1}{2}\right)\right)", r"\left(x \left(\frac{1}{2}\right)\right)"),
+        (r"\left(\begin{matrix}1\end{matrix}\right)", r"\left(\begin{matrix}1\end{matrix}\right)"),
+    ],
+)
+def test_parentheses_grow_only_around_tall_math(tex, expected):
+    assert plain_parentheses(tex) == expected
+
+
+def test_a_column_vector_is_one_line_of_tex():
+    assert column([1, Fraction(-1, 2)]) == "\\begin{bmatrix} 1 \\\\ -0.5 \\end{bmatrix}"

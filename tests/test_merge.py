@@ -23,6 +23,7 @@ ROSTER = "id,name\ns1,Ada Lovelace\ns2,Alan Turing\ns3,Emmy Noether\ns4,Kurt Gö
 # Shard K/M holds the roster's rows i with i % M == K - 1.
 SHARD_OF = {1: ("s1", "s3"), 2: ("s2", "s4")}
 RERUN = "(rerun that shard's batch to repair it)"
+DATA_NAMES = ["A", "W1", "X", "b1", "b2", "t", "w2"]  # data/<name>.csv, sorted as listed
 
 
 @dataclass(frozen=True)
@@ -609,8 +610,9 @@ def test_pdf_shards_merged_equal_the_unsharded_batch(built, tmp_path, capsys):
     files, folders = tree(out)
     assert (files, folders) == tree(whole)  # manifest.json too: both record shard [1, 1]
     assert {"key.pdf", "all-solutions.pdf", "all-assignments.pdf"} <= set(files)
+    released = ["assignment.pdf", *(f"data/{n}.csv" for n in DATA_NAMES), "solution.pdf"]
     assert sorted(f for f in files if f.startswith("release/")) == [
-        f"release/s{i}/{name}" for i in range(1, 5) for name in ("assignment.pdf", "solution.pdf")
+        f"release/s{i}/{name}" for i in range(1, 5) for name in released
     ]
     assert leftovers(tmp_path) == []
 

@@ -8,6 +8,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from helpers import BUILD_OUTPUTS
 
 from solgen.cli import main
 
@@ -32,12 +33,15 @@ def pdf_build(tmp_path_factory) -> Path:
 
 def test_both_pdfs_and_no_scratch_left(pdf_build):
     names = sorted(p.name for p in pdf_build.iterdir())
-    assert names == [
-        "assignment.pdf",
-        "assignment.tex",
-        "results.json",
-        "solution.pdf",
-        "solution.tex",
+    assert names == BUILD_OUTPUTS
+    assert sorted(p.name for p in (pdf_build / "data").iterdir()) == [
+        "A.csv",
+        "W1.csv",
+        "X.csv",
+        "b1.csv",
+        "b2.csv",
+        "t.csv",
+        "w2.csv",
     ]
     for name in ("solution.pdf", "assignment.pdf"):
         assert (pdf_build / name).read_bytes().startswith(b"%PDF-")
@@ -55,7 +59,7 @@ def test_both_pdfs_and_no_scratch_left(pdf_build):
         "λ1 = 1, λ2 = 6",
         "strictly between 0 and 1/6 ≈ 0.166667",
         "608 + 6,432 + 8,256 = 15,296",
-        "P = hd + 2h + 1 = 13 parameters",
+        "P = dh + 2h + 1 = 13 parameters",
         "Alan Copa",
     ],
 )

@@ -123,6 +123,67 @@ def test_seed_cost_counts():
     )
     assert cost.reverse_total == 75
     assert cost.forward_total == 33 + 13 * 45
+    # one-hot sweeps: 3N for each of the 8 weights of W1, 2N per b1_j, N per w2_j, 0 for b2
+    assert cost.one_hot_sweeps == 8 * 9 + 2 * 6 + 2 * 3 == 90
+    assert cost.one_hot_total == 123
+
+
+class _Counter:
+    """Multiplications done by a literal, loop-by-loop implementation of each accumulation."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def mul(self, a: float, b: float) -> float:
+        self.count += 1
+        return a * b
+
+
+def _counted_modes(N: int, d: int, h: int) -> tuple[int, int, int]:
+    """(forward pass + backward sweep, forward pass + P dense sweeps, + P one-hot sweeps)."""
+    c = _Counter()
+    x = [[0.5] * d for _ in range(N)]
+    W, w2 = [[0.3] * d for _ in range(h)], [0.2] * h
+
+    def forward() -> None:
+        for k in range(N):
+            z = [sum(c.mul(W[j][i], x[k][i]) for i in range(d)) for j in range(h)]
+            c.mul(sum(c.mul(zj, w2[j]) for j, zj in enumerate(z)), 1.0)  # y_k; r_k^2 / 2
+
+    forward()
+    after_forward = c.count
+    for k in range(N):  # backward: H^T r, r w2^T, o f'(Z), Delta^T X
+        for j in range(h):
+            c.mul(1.0, 1.0), c.mul(1.0, w2[j]), c.mul(1.0, 1.0)
+            for i in range(d):
+                c.mul(1.0, x[k][i])
+    reverse = c.count
+    c.count = after_forward
+    for _ in range(h * d + 2 * h + 1):  # dense sweeps: Zdot, Hdot, Hdot w2 + H w2dot, r^T ydot
+        for k in range(N):
+            for j in range(h):
+                for i in range(d):
+                    c.mul(1.0, x[k][i])
+                c.mul(1.0, 1.0), c.mul(1.0, w2[j]), c.mul(1.0, 1.0)
+            c.mul(1.0, 1.0)
+    dense = c.count
+    c.count = after_forward
+    for j in range(h):  # one-hot sweeps touch column j only
+        for _ in range(d):  # W1_ji: f'(z_kj) x_ki, times w2_j, times r_k
+            for k in range(N):
+                c.mul(c.mul(c.mul(1.0, x[k][0]), w2[j]), 1.0)
+        for _k in range(N):  # b1_j: f'(z_kj) times w2_j, times r_k
+            c.mul(c.mul(1.0, w2[j]), 1.0)
+        for _k in range(N):  # w2_j: r_k H_kj
+            c.mul(1.0, 1.0)
+    return reverse, dense, c.count
+
+
+@pytest.mark.parametrize("shape", [(3, 4, 2), (1, 1, 1), (5, 3, 7), (2, 10, 3)])
+def test_cost_counts_match_a_literal_count(shape):
+    """The formulas against loops that multiply one number at a time and count."""
+    cost = p1_network.costs(*shape)
+    assert (cost.reverse_total, cost.forward_total, cost.one_hot_total) == _counted_modes(*shape)
 
 
 # --- the derivation -----------------------------------------------------------------------------
@@ -141,8 +202,8 @@ def test_seed_cost_counts():
                 "b2": r"r_{k}",
             },
         ),
-        ("sigmoid", r"\frac{e^{- z}}{\left(1 + e^{- z}\right)^{2}}", None),
-        ("tanh", r"1 - \tanh^{2}{\left(z \right)}", None),
+        ("sigmoid", r"\frac{e^{- z}}{(1 + e^{- z})^{2}}", None),
+        ("tanh", r"1 - \tanh^{2}{(z)}", None),
     ],
 )
 def test_derivation_prints(activation, fprime, entries):
@@ -153,7 +214,7 @@ def test_derivation_prints(activation, fprime, entries):
 
 
 @pytest.mark.parametrize(
-    ("activation", "in_f"), [("sigmoid", r"\left(1 - f(z)\right) f(z)"), ("tanh", r"1 - f(z)^{2}")]
+    ("activation", "in_f"), [("sigmoid", r"(1 - f(z)) f(z)"), ("tanh", r"1 - f(z)^{2}")]
 )
 def test_fprime_in_terms_of_f(activation, in_f):
     deriv = p1_network.derive(activation)

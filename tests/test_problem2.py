@@ -534,3 +534,100 @@ def test_line_search_bounds_are_attained_along_eigenvectors():
     # eigenvectors of S = [[5,2],[2,2]]: (2, 1) for 6 and (1, -2) for 1
     assert r.line_search.explicit.subs({x: 2, y: 1}) == sp.Rational(1, 12)
     assert r.line_search.explicit.subs({x: 1, y: -2}) == sp.Rational(1, 2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Surds as a reader writes them (solgen.surd), and the exact eigenvectors
+
+
+SQ2, SQ5 = sp.sqrt(2), sp.sqrt(5)
+
+
+@pytest.mark.parametrize(
+    ("expr", "display", "inline"),
+    [
+        (sp.Integer(3), "3", "3"),
+        (sp.Integer(-3), "-3", "-3"),
+        (sp.Integer(0), "0", "0"),
+        (sp.Rational(1, 6), r"\frac{1}{6}", "1/6"),
+        (sp.Rational(-1, 6), r"-\frac{1}{6}", "-1/6"),
+        (SQ5 / 2 + sp.Rational(7, 2), r"\frac{7 + \sqrt{5}}{2}", r"(7 + \sqrt{5})/2"),
+        (sp.Rational(7, 2) - SQ5 / 2, r"\frac{7 - \sqrt{5}}{2}", r"(7 - \sqrt{5})/2"),
+        (2 / (7 + SQ5), r"\frac{7 - \sqrt{5}}{22}", r"(7 - \sqrt{5})/22"),  # rationalised
+        (1 / (5 - SQ5), r"\frac{5 + \sqrt{5}}{20}", r"(5 + \sqrt{5})/20"),
+        (
+            sp.Rational(10, 23) - 2 * SQ2 / 23,
+            r"\frac{10 - 2 \sqrt{2}}{23}",
+            r"(10 - 2 \sqrt{2})/23",
+        ),
+        (2 - SQ2, r"2 - \sqrt{2}", r"2 - \sqrt{2}"),  # denominator 1
+        (2 + SQ2, r"2 + \sqrt{2}", r"2 + \sqrt{2}"),
+        (-1 - SQ5, r"-1 - \sqrt{5}", r"-1 - \sqrt{5}"),
+        (SQ5, r"\sqrt{5}", r"\sqrt{5}"),  # coefficient 1 on the root
+        (-SQ5 / 7, r"-\frac{\sqrt{5}}{7}", r"-\sqrt{5}/7"),
+        (sp.sqrt(8) / 3, r"\frac{2 \sqrt{2}}{3}", r"2 \sqrt{2}/3"),
+        ((SQ5 - 1) / 2, r"\frac{\sqrt{5} - 1}{2}", r"(\sqrt{5} - 1)/2"),  # the positive term first
+        (-(1 + 3 * SQ5) / 2, r"-\frac{1 + 3 \sqrt{5}}{2}", r"-(1 + 3 \sqrt{5})/2"),
+    ],
+)
+def test_surds_print_over_one_denominator(expr, display, inline):
+    from solgen.surd import surd_tex
+
+    assert surd_tex(expr) == display
+    assert surd_tex(expr, inline=True) == inline
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [sp.cbrt(2), SQ2 + sp.sqrt(3), sp.CRootOf(sp.Symbol("x") ** 3 - 3 * sp.Symbol("x") + 1, 0)],
+)
+def test_other_numbers_are_not_surds(expr):
+    from solgen.surd import surd, surd_tex
+
+    assert surd(expr) is None
+    assert surd_tex(expr) is None
+
+
+def test_surd_parts_are_in_lowest_terms():
+    from solgen.surd import Surd, surd
+
+    assert surd(2 / (7 + SQ5)) == Surd(7, -1, 5, 22)
+    assert surd(sp.Rational(-3, 4)) == Surd(-3, 0, 1, 4)
+    assert surd(sp.Rational(1, 2) + SQ2 / 3) == Surd(3, 2, 2, 6)
+
+
+@pytest.mark.parametrize(
+    ("A", "expected"),
+    [
+        ([[1, 2], [2, 1]], [(-1, [[1, -1]]), (3, [[1, 1]])]),
+        ([["1/2", "1/2"], ["1/2", "1/2"]], [(0, [[1, -1]]), (1, [[1, 1]])]),  # integer entries
+        ([[-3]], [(-3, [[1]])]),  # 1 x 1
+        (
+            [[1, 0, 0], [0, -2, 0], [0, 0, 0]],
+            [(-2, [[0, 1, 0]]), (0, [[0, 0, 1]]), (1, [[1, 0, 0]])],
+        ),
+    ],
+)
+def test_eigenspaces_are_exact_and_scaled_as_a_reader_would(A, expected):
+    spaces = run(A).eigenspaces
+    got = [(space.value, [list(v) for v in space.vectors]) for space in spaces]
+    assert got == expected
+
+
+def test_surd_eigenvectors_are_eigenvectors():
+    r = run([[1, 3], [3, -2]])
+    assert [len(space.vectors) for space in r.eigenspaces] == [1, 1]
+    for space in r.eigenspaces:
+        (v,) = space.vectors
+        assert sp.simplify(r.S * v - space.value * v) == sp.zeros(2, 1)
+        assert float(sp.N(next(e for e in v if e != 0))) > 0
+    stable = np.array([float(e) for e in r.eigenspaces[1].vectors[0]])
+    _, q = np.linalg.eigh(sym_part([[1, 3], [3, -2]]))
+    assert abs(stable @ q[:, 1]) / np.linalg.norm(stable) == pytest.approx(1, rel=1e-12)
+
+
+def test_no_eigenspaces_where_the_solution_names_none():
+    assert run(SEED).eigenspaces is None  # positive definite
+    assert run([[0, 0], [0, 0]]).eigenspaces is None
+    assert run([[1, 2, 3], [2, 0, 1], [3, 1, 2]]).eigenspaces is None  # CRootOf
+    assert run([[1, 0, 0, 0], [0, -1, 0, 0], [0, 0, 2, 0], [0, 0, 0, 3]]).eigenspaces is None

@@ -235,7 +235,7 @@ def test_the_characteristic_polynomial_is_not_repeated_when_factoring_changes_no
     zero = _documents("problem2.A=[[0,0],[0,0]]")
     assert "= \\lambda^{2}\n  = 0," in zero and "= \\lambda^{2}\n  = \\lambda^{2}" not in zero
     seed = _documents()
-    factored = "= \\left(\\lambda - 6\\right) \\left(\\lambda - 1\\right)\n"
+    factored = "= (\\lambda - 6) (\\lambda - 1)\n"
     assert "= \\lambda^{2} - 7 \\lambda + 6\n  " + factored in seed
 
 

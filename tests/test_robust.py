@@ -10,7 +10,7 @@ import venv
 from pathlib import Path
 
 import pytest
-from helpers import live_processes_under, override, snapshot
+from helpers import BUILD_OUTPUTS, live_processes_under, override, snapshot
 
 from solgen.build import exclusive
 from solgen.cli import main
@@ -84,6 +84,13 @@ def test_builds_are_byte_identical(tmp_path):
     assert sorted(a) == [
         "assignment.pdf",
         "assignment.tex",
+        "data/A.csv",
+        "data/W1.csv",
+        "data/X.csv",
+        "data/b1.csv",
+        "data/b2.csv",
+        "data/t.csv",
+        "data/w2.csv",
         "results.json",
         "solution.pdf",
         "solution.tex",
@@ -126,13 +133,7 @@ def test_wheel_installed_outside_the_checkout(tmp_path):
         [str(env_dir / "bin" / "solgen"), "build"], cwd=work, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in (work / "build").iterdir()) == [
-        "assignment.pdf",
-        "assignment.tex",
-        "results.json",
-        "solution.pdf",
-        "solution.tex",
-    ]
+    assert sorted(p.name for p in (work / "build").iterdir()) == BUILD_OUTPUTS
     where = subprocess.run(
         [str(python), "-c", "import solgen; print(solgen.__file__)"],
         cwd=work,

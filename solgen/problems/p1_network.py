@@ -22,6 +22,7 @@ import sympy as sp
 
 from solgen import cache
 from solgen.cache import source_key
+from solgen.exprdata import NotAnExpression, from_srepr, to_srepr
 from solgen.variant import Matrix, Problem1Input
 
 EXACT_DIGITS = 50
@@ -82,11 +83,46 @@ def derive(activation: str) -> Derivation:
     a second build with the same structure does no symbolic differentiation at all.
     """
     key = f"derive-{activation}-" + source_key(sp.__version__, Path(__file__))
-    cached = cache.load(key)
-    if isinstance(cached, Derivation):
+    cached = derivation_from_data(cache.load(key), activation)
+    if cached is not None:
         return cached
     derivation = derive_uncached(activation)
-    cache.store(key, derivation)
+    cache.store(key, derivation_to_data(derivation))
+    return derivation
+
+
+_EXPRESSIONS = ("f", "fprime", "fprime_in_f", "stable_fprime", "sample_loss", "delta")
+_TABLES = ("display", "local", "entry")
+
+
+def derivation_to_data(derivation: Derivation) -> dict[str, Any]:
+    """The derivation as JSON-able data: every expression as srepr text."""
+    data: dict[str, Any] = {"activation": derivation.activation}
+    for name in _EXPRESSIONS:
+        expr = getattr(derivation, name)
+        data[name] = None if expr is None else to_srepr(expr)
+    for name in _TABLES:
+        data[name] = {key: to_srepr(expr) for key, expr in getattr(derivation, name).items()}
+    return data
+
+
+def derivation_from_data(data: Any, activation: str) -> Derivation | None:
+    """The derivation that derivation_to_data wrote, or None for anything else (a miss)."""
+    try:
+        if data["activation"] != activation:
+            return None
+        fields: dict[str, Any] = {"activation": activation}
+        for name in _EXPRESSIONS:
+            fields[name] = None if data[name] is None else from_srepr(data[name])
+        for name in _TABLES:
+            fields[name] = {str(k): from_srepr(v) for k, v in data[name].items()}
+        derivation = Derivation(**fields)
+    except (NotAnExpression, KeyError, TypeError, AttributeError):
+        return None
+    if derivation.fprime_in_f is None and activation != "relu":
+        return None
+    if set(derivation.entry) != set(PARAMETERS) or set(derivation.display) != set(PARAMETERS):
+        return None
     return derivation
 
 
@@ -176,7 +212,7 @@ class Evaluation:
 
 @dataclass(frozen=True)
 class Cost:
-    """Multiplication counts of the two ways to accumulate the gradient, for one network size."""
+    """Multiplication counts of the ways to accumulate the gradient, for one network size."""
 
     N: int
     d: int
@@ -184,9 +220,11 @@ class Cost:
     params: int
     forward_pass: int
     backward_pass: int
-    tangent_pass: int
+    tangent_pass: int  # one forward-mode sweep with a dense tangent, as jax.jvp runs it
+    one_hot_sweeps: int  # all P sweeps together, each skipping the tangent's zeros
     reverse_total: int
-    forward_total: int
+    forward_total: int  # forward pass + P dense sweeps
+    one_hot_total: int  # forward pass + the one-hot sweeps
 
 
 @dataclass(frozen=True)
@@ -203,25 +241,38 @@ class Problem1Result:
     numeric: Evaluation
     zero_preactivations: tuple[tuple[int, int], ...]  # (k, j), 0-based, where z_kj == 0 exactly
     cost: Cost
-    cost_scaled: Cost  # the same network with 1000 inputs
+    cost_scaled: Cost  # the same network with SCALED_INPUTS inputs
+
+
+SCALED_INPUTS = 1000  # part (b) also counts for the same network with this many inputs
+_N, _d, _h = sp.symbols("N d h", positive=True, integer=True)
+COUNT_SYMBOLS = (_N, _d, _h)
+COUNT_FORMULAS: dict[str, sp.Expr] = {
+    "params": _h * _d + 2 * _h + 1,
+    # Z = X W1^T + 1 b1^T, y = H w2 + b2 1, L = r^T r / 2
+    "forward_pass": _N * _h * _d + _N * _h + _N,
+    # H^T r, r w2^T, (r w2^T) o f'(Z), Delta^T X
+    "backward_pass": _N * _h * _d + 3 * _N * _h,
+    # Zdot = X Wdot^T, Hdot = f'(Z) o Zdot, ydot = Hdot w2 + H w2dot, Ldot = r^T ydot
+    "tangent_pass": _N * _h * _d + 3 * _N * _h + _N,
+    # One-hot tangents: W1_ji touches column j only (f'(z_j) o x_i, times w2_j, then r^T):
+    # 3N each; b1_j 2N; w2_j N (r^T H_j); b2 none (the sum of r).
+    "one_hot_sweeps": 3 * _N * _h * _d + 3 * _N * _h,
+}
 
 
 def costs(N: int, d: int, h: int) -> Cost:
     """Multiplications of forward-mode and reverse-mode accumulation of dL/d(theta)."""
-    params = h * d + h + h + 1
-    forward_pass = N * h * d + N * h + N  # Z = X W1^T + b1, y = H w2 + b2, L = r^T r / 2
-    backward_pass = N * h + 2 * N * h + N * h * d  # H^T r, delta = (r w2^T) * f'(Z), delta^T X
-    tangent_pass = N * h * d + N * h + 2 * N * h + N  # Zdot, f'(Z) * Zdot, ydot, r^T ydot
+    at = dict(zip(COUNT_SYMBOLS, (N, d, h), strict=True))
+    count = {name: int(formula.subs(at)) for name, formula in COUNT_FORMULAS.items()}
     return Cost(
         N=N,
         d=d,
         h=h,
-        params=params,
-        forward_pass=forward_pass,
-        backward_pass=backward_pass,
-        tangent_pass=tangent_pass,
-        reverse_total=forward_pass + backward_pass,
-        forward_total=forward_pass + params * tangent_pass,
+        **count,
+        reverse_total=count["forward_pass"] + count["backward_pass"],
+        forward_total=count["forward_pass"] + count["params"] * count["tangent_pass"],
+        one_hot_total=count["forward_pass"] + count["one_hot_sweeps"],
     )
 
 
@@ -420,7 +471,7 @@ def solve(inp: Problem1Input) -> Problem1Result:
         numeric=numeric,
         zero_preactivations=zero,
         cost=costs(N, d, h),
-        cost_scaled=costs(N, 1000, h),
+        cost_scaled=costs(N, SCALED_INPUTS, h),
     )
 
 

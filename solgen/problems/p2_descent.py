@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -32,6 +33,14 @@ class LineSearch:
 
 
 @dataclass(frozen=True)
+class Eigenspace:
+    """One eigenvalue of S with a basis of its eigenvectors, exact."""
+
+    value: sp.Expr
+    vectors: tuple[sp.Matrix, ...]  # integer entries when rational, first nonzero entry > 0
+
+
+@dataclass(frozen=True)
 class Problem2Result:
     """Everything problem 2's solution states, exact (SymPy) with floats for results.json."""
 
@@ -58,6 +67,13 @@ class Problem2Result:
     optimal_step: sp.Expr | None  # 1 / (lambda_min + lambda_max), positive definite only
     optimal_rate: sp.Expr | None  # (lambda_max - lambda_min) / (lambda_max + lambda_min)
     line_search: LineSearch
+    # ascending; only for n <= EIGENSPACE_SIZE, radical eigenvalues and an S that is not
+    # positive definite (what the solution names: the stable directions, q_max of rank one)
+    eigenspaces: tuple[Eigenspace, ...] | None = None
+
+
+# Eigenvectors are derived (and printed) for matrices up to this size.
+EIGENSPACE_SIZE = 3
 
 
 def coordinates(n: int) -> tuple[sp.Symbol, ...]:
@@ -138,6 +154,9 @@ def solve(inp: Problem2Input) -> Problem2Result:
         optimal_step = sp.radsimp(1 / (lmin + lmax))
         optimal_rate = sp.radsimp((lmax - lmin) / (lmax + lmin))
     ls = line_search(A, coords)
+    spaces = None
+    if n <= EIGENSPACE_SIZE and printable and definiteness not in ("positive definite", "zero"):
+        spaces = eigenspaces(S, roots)
     return Problem2Result(
         n=n,
         A=A,
@@ -162,7 +181,32 @@ def solve(inp: Problem2Input) -> Problem2Result:
         optimal_step=optimal_step,
         optimal_rate=optimal_rate,
         line_search=ls,
+        eigenspaces=spaces,
     )
+
+
+def eigenspaces(S: sp.Matrix, roots: list[sp.Expr]) -> tuple[Eigenspace, ...] | None:
+    """Each distinct eigenvalue with an exact basis of its eigenvectors; None if SymPy cannot
+    certify them (a basis that misses a dimension or a residual it cannot prove zero)."""
+    spaces = []
+    for value in dict.fromkeys(roots):  # distinct, ascending
+        shifted = S - value * sp.eye(S.rows)
+        vectors = tuple(_direction(v) for v in shifted.nullspace(simplify=True))
+        residual_zero = all(sp.radsimp(sp.expand(e)) == 0 for v in vectors for e in shifted * v)
+        if len(vectors) != roots.count(value) or not residual_zero:
+            return None
+        spaces.append(Eigenspace(value, vectors))
+    return tuple(spaces)
+
+
+def _direction(v: sp.Matrix) -> sp.Matrix:
+    """An eigenvector as a reader scales it: (1, 1), not (1/2, 1/2); first nonzero entry > 0."""
+    v = v.applyfunc(lambda e: sp.radsimp(sp.expand(e)))
+    if all(e.is_Rational for e in v):
+        scale = math.lcm(*(int(e.q) for e in v))
+        v = v * scale / math.gcd(*(int(e * scale) for e in v))
+    first = next(e for e in v if e != 0)
+    return -v if sp.N(first, 30) < 0 else v
 
 
 def _zero_roots(poly: sp.Poly) -> int:
