@@ -19,7 +19,8 @@ from typing import Any
 from solgen import manifest as mf
 from solgen.classfiles import collect_answers
 from solgen.errors import InvalidInput
-from solgen.variant import Variant, build_variant, read_variant_file
+from solgen.tomlinput import read_variant_file
+from solgen.variant import Variant, build_variant
 
 # Default points: the assignment's 20 / 15 / 15, split over groups of items, then evenly
 # over a group's entries.

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -21,15 +20,19 @@ from pathlib import Path
 from typing import TextIO
 
 from solgen import manifest as mf
-from solgen.compile import DEFAULT_TIMEOUT, SCRATCH_PREFIX, remove_leftover_scratch, require_tex
+from solgen.compile import DEFAULT_TIMEOUT, require_tex
 from solgen.errors import InvalidInput, Terminated
-from solgen.files import atomic_write, exclusive, replace_dir
+from solgen.files import (
+    atomic_write,
+    exclusive,
+    remove_leftover_scratch,
+    replace_dir,
+    scratch_dir,
+)
 from solgen.generate import Shape, apply_sets, class_draws, student_variant_text, to_toml, variant
 from solgen.manifest import Manifest, Options, Record, sha256_text
 from solgen.pool import Finished, run_forked
 from solgen.roster import Student, read_roster
-
-STAGE_PREFIX = f"{SCRATCH_PREFIX}stage-"  # remove_leftover_scratch() removes what a kill leaves
 
 
 @dataclass(frozen=True)
@@ -225,11 +228,12 @@ def build_task(task: Task, out: Path, options: BatchOptions, now: Options) -> Re
     manifest, records it under the variant's own folder and swaps the folder in (_swap_in).
     """
     from solgen.build import BuildOptions, build
-    from solgen.variant import build_variant, parse_toml
+    from solgen.tomlinput import parse_toml
+    from solgen.variant import build_variant
 
     job = task.job
     variant_obj = build_variant(parse_toml(task.text, f"{job.folder}/variant.toml"))
-    stage = Path(tempfile.mkdtemp(prefix=f"{STAGE_PREFIX}{job.folder}-", dir=out))
+    stage = scratch_dir(out, f"stage-{job.folder}")
     try:
         report = build(
             variant_obj,
@@ -313,7 +317,8 @@ def _check_variants(tasks: list[Task], out: Path) -> None:
 
     A bad --set makes every generated variant invalid the same way: one message names them all.
     """
-    from solgen.variant import build_variant, parse_toml
+    from solgen.tomlinput import parse_toml
+    from solgen.variant import build_variant
 
     who: dict[str, list[str]] = {}
     for task in tasks:
@@ -482,9 +487,9 @@ def _warm_caches(options: BatchOptions) -> None:
     from solgen.build import own_preamble, render_documents, solve
     from solgen.compile import precompile
     from solgen.problems import p1_network
-    from solgen.variant import load_variant
+    from solgen.variant import ACTIVATIONS, load_variant
 
-    for activation in ("relu", "sigmoid", "tanh"):
+    for activation in ACTIVATIONS:
         p1_network.derive(activation)
     if options.pdf and own_preamble(options.template_dir):
         default = load_variant(None)

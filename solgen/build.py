@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
-import tempfile
+import signal
+import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -13,22 +16,28 @@ from pathlib import Path
 from solgen.checks import failed, run_checks
 from solgen.compile import (
     DEFAULT_TIMEOUT,
-    SCRATCH_PREFIX,
     Compiled,
     TexNotFound,
     compile_tex,
-    remove_leftover_scratch,
     require_tex,
     stop_all,
 )
 from solgen.context import build_context
 from solgen.datafiles import DATA_DIR, check_data_dir, data_files
 from solgen.datafiles import DATA_FILES as DATA_FILES  # re-exported: data/'s files, in order
-from solgen.errors import CheckFailed
-from solgen.files import atomic_write, exclusive, replace_dir
+from solgen.errors import CheckFailed, InterruptedAfterWrite, Terminated
+from solgen.files import (
+    SCRATCH_MARK,
+    atomic_write,
+    exclusive,
+    remove_leftover_scratch,
+    replace_dir,
+    scratch_dir,
+)
 from solgen.problems import p1_network, p2_descent, p3_convnet
 from solgen.render import KEY_BLOCK, render
-from solgen.results import Solution, results_json
+from solgen.results import results_json
+from solgen.solution import Solution
 from solgen.variant import Variant
 
 DOCUMENTS = ("solution", "assignment")
@@ -114,6 +123,11 @@ def build(variant: Variant, options: BuildOptions) -> BuildReport:
     return report
 
 
+COMMIT = ".solgen-commit"  # a build's complete outputs, being moved into place
+COMMIT_LIST = ".outputs.json"  # in COMMIT: the names to move, written before COMMIT exists
+_STOPPING_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
 def _build_into(
     out: Path,
     texts: dict[str, str],
@@ -122,38 +136,106 @@ def _build_into(
     options: BuildOptions,
     missing_tex: TexNotFound | None,
 ) -> BuildReport:
-    report = BuildReport()
-    compiled: dict[str, Compiled] = {}
+    finish_commit(out)  # a build killed while moving its outputs: complete that move first
     remove_leftover_scratch(out)  # the log of an earlier failure is stale from here on
+    compiled: dict[str, Compiled] = {}
     if options.pdf and missing_tex is None:
         compiled = _compile_all(texts, out, options.timeout, own_preamble(options.template_dir))
-    for name, text in texts.items():
-        atomic_write(out / f"{name}.tex", text)
-        report.written.append(out / f"{name}.tex")
-    atomic_write(out / "results.json", results)
-    report.written.append(out / "results.json")
-    _write_data(out, data)
-    report.written += [out / name for name in data]
-    for name, done in compiled.items():
-        os.replace(done.pdf, out / f"{name}.pdf")
-        shutil.rmtree(done.scratch, ignore_errors=True)
-        report.written.append(out / f"{name}.pdf")
+    names = [f"{name}.tex" for name in texts] + ["results.json", *data]
+    names += [f"{name}.pdf" for name in compiled]
+    _stage_commit(out, texts, results, data, compiled)
+    try:
+        finish_commit(out)
+    except (KeyboardInterrupt, Terminated) as exc:  # delivered once the move was done
+        raise InterruptedAfterWrite(exc) from None
+    report = BuildReport(written=[out / name for name in names])
     if missing_tex is not None:
         raise missing_tex
     return report
 
 
-def _write_data(out: Path, data: dict[str, str]) -> None:
-    """Stage out/data/ in a scratch folder and swap it in whole: never half old, half new."""
-    scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}data-", dir=out))
+def _stage_commit(
+    out: Path,
+    texts: dict[str, str],
+    results: str,
+    data: dict[str, str],
+    compiled: dict[str, Compiled],
+) -> None:
+    """Every output in one staging folder, then renamed to out/COMMIT: all there, or none."""
+    stage = scratch_dir(out, "outputs")
     try:
-        stage = scratch / DATA_DIR
-        stage.mkdir()  # mkdir, not mkdtemp's 0700: the mode of an ordinary folder
+        for name, text in texts.items():
+            atomic_write(stage / f"{name}.tex", text)
+        atomic_write(stage / "results.json", results)
+        (stage / DATA_DIR).mkdir()  # mkdir, not mkdtemp's 0700: the mode of an ordinary folder
         for name, text in data.items():
-            (scratch / name).write_bytes(text.encode("utf-8"))
-        replace_dir(out / DATA_DIR, stage)
+            (stage / name).write_bytes(text.encode("utf-8"))
+        for name, done in compiled.items():
+            os.replace(done.pdf, stage / f"{name}.pdf")
+            shutil.rmtree(done.scratch, ignore_errors=True)
+        top = sorted(p.name for p in stage.iterdir() if p.name != SCRATCH_MARK)
+        atomic_write(stage / COMMIT_LIST, json.dumps(top))
+        os.replace(stage, out / COMMIT)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+
+
+def finish_commit(out: Path) -> None:
+    """Move a staged, complete set of outputs (out/COMMIT) into place, or do nothing.
+
+    Each output is renamed in turn, with SIGINT and SIGTERM held until the last; a
+    SIGKILL in between leaves COMMIT with the rest, and the next build on out (or this one)
+    finishes the move, so the outputs end up all new, never half new.
+    """
+    commit = out / COMMIT
+    if not commit.is_dir():
+        return
+    try:
+        names = json.loads((commit / COMMIT_LIST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        names = None
+    if not isinstance(names, list) or not all(isinstance(n, str) and "/" not in n for n in names):
+        shutil.rmtree(commit, ignore_errors=True)  # not one of ours, or never complete
+        return
+    with _signals_held():
+        for name in names:
+            staged = commit / name
+            if not staged.exists():
+                continue  # moved before a kill
+            if staged.is_dir():
+                replace_dir(out / name, staged)
+            else:
+                os.replace(staged, out / name)
+        shutil.rmtree(commit, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM wait until the block is done, then act as they would have.
+
+    Python runs signal handlers in the main thread whatever thread the kernel picked, so a
+    held signal is recorded by a handler of our own (blocking it in one thread is not enough).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[int] = []
+    previous = {
+        number: signal.signal(number, lambda signum, frame: arrived.append(signum))
+        for number in _STOPPING_SIGNALS
+    }
+    try:
+        yield
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        for first in arrived[:1]:
+            handler = previous[signal.Signals(first)]
+            if callable(handler):
+                handler(first, None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(first)
 
 
 def own_preamble(template_dir: Path | None) -> bool:

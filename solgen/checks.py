@@ -25,8 +25,8 @@ import numpy as np
 import sympy as sp
 
 from solgen.latex import fmt_int
-from solgen.results import Check, Solution
-from solgen.variant import plural
+from solgen.messages import plural
+from solgen.solution import Check, Solution
 
 MAX_PARAMETERS = 200  # gradient entries checked (evenly spread when there are more)
 MAX_SMOOTH_PARAMETERS = 48  # each costs 2N exponentials at 60 digits

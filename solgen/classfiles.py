@@ -12,16 +12,15 @@ import io
 import json
 import os
 import shutil
-import tempfile
 import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from solgen.classreport import class_report
-from solgen.compile import SCRATCH_PREFIX, Compiled, compile_tex
+from solgen.compile import Compiled, compile_tex
 from solgen.datafiles import DATA_FILES
-from solgen.files import atomic_write, replace_dir
+from solgen.files import atomic_write, replace_dir, scratch_dir
 from solgen.manifest import Manifest, file_sha, sha256_bytes, sha256_text, solgen_digest
 
 ANSWERS_CSV = "answers.csv"
@@ -236,7 +235,7 @@ def _compile_class(
 def _stage_release(out: Path, manifest: Manifest, ids: list[str]) -> Path:
     """release/ in a staging folder: a folder a student holding only that student's PDFs and
     data files."""
-    stage = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}release-", dir=out))
+    stage = scratch_dir(out, "release")
     for variant_id in ids:
         folder = manifest.records[variant_id].folder
         (stage / folder).mkdir()

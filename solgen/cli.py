@@ -8,10 +8,14 @@ import sys
 import threading
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from solgen import __version__
 from solgen.compile import DEFAULT_TIMEOUT, CompileError, TexNotFound
-from solgen.errors import Busy, CheckFailed, InvalidInput, Terminated
+from solgen.errors import Busy, CheckFailed, InterruptedAfterWrite, InvalidInput, Terminated
+
+if TYPE_CHECKING:  # generate.py is imported by the commands that draw variants only
+    from solgen.generate import Shape
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 MAX_TIMEOUT = 86400  # one day; subprocess cannot wait for ever (inf overflows)
@@ -38,7 +42,12 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--version", action="version", version=f"solgen {__version__}")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     build = sub.add_parser("build", help="build one variant's solution, problem sheet and results")
-    build.add_argument("--variant", type=Path, metavar="FILE", help="variant file (TOML)")
+    build.add_argument(
+        "--variant",
+        type=Path,
+        metavar="FILE",
+        help="variant file (TOML) (default: none, the assignment as given)",
+    )
     build.add_argument(
         "--out",
         type=Path,
@@ -46,12 +55,24 @@ def parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="output directory (default: build/)",
     )
-    build.add_argument("--no-pdf", action="store_true", help="write .tex and results.json only")
-    _set_option(build, "override one field, e.g. problem2.A='[[4,1],[1,3]]' (repeatable)")
+    build.add_argument(
+        "--no-pdf",
+        action="store_true",
+        help="write .tex, results.json and data/ only (default: also the PDFs)",
+    )
+    _set_option(build, "override one field, e.g. problem2.A='[[4,1],[1,3]]'")
     _rendering_options(build)
     gen = sub.add_parser("variant", help="write a random, well-posed variant file")
-    gen.add_argument("--seed", type=_natural, required=True, metavar="N")
-    gen.add_argument("-o", "--output", type=Path, metavar="FILE", help="default: standard output")
+    gen.add_argument(
+        "--seed", type=_natural, required=True, metavar="N", help="the seed, 0 or more (required)"
+    )
+    gen.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="the variant file to write (default: standard output)",
+    )
     _shape_options(gen)
     batch = sub.add_parser(
         "batch", help="build a class's variants (a roster with a key, or seeds) with answer keys"
@@ -61,14 +82,27 @@ def parser() -> argparse.ArgumentParser:
         "--roster",
         type=Path,
         metavar="FILE",
-        help="CSV of the class (columns id and name): one variant a student, from --key",
+        help="CSV of the class (columns id and name): one variant a student, from --key "
+        "(this or --count is required)",
     )
     which.add_argument(
-        "--count", type=_positive, metavar="N", help="practice set: N variants of seeds S, S+1, ..."
+        "--count",
+        type=_positive,
+        metavar="N",
+        help="practice set: N variants of seeds S, S+1, ... (this or --roster is required)",
     )
-    batch.add_argument("--key", type=Path, metavar="FILE", help="the course key (solgen key)")
     batch.add_argument(
-        "--seed", type=_natural, default=None, metavar="S", help="with --count: first seed (0)"
+        "--key",
+        type=Path,
+        metavar="FILE",
+        help="the course key (solgen key); required with --roster, else not allowed",
+    )
+    batch.add_argument(
+        "--seed",
+        type=_natural,
+        default=None,
+        metavar="S",
+        help="with --count: the first seed (default: 0)",
     )
     batch.add_argument(
         "--jobs",
@@ -84,33 +118,49 @@ def parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="the batch directory: one folder a variant (default: batch/)",
     )
-    batch.add_argument("--no-pdf", action="store_true", help="no PDFs (and no combined PDFs)")
+    batch.add_argument(
+        "--no-pdf",
+        action="store_true",
+        help="no PDFs (and no combined PDFs) (default: make them)",
+    )
     batch.add_argument(
         "--shard",
         default="1/1",
         metavar="K/M",
-        help="build only the variants i with i %% M == K - 1",
+        help="build only the variants i with i %% M == K - 1 (default: %(default)s, all)",
     )
-    _set_option(
-        batch, "override one field of every variant, e.g. meta.date='Due 5 December' (repeatable)"
+    _set_option(batch, "override one field of every variant, e.g. meta.date='Due 5 December'")
+    batch.add_argument(
+        "--force",
+        action="store_true",
+        help="rebuild variants that are up to date (default: only those that changed)",
     )
-    batch.add_argument("--force", action="store_true", help="rebuild variants that are up to date")
     _rendering_options(batch)
     _shape_options(batch)
     key = sub.add_parser("key", help="write a new secret course key (for batch --roster)")
     key.add_argument(
-        "-o", "--output", type=Path, required=True, metavar="FILE", help="the new key file"
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="the new key file, never overwritten (required)",
     )
     grade = sub.add_parser("grade", help="grade a class's answers (CSV) against a batch's key")
     grade.add_argument(
-        "--key", type=Path, required=True, metavar="DIR", help="the batch directory (its key)"
+        "--key",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="the batch directory (its key) (required)",
     )
     grade.add_argument(
         "--answers",
         type=Path,
         required=True,
         metavar="FILE",
-        help="CSV with a column id and answer columns (loss, dW1_11, ..., eta_max, layers, ...)",
+        help="CSV with a column id and answer columns (loss, dW1_11, ..., eta_max, layers, ...) "
+        "(required)",
     )
     grade.add_argument(
         "-o",
@@ -118,39 +168,62 @@ def parser() -> argparse.ArgumentParser:
         type=Path,
         default=Path("grades.csv"),
         metavar="FILE",
-        help="the grades (default grades.csv); feedback goes to FILE's name + -feedback/",
+        help="the grades (default: grades.csv); feedback goes to FILE's name + -feedback/",
     )
     grade.add_argument(
-        "--policy", type=Path, metavar="FILE", help="grading policy (TOML): points, tolerances"
+        "--policy",
+        type=Path,
+        metavar="FILE",
+        help="grading policy (TOML): points, tolerances, columns (default: none: 20/15/15 "
+        "points, 3 significant digits)",
     )
     grade.add_argument(
         "--lenient",
         action="store_true",
-        help="grade cells that are not answers (not a number, say) as wrong instead of refusing",
+        help="grade cells that are not answers (not a number, say) as wrong (default: refuse "
+        "the file)",
     )
     export = sub.add_parser("export", help="export a batch's variants as LMS questions")
     export.add_argument(
-        "format", choices=("moodle", "qti"), help="moodle (XML) or qti (Canvas zip)"
+        "format", choices=("moodle", "qti"), help="moodle (XML) or qti (Canvas zip) (required)"
     )
     export.add_argument(
-        "--key", type=Path, required=True, metavar="DIR", help="the batch directory"
+        "--key", type=Path, required=True, metavar="DIR", help="the batch directory (required)"
     )
     export.add_argument(
-        "-o", "--output", type=Path, required=True, metavar="FILE", help="FILE.xml or FILE.zip"
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="FILE.xml (moodle) or FILE.zip (qti) (required)",
     )
     merge = sub.add_parser("merge", help="merge the directories of a batch's shards into one")
     merge.add_argument(
-        "--out", type=Path, required=True, metavar="DIR", help="the merged batch directory"
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="the merged batch directory (required)",
     )
     merge.add_argument(
-        "shards", type=Path, nargs="+", metavar="SHARD_DIR", help="every shard's batch directory"
+        "shards",
+        type=Path,
+        nargs="+",
+        metavar="SHARD_DIR",
+        help="every shard's batch directory (one or more, required)",
     )
     return top
 
 
 def _set_option(command: argparse.ArgumentParser, help_text: str) -> None:
     command.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE", dest="sets", help=help_text
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="sets",
+        help=f"{help_text} (repeatable; default: none)",
     )
 
 
@@ -160,27 +233,30 @@ def _rendering_options(command: argparse.ArgumentParser) -> None:
         "--templates",
         type=Path,
         metavar="DIR",
-        help="directory of templates that override solgen's own",
+        help="directory of templates that override solgen's own (default: none)",
     )
     command.add_argument(
         "--timeout",
         type=_positive_seconds,
         default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
-        help=f"limit per LaTeX run (default {DEFAULT_TIMEOUT:g})",
+        help="limit per LaTeX run (default: %(default)g)",
     )
 
 
 def _shape_options(command: argparse.ArgumentParser) -> None:
-    command.add_argument(
-        "--samples", type=_positive, default=3, metavar="N", help="problem 1: samples (3)"
-    )
-    command.add_argument(
-        "--inputs", type=_positive, default=4, metavar="D", help="problem 1: inputs per sample (4)"
-    )
-    command.add_argument(
-        "--hidden", type=_positive, default=2, metavar="H", help="problem 1: hidden units (2)"
-    )
+    for name, default, metavar, what in (
+        ("--samples", 3, "N", "samples"),
+        ("--inputs", 4, "D", "inputs per sample"),
+        ("--hidden", 2, "H", "hidden units"),
+    ):
+        command.add_argument(
+            name,
+            type=_positive,
+            default=default,
+            metavar=metavar,
+            help=f"problem 1: {what} (default: %(default)s)",
+        )
 
 
 def _natural(text: str) -> int:
@@ -223,14 +299,31 @@ def printable(text: str) -> str:
     )
 
 
+def _check_directories(args: argparse.Namespace) -> None:
+    """InvalidInput when --templates (if the command has it) or --out is not a directory."""
+    templates = getattr(args, "templates", None)
+    if templates is not None and not templates.is_dir():
+        raise InvalidInput([f"--templates: {templates} is not a directory"])
+    if args.out.exists() and not args.out.is_dir():
+        raise InvalidInput([f"--out: {args.out} exists and is not a directory"])
+
+
+def _shape(args: argparse.Namespace) -> Shape:
+    """--samples, --inputs and --hidden; InvalidInput when they cannot give a valid variant."""
+    from solgen.generate import Shape
+    from solgen.variant import shape_problems
+
+    problems = shape_problems(args.samples, args.inputs, args.hidden)
+    if problems:
+        raise InvalidInput(problems)
+    return Shape(args.samples, args.inputs, args.hidden)
+
+
 def run_build(args: argparse.Namespace) -> int:
     """The build subcommand."""
     from solgen.variant import load_variant
 
-    if args.templates is not None and not args.templates.is_dir():
-        raise InvalidInput([f"--templates: {args.templates} is not a directory"])
-    if args.out.exists() and not args.out.is_dir():
-        raise InvalidInput([f"--out: {args.out} exists and is not a directory"])
+    _check_directories(args)
     variant = load_variant(args.variant, args.sets)
     from solgen.build import BuildOptions, build  # SymPy and NumPy: only for a valid variant
 
@@ -246,13 +339,9 @@ def run_build(args: argparse.Namespace) -> int:
 def run_variant(args: argparse.Namespace) -> int:
     """The variant subcommand."""
     from solgen.files import atomic_write
-    from solgen.generate import Shape, variant_text
-    from solgen.variant import shape_problems
+    from solgen.generate import variant_text
 
-    problems = shape_problems(args.samples, args.inputs, args.hidden)
-    if problems:
-        raise InvalidInput(problems)
-    text = variant_text(args.seed, Shape(args.samples, args.inputs, args.hidden))
+    text = variant_text(args.seed, _shape(args))
     if args.output is None:
         sys.stdout.write(text)
     else:
@@ -265,14 +354,9 @@ def run_variant(args: argparse.Namespace) -> int:
 def run_batch(args: argparse.Namespace) -> int:
     """The batch subcommand."""
     from solgen.batch import BatchOptions, parse_shard, run_batch
-    from solgen.generate import Shape
-    from solgen.variant import shape_problems
 
-    if args.templates is not None and not args.templates.is_dir():
-        raise InvalidInput([f"--templates: {args.templates} is not a directory"])
-    problems = shape_problems(args.samples, args.inputs, args.hidden)
-    if problems:
-        raise InvalidInput(problems)
+    _check_directories(args)
+    shape = _shape(args)
     if args.roster is not None and args.seed is not None:
         raise InvalidInput(["--seed: only for a practice set (--count); a roster uses --key"])
     if args.roster is None and args.key is not None:
@@ -288,7 +372,7 @@ def run_batch(args: argparse.Namespace) -> int:
         pdf=not args.no_pdf,
         shard=parse_shard(args.shard),
         force=args.force,
-        shape=Shape(args.samples, args.inputs, args.hidden),
+        shape=shape,
         timeout=args.timeout,
         template_dir=args.templates,
     )
@@ -361,6 +445,7 @@ def run_merge(args: argparse.Namespace) -> int:
     """The merge subcommand."""
     from solgen.merge import merge
 
+    _check_directories(args)
     count = merge(args.out, args.shards)
     print(f"merge: {count} variants into {args.out}")
     return EXIT_OK
@@ -443,3 +528,6 @@ def _run(args: argparse.Namespace) -> int:
     except (KeyboardInterrupt, Terminated) as exc:
         _error("interrupted; the previous outputs are untouched")
         return 143 if isinstance(exc, Terminated) else 130
+    except InterruptedAfterWrite as exc:
+        _error("interrupted just after the new outputs were moved into place; they are complete")
+        return 143 if exc.terminated else 130

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from solgen import preamble
+from solgen.files import scratch_dir
 
 INSTALL_COMMAND = (
     "sudo apt-get install texlive-latex-base texlive-latex-recommended "
@@ -144,17 +145,6 @@ def first_error(log_text: str) -> str:
     return NO_ERROR_LINE
 
 
-SCRATCH_PREFIX = ".solgen-"
-
-
-def remove_leftover_scratch(directory: Path) -> None:
-    """Delete scratch directories that earlier builds left in directory (a failed build keeps
-    its log there; a killed one leaves everything). Call it holding the directory's lock."""
-    for leftover in directory.glob(f"{SCRATCH_PREFIX}*"):
-        if leftover.is_dir() and not leftover.is_symlink():
-            shutil.rmtree(leftover, ignore_errors=True)
-
-
 def compile_tex(
     tex_source: str,
     name: str,
@@ -200,7 +190,7 @@ def _compile(
     inputs: dict[str, Path] | None,
     fmt: Path | None,
 ) -> Compiled:
-    scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{name}-", dir=scratch_parent))
+    scratch = scratch_dir(scratch_parent, name)
     links = dict(inputs or {})
     if fmt is not None:
         links[f"{preamble.FORMAT_NAME}.fmt"] = fmt

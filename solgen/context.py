@@ -9,8 +9,11 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from solgen.datafiles import PROBLEM1_FILES
 from solgen.figures import (
+    ABOVE_STEP,
     LONG_ELLIPSE,
+    NEAR_STEP,
     PATH_STEPS,
     Node,
     Point,
@@ -20,6 +23,7 @@ from solgen.figures import (
     saddle_figure,
 )
 from solgen.latex import (
+    SIGNIFICANT,
     Tex,
     approx_or_eq,
     bmatrix,
@@ -30,7 +34,6 @@ from solgen.latex import (
     fmt_number,
     is_exact,
     num,
-    row,
     sym,
     vector_blocks,
 )
@@ -39,7 +42,7 @@ from solgen.problems.p1_network import Cost, Problem1Result
 from solgen.problems.p2_descent import Eigenspace, Problem2Result
 from solgen.problems.p3_convnet import Problem3Result
 from solgen.problems.p3_design import Design
-from solgen.results import Solution
+from solgen.solution import Solution
 from solgen.surd import surd_tex
 from solgen.variant import Variant
 
@@ -87,7 +90,6 @@ def problem1_context(p1: Problem1Result) -> dict[str, Any]:
     residual_terms = [f"({fmt_number(v)})^2" if v < 0 else f"{fmt_number(v)}^2" for v in ex.r]
     squares = [v * v for v in ex.r]
     total = sum(squares)
-    mask_rows = [[1 if v > 0 else 0 for v in row_] for row_ in ex.Z]
     return {
         "activation": p1.activation,
         "N": p1.N,
@@ -102,9 +104,7 @@ def problem1_context(p1: Problem1Result) -> dict[str, Any]:
         "W1": bmatrix(inp.W1),
         "W1T": bmatrix(list(zip(*inp.W1, strict=True))),
         "b1": column(inp.b1),
-        "b1_row": row(inp.b1),
         "ones_b1": bmatrix([inp.b1] * p1.N),
-        "ones": column([1] * p1.N),
         "w2": column(inp.w2),
         "b2": num(inp.b2),
         # the derivation
@@ -122,7 +122,6 @@ def problem1_context(p1: Problem1Result) -> dict[str, Any]:
         "H_rel": _rel(ex.H),
         "Fp": bmatrix(ex.Fp.tolist()),
         "Fp_rel": _rel(ex.Fp),
-        "mask": bmatrix(mask_rows),
         "y": column(list(ex.y)),
         "y_rel": _rel(ex.y),
         "r": column(list(ex.r)),
@@ -134,7 +133,6 @@ def problem1_context(p1: Problem1Result) -> dict[str, Any]:
         "loss": num(ex.loss),
         "loss_rel": approx_or_eq([ex.loss, total]),
         "rw": bmatrix(rw.tolist()),
-        "rw_rel": _rel(rw),
         "Delta": bmatrix(ex.delta.tolist()),
         "Delta_rel": _rel(ex.delta),
         "grad_W1": bmatrix(ex.grad["W1"].tolist()),
@@ -156,6 +154,7 @@ def problem1_context(p1: Problem1Result) -> dict[str, Any]:
         "cost": _cost(p1.cost),
         "cost_scaled": _cost(p1.cost_scaled),
         "cost_formula": _cost_formulas(),
+        "data_files": [Tex(rf"\texttt{{{name}}}") for name in PROBLEM1_FILES],
     }
 
 
@@ -206,7 +205,6 @@ def _factor_count(expr: sp.Expr) -> int:
 
 def problem2_context(p2: Problem2Result) -> dict[str, Any]:
     """Problem 2's numbers and formulas."""
-    u = sp.Matrix(p2.coords)
     eig_exact = p2.eigenvalues_exact_printable
     eigen = [
         _exact(e) if eig_exact else Tex(fmt_number(float(v)))
@@ -220,7 +218,6 @@ def problem2_context(p2: Problem2Result) -> dict[str, Any]:
         "A": sym(p2.A),
         "S": sym(p2.S),
         "symmetric": p2.symmetric,
-        "u": sym(u),
         "u_inline": Tex(r"\bigl(" + ", ".join(sym(c) for c in p2.coords) + r"\bigr)^{\top}"),
         "coords": Tex(", ".join(sym(c) for c in p2.coords)),
         "f": sym(p2.f),
@@ -238,7 +235,6 @@ def problem2_context(p2: Problem2Result) -> dict[str, Any]:
             ", \\quad ".join(f"\\lambda_{{{i + 1}}} {eig_rel} {e}" for i, e in enumerate(eigen))
         ),
         "eigenvalues_exact": eig_exact,
-        "factors": [sym(f) for f in p2.factors],
         "definiteness": p2.definiteness,
         "zero_eigenvalues": p2.zero_eigenvalues,
         "negative_eigenvalues": p2.negative_eigenvalues,
@@ -427,7 +423,8 @@ def build_context(variant: Variant, solution: Solution, solutions: bool) -> dict
         "p1": problem1_context(solution.problem1),
         "p2": problem2_context(solution.problem2),
         "p3": problem3_context(solution.problem3),
-        "checks": [{"what": Tex(c.tex), "passed": c.passed} for c in solution.checks],
+        "checks": [{"what": Tex(c.tex)} for c in solution.checks],
+        "significant": SIGNIFICANT,
     }
 
 
@@ -551,7 +548,12 @@ def descent_context(p2: Problem2Result) -> dict[str, Any] | None:
     figure = descent_figure(p2)
     if figure is None:
         return None
-    names = {"optimal": r"\eta^\ast", "near": r"0.95\,\eta_{\max}", "above": r"1.05\,\eta_{\max}"}
+    near, above = num(NEAR_STEP), num(ABOVE_STEP)
+    names = {
+        "optimal": r"\eta^\ast",
+        "near": rf"{near}\,\eta_{{\max}}",
+        "above": rf"{above}\,\eta_{{\max}}",
+    }
     places = _decimals(figure.window)
     return {
         "plane": p2.n == 2,
@@ -581,6 +583,8 @@ def descent_context(p2: Problem2Result) -> dict[str, Any] | None:
         "start": Tex("(" + ", ".join(fmt_number(v) for v in figure.start) + ")"),
         "steps": figure.steps,
         "path_steps": PATH_STEPS,
+        "near_factor": near,  # the two other steps, as multiples of eta_max
+        "above_factor": above,
     }
 
 

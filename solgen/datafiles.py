@@ -14,7 +14,9 @@ if TYPE_CHECKING:  # manifest.py imports DATA_FILES on reruns, which must stay l
 
 DATA_DIR = "data"
 # In the order of the problems: problem 1's network and data, then problem 2's matrix.
-DATA_FILES = tuple(f"{DATA_DIR}/{name}.csv" for name in ("X", "t", "W1", "b1", "w2", "b2", "A"))
+PROBLEM1_FILES = tuple(f"{DATA_DIR}/{name}.csv" for name in ("X", "t", "W1", "b1", "w2", "b2"))
+PROBLEM2_FILES = (f"{DATA_DIR}/A.csv",)
+DATA_FILES = PROBLEM1_FILES + PROBLEM2_FILES
 
 
 def decimal_text(value: Fraction) -> str:

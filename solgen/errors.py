@@ -19,3 +19,11 @@ class Terminated(BaseException):
 
 class CheckFailed(Exception):
     """A self-check of a solution failed: nothing is written (exit status 1)."""
+
+
+class InterruptedAfterWrite(Exception):
+    """SIGINT or SIGTERM that arrived while a build moved its outputs in: they are complete."""
+
+    def __init__(self, signal_exception: BaseException) -> None:
+        super().__init__("interrupted after the new outputs were in place")
+        self.terminated = isinstance(signal_exception, Terminated)

@@ -21,7 +21,6 @@ Point = tuple[float, float]
 class Node:
     """A unit of the network diagram."""
 
-    layer: str  # "input", "hidden" or "output"
     index: int  # 1-based
     x: float
     y: float
@@ -46,30 +45,29 @@ UNIT_RADIUS = 0.4  # the circles are 8 mm wide
 LABEL_CLEARANCE = 0.35
 
 
-def _column(count: int, x: float, layer: str, gap: float = UNIT_GAP) -> list[Node]:
+def _column(count: int, x: float, gap: float = UNIT_GAP) -> list[Node]:
     top = (count - 1) * gap / 2
-    return [Node(layer, i + 1, x, top - i * gap) for i in range(count)]
+    return [Node(i + 1, x, top - i * gap) for i in range(count)]
 
 
 def network_diagram(p1: Problem1Result) -> NetworkDiagram | None:
     """Where to draw each unit, and which samples switch each hidden unit on."""
     if p1.d > MAX_DRAWN_UNITS or p1.h > MAX_DRAWN_UNITS:
         return None
-    inputs = _column(p1.d, 0.0, "input")
+    inputs = _column(p1.d, 0.0)
     # Spread the hidden units over the height of the inputs, so that the edges fan out.
     span = (p1.d - 1) * UNIT_GAP
     gap = max(HIDDEN_GAP, span / (p1.h - 1)) if p1.h > 1 else HIDDEN_GAP
     hidden = [
         Node(
-            "hidden",
             node.index,
             node.x,
             node.y,
             tuple(k + 1 for k in range(p1.N) if p1.exact.Z[k, node.index - 1] > 0),
         )
-        for node in _column(p1.h, LAYER_GAP, "hidden", gap)
+        for node in _column(p1.h, LAYER_GAP, gap)
     ]
-    output = Node("output", 1, 2 * LAYER_GAP, 0.0)
+    output = Node(1, 2 * LAYER_GAP, 0.0)
     # Centred over the first layer's edges, clear of the topmost input and hidden unit
     # (with more hidden units than inputs the hidden column is the taller one).
     top = max(inputs[0].y, hidden[0].y) + UNIT_RADIUS + LABEL_CLEARANCE
@@ -146,6 +144,10 @@ class DescentFigure:
 
 
 PATH_STEPS = 8
+# The two constant steps beside the optimal one, as multiples of eta_max: just inside the
+# bound (converges slowly, zigzagging) and just above it (diverges).
+NEAR_STEP = 0.95
+ABOVE_STEP = 1.05
 LONG_ELLIPSE = 10.0  # an ellipse longer than this many windows is drawn as arcs near the plot
 DISTANCE_STEPS = 30
 LEVELS = (0.03, 0.12, 0.3, 0.6, 1.0, 1.6, 2.5, 4.0)
@@ -178,7 +180,7 @@ def descent_figure(p2: Problem2Result) -> DescentFigure | None:
     u0 = start_point(S)
     eta_max = p2.eta_max_float
     optimal = float(p2.optimal_step) if p2.optimal_step is not None else eta_max / 2
-    steps = {"optimal": optimal, "near": 0.95 * eta_max, "above": 1.05 * eta_max}
+    steps = {"optimal": optimal, "near": NEAR_STEP * eta_max, "above": ABOVE_STEP * eta_max}
     trajectories = []
     for label, eta in steps.items():
         path = gradient_descent(S, u0, eta, max(PATH_STEPS, DISTANCE_STEPS))

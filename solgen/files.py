@@ -63,15 +63,42 @@ def exclusive(directory: Path) -> Iterator[int]:
         os.close(fd)  # closing releases the lock
 
 
-def replace_dir(target: Path, staged: Path, prefix: str = ".solgen-old-") -> None:
+SCRATCH_PREFIX = ".solgen-"
+# Inside every folder solgen makes for its own work: clean-up deletes a .solgen-* folder only
+# when this file is in it, never a user's (say their .solgen-templates).
+SCRATCH_MARK = ".solgen-scratch"
+
+
+def scratch_dir(parent: Path, label: str) -> Path:
+    """A new, marked folder parent/.solgen-<label>-XXXXXXXX for solgen's own work."""
+    path = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{label}-", dir=parent))
+    (path / SCRATCH_MARK).write_bytes(b"")
+    return path
+
+
+def unmark(path: Path) -> None:
+    """Make a staged scratch folder an ordinary one, just before it is renamed into place."""
+    (path / SCRATCH_MARK).unlink(missing_ok=True)
+
+
+def remove_leftover_scratch(directory: Path) -> None:
+    """Delete the marked folders that earlier runs left in directory (a failed build keeps
+    its log there; a killed one leaves everything). Call it holding the directory's lock."""
+    for leftover in directory.glob(f"{SCRATCH_PREFIX}*"):
+        if leftover.is_dir() and not leftover.is_symlink() and (leftover / SCRATCH_MARK).is_file():
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def replace_dir(target: Path, staged: Path) -> None:
     """Put a staged directory in target's place: the old one is renamed away, then removed.
 
     A kill between the two renames leaves target missing (never half old, half new); the
-    renamed-away copy starts with prefix, which the next build's clean-up removes.
+    renamed-away copy sits in a marked scratch folder, which the next clean-up removes.
     """
     old = None
+    unmark(staged)
     if target.exists() or target.is_symlink():
-        old = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
+        old = scratch_dir(target.parent, "old")
         os.replace(target, old / target.name)
     os.replace(staged, target)
     if old is not None:

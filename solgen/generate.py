@@ -12,8 +12,10 @@ from math import isqrt
 from operator import mul
 
 from solgen.errors import InvalidInput
+from solgen.messages import shown
 from solgen.problems.p3_design import designs
-from solgen.variant import Layer, Problem3Input, default_text, parse_set, parse_toml, shown
+from solgen.tomlinput import parse_set, parse_toml
+from solgen.variant import Layer, Problem3Input, default_text
 
 GRID = Fraction(1, 10)  # problem 1's values lie on a 0.1 grid in [-1, 1]
 MIN_LOSS = Fraction(1, 20)  # a loss below this looks like a trick question

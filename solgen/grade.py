@@ -13,7 +13,6 @@ import csv
 import io
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
@@ -22,7 +21,7 @@ import sympy as sp
 
 from solgen.answerkey import Item, StudentKey, load_key
 from solgen.errors import InvalidInput
-from solgen.files import atomic_write, replace_dir
+from solgen.files import atomic_write, replace_dir, scratch_dir
 from solgen.numparse import NumberError, parse_interval, parse_number
 from solgen.policy import Policy, read_policy
 from solgen.roster import csv_delimiter, load_csv_text
@@ -375,7 +374,7 @@ def write_grades(report: GradeReport, output: Path) -> None:
     if not output.parent.is_dir():
         raise InvalidInput([f"-o: the folder {output.parent} does not exist"])
     folder = output.with_name(f"{output.stem}-feedback")
-    stage = Path(tempfile.mkdtemp(prefix=".solgen-feedback-", dir=output.parent))
+    stage = scratch_dir(output.parent, "feedback")
     try:
         for graded in report.graded:
             (stage / f"{graded.student.folder}.txt").write_text(feedback_text(graded), "utf-8")

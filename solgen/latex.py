@@ -1,4 +1,4 @@
-"""The only place that makes TeX: escaping, number formatting, matrices, the sympy.latex setup."""
+"""TeX formatting: escaping, number formatting, matrices, the sympy.latex setup."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
 from typing import Any
+
+from solgen.charset import settable
 
 # Exact values with at most this many decimal places are printed exactly; others are rounded.
 EXACT_PLACES = 6
@@ -50,17 +52,6 @@ _SPECIALS = {
 }
 
 
-# Latin Extended-A letters that LaTeX's utf8 input with T1 fonts does not define (checked
-# one by one with pdflatex: "Unicode character ... not set up for use with LaTeX").
-_UNDEFINED_IN_T1 = frozenset("\u0126\u0127\u0138\u013f\u0140\u0149\u0166\u0167\u017f")
-
-
-def _settable(char: str) -> bool:
-    """Whether pdflatex with T1 fonts and utf8 input can set this character."""
-    code = ord(char)
-    return 0x20 <= code < 0x7F or (0xA0 <= code <= 0x17F and char not in _UNDEFINED_IN_T1)
-
-
 # Pairs that T1 fonts join into one glyph: -- (en dash), '' (closing quote), ,, (low quote).
 # Only a pair is broken up (a-{}-b), so that ordinary text stays ordinary in the .tex.
 _LIGATURE_HALVES = frozenset("-',")
@@ -82,23 +73,11 @@ def tex_escape(text: Any) -> Tex:
             out.append(" ")
         elif unicodedata.category(char) in ("Cc", "Cf"):
             continue  # control and format characters carry no visible text
-        elif _settable(char):
+        elif settable(char):
             out.append(char)
         else:
             out.append("?")
     return Tex("".join(out))
-
-
-def unsettable_characters(text: str) -> list[str]:
-    """Characters of the text that pdflatex cannot set (they would print as '?')."""
-    found = []
-    for char in unicodedata.normalize("NFC", text):
-        category = unicodedata.category(char)
-        if char in _SPECIALS or char in "\t\n\r" or category in ("Cc", "Cf"):
-            continue
-        if not _settable(char) and char not in found:
-            found.append(char)
-    return found
 
 
 def _terminating_places(value: Fraction) -> int | None:
@@ -191,11 +170,6 @@ def bmatrix(rows: Sequence[Sequence[Any]], max_rows: int = 12, max_cols: int = 1
 def column(values: Sequence[Any], max_rows: int = 12) -> Tex:
     """A column vector of numbers."""
     return bmatrix([[v] for v in values], max_rows=max_rows)
-
-
-def row(values: Sequence[Any], max_cols: int = 10) -> Tex:
-    """A row vector of numbers."""
-    return bmatrix([list(values)], max_cols=max_cols)
 
 
 DATA_ROWS = 24  # rows of one appendix block (a block never breaks across pages)

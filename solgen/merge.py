@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from solgen import classfiles
 from solgen import manifest as mf
-from solgen.compile import DEFAULT_TIMEOUT, SCRATCH_PREFIX, CompileError, require_tex
+from solgen.compile import DEFAULT_TIMEOUT, CompileError, require_tex
 from solgen.errors import InvalidInput
-from solgen.files import exclusive, replace_dir
+from solgen.files import exclusive, replace_dir, scratch_dir
 from solgen.manifest import Manifest, Options, Record
 
 
@@ -156,7 +155,7 @@ def merge(out: Path, shards: list[Path], timeout: float = DEFAULT_TIMEOUT) -> in
     if pdf:
         require_tex()
     out.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}merge-", dir=out.parent))
+    scratch = scratch_dir(out.parent, "merge")
     stage = scratch / "out"
     stage.mkdir()  # mkdir, not mkdtemp's 0700: the mode a batch directory gets
     try:

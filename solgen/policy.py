@@ -25,7 +25,8 @@ from typing import Any
 
 from solgen.answerkey import DEFAULT_POINTS, GROUPS, Item, Tolerance, with_points
 from solgen.errors import InvalidInput
-from solgen.variant import describe, did_you_mean, read_variant_file
+from solgen.messages import describe, did_you_mean
+from solgen.tomlinput import read_variant_file
 
 SECTIONS = ("points", "tolerance", "columns")
 TOLERANCE_FIELDS = ("digits", "relative", "absolute")

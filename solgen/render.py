@@ -12,7 +12,7 @@ import jinja2
 import jinja2.sandbox
 
 from solgen.latex import Tex, tex_escape
-from solgen.variant import plural
+from solgen.messages import plural
 
 TEMPLATE_PACKAGE = ("solgen", "templates")
 DOCUMENT = "base.tex.j2"

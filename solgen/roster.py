@@ -10,9 +10,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from solgen.charset import unsettable_characters
+from solgen.encodings import wide_encoding
 from solgen.errors import InvalidInput
-from solgen.latex import unsettable_characters
-from solgen.variant import wide_encoding
 
 # Folder names a student may not get (lower-case compare): the batch directory's own files.
 RESERVED = frozenset(

@@ -1,11 +1,8 @@
-"""Load a variant: parse TOML with exact decimals, merge over the default, validate everything."""
+"""A variant: its dataclasses and limits; merged over the default and validated, every field."""
 
 from __future__ import annotations
 
-import difflib
 import math
-import re
-import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -13,8 +10,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+from solgen.charset import unsettable_characters
 from solgen.errors import InvalidInput
-from solgen.latex import unsettable_characters
+from solgen.messages import describe, did_you_mean, plural, shown
+from solgen.tomlinput import parse_set, parse_toml, read_variant_file
 
 Matrix = tuple[tuple[Fraction, ...], ...]
 Vector = tuple[Fraction, ...]
@@ -32,10 +31,6 @@ MAX_WORK = {"relu": 50_000_000, "sigmoid": 1_000_000, "tanh": 1_000_000}
 # ... and N*h pre-activations, each evaluated exactly (the elementwise work dominates when d
 # is small): 1000 x 200 x 250 ReLU builds in about 17 s, 250 x 40 x 100 sigmoid in 18 s.
 MAX_UNITS = {"relu": 250_000, "sigmoid": 25_000, "tanh": 25_000}
-# Read before parsing: TOML takes about 0.8 s a megabyte, and a variant at the limits of
-# MAX_WORK needs far less (a generated 4096 x 48 x 254 network is 2.2 MB).
-MAX_VARIANT_BYTES = 4 * 1024 * 1024
-MAX_NESTING = 8  # brackets and braces inside one another: a matrix needs 2, layers 2
 MAX_GENERATED_NUMBERS = 400_000  # variant --samples/--inputs/--hidden: X and W1 together
 # Drawing a network redraws a hidden unit until no pre-activation is exactly 0; with
 # thousands of samples that takes many tries. At this bound a draw takes at most about 6 s.
@@ -112,151 +107,6 @@ class Variant:
 def default_text() -> str:
     """The embedded default variant (the assignment exactly as given), as TOML."""
     return resources.files("solgen").joinpath("default.toml").read_text(encoding="utf-8")
-
-
-def nesting_depth(text: str) -> int:
-    """How deeply TOML arrays and inline tables nest in text (strings and comments skipped)."""
-    depth = deepest = 0
-    quote = ""
-    i = 0
-    while i < len(text):
-        char = text[i]
-        if quote:
-            if char == "\\" and quote == '"':
-                i += 1  # an escaped character, perhaps a quote
-            elif char == quote:
-                quote = ""
-        elif char in "\"'":
-            quote = char
-        elif char == "#":
-            end = text.find("\n", i)
-            i = len(text) if end < 0 else end
-        elif char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "]}":
-            depth -= 1
-        i += 1
-    return deepest
-
-
-def parse_toml(text: str, source: str) -> dict[str, Any]:
-    """Parse TOML text with every float read as an exact Decimal."""
-    depth = nesting_depth(text)
-    if depth > MAX_NESTING:
-        raise InvalidInput(
-            [f"{source}: arrays nested {depth} deep, expected at most {MAX_NESTING}"]
-        )
-    try:
-        return tomllib.loads(text, parse_float=Decimal)
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput([f"{source}: not valid TOML: {_readable_keys(str(exc))}"]) from None
-    except ValueError as exc:  # an integer of more than 4300 digits
-        raise InvalidInput([f"{source}: {_unreadable_value(exc)}"]) from None
-
-
-# tomllib names keys as Python tuples: "Cannot declare ('problem1',) twice".
-_KEY_TUPLE = re.compile(r"\(('[^']*'(?:, '[^']*')*),?\)")
-
-
-def _readable_keys(message: str) -> str:
-    """tomllib's message with its keys written as in TOML: problem1, not ('problem1',)."""
-    return _KEY_TUPLE.sub(lambda m: ".".join(re.findall(r"'([^']*)'", m.group(1))), message)
-
-
-def _unreadable_value(exc: ValueError) -> str:
-    """Why a syntactically valid value could not be read (Python's digit limit)."""
-    digits = re.search(r"value has (\d+) digits", str(exc))
-    if digits is None:
-        return f"a value cannot be read: {exc}"
-    return f"a number has {digits.group(1)} digits, expected a number of magnitude at most 1e6"
-
-
-def read_variant_file(path: Path) -> dict[str, Any]:
-    """Read and parse a variant file, turning every file-level failure into InvalidInput."""
-    if not path.exists():
-        raise InvalidInput([f"--variant: the file {path} does not exist"])
-    if path.is_dir():
-        raise InvalidInput([f"--variant: {path} is a directory, expected a TOML file"])
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_VARIANT_BYTES + 1)
-    except OSError as exc:
-        raise InvalidInput([f"--variant: cannot read {path}: {exc.strerror}"]) from None
-    if len(data) > MAX_VARIANT_BYTES:
-        raise InvalidInput(
-            [
-                f"--variant: {path} is larger than {MAX_VARIANT_BYTES // 1024 // 1024} MB, "
-                "expected a variant file of at most that size"
-            ]
-        )
-    encoding = wide_encoding(data)
-    if encoding is not None:
-        raise InvalidInput(
-            [f"--variant: {path} is {encoding} text, expected UTF-8 (save it as UTF-8)"]
-        )
-    if b"\x00" in data:
-        raise InvalidInput([f"--variant: {path} is a binary file, expected a TOML text file"])
-    try:
-        text = data.decode("utf-8-sig")  # a byte-order mark is harmless
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(
-            [f"--variant: {path} is not UTF-8 text (byte {exc.start}: {data[exc.start]:#04x})"]
-        ) from None
-    return parse_toml(text, str(path))
-
-
-_BYTE_ORDER_MARKS = (
-    (b"\xff\xfe\x00\x00", "UTF-32"),
-    (b"\x00\x00\xfe\xff", "UTF-32"),
-    (b"\xff\xfe", "UTF-16"),
-    (b"\xfe\xff", "UTF-16"),
-)
-
-
-def wide_encoding(data: bytes) -> str | None:
-    """UTF-16 or UTF-32, recognised by a byte-order mark or by a NUL in every other byte."""
-    for mark, name in _BYTE_ORDER_MARKS:
-        if data.startswith(mark):
-            return name
-    head = data[:200]
-    if len(head) >= 4 and b"\x00" not in head[0::2] and set(head[1::2]) == {0}:
-        return "UTF-16"  # little-endian without a mark: ASCII letters, each followed by NUL
-    if len(head) >= 4 and b"\x00" not in head[1::2] and set(head[0::2]) == {0}:
-        return "UTF-16"  # big-endian without a mark
-    return None
-
-
-def parse_set(assignment: str) -> tuple[str, str, Any]:
-    """Parse one ``--set section.field=VALUE``; the value is a TOML value (bare text allowed)."""
-    key, sep, raw = assignment.partition("=")
-    parts = [part.strip() for part in key.split(".")]
-    key = ".".join(parts)
-    if not sep or len(parts) != 2 or not all(parts):
-        raise InvalidInput(
-            [f"--set {assignment}: expected SECTION.FIELD=VALUE (e.g. problem2.A='[[4,1],[1,3]]')"]
-        )
-    raw = raw.strip()
-    if "\n" in raw or "\r" in raw:
-        raise InvalidInput(
-            [f"--set {key}: expected one TOML value on one line, found a line break"]
-        )
-    depth = nesting_depth(raw)
-    if depth > MAX_NESTING:
-        raise InvalidInput(
-            [f"--set {key}: arrays nested {depth} deep, expected at most {MAX_NESTING}"]
-        )
-    try:
-        value = tomllib.loads(f"value = {raw}", parse_float=Decimal)["value"]
-    except ValueError as exc:  # TOMLDecodeError, or an integer of more than 4300 digits
-        if not isinstance(exc, tomllib.TOMLDecodeError):
-            raise InvalidInput([f"--set {key}: {_unreadable_value(exc)}"]) from None
-        if raw[:1] in '[{"' or raw[:1].isdigit() or raw[:1] in "+-.":
-            raise InvalidInput(
-                [f"--set {key}: the value {_abbreviated(raw, 60)!r} is not valid TOML: {exc}"]
-            ) from None
-        value = raw  # bare text, e.g. --set meta.author=Ada
-    return parts[0], parts[1], value
 
 
 def generated_samples(inputs: int) -> int:
@@ -346,13 +196,6 @@ def build_variant(user: dict[str, Any]) -> Variant:
     return Variant(meta=meta, problem1=p1, problem2=p2, problem3=p3)
 
 
-def did_you_mean(name: str, choices: tuple[str, ...] | list[str]) -> str:
-    """A ' (did you mean X?)' hint, or '' when nothing is close."""
-    by_case = [c for c in choices if c.lower() == name.lower()]
-    close = by_case or difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]}?)" if close else ""
-
-
 def _check_known_keys(user: dict[str, Any], errors: list[str]) -> None:
     for section, table in user.items():
         if section not in FIELDS:
@@ -367,48 +210,6 @@ def _check_known_keys(user: dict[str, Any], errors: list[str]) -> None:
                 hint = did_you_mean(field, FIELDS[section])
                 known = ", ".join(FIELDS[section])
                 errors.append(f"{section}.{field}: unknown field{hint}; known fields: {known}")
-
-
-def shown(value: int | Decimal) -> str:
-    """A number as TOML would write it: 10000000, 0.25, 1e-31, inf (not Decimal's 1E+7)."""
-    if isinstance(value, int):
-        return str(value)
-    if value.is_nan():
-        return "nan"
-    if value.is_infinite():
-        return "-inf" if value < 0 else "inf"
-    # Fixed point only when short: 1e+99999999999999999 must not be written out in full.
-    exponent = value.as_tuple().exponent
-    if -16 < value.adjusted() < 16 and isinstance(exponent, int) and exponent > -20:
-        return f"{value:f}"
-    return f"{value:e}".replace("e+", "e")
-
-
-def plural(count: int, noun: str) -> str:
-    """'1 target', '3 targets', '1 entry', '2 entries'."""
-    if count == 1:
-        return f"1 {noun}"
-    return f"{count} {noun[:-1]}ies" if noun.endswith("y") else f"{count} {noun}s"
-
-
-def _abbreviated(text: str, limit: int) -> str:
-    """text, or its first limit - 3 characters and '...' when it is longer than limit."""
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def describe(value: Any) -> str:
-    """A short description of a parsed TOML value, for error messages."""
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, str):
-        return f"the string {_abbreviated(value, 40)!r}"
-    if isinstance(value, int | Decimal):
-        return f"the number {shown(value)}"
-    if isinstance(value, list):
-        return f"a list of {plural(len(value), 'item')}"
-    if isinstance(value, dict):
-        return "a table"
-    return f"a {type(value).__name__} ({value})"
 
 
 def _too_big(value: int | Decimal) -> bool:
@@ -493,9 +294,9 @@ def _text(value: Any, field: str, errors: list[str]) -> str | None:
         return None
     unsettable = unsettable_characters(value)
     if unsettable:
-        shown = ", ".join(f"{c} (U+{ord(c):04X})" for c in unsettable[:5])
+        listed = ", ".join(f"{c} (U+{ord(c):04X})" for c in unsettable[:5])
         errors.append(
-            f"{field}: pdflatex cannot set {shown}; expected Latin letters, digits and punctuation"
+            f"{field}: pdflatex cannot set {listed}; expected Latin letters, digits and punctuation"
         )
         return None
     if len(value) > MAX_TEXT:

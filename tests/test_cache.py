@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from solgen import cache
 from solgen.exprdata import NotAnExpression, from_srepr, to_srepr
 from solgen.problems import p1_network
+from solgen.variant import ACTIVATIONS
 
 
 @pytest.fixture
@@ -123,7 +124,7 @@ def test_srepr_text_that_is_not_an_expression_is_refused(text):
         from_srepr(text)
 
 
-@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh"])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_every_derivation_survives_the_round_trip_through_json(activation):
     derivation = p1_network.derive_uncached(activation)
     data = json.loads(json.dumps(p1_network.derivation_to_data(derivation)))

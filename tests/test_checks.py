@@ -88,7 +88,7 @@ def test_results_json_and_the_document_report_the_checks(tmp_path):
 
 def test_a_failed_check_writes_nothing_and_exits_1(previous_build, monkeypatch, capsys):
     from solgen import build as build_module
-    from solgen.results import Check
+    from solgen.solution import Check
 
     before = snapshot(previous_build)
     wrong = Check("eigenpair_residuals", "made to fail", float(np.float64(1.0)), False)

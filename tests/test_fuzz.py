@@ -25,7 +25,8 @@ from hypothesis import strategies as st
 
 from solgen.cli import main
 from solgen.errors import InvalidInput
-from solgen.variant import FIELDS, Variant, build_variant, parse_toml
+from solgen.tomlinput import parse_toml
+from solgen.variant import ACTIVATIONS, FIELDS, Variant, build_variant
 
 FUZZ = settings(
     deadline=None,
@@ -71,7 +72,7 @@ decimals = st.one_of(
     ),
 )
 text_values = st.one_of(
-    st.sampled_from(["relu", "sigmoid", "tanh", "Relu", "", "x"]),
+    st.sampled_from([*ACTIVATIONS, "Relu", "", "x"]),
     st.text(max_size=12),
 )
 scalars = st.one_of(ints, decimals, st.booleans(), text_values)
@@ -169,7 +170,7 @@ def coherent_variants(draw: st.DrawFn) -> dict[str, Any]:
             "b1": vec(h),
             "w2": vec(h),
             "b2": draw(finite),
-            "activation": draw(st.sampled_from(["relu", "sigmoid", "tanh"])),
+            "activation": draw(st.sampled_from(ACTIVATIONS)),
         }
     if draw(st.booleans()):
         size = draw(st.integers(1, 3))

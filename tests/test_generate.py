@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from fractions import Fraction
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from solgen.build import render_documents, solve
 from solgen.cli import main
 from solgen.generate import Shape, Stream, variant, variant_text
 from solgen.problems.p3_convnet import check_layers
-from solgen.variant import build_variant, parse_toml
+from solgen.tomlinput import parse_toml
+from solgen.variant import build_variant
 
 GOLDEN = Path(__file__).parent / "golden" / "variant-seed-1.toml"
 
@@ -22,19 +24,62 @@ def test_seed_1_is_the_reviewed_golden_file():
     assert variant_text(1) == GOLDEN.read_text(encoding="utf-8")
 
 
-def test_stream_is_fixed():
-    stream = Stream(42, "label")
-    assert [stream.integer(0, 9) for _ in range(10)] == [
-        stream_value for stream_value in _expected_stream()
-    ]
+# Golden draws, computed once and pasted in (reviewed like the golden variant file): a change to
+# Stream changes every variant of every class, so it must show here as a changed literal.
+STREAM_GOLDEN = [
+    # (seed, label, low, high, the first draws)
+    (42, "label", 0, 9, [3, 0, 8, 9, 5, 5, 6, 4, 6, 5]),
+    (1, "problem1", -10, 10, [0, 6, -6, -5, 6, 5, 9, -6, 7, 9, -5, -8]),
+    (7, "x", 0, 2**64, [6183597985780493526, 2210108713320527577, 5981324594928078620]),
+]
 
 
-def _expected_stream():
-    import hashlib
+@pytest.mark.parametrize(("seed", "label", "low", "high", "draws"), STREAM_GOLDEN)
+def test_stream_draws_are_the_golden_numbers(seed, label, low, high, draws):
+    stream = Stream(seed, label)
+    assert [stream.integer(low, high) for _ in draws] == draws
 
-    for n in range(1, 11):
-        digest = hashlib.sha256(f"solgen:42:label:{n}".encode()).digest()
-        yield int.from_bytes(digest[:16], "big") % 10
+
+def test_stream_choice_is_fixed():
+    stream = Stream(3, "c")
+    assert [stream.choice([2, 3, 5, 7]) for _ in range(8)] == [2, 2, 5, 7, 5, 7, 7, 5]
+
+
+def test_seed_1_problem1_starts_with_the_golden_draws():
+    """The golden variant's X (in tenths) is the first 12 draws of Stream(1, "problem1")."""
+    X = parse_toml(GOLDEN.read_text(encoding="utf-8"), "golden")["problem1"]["X"]
+    assert [int(value * 10) for row in X for value in row] == STREAM_GOLDEN[1][4]
+
+
+def reference_draws(seed: int, label: str, low: int, high: int, count: int) -> list[int]:
+    """Stream's algorithm, written separately from solgen.generate (which it does not call).
+
+    The docstring says "SHA-256 of (seed, label, counter)"; spelled out: SHA-256 of the UTF-8
+    text "solgen:SEED:LABEL:N" for N = 1, 2, ..., its first 16 bytes read as a big-endian
+    integer, reduced modulo the size of [low, high] and added to low.
+    """
+    draws = []
+    for n in range(1, count + 1):
+        digest = hashlib.sha256(b"solgen:%d:%s:%d" % (seed, label.encode("utf-8"), n)).digest()
+        draws.append(low + int.from_bytes(digest[:16], "big") % (high - low + 1))
+    return draws
+
+
+def test_the_reference_reproduces_the_golden_numbers():
+    """The golden numbers are what the documented algorithm gives (checked once more here)."""
+    for seed, label, low, high, draws in STREAM_GOLDEN:
+        assert reference_draws(seed, label, low, high, len(draws)) == draws
+
+
+@pytest.mark.parametrize(
+    ("seed", "label", "low", "high"),
+    [(0, "problem2", 1, 15), (123456789, "problem3/2", -8, 8), (5, "Ødegård", 0, 1)],
+)
+def test_stream_follows_the_documented_algorithm(seed, label, low, high):
+    stream = Stream(seed, label)
+    assert [stream.integer(low, high) for _ in range(50)] == reference_draws(
+        seed, label, low, high, 50
+    )
 
 
 def test_same_seed_same_file_through_the_cli(tmp_path, capsys):

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from helpers import BUILD_OUTPUTS
-from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from solgen.build import render_documents, solve
@@ -170,9 +170,10 @@ DATE_MARK = "Zqv9 date"
 )
 @given(author=st.text(alphabet=ALPHABET, max_size=24))
 @example(author="ab-")  # found by Hypothesis: a hyphen that ends the line
+@example(author=",,")  # once a bug (T1 fonts join ,, into a low quote): covered every run
+@example(author="Smith,,, J.,,")
 def test_any_author_round_trips_through_the_pdf(author):
     needs_tools()
-    assume(",," not in author)  # a known bug, see test_double_comma_is_printed_literally
     # The CLI's own path (--set parsing, validation, rendering, latexmk), solution.pdf only.
     sets = [arg.removeprefix("--set=") for arg in meta_sets(author, "A title", DATE_MARK)]
     variant = load_variant(None, sets)

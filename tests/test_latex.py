@@ -8,6 +8,7 @@ import mpmath
 import pytest
 import sympy as sp
 
+from solgen.charset import unsettable_characters
 from solgen.latex import (
     Tex,
     approx_or_eq,
@@ -50,6 +51,15 @@ F = Fraction
 def test_tex_escape(text, expected):
     assert tex_escape(text) == expected
     assert isinstance(tex_escape(text), Tex)
+
+
+def test_every_character_tex_escape_writes_as_a_command_counts_as_settable():
+    """charset's rule (what validation accepts) and tex_escape's table agree."""
+    from solgen.charset import settable
+    from solgen.latex import _SPECIALS
+
+    assert all(settable(char) for char in _SPECIALS)
+    assert unsettable_characters("".join(_SPECIALS)) == []
 
 
 def test_tex_escape_never_escapes_twice():

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from solgen.cli import main, printable
-from solgen.variant import MAX_VARIANT_BYTES, generated_samples, nesting_depth
+from solgen.tomlinput import MAX_VARIANT_BYTES, nesting_depth
+from solgen.variant import generated_samples
 
 
 def _run(argv, capsys) -> tuple[int, list[str]]:

@@ -84,7 +84,26 @@ def test_problem_sheet_has_no_answers(pdf_build):
         assert answer not in text
 
 
-def test_six_pages_at_most_and_no_overfull_boxes(tmp_path):
+def pdf_pages(path: Path) -> int:
+    """The page count pdfinfo reports."""
+    info = subprocess.run(["pdfinfo", str(path)], check=True, capture_output=True, text=True)
+    (line,) = [line for line in info.stdout.splitlines() if line.startswith("Pages:")]
+    return int(line.split()[1])
+
+
+def test_default_solution_is_8_pages_and_the_assignment_1(pdf_build):
+    # Exact on purpose: when the count changes, a human reviews the new layout (page breaks,
+    # floats, figures) and then updates the number here.
+    assert pdf_pages(pdf_build / "solution.pdf") == 8
+    assert pdf_pages(pdf_build / "assignment.pdf") == 1
+    # pdftotext ends every page with a form feed: the same counts, read another way.
+    for name, pages in (("solution.pdf", 8), ("assignment.pdf", 1)):
+        out = subprocess.run(["pdftotext", str(pdf_build / name), "-"], check=True,
+                             capture_output=True, text=True)  # fmt: skip
+        assert out.stdout.count("\f") == pages
+
+
+def test_default_solution_has_no_overfull_boxes(tmp_path):
     """The log of the seed's solution: no overfull box wider than 1pt, no undefined anything."""
     from solgen.build import render_documents, solve
     from solgen.compile import compile_tex
@@ -102,7 +121,7 @@ def test_six_pages_at_most_and_no_overfull_boxes(tmp_path):
 
 def test_every_settable_character_compiles_and_survives(tmp_path):
     """Every character tex_escape keeps, as an author name: pdflatex sets all of them."""
-    from solgen.latex import unsettable_characters
+    from solgen.charset import unsettable_characters
 
     keep = [chr(c) for c in range(0x20, 0x180) if not unsettable_characters(chr(c))]
     assert len(keep) > 300

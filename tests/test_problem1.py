@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from solgen.cli import main
 from solgen.latex import sym
 from solgen.problems import p1_network
-from solgen.variant import Problem1Input, load_variant
+from solgen.variant import ACTIVATIONS, Problem1Input, load_variant
 
 F = Fraction
 
@@ -31,7 +31,7 @@ def frac_matrix(rows):
 
 # --- an independent oracle: plain NumPy, written from the problem statement --------------------
 
-ACTIVATIONS = {
+NUMPY_ACTIVATIONS = {
     "relu": lambda z: np.maximum(z, 0.0),
     "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
     "tanh": np.tanh,
@@ -40,7 +40,7 @@ ACTIVATIONS = {
 
 def oracle_loss(inp: Problem1Input, W1, b1, w2, b2) -> float:
     """L = 1/2 sum_k (w2^T f(W1 x_k + b1) + b2 - t_k)^2, one sample at a time."""
-    f = ACTIVATIONS[inp.activation]
+    f = NUMPY_ACTIVATIONS[inp.activation]
     X = np.array(inp.X, dtype=float)
     t = np.array(inp.t, dtype=float)
     total = 0.0
@@ -322,7 +322,7 @@ def test_per_sample_entry_matches_direct_differentiation():
 # --- three routes agree, for the seed and for random networks ----------------------------------
 
 
-@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh"])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_seed_all_activations_agree_with_finite_differences(activation):
     inp = dataclasses.replace(seed(), activation=activation)
     result = p1_network.solve(inp)
@@ -355,7 +355,7 @@ def networks(draw):
         b1=tuple(draw(tenths()) for _ in range(h)),
         w2=tuple(draw(tenths()) for _ in range(h)),
         b2=draw(tenths()),
-        activation=draw(st.sampled_from(["relu", "sigmoid", "tanh"])),
+        activation=draw(st.sampled_from(ACTIVATIONS)),
     )
 
 

@@ -79,7 +79,6 @@ def test_seed_exact_answers():
     assert str(eta) == "eta"
     assert eta.is_positive is True
     assert r.iteration == sp.Matrix([[1 - 10 * eta, -4 * eta], [-4 * eta, 1 - 4 * eta]])
-    assert r.factors == (1 - 2 * eta, 1 - 12 * eta)
 
 
 def test_seed_gradient_and_hessian_by_hand_differentiation():

@@ -220,6 +220,12 @@ def test_a_large_network_prints_every_entry_in_an_appendix(tmp_path):
     grad = _appendix_entries(documents["solution"], "\\partial L / \\partial W^{(1)}")
     assert grad == [[fmt_number(v) for v in row] for row in solution.problem1.exact.grad["W1"]]
     assert "Appendix" not in _documents()  # the seed's data fit on the page
+    files = (
+        "\\texttt{data/X.csv}, \\texttt{data/t.csv}, \\texttt{data/W1.csv}, "
+        "\\texttt{data/b1.csv}, \\texttt{data/w2.csv}, \\texttt{data/b2.csv} beside\nthis sheet"
+    )
+    assert files in sheet  # the large sheet points at the CSV files the build writes
+    assert "data/X.csv" not in _documents()
 
 
 @pytest.mark.parametrize("A", ["[[1,3],[3,1]]", "[[0,0],[0,0]]", "[[5,2],[2,2]]"])
@@ -244,3 +250,16 @@ def test_the_optimal_step_does_not_reuse_the_loss_L():
     assert "2/(\\mu + L)" not in tex
     assert "$m = 2\\lambda_{\\min}$ and $M = 2\\lambda_{\\max}$ of the Hessian" in tex
     assert "the familiar $2/(m + M)$" in tex
+
+
+def test_the_solution_says_what_its_approximations_mean():
+    """Exact decimals (0.2496) print in full, approximations (0.245499) to SIGNIFICANT digits:
+    the reader is told which is which, once, under the title."""
+    from solgen.build import render_documents, solve
+    from solgen.variant import load_variant
+
+    variant = load_variant()
+    documents = render_documents(variant, solve(variant))
+    note = "A number after $=$ is exact; after $\\approx$ it is rounded to 6 significant digits."
+    assert note in documents["solution"]
+    assert note not in documents["assignment"]

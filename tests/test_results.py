@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from solgen.build import solve
 from solgen.results import results_dict, results_json
-from solgen.variant import build_variant, load_variant
+from solgen.variant import ACTIVATIONS, build_variant, load_variant
 
 # --- an independent implementation of every answer, from the contract alone ----------------------
 
@@ -81,7 +81,7 @@ def variants(draw):
             "b1": [draw(tenth) for _ in range(h)],
             "w2": [draw(tenth) for _ in range(h)],
             "b2": draw(tenth),
-            "activation": draw(st.sampled_from(["relu", "sigmoid", "tanh"])),
+            "activation": draw(st.sampled_from(ACTIVATIONS)),
         },
         "problem2": {"A": [[draw(st.integers(-5, 5)) for _ in range(n)] for _ in range(n)]},
     }

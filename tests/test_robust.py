@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import sys
@@ -98,16 +99,38 @@ def test_builds_are_byte_identical(tmp_path):
     assert a == b
 
 
+SHIPPED = ("pyproject.toml", "README.md", "solgen")  # what the wheel is built from
+
+
 @pytest.mark.slow
 @pytest.mark.tex
 def test_wheel_installed_outside_the_checkout(tmp_path):
-    """Build a wheel, install it into a fresh venv, run solgen from an empty directory."""
+    """Build a wheel, install it into a fresh venv, run solgen from an empty directory.
+
+    The wheel is built from a copy of the checkout: setuptools works in its source's build/,
+    which in the checkout is the user's output folder.
+    """
+    source = tmp_path / "source"
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
+    for part in SHIPPED:
+        if (ROOT / part).is_dir():
+            shutil.copytree(ROOT / part, source / part, ignore=ignore)
+        else:
+            source.mkdir(exist_ok=True)
+            shutil.copy2(ROOT / part, source / part)
+    before = (
+        sorted(p.name for p in (ROOT / "build").iterdir()) if (ROOT / "build").is_dir() else None
+    )
     wheels = tmp_path / "wheels"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(source)],
         check=True,
         capture_output=True,
     )
+    after = (
+        sorted(p.name for p in (ROOT / "build").iterdir()) if (ROOT / "build").is_dir() else None
+    )
+    assert after == before  # the checkout's build/ is left alone
     (wheel,) = wheels.glob("solgen-*.whl")
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from solgen.charset import unsettable_characters
 from solgen.errors import InvalidInput
-from solgen.latex import unsettable_characters
 from solgen.roster import MAX_BYTES, RESERVED, Student, read_roster, safe_folder
 
 PDFLATEX = "expected Latin letters, digits and punctuation"

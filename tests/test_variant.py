@@ -1,4 +1,4 @@
-"""variant.py: the default variant, exact decimals, --set, the problem3 rule, invalid input."""
+"""variant.py, tomlinput.py, messages.py: the default, decimals, --set, problem3, bad input."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from solgen.errors import InvalidInput
+from solgen.messages import did_you_mean
+from solgen.tomlinput import parse_set, parse_toml, read_variant_file
 from solgen.variant import (
     ACTIVATIONS,
     FIELDS,
@@ -17,11 +19,7 @@ from solgen.variant import (
     Problem1Input,
     Problem2Input,
     build_variant,
-    did_you_mean,
     load_variant,
-    parse_set,
-    parse_toml,
-    read_variant_file,
 )
 
 
@@ -747,7 +745,7 @@ def test_read_variant_file_returns_the_parsed_table(tmp_path):
     ],
 )
 def test_numbers_in_messages_are_shown_as_toml_writes_them(value, expected):
-    from solgen.variant import shown
+    from solgen.messages import shown
 
     assert shown(value) == expected
 
@@ -758,7 +756,7 @@ def test_numbers_in_messages_are_shown_as_toml_writes_them(value, expected):
      (2, "entry", "2 entries"), (0, "column", "0 columns")],
 )  # fmt: skip
 def test_plural(count, noun, expected):
-    from solgen.variant import plural
+    from solgen.messages import plural
 
     assert plural(count, noun) == expected
 
@@ -816,3 +814,14 @@ def test_an_activation_that_is_a_list_is_invalid_input_not_a_crash():
     assert info.value.problems == [
         "problem1.activation: expected one of 'relu', 'sigmoid', 'tanh', found a list of 1 item"
     ]
+
+
+def test_every_table_by_activation_has_each_activation_once():
+    """ACTIVATIONS is the one list; the limits, the statements and the formulas follow it."""
+    from solgen.lmshtml import _ACTIVATIONS as STATEMENTS
+    from solgen.problems.p1_network import activation_expr
+    from solgen.variant import MAX_UNITS, MAX_WORK
+
+    for table in (MAX_WORK, MAX_UNITS, STATEMENTS):
+        assert tuple(table) == ACTIVATIONS
+    assert all(activation_expr(name) is not None for name in ACTIVATIONS)

@@ -69,7 +69,6 @@ class Derivation:
     fprime_in_f: sp.Expr | None  # f'(z) written with f itself (sigmoid, tanh), verified equal
     stable_fprime: sp.Expr  # the form of f' that is evaluated
     display: dict[str, sp.Expr]  # the entries with f and f' by name, for the document
-    sample_loss: sp.Expr  # l_k = (y_k - t_k)^2 / 2
     local: dict[str, sp.Expr]  # each operation's local derivative, f and f' by name
     entry: dict[str, sp.Expr]  # dl_k/d(theta) for a generic entry, in r_k, w_j, z_kj, x_ki
     delta: sp.Expr  # delta_kj: the factor of dl_k/dW_ji that does not involve x_ki
@@ -91,7 +90,7 @@ def derive(activation: str) -> Derivation:
     return derivation
 
 
-_EXPRESSIONS = ("f", "fprime", "fprime_in_f", "stable_fprime", "sample_loss", "delta")
+_EXPRESSIONS = ("f", "fprime", "fprime_in_f", "stable_fprime", "delta")
 _TABLES = ("display", "local", "entry")
 
 
@@ -173,7 +172,6 @@ def derive_uncached(activation: str) -> Derivation:
         fprime_in_f=fprime_in_f,
         stable_fprime=stable,
         display=display,
-        sample_loss=(y_k - t_k) ** 2 / 2,
         local=local,
         entry=entry,
         delta=delta,

@@ -61,7 +61,6 @@ class Problem2Result:
     zero_eigenvalues: int
     negative_eigenvalues: int
     iteration: sp.Matrix  # I - 2 eta S
-    factors: tuple[sp.Expr, ...]  # 1 - 2 eta lambda_i
     eta_max: sp.Expr | None
     eta_max_float: float | None
     optimal_step: sp.Expr | None  # 1 / (lambda_min + lambda_max), positive definite only
@@ -175,7 +174,6 @@ def solve(inp: Problem2Input) -> Problem2Result:
         zero_eigenvalues=zero,
         negative_eigenvalues=negative,
         iteration=sp.eye(n) - 2 * eta * S,
-        factors=tuple(1 - 2 * eta * r for r in roots),
         eta_max=eta_max,
         eta_max_float=None if eta_max is None else float(sp.N(eta_max, 30)),
         optimal_step=optimal_step,

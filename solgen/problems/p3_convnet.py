@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from solgen.errors import InvalidInput
+from solgen.messages import dimensions
 from solgen.problems.p3_design import Design, designs
 from solgen.variant import Layer, Problem3Input
 
@@ -99,14 +100,10 @@ def check_layers(inp: Problem3Input, layers: tuple[Layer, ...]) -> tuple[LayerRe
         raise InvalidInput(
             [
                 f"problem3.layers: the last layer ({describe_layer(layers[-1])}) outputs "
-                f"{_fmt(shape)}, expected problem3.target {_fmt(inp.target)}"
+                f"{dimensions(shape)}, expected problem3.target {dimensions(inp.target)}"
             ]
         )
     return tuple(results)
-
-
-def _fmt(shape: Shape) -> str:
-    return f"{shape[0]}x{shape[1]}x{shape[2]}"
 
 
 def solve(inp: Problem3Input) -> Problem3Result:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from solgen.errors import InvalidInput
-from solgen.variant import Layer, Problem3Input, plural
+from solgen.messages import dimensions, plural
+from solgen.variant import Layer, Problem3Input
 
 # A search that finds more designs than this is a sign of a badly posed variant.
 MAX_DESIGNS = 100_000
@@ -129,10 +130,6 @@ def conv_params(kernels: tuple[int, ...], filters: tuple[int, ...], in_channels:
     return total
 
 
-def _fmt(size: tuple[int, int]) -> str:
-    return f"{size[0]}x{size[1]}"
-
-
 def designs(inp: Problem3Input) -> list[Design]:
     """All valid designs, best first; InvalidInput naming the nearest sizes when none exists."""
     size, target = (inp.input[0], inp.input[1]), (inp.target[0], inp.target[1])
@@ -144,12 +141,12 @@ def designs(inp: Problem3Input) -> list[Design]:
             return (abs(s[0] - target[0]) + abs(s[1] - target[1]), s)
 
         nearest = sorted(reachable, key=distance)
-        hint = ", ".join(_fmt(s) for s in nearest[:3]) or "none"
+        hint = ", ".join(dimensions(s) for s in nearest[:3]) or "none"
         raise InvalidInput(
             [
-                f"problem3.target: {_fmt(target)} cannot be reached from {_fmt(size)} by "
-                f"alternating convolutions (kernels {allowed}) and 2x2 poolings; the nearest "
-                f"reachable sizes are {hint}"
+                f"problem3.target: {dimensions(target)} cannot be reached from "
+                f"{dimensions(size)} by alternating convolutions (kernels {allowed}) and 2x2 "
+                f"poolings; the nearest reachable sizes are {hint}"
             ]
         )
     if inp.filters is not None:
@@ -161,7 +158,7 @@ def designs(inp: Problem3Input) -> list[Design]:
                 [
                     f"problem3.filters: {plural(convs, 'entry')} ask{'s' if convs == 1 else ''} "
                     f"for {plural(convs, 'convolution')}, but the designs that reach "
-                    f"{_fmt(target)} have {' or '.join(map(str, counts))} "
+                    f"{dimensions(target)} have {' or '.join(map(str, counts))} "
                     f"convolution{'' if counts == [1] else 's'}"
                 ]
             )
