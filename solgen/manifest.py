@@ -49,11 +49,12 @@ def file_sha(path: Path) -> str | None:
 def solgen_digest() -> str:
     """solgen's version and a hash of its own source and templates: what a build depends on."""
     digest = hashlib.sha256(__version__.encode())
-    root = resources.files("solgen")
-    for path in sorted(Path(str(root)).rglob("*")):
-        if path.suffix in (".py", ".j2", ".toml") and "__pycache__" not in path.parts:
-            digest.update(str(path.relative_to(str(root))).encode() + b"\0")
-            digest.update(path.read_bytes())
+    for package in ("solgen", "solgen.templates"):  # templates/ sits beside solgen/ in a checkout
+        root = Path(str(resources.files(package)))
+        for path in sorted(root.rglob("*")):
+            if path.suffix in (".py", ".j2", ".toml") and "__pycache__" not in path.parts:
+                digest.update(f"{package}/{path.relative_to(root)}".encode() + b"\0")
+                digest.update(path.read_bytes())
     return f"{__version__}+{digest.hexdigest()[:16]}"
 
 

@@ -14,7 +14,7 @@ import jinja2.sandbox
 from solgen.latex import Tex, tex_escape
 from solgen.messages import plural
 
-TEMPLATE_PACKAGE = ("solgen", "templates")
+TEMPLATE_PACKAGE = ("solgen.templates", ".")  # templates/ in the checkout (see pyproject.toml)
 DOCUMENT = "base.tex.j2"
 COMBINED = "combined.tex.j2"
 KEY_BLOCK = "keyblock.tex.j2"

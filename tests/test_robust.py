@@ -99,7 +99,7 @@ def test_builds_are_byte_identical(tmp_path):
     assert a == b
 
 
-SHIPPED = ("pyproject.toml", "README.md", "solgen")  # what the wheel is built from
+SHIPPED = ("pyproject.toml", "README.md", "solgen", "templates")  # what the wheel is built from
 
 
 @pytest.mark.slow

@@ -1,0 +1,1 @@
+"""solgen's LaTeX templates, shipped in the wheel as the package solgen.templates."""
