@@ -234,6 +234,8 @@ def _with_format(tex_source: str, timeout: float) -> tuple[Path, str] | None:
     if parts is None or fmt is None:
         return None
     with _dumping:  # both documents of a build share one preamble: dump it once
+        if not _clear_for_a_format(fmt):
+            return None
         if fmt.exists():
             preamble.touch(fmt)
             return fmt, parts.body
@@ -241,6 +243,21 @@ def _with_format(tex_source: str, timeout: float) -> tuple[Path, str] | None:
             preamble.prune(fmt.parent)
             return fmt, parts.body
     return None
+
+
+def _clear_for_a_format(fmt: Path) -> bool:
+    """Whether fmt is a format file or nothing; anything else at that path (a directory, a
+    link) is not a format and is removed. False if it cannot be, then compile the plain way.
+    """
+    if fmt.is_symlink() or (fmt.exists() and not fmt.is_file()):
+        try:
+            if fmt.is_dir() and not fmt.is_symlink():
+                shutil.rmtree(fmt)
+            else:
+                fmt.unlink()
+        except OSError:
+            return False
+    return True
 
 
 def _dump(preamble_text: str, fmt: Path, timeout: float) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -621,9 +622,15 @@ def _start(point: Point) -> Tex:
     return Tex("(" + ", ".join(fmt_number(v) for v in point) + ")")
 
 
+def _printed(text: str) -> float:
+    """The value fmt_number's text stands for: '-0.618034' or '9.62743 \\cdot 10^{-4}'."""
+    mantissa, _, exponent = text.partition(r" \cdot 10^{")
+    return float(Decimal(mantissa).scaleb(int(exponent.rstrip("}")) if exponent else 0))
+
+
 def _start_rel(point: Point) -> Tex:
     """'=' when the printed start is the start (-1, -1), '\\approx' when rounded (-0.618034)."""
-    printed = [float(fmt_number(v)) for v in point]
+    printed = [_printed(fmt_number(v)) for v in point]
     close = all(abs(a - b) <= 1e-12 * max(1.0, abs(b)) for a, b in zip(printed, point, strict=True))
     return Tex("=" if close else r"\approx")
 

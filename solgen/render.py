@@ -75,6 +75,7 @@ def environment(template_dir: Path | None = None) -> jinja2.Environment:
     )
     env.filters["tex_escape"] = tex_escape
     env.filters["counted"] = counted
+    env.filters["agree"] = agree
     # What a template renders (super(), macros, set blocks) is TeX already, not text.
     env.concat = _tex_concat  # type: ignore[method-assign]
     return env
@@ -85,6 +86,14 @@ def counted(count: int, noun: str) -> Tex:
     if count == 1:
         return Tex(f"one {noun}")
     return Tex(plural(count, noun))
+
+
+def agree(count: int, one: str, many: str) -> Tex:
+    """The word that agrees with a count: ((( n|agree("is", "are") ))) (plain words only)."""
+    word = one if count == 1 else many
+    if not word.isalpha():
+        raise ValueError(f"agree: expected a plain word, found {word!r}")
+    return Tex(word)
 
 
 def _tex_concat(parts: Iterable[str]) -> Tex:

@@ -119,3 +119,24 @@ def test_dump_folders_of_killed_builds_are_removed_and_running_ones_kept(tmp_pat
         ".dump-young",
         "dump-notes",
     ]
+
+
+@pytest.mark.tex
+def test_a_directory_at_the_format_path_is_not_a_format(tmp_path, monkeypatch):
+    """A directory at formats/<key>.fmt gave exit 1 on every build."""
+    from solgen import preamble
+    from solgen.build import render_documents, solve
+    from solgen.variant import load_variant
+
+    monkeypatch.setenv("SOLGEN_CACHE_DIR", str(tmp_path / "cache"))
+    variant = load_variant()
+    tex = render_documents(variant, solve(variant))["assignment"]
+    parts = preamble.split(tex)
+    assert parts is not None
+    fmt = preamble.format_file(parts.preamble)
+    assert fmt is not None
+    fmt.mkdir(parents=True)
+    (fmt / "planted").write_text("x", encoding="utf-8")
+    compiled = compile_module.compile_tex(tex, "assignment", tmp_path, 120, precompiled=True)
+    assert compiled.pdf.read_bytes().startswith(b"%PDF-")
+    assert fmt.is_file()  # made afresh where the directory was

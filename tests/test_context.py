@@ -211,3 +211,22 @@ def test_a_path_that_leaves_at_once_says_so():
     assert saddle["escape_step"] == 1 and saddle["diverging"]["path"] == "(1,0.1)"
     assert saddle["exit"] == "(1,0.1) (0.88,1.3)"
     assert _p2("[[100,0],[0,-1]]")["saddle"]["exit"] is None  # 1.005 a step: stays inside
+
+
+@pytest.mark.parametrize(
+    ("point", "rel"),
+    [((-1.0, -1.0), "="), ((-0.618033988749895, 1.0), "\\approx"), ((9.62743e-4, 0.5), "=")],
+)
+def test_a_start_is_marked_rounded_only_when_it_is(point, rel):
+    """A start printed in e-notation (9.62743 \\cdot 10^{-4}) was parsed as a float: ValueError
+    (found by test_fuzz with A = [[-3.3, -4.6], [2.97, 4.69]])."""
+    from solgen.context import _start_rel
+
+    assert _start_rel(point) == rel
+
+
+def test_the_fuzzed_indefinite_matrix_builds(tmp_path):
+    from solgen.cli import main
+
+    A = "problem2.A=[[-3.3,-4.6],[2.97,4.69]]"
+    assert main(["build", "--no-pdf", "--set", A, "--out", str(tmp_path)]) == 0

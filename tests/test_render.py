@@ -263,3 +263,17 @@ def test_the_solution_says_what_its_approximations_mean():
     note = "A number after $=$ is exact; after $\\approx$ it is rounded to 6 significant digits."
     assert note in documents["solution"]
     assert note not in documents["assignment"]
+
+
+@pytest.mark.parametrize(("count", "word"), [(0, "are"), (1, "is"), (2, "are")])
+def test_agree_picks_the_word_for_the_count(count, word):
+    from solgen.render import agree
+
+    assert agree(count, "is", "are") == word
+
+
+def test_agree_takes_plain_words_only():
+    from solgen.render import agree
+
+    with pytest.raises(ValueError, match=r"agree: expected a plain word, found '\\\\x'"):
+        agree(2, "is", "\\x")
