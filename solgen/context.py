@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -190,12 +191,21 @@ def _eq(expr: sp.Expr) -> Tex:
     return Tex(rf"= {_exact(expr)} \approx {value}")
 
 
+def _decimal(expr: sp.Expr) -> tuple[Tex, Tex]:
+    """('=', '0.25') for a value whose decimal ends; ('\\approx', '0.166667') otherwise."""
+    if isinstance(expr, sp.Rational):
+        exact = Fraction(int(expr.p), int(expr.q))
+        if is_exact(exact):
+            return Tex("="), num(exact)
+    return Tex(r"\approx"), num(float(sp.N(expr, 30)))
+
+
 def _inline(expr: sp.Expr) -> Tex:
-    """A bound for running text: '1/6 \\approx 0.166667'."""
-    value = fmt_number(float(sp.N(expr, 30)))
+    """A bound for running text: '1/6 \\approx 0.166667', '1/4 = 0.25'."""
+    rel, value = _decimal(expr)
     if expr.has(sp.CRootOf):
-        return Tex(rf"1/\lambda_{{\max}} \approx {value}")
-    return Tex(rf"{_exact(expr, inline=True)} \approx {value}")
+        return Tex(rf"1/\lambda_{{\max}} {rel} {value}")
+    return Tex(rf"{_exact(expr, inline=True)} {rel} {value}")
 
 
 def _factor_count(expr: sp.Expr) -> int:
@@ -547,9 +557,16 @@ def _look(label: str) -> Tex:
 def descent_context(p2: Problem2Result) -> dict[str, Any] | None:
     """Level sets, trajectories and distance curves of problem 2's figures."""
     figure = descent_figure(p2)
-    if figure is None:
+    eta_max = p2.eta_max
+    if figure is None or eta_max is None:  # a figure is drawn for positive definite S only
         return None
     near, above = num(NEAR_STEP), num(ABOVE_STEP)
+    optimal = p2.optimal_step if p2.optimal_step is not None else eta_max / 2
+    exact_eta = {  # the steps exactly, so that the legend writes = where nothing is rounded
+        "optimal": optimal,
+        "near": sp.Rational(str(NEAR_STEP)) * eta_max,
+        "above": sp.Rational(str(ABOVE_STEP)) * eta_max,
+    }
     names = {
         "optimal": r"\eta^\ast",
         "near": rf"{near}\,\eta_{{\max}}",
@@ -575,7 +592,8 @@ def descent_context(p2: Problem2Result) -> dict[str, Any] | None:
                 "label": t.label,
                 "look": _look(t.label),
                 "name": Tex(names[t.label]),
-                "eta": num(t.eta),
+                "eta_rel": _decimal(exact_eta[t.label])[0],
+                "eta": _decimal(exact_eta[t.label])[1],
                 "path": _plane(t.points, places),
                 "distances": _log_points(t.distances),
             }

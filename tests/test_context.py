@@ -230,3 +230,25 @@ def test_the_fuzzed_indefinite_matrix_builds(tmp_path):
 
     A = "problem2.A=[[-3.3,-4.6],[2.97,4.69]]"
     assert main(["build", "--no-pdf", "--set", A, "--out", str(tmp_path)]) == 0
+
+
+@pytest.mark.parametrize(
+    ("A", "inline", "legend"),
+    [
+        # 1/lambda_max = 1/4 ends: '=' (it read '1/4 \approx 0.25')
+        ("[[2,0,0],[0,3,1],[0,1,3]]", "1/4 = 0.25", "0.95\\,\\eta_{\\max} = 0.2375"),
+        ("[[5,2],[2,2]]", "1/6 \\approx 0.166667", "0.95\\,\\eta_{\\max} \\approx 0.158333"),
+        ("[[5,2],[2,2]]", None, "1.05\\,\\eta_{\\max} = 0.175"),
+        ("[[2,1],[0,3]]", None, "\\eta^\\ast = 0.2"),
+    ],
+)
+def test_approx_only_where_a_value_is_rounded(A, inline, legend):
+    """The solution promises: a number after = is exact, after \\approx rounded."""
+    from solgen.build import render_documents, solve
+    from solgen.variant import load_variant
+
+    variant = load_variant(sets=[f"problem2.A={A}"])
+    tex = render_documents(variant, solve(variant))["solution"]
+    if inline is not None:
+        assert f"strictly between $0$ and ${inline}$" in tex
+    assert f"~$\\eta = {legend}$" in tex
