@@ -188,17 +188,13 @@ def bench_largest_sigmoid(work: Path, runs: int) -> float:
         'activation = "relu"', 'activation = "sigmoid"'
     )
     largest.write_text(text, encoding="utf-8")
+    return _time_no_pdf_build(largest, work / "L", runs)
+
+
+def _time_no_pdf_build(variant: Path, out: Path, runs: int) -> float:
+    """The median time of `build --no-pdf` of one variant file."""
     return median_of(
-        runs,
-        lambda i: [
-            *SOLGEN,
-            "build",
-            "--no-pdf",
-            "--variant",
-            str(largest),
-            "--out",
-            str(work / "L"),
-        ],
+        runs, lambda i: [*SOLGEN, "build", "--no-pdf", "--variant", str(variant), "--out", str(out)]
     )
 
 
@@ -226,18 +222,7 @@ def bench_largest_relu(work: Path, runs: int) -> float:
         f'b1 = {vector(250)}\nw2 = {vector(250)}\nb2 = 0.1\nactivation = "relu"\n',
         encoding="utf-8",
     )
-    return median_of(
-        runs,
-        lambda i: [
-            *SOLGEN,
-            "build",
-            "--no-pdf",
-            "--variant",
-            str(largest),
-            "--out",
-            str(work / "R"),
-        ],
-    )
+    return _time_no_pdf_build(largest, work / "R", runs)
 
 
 def main() -> int:
