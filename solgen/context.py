@@ -445,7 +445,7 @@ def build_context(variant: Variant, solution: Solution, solutions: bool) -> dict
 def _cm(value: float) -> str:
     """A coordinate for TikZ/pgfplots: four significant digits, never 1e-05 notation."""
     text = f"{value:.4g}"
-    return f"{value:.6f}" if "e" in text else text
+    return _fixed(value, 6) if "e" in text else text  # -1e-17 from rounding: 0, not -0.000000
 
 
 def _points(points: Sequence[tuple[float, float]]) -> Tex:

@@ -252,3 +252,12 @@ def test_approx_only_where_a_value_is_rounded(A, inline, legend):
     if inline is not None:
         assert f"strictly between $0$ and ${inline}$" in tex
     assert f"~$\\eta = {legend}$" in tex
+
+
+@pytest.mark.parametrize(
+    ("value", "text"), [(-1e-17, "0"), (1.2e-5, "0.000012"), (2.2, "2.2"), (10.5614, "10.56")]
+)
+def test_figure_coordinates_never_print_minus_zero(value, text):
+    from solgen.context import _cm
+
+    assert _cm(value) == text
