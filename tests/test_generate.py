@@ -9,9 +9,19 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
+from solgen import generate
 from solgen.build import render_documents, solve
 from solgen.cli import main
-from solgen.generate import Shape, Stream, variant, variant_text
+from solgen.errors import InvalidInput
+from solgen.generate import (
+    Shape,
+    Stream,
+    _one_input_unit,
+    is_well_posed,
+    problem1,
+    variant,
+    variant_text,
+)
 from solgen.problems.p3_convnet import check_layers
 from solgen.tomlinput import parse_toml
 from solgen.variant import build_variant
@@ -148,3 +158,201 @@ def test_shape_options():
 def test_one_sample_cannot_have_a_mixed_mask(capsys):
     assert main(["variant", "--seed", "1", "--samples", "1"]) == 2
     assert "--samples: at least 2 samples" in capsys.readouterr().err
+
+
+# Problem 1 never fails for a valid shape (issue 18, item 7). Tiny shapes are where it used to:
+# the first X of 2x1x1 seed 165 is two equal samples, -0.3 and -0.3, which no unit can split.
+
+
+def independent_well_posed(network: dict, shape: Shape) -> bool:
+    """Well posed, checked in Fractions without solgen's code: the README's definition."""
+    X, W1, t, b1, w2 = (network[name] for name in ("X", "W1", "t", "b1", "w2"))
+    N, d, h = shape.samples, shape.inputs, shape.hidden
+    if network["activation"] != "relu":
+        return False
+    if [len(X), len(W1), len(t), len(b1), len(w2)] != [N, h, N, h, h]:
+        return False
+    if any(len(row) != d for row in [*X, *W1]):
+        return False
+    values = [*(x for xs in X for x in xs), *(w for row in W1 for w in row), *t, *b1, *w2]
+    values.append(network["b2"])
+    if not all(isinstance(v, Fraction) and (v * 10).denominator == 1 for v in values):
+        return False  # the 0.1 grid
+    if any(abs(v) > 1 for v in values):
+        return False
+    Z = [
+        [
+            sum(x * w for x, w in zip(xs, row, strict=True)) + b
+            for row, b in zip(W1, b1, strict=True)
+        ]
+        for xs in X
+    ]
+    if any(z == 0 for zs in Z for z in zs):
+        return False  # a pre-activation exactly 0 sits on ReLU's kink
+    for j in range(h):  # every unit active for some samples, inactive for others
+        if not (any(zs[j] > 0 for zs in Z) and any(zs[j] < 0 for zs in Z)):
+            return False
+    y = [sum(w * max(z, 0) for w, z in zip(w2, zs, strict=True)) + network["b2"] for zs in Z]
+    return sum((yk - tk) ** 2 for yk, tk in zip(y, t, strict=True)) / 2 >= Fraction(1, 20)
+
+
+def tenths(*values: int) -> list[Fraction]:
+    return [Fraction(v, 10) for v in values]
+
+
+def test_the_well_posedness_checks_can_fail():
+    # z = (0.5, -0.5, -0.8), y = (0.5, 0, 0), loss 3/4
+    good = {
+        "X": [tenths(5), tenths(-5), tenths(-8)],
+        "t": tenths(-5, 5, 5),
+        "W1": [tenths(10)],
+        "b1": tenths(0),
+        "w2": tenths(10),
+        "b2": Fraction(0),
+        "activation": "relu",
+    }
+    shape = Shape(3, 1, 1)
+    assert independent_well_posed(good, shape) and is_well_posed(good)
+    bad = [
+        {"X": [tenths(5), tenths(5), tenths(5)]},  # equal samples: the unit is never inactive
+        {"b1": tenths(5)},  # z = (1, 0, -0.3): a pre-activation exactly 0
+        {"X": [[Fraction(1, 20)], tenths(-5), tenths(-8)]},  # off the grid
+        {"w2": tenths(15)},  # off [-1, 1]
+        {"t": tenths(5, 0, 0)},  # loss 0
+        {"t": tenths(2, -2, 0)},  # loss 1/2 (0.09 + 0.04) = 0.065: still well posed
+        {"t": tenths(3, 0, 0)},  # loss 1/2 0.04 = 0.02: too small
+        {"activation": "tanh"},
+    ]
+    verdicts = [
+        (independent_well_posed(good | change, shape), is_well_posed(good | change))
+        for change in bad
+    ]
+    expected = [False] * 5 + [True] + [False] * 2
+    assert verdicts == [(v, v) for v in expected]
+
+
+def as_fractions(problem: dict) -> dict:
+    """A problem 1 as read from TOML (Decimals) with Fractions, as the generator returns it."""
+
+    def exact(value):
+        if isinstance(value, list):
+            return [exact(v) for v in value]
+        return value if isinstance(value, str) else Fraction(value)
+
+    return {name: exact(value) for name, value in problem.items()}
+
+
+def test_seeds_165_and_195_give_a_2x1x1_variant(capsys):
+    for seed in (165, 195):
+        argv = ["variant", "--seed", str(seed), "--samples", "2", "--inputs", "1", "--hidden", "1"]
+        assert main(argv) == 0
+        printed = as_fractions(parse_toml(capsys.readouterr().out, "printed")["problem1"])
+        assert printed == problem1(seed, Shape(2, 1, 1))
+    # 165: the first X (-0.3, -0.3) has two equal samples, the first redraw (0, 0.1) has no
+    # threshold between them on the grid, the second (0.5, 0.9) is drawn from "problem1/X2"
+    assert reference_draws(165, "problem1", -10, 10, 2) == [-3, -3]
+    assert reference_draws(165, "problem1/X1", -10, 10, 2) == [0, 1]
+    assert reference_draws(165, "problem1/X2", -10, 10, 2) == [5, 9]
+    assert problem1(165, Shape(2, 1, 1)) == {
+        "X": [tenths(5), tenths(9)],
+        "t": tenths(6, -5),
+        "W1": [tenths(-9)],
+        "b1": tenths(7),
+        "w2": tenths(3),
+        "b2": Fraction(-1),
+        "activation": "relu",
+    }
+    # 195: the first X (-0.6, -0.6) has two equal samples; "problem1/X1" gives (-1, -0.6)
+    assert reference_draws(195, "problem1", -10, 10, 2) == [-6, -6]
+    assert reference_draws(195, "problem1/X1", -10, 10, 2) == [-10, -6]
+    assert problem1(195, Shape(2, 1, 1)) == {
+        "X": [tenths(-10), tenths(-6)],
+        "t": tenths(-5, -5),
+        "W1": [tenths(-9)],
+        "b1": tenths(-8),
+        "w2": tenths(10),
+        "b2": Fraction(0),
+        "activation": "relu",
+    }
+
+
+def test_2x1x1_succeeds_for_seeds_1_to_300_through_the_cli(capsys):
+    shape = Shape(2, 1, 1)
+    for seed in range(1, 301):
+        argv = ["variant", "--seed", str(seed), "--samples", "2", "--inputs", "1", "--hidden", "1"]
+        assert main(argv) == 0, seed
+        network = as_fractions(parse_toml(capsys.readouterr().out, f"seed {seed}")["problem1"])
+        assert independent_well_posed(network, shape), seed
+        assert is_well_posed(network), seed
+
+
+TINY_SHAPES = [Shape(n, d, h) for n in (2, 3) for d in (1, 2) for h in (1, 2)]
+
+
+@pytest.mark.parametrize("shape", TINY_SHAPES, ids=lambda s: f"{s.samples}x{s.inputs}x{s.hidden}")
+def test_tiny_shapes_always_give_a_well_posed_network(shape):
+    for seed in range(1, 301):
+        for attempt in (0, 1):  # a classmate's repeat draws again: that never fails either
+            network = problem1(seed, shape, attempt)
+            assert is_well_posed(network), (seed, attempt)
+            assert independent_well_posed(network, shape), (seed, attempt)
+
+
+def test_one_sample_is_the_only_shape_without_a_network():
+    """One sample cannot be active and inactive: refused (exit 2, naming --samples)."""
+    with pytest.raises(InvalidInput, match="--samples"):
+        problem1(1, Shape(1, 1, 1))
+
+
+def test_variants_that_generated_before_are_unchanged():
+    """The draws that never needed the redraw are those of the one stream "problem1"."""
+    network = problem1(7, Shape(2, 1, 1))  # 7's first X is fine
+    X = reference_draws(7, "problem1", -10, 10, 4)
+    assert [[int(x * 10) for x in xs] for xs in network["X"]] == [X[:1], X[1:2]]
+    assert [int(t * 10) for t in network["t"]] == X[2:4]
+
+
+def test_which_single_input_pairs_have_a_unit():
+    """Two samples of one input have a unit unless equal or one of four neighbouring pairs.
+
+    Brute force over every weight and bias on the grid, independent of the generator.
+    """
+
+    def splittable(a: int, c: int) -> bool:
+        return any(
+            (a * w + 10 * b) * (c * w + 10 * b) < 0 for w in range(-10, 11) for b in range(-10, 11)
+        )
+
+    pairs = [(a, c) for a in range(-10, 11) for c in range(-10, 11)]
+    unsplittable = sorted((a, c) for a, c in pairs if a < c and not splittable(a, c))
+    assert unsplittable == [(-10, -9), (-1, 0), (0, 1), (9, 10)]
+    for a, c in pairs:
+        assert (_one_input_unit([[a], [c]]) is not None) == splittable(a, c), (a, c)
+
+
+def test_an_input_with_minus_and_plus_half_always_has_a_unit():
+    """The last redraw's rescue: x_11 = -0.5, x_21 = 0.5 gives input 1 a unit, whatever else."""
+    for third in range(-10, 11):
+        for fourth in range(-10, 11):
+            X = [[-5, 0], [5, 0], [third, 1], [fourth, -1]]
+            row, bias = _one_input_unit(X) or pytest.fail(f"{X}")
+            column = [sum(x * w for x, w in zip(xs, row, strict=True)) + 10 * bias for xs in X]
+            assert all(column) and max(column) > 0 > min(column)
+
+
+def test_the_safety_nets_keep_every_draw_well_posed(monkeypatch):
+    """With 1 attempt a unit or an output layer, the rescues do the work, and suffice."""
+    monkeypatch.setattr(generate, "MAX_ATTEMPTS", 1)
+    monkeypatch.setattr(generate, "MAX_X_REDRAWS", 1)  # the first redraw is made to have a unit
+    for shape in TINY_SHAPES:
+        for seed in range(1, 101):
+            network = problem1(seed, shape)
+            assert is_well_posed(network) and independent_well_posed(network, shape), seed
+
+
+def test_the_last_redraw_is_rescued(monkeypatch):
+    """165's first redraw (0, 0.1) has no unit; as the last redraw it gets -0.5 and 0.5."""
+    monkeypatch.setattr(generate, "MAX_X_REDRAWS", 1)
+    network = problem1(165, Shape(2, 1, 1))
+    assert network["X"] == [[Fraction(-1, 2)], [Fraction(1, 2)]]
+    assert is_well_posed(network) and independent_well_posed(network, Shape(2, 1, 1))
