@@ -1,7 +1,8 @@
 """The answer key of a batch: one model, read by grade and by every export.
 
 Each student's key is a list of items. An item has an id (the answers.csv column: loss, y1,
-dW1_11, db1_1, dw2_1, db2, lambda1, eta_max, layers, total_params), a kind (number, interval,
+dW1_11, db1_1, dw2_1, db2, lambda1, eta_max, layers, total_params, as answerids names them;
+dW1_1_11 on a network with 10 or more inputs or hidden units), a kind (number, interval,
 design), the exact value (SymPy syntax, read back with numparse, never evaluated as code)
 and its float, a tolerance and points. The points add up to the assignment's 20/15/15 unless
 a grading policy says otherwise (policy.py). Nothing here recomputes an answer: the values
@@ -17,6 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from solgen import manifest as mf
+from solgen.answerids import (
+    DB2,
+    ETA_MAX,
+    LAYERS,
+    LOSS,
+    TOTAL_PARAMS,
+    eigenvalue_id,
+    gradient_id,
+    output_id,
+)
 from solgen.classfiles import collect_answers
 from solgen.errors import InvalidInput
 from solgen.tomlinput import read_variant_file
@@ -119,15 +130,17 @@ def _problem1_items(p1: dict[str, Any]) -> list[Item]:
             node = node[step]
         return node if isinstance(node, str) else None
 
-    items = [_number("loss", "loss", 1, "L", "L", ex("loss"), p1["loss"])]
+    items = [_number(LOSS, "loss", 1, "L", "L", ex("loss"), p1["loss"])]
     for k, y in enumerate(p1["y"]):
-        items.append(_number(f"y{k + 1}", "y", 1, f"y{k + 1}", f"y_{{{k + 1}}}", ex("y", k), y))
+        name = output_id(k + 1)
+        items.append(_number(name, "y", 1, name, f"y_{{{k + 1}}}", ex("y", k), y))
     grad = p1["grad"]
+    shape = (len(grad["W1"]), len(grad["W1"][0]))
     for j, row in enumerate(grad["W1"]):
         for i, v in enumerate(row):
             items.append(
                 _number(
-                    f"dW1_{j + 1}{i + 1}",
+                    gradient_id("W1", j + 1, i + 1, shape=shape),
                     "dW1",
                     1,
                     f"dL/dW1[{j + 1},{i + 1}]",
@@ -140,7 +153,7 @@ def _problem1_items(p1: dict[str, Any]) -> list[Item]:
         for j, v in enumerate(grad[name]):
             items.append(
                 _number(
-                    f"d{name}_{j + 1}",
+                    gradient_id(name, j + 1),
                     f"d{name}",
                     1,
                     f"dL/d{name}[{j + 1}]",
@@ -151,7 +164,7 @@ def _problem1_items(p1: dict[str, Any]) -> list[Item]:
             )
     items.append(
         _number(
-            "db2", "db2", 1, "dL/db2", r"\partial L/\partial b^{(2)}", ex("grad", "b2"), grad["b2"]
+            DB2, "db2", 1, "dL/db2", r"\partial L/\partial b^{(2)}", ex("grad", "b2"), grad["b2"]
         )
     )
     return items
@@ -162,13 +175,10 @@ def _problem2_items(p2: dict[str, Any]) -> list[Item]:
     exact_eigen = p2.get("eigenvalues_exact") or []
     for i, v in enumerate(p2["eigenvalues"]):
         exact = exact_eigen[i] if i < len(exact_eigen) and "CRootOf" not in exact_eigen[i] else None
-        items.append(
-            _number(
-                f"lambda{i + 1}", "lambda", 2, f"lambda{i + 1}", rf"\lambda_{{{i + 1}}}", exact, v
-            )
-        )
+        name = eigenvalue_id(i + 1)
+        items.append(_number(name, "lambda", 2, name, rf"\lambda_{{{i + 1}}}", exact, v))
     eta = Item(
-        "eta_max",
+        ETA_MAX,
         "eta_max",
         2,
         "interval",
@@ -188,7 +198,7 @@ def _problem3_items(p3: dict[str, Any]) -> list[Item]:
         for layer in p3["layers"]
     )
     design = Item(
-        "layers",
+        LAYERS,
         "layers",
         3,
         "design",
@@ -200,7 +210,7 @@ def _problem3_items(p3: dict[str, Any]) -> list[Item]:
         Fraction(0),
     )
     total = Item(
-        "total_params",
+        TOTAL_PARAMS,
         "total_params",
         3,
         "number",

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from solgen import answerids as ids
 from solgen.classreport import class_report
 from solgen.compile import Compiled, compile_tex
 from solgen.datafiles import DATA_FILES
@@ -77,20 +78,23 @@ def write_answers(out: Path, manifest: Manifest, answers: dict[str, dict[str, An
 
 
 def flatten(results: dict[str, Any]) -> dict[str, Any]:
-    """The key answers of one results.json as CSV columns."""
+    """The key answers of one results.json as CSV columns, named by answerids."""
     p1, p2, p3 = results["problem1"], results["problem2"], results["problem3"]
-    row: dict[str, Any] = {"loss": p1["loss"]}
-    row.update({f"y{k + 1}": v for k, v in enumerate(p1["y"])})
+    row: dict[str, Any] = {ids.LOSS: p1["loss"]}
+    row.update({ids.output_id(k + 1): v for k, v in enumerate(p1["y"])})
     grad = p1["grad"]
+    shape = (len(grad["W1"]), len(grad["W1"][0]))
     for j, values in enumerate(grad["W1"]):
-        row.update({f"dW1_{j + 1}{i + 1}": v for i, v in enumerate(values)})
-    row.update({f"db1_{j + 1}": v for j, v in enumerate(grad["b1"])})
-    row.update({f"dw2_{j + 1}": v for j, v in enumerate(grad["w2"])})
-    row["db2"] = grad["b2"]
-    row.update({f"lambda{i + 1}": v for i, v in enumerate(p2["eigenvalues"])})
-    row["eta_max"] = p2["eta_max"]
-    row["eta_max_exact"] = p2["eta_max_exact"]
-    row["total_params"] = p3["total_params"]
+        row.update(
+            {ids.gradient_id("W1", j + 1, i + 1, shape=shape): v for i, v in enumerate(values)}
+        )
+    row.update({ids.gradient_id("b1", j + 1): v for j, v in enumerate(grad["b1"])})
+    row.update({ids.gradient_id("w2", j + 1): v for j, v in enumerate(grad["w2"])})
+    row[ids.DB2] = grad["b2"]
+    row.update({ids.eigenvalue_id(i + 1): v for i, v in enumerate(p2["eigenvalues"])})
+    row[ids.ETA_MAX] = p2["eta_max"]
+    row[ids.ETA_MAX_EXACT] = p2["eta_max_exact"]
+    row[ids.TOTAL_PARAMS] = p3["total_params"]
     return row
 
 

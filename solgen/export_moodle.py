@@ -36,6 +36,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from solgen import lmshtml
+from solgen.answerids import ETA_MAX
 from solgen.answerkey import ClassKey, Item, StudentKey, load_key
 from solgen.errors import InvalidInput
 from solgen.files import atomic_write, check_output_file
@@ -184,7 +185,7 @@ def _problem1(quiz: ET.Element, student: StudentKey) -> None:
 def _problem2(quiz: ET.Element, student: StudentKey) -> None:
     statement = lmshtml.problem2_html(student.variant)
     feedback = lmshtml.feedback_html(student, 2)
-    eta = student.item("eta_max")
+    eta = student.item(ETA_MAX)
     if eta.value is None:
         text = statement + lmshtml.para(
             "Give every learning rate for which it does, or explain why there is none, with "

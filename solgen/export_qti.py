@@ -39,6 +39,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 
+from solgen.answerids import ETA_MAX, LOSS
 from solgen.answerkey import ClassKey, Item, StudentKey, load_key
 from solgen.errors import InvalidInput
 from solgen.files import atomic_write_bytes, check_output_file
@@ -62,7 +63,7 @@ QTI_RESOURCE_TYPE = "imsqti_xmlv1p2"  # Canvas's CCHelper::QTI_ASSESSMENT_TYPE
 MANIFEST = "imsmanifest.xml"
 
 SECTION_TITLES = PROBLEM_TITLES
-ANSWER_ITEM = {1: "loss", 2: "eta_max"}  # the key item a problem's numerical question asks for
+ANSWER_ITEM = {1: LOSS, 2: ETA_MAX}  # the key item a problem's numerical question asks for
 
 # Fixed zip metadata: the same key gives the same bytes on every run.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -311,7 +312,7 @@ def _question_html(student: StudentKey, problem: int, answer: Item | None) -> st
             "Enter the loss ",
             inline("L"),
             " below. ",
-            precision_text([student.item("loss")], "it"),
+            precision_text([student.item(LOSS)], "it"),
             " Only the loss is graded here; the feedback lists the outputs and the gradients.",
         )
     if problem == 2:

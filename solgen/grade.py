@@ -4,7 +4,9 @@ Every number is read exactly (numparse: decimals, fractions, surds; never evalua
 and compared with the exact key within the item's tolerance. eta_max takes the bound or the
 interval. Problem 3 takes any valid design: the student's own layers are checked against the
 student's input and target (the same check as a variant's given layers), and total_params
-against that design's count.
+against that design's count. A cell saying there is no value (none, None, n/a, -) is an
+answer: right for eta_max of a variant without a bound, wrong for every other item; a blank
+cell is unanswered. Columns are named by answerids (the answers.csv columns).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import sympy as sp
 
+from solgen.answerids import ETA_MAX, ETA_MAX_EXACT, LAYERS, TOTAL_PARAMS, w1_hint
 from solgen.answerkey import Item, StudentKey, load_key
 from solgen.errors import InvalidInput
 from solgen.files import atomic_write, replace_dir, scratch_dir
@@ -27,7 +30,10 @@ from solgen.policy import Policy, read_policy
 from solgen.roster import csv_delimiter, load_csv_text
 
 MAX_MESSAGES = 20
+# Written where a number is expected: "there is none". Right for eta_max of a variant without
+# a bound, wrong (no points, the file still graded) for every other number.
 _NO_BOUND = {"none", "no", "-", "—", "∅", "no bound", "null", "n/a", "na"}
+_FRACTION = re.compile(r"-?\d+(/\d+)?")
 _LAYER = re.compile(r"conv\s*(\d+)\s*(?:x\s*\d+\s*)?:\s*(\d+)|pool\s*(?:2|2x2)?", re.I)
 
 
@@ -60,7 +66,7 @@ class GradeReport:
     """What grade wrote and found."""
 
     graded: list[Graded]
-    unknown: list[str]  # rows with ids that are not in the batch
+    unknown: list[str]  # rows with ids that are not in the batch; W1 columns of another scheme
     unreadable: list[str]  # cells graded as wrong because they could not be read (--lenient)
     written: list[Path] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)  # the items with points, in key order
@@ -118,19 +124,39 @@ def parse_layers(text: str) -> list[tuple[str, int, int]]:
 # --- comparing ----------------------------------------------------------------------------------
 
 
+def _key_value(item: Item) -> sp.Expr:
+    """The key's value exactly: its exact form, else its float's own value (sigmoid and tanh
+    give the correctly rounded float; nsimplify would turn 6.9e-88 into 0)."""
+    assert item.value is not None
+    if item.exact is not None:
+        try:
+            return parse_number(item.exact)
+        except NumberError:  # longer than a student's answer may be: solgen's own fraction
+            if _FRACTION.fullmatch(item.exact):
+                return sp.Rational(item.exact)
+    return sp.Rational(*float(item.value).as_integer_ratio())
+
+
 def _close(answer: sp.Expr, item: Item) -> bool:
-    exact = parse_number(item.exact) if item.exact is not None else sp.nsimplify(item.value)
     assert item.value is not None
     width = item.tolerance.width(float(item.value))
-    return bool(abs(sp.N(answer - exact, 30)) <= width)
+    return bool(abs(sp.N(answer - _key_value(item), 30)) <= width)
 
 
 def _fmt(value: float | int | None) -> str:
     return "none" if value is None else f"{value:.6g}"
 
 
+def says_none(text: str) -> bool:
+    """Whether an answer says there is no value: none, None, n/a, -, ..."""
+    return text.strip().lower() in _NO_BOUND
+
+
 def grade_number(item: Item, text: str) -> tuple[bool, str]:
-    """Whether a number is right, and the feedback."""
+    """Whether a number is right, and the feedback; 'none' is a wrong answer, not an
+    unreadable one."""
+    if says_none(text):
+        return False, f"{item.label}: {text} is wrong; expected {_fmt(item.value)}"
     answer = _value(text, integer=isinstance(item.value, int))
     if _close(answer, item):
         return True, f"{item.label}: {text} is right"
@@ -140,10 +166,12 @@ def grade_number(item: Item, text: str) -> tuple[bool, str]:
 def grade_eta(item: Item, text: str) -> tuple[bool, str]:
     """eta_max: the bound, or the interval of step sizes that converge."""
     if item.value is None:  # no step size converges from every start
-        if text.strip().lower() in _NO_BOUND:
+        if says_none(text):
             return True, f"{item.label}: right, no step size converges from every start"
         return False, f"{item.label}: {text} is wrong; no step size converges from every start"
     expected = f"0 < eta < {_fmt(item.value)} (exactly {item.exact})"
+    if says_none(text):
+        return False, f"{item.label}: {text} is wrong; expected {expected}"
     try:
         interval = parse_interval(text)
     except NumberError as exc:
@@ -185,26 +213,35 @@ def design_params(student: StudentKey, text: str) -> tuple[int | None, str]:
 # --- one student ----------------------------------------------------------------------------------
 
 
+def _layers(cells: dict[str, str]) -> str:
+    """The student's layers, '' when not given or given as none."""
+    text = cells.get(LAYERS, "").strip()
+    return "" if says_none(text) else text
+
+
 def _design(student: StudentKey, cells: dict[str, str]) -> tuple[int | None, str]:
     """The parameter count of the student's own design and why it is not valid ('' if it is);
     (None, '') when no layers were given. Unreadable when the layers cannot be read."""
-    text = cells.get("layers", "").strip()
+    text = _layers(cells)
     return design_params(student, text) if text else (None, "")
 
 
 def _mark(student: StudentKey, item: Item, cells: dict[str, str]) -> Mark:
     """One item graded; Unreadable when its cell (or the layers it depends on) cannot be read."""
     text = cells.get(item.id, "").strip()
-    if item.id == "eta_max" and not text:
-        text = cells.get("eta_max_exact", "").strip()
+    if item.id == ETA_MAX and not text:
+        text = cells.get(ETA_MAX_EXACT, "").strip()
     if not text:
         return Mark(item, "", Fraction(0), f"{item.label}: not answered")
     if item.kind == "design":
+        if says_none(text):
+            note = f"layers: {text} is wrong; expected a valid design, such as {item.exact}"
+            return Mark(item, text, Fraction(0), note)
         count, why = _design(student, cells)
         if count is None:
             return Mark(item, text, Fraction(0), f"layers: not a valid design: {why}")
         return Mark(item, text, item.points, f"layers: a valid design ({count:,} parameters)")
-    if item.id == "total_params" and cells.get("layers", "").strip():
+    if item.id == TOTAL_PARAMS and _layers(cells):
         count, why = _design(student, cells)
         if count is None:
             note = f"{item.label}: {text} cannot be right: the design is not valid"
@@ -229,7 +266,7 @@ def grade_student(
         try:
             graded.marks.append(_mark(student, item, cells))
         except Unreadable as exc:
-            column = "layers" if isinstance(exc, UnreadableLayers) else item.id
+            column = LAYERS if isinstance(exc, UnreadableLayers) else item.id
             unreadable.append((column, str(exc)))
             graded.marks.append(
                 Mark(item, cells.get(item.id, ""), Fraction(0), f"{item.label}: {exc}")
@@ -283,6 +320,13 @@ def grade_class(
     seen: dict[str, int] = {}
     problems: list[str] = []
     report = GradeReport([], [], [])
+    known = {item.id for s in key.students for item in s.items}
+    for column in dict.fromkeys(columns):
+        hint = "" if column in known else w1_hint(column, known)
+        if hint:
+            report.unknown.append(
+                f"column {column} is not an answer of {key_dir}, not graded{hint}"
+            )
     graded: dict[str, Graded] = {}
     for number, cells in rows:
         if len(cells) > len(columns):

@@ -21,6 +21,7 @@ from fractions import Fraction
 
 import sympy as sp
 
+from solgen.answerids import ETA_MAX, TOTAL_PARAMS
 from solgen.answerkey import Item, StudentKey, Tolerance
 from solgen.latex import fmt_number, is_exact, sym
 from solgen.numparse import NumberError, parse_number
@@ -499,7 +500,7 @@ def _problem2_feedback(student: StudentKey) -> str:
 
 def _eta_item(student: StudentKey) -> Item | None:
     for item in student.items:
-        if item.problem == 2 and item.id == "eta_max":
+        if item.problem == 2 and item.id == ETA_MAX:
             return item
     return None
 
@@ -527,7 +528,7 @@ def _problem3_feedback(student: StudentKey) -> str:
         (item for item in student.items if item.problem == 3 and item.kind == "design"), None
     )
     total = next(
-        (item for item in student.items if item.problem == 3 and item.id == "total_params"),
+        (item for item in student.items if item.problem == 3 and item.id == TOTAL_PARAMS),
         None,
     )
     parts = []

@@ -17,6 +17,11 @@ MAX_LENGTH = 200
 MAX_DEPTH = 20
 MAX_EXPONENT = 12  # 10^12 at most: 2^(2^99) must not hang the grader
 MAX_DIGITS = 60
+# A decimal is read when its value's order of magnitude (1.55e-99: -99; 123.456e2: 4) lies in
+# this range: beyond float64's (about 1e-324 to 1e308) at the small end, so that every float a
+# program prints is read, and 1e100 at the large end, far beyond any answer.
+MIN_MAGNITUDE = -400
+MAX_MAGNITUDE = 100
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|(?P<name>sqrt|√)|(?P<op>\*\*|[-+*/^(),]))"
@@ -154,16 +159,30 @@ class _Parser:
 
 
 def _decimal(text: str) -> sp.Rational:
+    """A decimal such as 0.131, 7., .5 or 6.919482633683688e-88, exactly.
+
+    Its value is bounded, not the digits it is written with: the order of magnitude (the
+    written exponent plus the position of the first nonzero digit) must lie within
+    MIN_MAGNITUDE..MAX_MAGNITUDE, and at most MAX_DIGITS digits may follow the leading zeros,
+    so that no decimal is expensive to read."""
     mantissa, _, exponent = text.lower().partition("e")
     whole, _, fraction = mantissa.partition(".")
-    digits = (whole + fraction).lstrip("0")
+    written = whole + fraction
+    digits = written.lstrip("0")
     if len(digits) > MAX_DIGITS:
         raise NumberError(f"more than {MAX_DIGITS} digits")
-    power = int(exponent or "0") - len(fraction)
-    if abs(power) > 100:
-        raise NumberError("an exponent beyond 1e100")
-    value = sp.Integer(int(whole + fraction or "0"))
-    return value * sp.Integer(10) ** power
+    if not digits:
+        return sp.Integer(0)  # 0, 0.000, 0e-999: zero whatever the exponent
+    shift = int(exponent or "0")  # at most MAX_LENGTH digits: cheap to read, then bounded
+    magnitude = shift + len(whole) - (len(written) - len(digits)) - 1
+    if magnitude > MAX_MAGNITUDE:
+        raise NumberError(f"an exponent beyond 1e{MAX_MAGNITUDE}")
+    if magnitude < MIN_MAGNITUDE:
+        raise NumberError(f"an exponent below 1e{MIN_MAGNITUDE}")
+    power = shift - len(fraction)  # value = int(digits) * 10^power
+    if power >= 0:
+        return sp.Integer(int(digits) * 10**power)
+    return sp.Rational(int(digits), 10**-power)
 
 
 def parse_number(text: str) -> sp.Expr:

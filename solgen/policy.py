@@ -11,7 +11,9 @@
     "Student number" = "id"
     "Q1: the loss L" = "loss"
 
-It is input like any other: every mistake is reported (exit status 2) with its key.
+Items are named as answers.csv names them (solgen/answerids.py): dW1_12, or dW1_1_11 on a
+network with 10 or more inputs or hidden units. It is input like any other: every mistake is
+reported (exit status 2) with its key.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from solgen.answerids import SEPARATED_FROM, gradient_id, w1_hint
 from solgen.answerkey import DEFAULT_POINTS, GROUPS, Item, Tolerance, with_points
 from solgen.errors import InvalidInput
 from solgen.messages import describe, did_you_mean
@@ -75,24 +78,30 @@ def read_policy(path: Path | None, item_ids: set[str]) -> Policy:
     points = dict(DEFAULT_POINTS)
     for name, value in _table(data, "points", where, errors).items():
         if name not in names:
-            errors.append(
-                f"{where}: points.{name}: unknown item or group{did_you_mean(name, names)}"
-            )
+            hint = w1_hint(name, item_ids) or did_you_mean(name, names)
+            errors.append(f"{where}: points.{name}: unknown item or group{hint}")
             continue
         number = _nonnegative(value, f"{where}: points.{name}", errors, MAX_POINTS)
         if number is not None:
             points[name] = number
     tolerance, tolerances = _tolerances(
-        _table(data, "tolerance", where, errors), names, where, errors
+        _table(data, "tolerance", where, errors), names, item_ids, where, errors
     )
     columns = {}
+    # W1[1,2] as this class's answers.csv names it, for the message
+    wide = gradient_id("W1", 1, 2, shape=(SEPARATED_FROM, SEPARATED_FROM))
+    example = wide if wide in item_ids else gradient_id("W1", 1, 2, shape=(2, 2))
     for header, target in _table(data, "columns", where, errors).items():
         allowed = [*SPECIAL_COLUMNS, *sorted(item_ids)]
         if not isinstance(target, str) or target not in allowed:
-            hint = did_you_mean(target, allowed) if isinstance(target, str) else ""
+            hint = (
+                w1_hint(target, item_ids) or did_you_mean(target, allowed)
+                if isinstance(target, str)
+                else ""
+            )
             errors.append(
                 f"{where}: columns.{header}: expected id, name or an item such as loss or "
-                f"dW1_12, found {describe(target)}{hint}"
+                f"{example}, found {describe(target)}{hint}"
             )
             continue
         columns[header.strip().lower()] = target
@@ -145,7 +154,7 @@ def _tolerance_fields(table: dict[str, Any], prefix: str, errors: list[str]) -> 
 
 
 def _tolerances(
-    table: dict[str, Any], names: list[str], where: str, errors: list[str]
+    table: dict[str, Any], names: list[str], item_ids: set[str], where: str, errors: list[str]
 ) -> tuple[Tolerance, dict[str, dict[str, Any]]]:
     defaults = {k: v for k, v in table.items() if not isinstance(v, dict)}
     tolerance = replace(Tolerance(), **_tolerance_fields(defaults, f"{where}: tolerance", errors))
@@ -154,9 +163,8 @@ def _tolerances(
         if not isinstance(value, dict):
             continue
         if name not in names:
-            errors.append(
-                f"{where}: tolerance.{name}: unknown item or group{did_you_mean(name, names)}"
-            )
+            hint = w1_hint(name, item_ids) or did_you_mean(name, names)
+            errors.append(f"{where}: tolerance.{name}: unknown item or group{hint}")
             continue
         own[name] = _tolerance_fields(value, f"{where}: tolerance.{name}", errors)
     return tolerance, own

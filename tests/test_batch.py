@@ -232,3 +232,23 @@ def test_progress_bar_on_a_terminal_only():
     quiet = io.StringIO()
     Progress(4, quiet).update(Outcome("0000", "built"))
     assert quiet.getvalue() == ""
+
+
+def test_answers_csv_names_every_entry_of_an_11x11_network_apart(tmp_path):
+    # dW1_111 could be W1[1,11] or W1[11,1]: from 10 rows or columns on, every W1 id has a
+    # separator, so answers.csv has a column for each of the 121 entries
+    shape = ["--inputs", "11", "--hidden", "11", "--samples", "3"]
+    assert batch(tmp_path, "--count", "1", "--seed", "5", *shape) == 0
+    (row,) = csv.DictReader(io.StringIO((tmp_path / "answers.csv").read_text("utf-8")))
+    gradient = [c for c in row if c.startswith("dW1_")]
+    expected = [f"dW1_{j}_{i}" for j in range(1, 12) for i in range(1, 12)]
+    assert gradient == expected and len(set(gradient)) == 121
+    assert "dW1_111" not in row
+    w1 = json.loads((tmp_path / "0005" / "results.json").read_text("utf-8"))["problem1"]["grad"]
+    for j in range(11):
+        for i in range(11):
+            assert row[f"dW1_{j + 1}_{i + 1}"] == f"{w1['W1'][j][i]:.12g}"
+    assert [c for c in row if c.startswith(("db1_", "dw2_"))] == [
+        *(f"db1_{j}" for j in range(1, 12)),
+        *(f"dw2_{j}" for j in range(1, 12)),
+    ]

@@ -544,3 +544,125 @@ def test_key_pdf_release_and_combined_pdfs(tmp_path, capsys):
     assert main(args) == 0
     assert "batch: 0 built, 3 up to date, 0 failed" in capsys.readouterr().out
     assert snapshot(out) == before
+
+
+# --- a wide network: an id for every answer ------------------------------------------------------
+
+WIDE = [("w01", "Wide Network"), ("w02", "Second Student")]
+
+
+@pytest.fixture(scope="module")
+def wide(tmp_path_factory) -> Path:
+    """A class of two on a 3 x 11 x 11 network, --no-pdf: W1 has an entry [1,11] and [11,1]."""
+    top = tmp_path_factory.mktemp("wide")
+    roster = write_roster(top / "roster.csv", WIDE)
+    key = write_key(top / "course.key")
+    out = top / "class"
+    args = ["batch", "--roster", str(roster), "--key", str(key), "--out", str(out), "--no-pdf"]
+    assert main([*args, "--inputs", "11", "--hidden", "11", "--samples", "3"]) == 0
+    return out
+
+
+def correct_sheet(results: dict, student_id: str) -> dict[str, str]:
+    """Every answer of one results.json, exactly where results.json has the exact form (ReLU's
+    fractions, surds) and as Python writes the float elsewhere; ids written out here, by hand."""
+    p1, p2, p3 = results["problem1"], results["problem2"], results["problem3"]
+    exact = p1.get("exact") or {"loss": None, "y": None, "grad": None}
+
+    def cell(value: float, form: str | None) -> str:
+        return form if form is not None else repr(value)
+
+    def of(path: list) -> str | None:
+        node = exact
+        for step in path:
+            if node is None:
+                return None
+            node = node[step]
+        return node
+
+    grad = p1["grad"]
+    cells = {"id": student_id, "loss": cell(p1["loss"], of(["loss"]))}
+    cells |= {f"y{k + 1}": cell(v, of(["y", k])) for k, v in enumerate(p1["y"])}
+    for j, row in enumerate(grad["W1"]):
+        for i, v in enumerate(row):
+            cells[f"dW1_{j + 1}_{i + 1}"] = cell(v, of(["grad", "W1", j, i]))
+    cells |= {f"db1_{j + 1}": cell(v, of(["grad", "b1", j])) for j, v in enumerate(grad["b1"])}
+    cells |= {f"dw2_{j + 1}": cell(v, of(["grad", "w2", j])) for j, v in enumerate(grad["w2"])}
+    cells["db2"] = cell(grad["b2"], of(["grad", "b2"]))
+    for i, v in enumerate(p2["eigenvalues"]):
+        form = p2["eigenvalues_exact"][i]
+        cells[f"lambda{i + 1}"] = repr(v) if "CRootOf" in form else form
+    cells["eta_max"] = p2["eta_max_exact"] or "none"
+    cells["layers"] = " ".join(
+        f"conv{la['kernel']}:{la['out_channels']}" if la["type"] == "conv" else "pool"
+        for la in p3["layers"]
+    )
+    cells["total_params"] = str(p3["total_params"])
+    return cells
+
+
+def _sheet(path: Path, rows: list[dict[str, str]]) -> Path:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_text(out.getvalue(), encoding="utf-8")
+    return path
+
+
+def test_a_wide_network_has_an_answer_column_for_every_gradient_entry(wide):
+    rows = _answer_rows(wide)
+    assert [r["id"] for r in rows] == [i for i, _ in WIDE]
+    header = list(rows[0])
+    gradient = [c for c in header if c.startswith(("dW1_", "db1_", "dw2_")) or c == "db2"]
+    assert len(gradient) == len(set(gradient)) == 121 + 11 + 11 + 1
+    w1 = [c for c in header if c.startswith("dW1_")]
+    assert w1 == [f"dW1_{j}_{i}" for j in range(1, 12) for i in range(1, 12)]
+    assert w1.index("dW1_1_11") == 10 and w1.index("dW1_11_1") == 110
+    answers = json.loads((wide / "answers.json").read_text("utf-8"))
+    for row in rows:
+        grad = answers[row["id"]]["problem1"]["grad"]["W1"]
+        assert float(row["dW1_1_11"]) == pytest.approx(grad[0][10], rel=1e-11, abs=1e-300)
+        assert float(row["dW1_11_1"]) == pytest.approx(grad[10][0], rel=1e-11, abs=1e-300)
+
+
+def test_a_correct_sheet_for_a_wide_network_scores_full_points(wide, tmp_path, capsys):
+    answers = json.loads((wide / "answers.json").read_text("utf-8"))
+    sheet = _sheet(tmp_path / "sheet.csv", [correct_sheet(answers[i], i) for i, _ in WIDE])
+    out = tmp_path / "grades.csv"
+    assert main(["grade", "--key", str(wide), "--answers", str(sheet), "-o", str(out)]) == 0
+    assert "error" not in capsys.readouterr().err
+    grades = list(csv.DictReader(io.StringIO(out.read_text("utf-8"))))
+    assert [(g["id"], g["total"]) for g in grades] == [("w01", "50"), ("w02", "50")]
+    w1 = [c for c in grades[0] if c.startswith("dW1_")]
+    assert len(w1) == 121 and {g[c] for g in grades for c in w1} == {"0.0331"}  # 4/121 each
+    for student_id, name in WIDE:
+        text = (tmp_path / "grades-feedback" / f"{student_id}.txt").read_text("utf-8")
+        assert text.startswith(f"{name} ({student_id}): 50 of 50 points.\n")
+        assert "wrong" not in text and "not answered" not in text
+        assert "  dL/dW1[1,11]: " in text and "  dL/dW1[11,1]: " in text
+        # loss, y, dW1, db1, dw2, db2, the eigenvalues and eta_max; then problem 3's two
+        assert text.count(" is right\n") == 1 + 3 + 121 + 11 + 11 + 1 + 2 + 1
+        assert "  layers: a valid design (" in text and " is right (your design)\n" in text
+
+
+def test_an_unseparated_w1_id_on_a_wide_network_is_explained(wide, tmp_path, capsys):
+    sheet = _sheet(tmp_path / "sheet.csv", [{"id": "w01", "dW1_111": "1"}])
+    out = tmp_path / "grades.csv"
+    assert main(["grade", "--key", str(wide), "--answers", str(sheet), "-o", str(out)]) == 0
+    hint = (
+        "(a network with 10 or more inputs or hidden units names W1's entries "
+        "dW1_<row>_<column>, such as dW1_1_11)"
+    )
+    err = capsys.readouterr().err
+    assert f"solgen: error: column dW1_111 is not an answer of {wide}, not graded {hint}\n" in err
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[points]\ndW1_111 = 1\n[columns]\n"Q" = "dW1_12"\n', encoding="utf-8")
+    args = ["grade", "--key", str(wide), "--answers", str(sheet), "-o", str(out)]
+    assert main([*args, "--policy", str(policy)]) == 2
+    err = capsys.readouterr().err
+    assert f"points.dW1_111: unknown item or group {hint}\n" in err
+    assert (
+        "columns.Q: expected id, name or an item such as loss or dW1_1_2, found the string "
+        f"'dW1_12' {hint}\n"
+    ) in err

@@ -323,3 +323,32 @@ def test_a_bad_key_is_invalid_input(tmp_path, capsys):
     assert main(["export", "moodle", "--key", str(tmp_path), "-o", str(tmp_path / "b.xml")]) == 2
     assert "--key" in capsys.readouterr().err
     assert not (tmp_path / "bank.xml").exists() and not (tmp_path / "b.xml").exists()
+
+
+@pytest.fixture(scope="module")
+def wide(tmp_path_factory) -> Export:
+    """One variant on a 3 x 11 x 11 network (W1 has entries [1,11] and [11,1]), exported."""
+    base = tmp_path_factory.mktemp("wide")
+    args = ["--count", "1", "--seed", "5", "--no-pdf", "--out", str(base / "set")]
+    assert main(["batch", *args, "--samples", "3", "--inputs", "11", "--hidden", "11"]) == 0
+    return _export(base / "set", base / "bank.xml")
+
+
+def test_a_wide_network_has_a_gap_for_every_gradient_entry(wide):
+    (question,) = _questions(wide.root, "cloze")
+    items = _problem1_items(wide, question)
+    ids = [item.id for item in items]
+    assert len(ids) == len(set(ids)) == 1 + 3 + 121 + 11 + 11 + 1
+    w1 = [i for i in ids if i.startswith("dW1_")]
+    assert w1 == [f"dW1_{j}_{i}" for j in range(1, 12) for i in range(1, 12)]
+    gaps = _gaps(question)
+    assert [float(answer) for _, answer, _ in gaps] == [item.value for item in items]
+    weights = [w for w, _, _ in gaps]
+    assert set(weights[4:125]) == {weights[4]}  # every dW1 entry the same share of its 4 points
+    assert Fraction(sum(weights[4:125]), sum(weights)) == Fraction(4, 20)
+    html = ET.fromstring("<div>" + (question.findtext("questiontext/text") or "") + "</div>")
+    shapes = [
+        [len(GAP.findall("".join(row.itertext()))) for row in table.iter("tr")]
+        for table in html.iter("table")
+    ]
+    assert shapes == [[1], [1] * 3, [11] * 11, [1] * 11, [1] * 11, [1]]

@@ -20,7 +20,7 @@ from solgen.cli import main
 from solgen.coursekey import student_seed
 from solgen.errors import InvalidInput
 from solgen.export_qti import export_qti, write_qti
-from solgen.lmshtml import tex_matrix
+from solgen.lmshtml import tex_matrix, value_tex
 
 QTI = "{http://www.imsglobal.org/xsd/ims_qtiasiv1p2}"
 CP = "{http://www.imsglobal.org/xsd/imscp_v1p1}"
@@ -414,3 +414,28 @@ def test_points_that_differ_between_students_are_invalid_input(key):
 def test_an_empty_class_is_invalid_input():
     with pytest.raises(InvalidInput, match="no students"):
         export_qti(ClassKey("roster", ()), TITLE)
+
+
+def test_a_wide_network_shows_every_gradient_entry_in_its_place(tmp_path):
+    """A 3 x 11 x 11 network: W1[1,11] and W1[11,1] have ids of their own and their places."""
+    out = tmp_path / "wide"
+    args = ["--count", "1", "--seed", "5", "--no-pdf", "--out", str(out)]
+    assert main(["batch", *args, "--samples", "3", "--inputs", "11", "--hidden", "11"]) == 0
+    key = load_key(out)
+    (student,) = key.students
+    members = export_qti(key, "Wide")
+    (name,) = (n for n in members if n != "imsmanifest.xml")
+    root = ET.fromstring(members[name])
+    (problem1,) = sections(root)[0].findall(f"{QTI}item")
+    _, general = item_html(problem1)
+    match = re.search(
+        r"\\frac\{\\partial L\}\{\\partial W\^\{\(1\)\}\} = \\begin\{bmatrix\} (.*?) \\end",
+        html.unescape(general),
+    )
+    assert match is not None
+    cells = [row.split(" & ") for row in match.group(1).split(r" \\ ")]
+    assert [len(row) for row in cells] == [11] * 11
+    for j in range(1, 12):
+        for i in range(1, 12):
+            assert cells[j - 1][i - 1] == value_tex(student.item(f"dW1_{j}_{i}"))[0]
+    assert student.item("dW1_1_11") != student.item("dW1_11_1")

@@ -8,11 +8,14 @@ import io
 import json
 import tomllib
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
+from solgen.answerkey import Item, Tolerance
 from solgen.cli import main
+from solgen.grade import grade_number
 from solgen.problems.p3_design import designs
 from solgen.variant import Problem3Input
 
@@ -355,3 +358,158 @@ def test_a_practice_set_matches_ids_without_leading_zeros(tmp_path, capsys):
     twice = write_answers(tmp_path / "b.csv", [{"id": "8"}, {"id": "0008"}])
     assert main(["grade", "--key", str(out), "--answers", str(twice), "-o", str(grades)]) == 2
     assert "row 3, column id: '0008' again (first on row 2)" in capsys.readouterr().err
+
+
+# --- numbers as programs print them, and none -----------------------------------------------------
+
+SETTINGS = (
+    "problem1.X=[[1e-30]]",
+    "problem1.t=[-6.91e-28]",
+    "problem1.W1=[[1]]",
+    "problem1.b1=[1]",
+    "problem1.w2=[1e-30]",
+    "problem1.b2=0",
+    "problem1.activation='relu'",
+    "problem2.A=[[1,0],[0,-1]]",  # indefinite: no learning rate converges from every start
+)
+TINY = [arg for setting in SETTINGS for arg in ("--set", setting)]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Path:
+    """One student whose answers are tiny: y - t = 6.92e-28 + 1e-60, so dL/dW1 = (y - t) w2 x
+    is about 6.92e-88, exactly a fraction of 120 digits; and a matrix without eta_max."""
+    top = tmp_path_factory.mktemp("tiny")
+    (top / "roster.csv").write_text('id,name\nt1,"Tiny Answers"\n', encoding="utf-8")
+    (top / "k").write_text(KEY + "\n", encoding="ascii")
+    out = top / "class"
+    args = ["batch", "--roster", str(top / "roster.csv"), "--key", str(top / "k"), "--out"]
+    assert main([*args, str(out), "--no-pdf", *TINY]) == 0
+    return out
+
+
+def test_the_tiny_key(tiny):
+    r = results(tiny, "t1")
+    p1 = r["problem1"]
+    assert (p1["loss"], p1["y"], p1["grad"]["W1"]) == (2.39432e-55, [1e-30], [[6.92e-88]])
+    assert (p1["grad"]["b1"], p1["grad"]["w2"], p1["grad"]["b2"]) == (
+        [6.92e-58],
+        [6.92e-28],
+        6.92e-28,
+    )
+    assert p1["exact"]["grad"]["W1"] == [["692" + "0" * 29 + "1/1" + "0" * 120]]
+    assert (r["problem2"]["eta_max"], r["problem2"]["eta_max_exact"]) == (None, None)
+
+
+def test_numbers_with_any_exponent_are_read_and_graded(tiny, tmp_path):
+    cells = {
+        "id": "t1",
+        "loss": "2.39432e-55",  # right
+        "y1": "1e-30",  # right
+        "dW1_11": "6.919482633683688e-88",  # right to 3 significant digits, as repr writes it
+        "db1_1": "1.55e-99",  # wrong: the key is 6.92e-58
+        "dw2_1": "0.000000000000000000000000000692",  # right: 6.92e-28 in fixed point
+        "db2": "1e-300",  # wrong
+        "lambda1": "-0.000001e-5",  # wrong
+        "lambda2": "1e100",  # wrong
+        "eta_max": "none",  # right: no bound
+        "total_params": "123.456e2",  # wrong
+    }
+    row = grade_one(tiny, tmp_path, cells)
+    assert (row["dW1_11"], row["db1_1"], row["dw2_1"], row["db2"]) == ("4", "0", "4", "0")
+    assert (row["loss"], row["y1"], row["lambda1"], row["lambda2"]) == ("2", "2", "0", "0")
+    assert (row["eta_max"], row["total_params"]) == ("10", "0")
+    assert row["total"] == "22"
+    text = (tmp_path / "g-feedback" / "t1.txt").read_text("utf-8")
+    assert "  dL/dW1[1,1]: 6.919482633683688e-88 is right\n" in text
+    assert "  dL/db1[1]: 1.55e-99 is wrong; expected 6.92e-58\n" in text
+    assert "  dL/db2: 1e-300 is wrong; expected 6.92e-28\n" in text
+    assert "  lambda2: 1e100 is wrong; expected 1\n" in text
+    assert "  lambda1: -0.000001e-5 is wrong; expected -1\n" in text
+    assert "  eta_max (the step sizes 0 < eta < eta_max converge): right, no step size " in text
+
+
+def test_a_float_key_is_its_own_value_however_small():
+    # sigmoid and tanh keys have no exact form: the float is the value (nsimplify made 6.9e-88 0)
+    item = Item(
+        id="dW1_11",
+        group="dW1",
+        problem=1,
+        kind="number",
+        label="dL/dW1[1,1]",
+        tex="",
+        exact=None,
+        value=6.919482633683688e-88,
+        tolerance=Tolerance(),
+        points=Fraction(4),
+    )
+    assert grade_number(item, "6.919482633683688e-88") == (
+        True,
+        "dL/dW1[1,1]: 6.919482633683688e-88 is right",
+    )
+    assert grade_number(item, "6.92e-88") == (True, "dL/dW1[1,1]: 6.92e-88 is right")
+    assert grade_number(item, "0") == (False, "dL/dW1[1,1]: 0 is wrong; expected 6.91948e-88")
+    assert grade_number(item, "None") == (
+        False,
+        "dL/dW1[1,1]: None is wrong; expected 6.91948e-88",
+    )
+
+
+@pytest.mark.parametrize("text", ["1e101", "1e-401"])
+def test_a_number_beyond_the_range_is_still_refused(tiny, tmp_path, capsys, text):
+    answers = write_answers(tmp_path / "a.csv", [{"id": "t1", "loss": text}])
+    out = tmp_path / "g.csv"
+    assert main(["grade", "--key", str(tiny), "--answers", str(answers), "-o", str(out)]) == 2
+    bound = "beyond 1e100" if text == "1e101" else "below 1e-400"
+    message = f"row 2, column loss: {text!r} is not a number (an exponent {bound})"
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("none", ["none", "None", "NONE", "n/a"])
+def test_none_for_a_number_is_wrong_and_the_rest_is_graded(klass, tmp_path, capsys, none):
+    r = results(klass, "s1")
+    cells = exact_answers(klass, "s1")
+    cells |= {"eta_max": none, "loss": none, "db2": none, "total_params": none}
+    row = grade_one(klass, tmp_path, cells)
+    assert capsys.readouterr().err == ""
+    assert (row["eta_max"], row["loss"], row["db2"], row["total_params"]) == ("0", "0", "0", "0")
+    assert (row["y1"], row["dW1_11"], row["lambda1"], row["layers"]) != ("0", "0", "0", "0")
+    assert row["total"] == "26"  # 50 - 10 - 2 - 4 - 8
+    text = (tmp_path / "g-feedback" / "s1.txt").read_text("utf-8")
+    eta = r["problem2"]
+    assert (
+        f"  eta_max (the step sizes 0 < eta < eta_max converge): {none} is wrong; expected "
+        f"0 < eta < {eta['eta_max']:.6g} (exactly {eta['eta_max_exact']})\n"
+    ) in text
+    assert f"  L: {none} is wrong; expected {r['problem1']['loss']:.6g}\n" in text
+    total = r["problem3"]["total_params"]
+    assert (
+        f"  total_params (of the student's own design): {none} is wrong; expected {total}" in text
+    )
+
+
+def test_none_for_the_layers_is_wrong_and_the_count_is_the_keys(klass, tmp_path, capsys):
+    r = results(klass, "s1")
+    cells = exact_answers(klass, "s1") | {"layers": "None"}
+    row = grade_one(klass, tmp_path, cells)
+    assert capsys.readouterr().err == ""
+    assert (row["layers"], row["total_params"], row["total"]) == ("0", "8", "43")
+    text = (tmp_path / "g-feedback" / "s1.txt").read_text("utf-8")
+    layers = " ".join(
+        f"conv{la['kernel']}:{la['out_channels']}" if la["type"] == "conv" else "pool"
+        for la in r["problem3"]["layers"]
+    )
+    assert f"  layers: None is wrong; expected a valid design, such as {layers}\n" in text
+
+
+def test_a_blank_eta_max_is_unanswered_and_the_rest_is_graded(klass, tmp_path):
+    cells = exact_answers(klass, "s1") | {"eta_max": "  "}
+    row = grade_one(klass, tmp_path, cells)
+    assert (row["eta_max"], row["total"]) == ("0", "40")
+    text = (tmp_path / "g-feedback" / "s1.txt").read_text("utf-8")
+    assert "  eta_max (the step sizes 0 < eta < eta_max converge): not answered\n" in text
+
+
+def test_anything_but_none_where_the_key_has_no_bound_is_wrong(tiny, tmp_path):
+    for answer, points in (("None", "10"), ("n/a", "10"), ("0.5", "0"), ("(0, 1)", "0")):
+        assert grade_one(tiny, tmp_path, {"id": "t1", "eta_max": answer})["eta_max"] == points

@@ -91,3 +91,48 @@ def test_any_text_is_a_number_or_a_number_error(text):
     except NumberError:
         return
     assert value.is_real and value.is_number
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("1.55e-99", sp.Rational(155, 10**101)),
+        ("6.919482633683688e-88", sp.Rational(6919482633683688, 10**103)),  # Python's repr
+        ("1e-300", sp.Rational(1, 10**300)),
+        ("5e-324", sp.Rational(5, 10**324)),  # the smallest float64, as repr writes it
+        ("123.456e2", sp.Rational(61728, 5)),
+        ("-0.000001e-5", sp.Rational(-1, 10**11)),
+        ("1e100", sp.Integer(10) ** 100),
+        ("10e99", sp.Integer(10) ** 100),
+        ("0.1e101", sp.Integer(10) ** 100),  # the value is 1e100, whatever the exponent says
+        ("9.99e100", sp.Integer(999) * sp.Integer(10) ** 98),
+        ("0.000000000000000000001e-379", sp.Rational(1, 10**400)),
+        ("1e-400", sp.Rational(1, 10**400)),
+        ("0e-99999", sp.Integer(0)),  # zero whatever its exponent
+        ("0.000e500", sp.Integer(0)),
+        ("1" * 60 + "e-459", sp.Rational(int("1" * 60), 10**459)),
+    ],
+)
+def test_a_decimal_is_bounded_by_its_value_not_its_digits(text, value):
+    parsed = parse_number(text)
+    assert isinstance(parsed, sp.Rational) and parsed == value
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("1e101", "an exponent beyond 1e100"),
+        ("100e99", "an exponent beyond 1e100"),
+        ("0.00001e106", "an exponent beyond 1e100"),
+        ("1e-401", "an exponent below 1e-400"),
+        ("0.001e-398", "an exponent below 1e-400"),
+        ("1e-999999999999999999", "an exponent below 1e-400"),  # refused before any work
+        ("1e999999999999999999", "an exponent beyond 1e100"),
+        ("0." + "0" * 100 + "1" * 61, "more than 60 digits"),  # leading zeros are not digits
+        ("1" + "0" * 60 + "e-100", "more than 60 digits"),  # trailing zeros are
+    ],
+)
+def test_a_decimal_beyond_the_range_is_refused_naming_the_bound(text, message):
+    with pytest.raises(NumberError) as info:
+        parse_number(text)
+    assert str(info.value) == message
