@@ -434,7 +434,7 @@ def build_context(variant: Variant, solution: Solution, solutions: bool) -> dict
         "p1": problem1_context(solution.problem1),
         "p2": problem2_context(solution.problem2),
         "p3": problem3_context(solution.problem3),
-        "checks": [{"what": Tex(c.tex)} for c in solution.checks],
+        "checks": [{"what": Tex(c.tex[:1].upper() + c.tex[1:])} for c in solution.checks],
         "significant": SIGNIFICANT,
     }
 

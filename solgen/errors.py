@@ -21,6 +21,13 @@ class CheckFailed(Exception):
     """A self-check of a solution failed: nothing is written (exit status 1)."""
 
 
+class DerivationError(CheckFailed):
+    """A derivation's own verification failed (a derived form is not what it must be)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"derivation: {message}")
+
+
 class InterruptedAfterWrite(Exception):
     """SIGINT or SIGTERM that arrived while a build moved its outputs in: they are complete."""
 

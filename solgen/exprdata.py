@@ -20,6 +20,7 @@ CONSTRUCTORS: dict[str, Any] = {
     "Integer": sp.Integer,
     "Rational": sp.Rational,
     "Max": sp.Max,
+    "Abs": sp.Abs,
     "Heaviside": sp.Heaviside,
     "exp": sp.exp,
     "tanh": sp.tanh,

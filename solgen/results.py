@@ -14,10 +14,8 @@ from solgen.solution import Solution
 
 
 def _floats(value: Any) -> Any:
-    """Nested lists of Python floats from an array or scalar of exact values (Fractions, or
-    50-digit mpmath numbers): each the correctly rounded float64 of its exact value, not a
-    float64 computation that may have lost a digit."""
-    if isinstance(value, np.ndarray):
+    """Nested lists of the certified floats (tuples of tuples) of problem1.answers."""
+    if isinstance(value, tuple):
         return [_floats(v) for v in value]
     return float(value)
 
@@ -31,12 +29,12 @@ def _exact(value: Any) -> Any:
 
 def problem1_dict(p1: Problem1Result) -> dict[str, Any]:
     """problem1 of results.json."""
-    ex = p1.exact
+    ex, answers = p1.exact, p1.answers
     out: dict[str, Any] = {
         "activation": p1.activation,
-        "y": _floats(ex.y),
-        "loss": _floats(ex.loss),
-        "grad": {name: _floats(ex.grad[name]) for name in ("W1", "b1", "w2", "b2")},
+        "y": list(answers.y),
+        "loss": answers.loss,
+        "grad": {name: _floats(answers.grad[name]) for name in ("W1", "b1", "w2", "b2")},
         "shape": {"N": p1.N, "d": p1.d, "h": p1.h},
         "zero_preactivations": [list(kj) for kj in p1.zero_preactivations],
     }

@@ -2,8 +2,9 @@
 
 The derivation works on one sample and one generic entry of each parameter; everything the
 entry does not touch is lumped into a symbol, so the result holds for any N, d and h. The
-data enter only at evaluation time: once exactly (Fractions, or 50-digit mpmath numbers for
-transcendental activations; this decides the ReLU mask) and once in float64 (results.json).
+data enter only at evaluation time: once exactly (Fractions for ReLU, which decide its mask;
+FLINT's arb balls for sigmoid and tanh, at more bits until every answer's float64 rounding is
+decided) and once in float64.
 """
 
 from __future__ import annotations
@@ -16,16 +17,17 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import flint
 import mpmath
 import numpy as np
 import sympy as sp
 
 from solgen import cache
 from solgen.cache import source_key
+from solgen.certified import ball_of, float_of_ball, float_of_exact
+from solgen.errors import DerivationError
 from solgen.exprdata import NotAnExpression, from_srepr, to_srepr
-from solgen.variant import Matrix, Problem1Input
-
-EXACT_DIGITS = 50
+from solgen.variant import Problem1Input
 
 # Display names double as SymPy symbol names, so sympy.latex prints textbook notation.
 z = sp.Symbol("z", real=True)
@@ -67,7 +69,8 @@ class Derivation:
     f: sp.Expr  # f(z)
     fprime: sp.Expr  # f'(z), from sp.diff; ReLU'(0) = 0
     fprime_in_f: sp.Expr | None  # f'(z) written with f itself (sigmoid, tanh), verified equal
-    stable_fprime: sp.Expr  # the form of f' that is evaluated
+    stable_fprime: sp.Expr  # the form of f' evaluated in float64
+    saturation_free_fprime: sp.Expr  # f' without cancellation (e^-|z| ...), verified equal
     display: dict[str, sp.Expr]  # the entries with f and f' by name, for the document
     local: dict[str, sp.Expr]  # each operation's local derivative, f and f' by name
     entry: dict[str, sp.Expr]  # dl_k/d(theta) for a generic entry, in r_k, w_j, z_kj, x_ki
@@ -90,7 +93,7 @@ def derive(activation: str) -> Derivation:
     return derivation
 
 
-_EXPRESSIONS = ("f", "fprime", "fprime_in_f", "stable_fprime", "delta")
+_EXPRESSIONS = ("f", "fprime", "fprime_in_f", "stable_fprime", "saturation_free_fprime", "delta")
 _TABLES = ("display", "local", "entry")
 
 
@@ -125,13 +128,23 @@ def derivation_from_data(data: Any, activation: str) -> Derivation | None:
     return derivation
 
 
+def sample_loss(y: sp.Expr, t: sp.Expr) -> sp.Expr:
+    """One sample's loss l_k = (y_k - t_k)^2 / 2; L is their sum."""
+    return (y - t) ** 2 / 2
+
+
+def total_loss(r: np.ndarray) -> Any:
+    """L = r^T r / 2 from the residuals (any kind of number)."""
+    return (r @ r) / 2
+
+
 def derive_uncached(activation: str) -> Derivation:
     """Differentiate one sample's loss with respect to a generic entry of every parameter."""
     f = activation_expr(activation)
     fprime = _relu_convention(sp.diff(f, z))
     z_expr = W_ji * x_ki + b_j + rest_z
     y_expr = w_j * f.subs(z, z_expr) + b2 + rest_y
-    loss = (y_expr - t_k) ** 2 / 2
+    loss = sample_loss(y_expr, t_k)
     # Name the forward quantities again: y_k - t_k is r_k and W x + b + rest is z_kj.
     # (Substituting into the sums cancels exactly; no simplification is needed.)
     named_z = {rest_z: z_kj - W_ji * x_ki - b_j}
@@ -145,6 +158,7 @@ def derive_uncached(activation: str) -> Derivation:
     fprime_in_f = _fprime_in_f(activation, f, fprime)
     # For evaluation, f' in terms of f: sigma(1 - sigma) does not overflow where exp(-z) does.
     stable = fprime if fprime_in_f is None else fprime_in_f.subs(F(z), f)
+    saturation_free = _saturation_free(activation, fprime)
     to_stable = {fprime.subs(z, z_kj): stable.subs(z, z_kj)}
     entry = {name: expr.subs(to_stable) for name, expr in derived.items()}
     # For display, f and f' by name: r_k w_j f'(z_kj) x_ki.
@@ -155,7 +169,7 @@ def derive_uncached(activation: str) -> Derivation:
     y_generic = w_j * F(z_kj) + b2 + rest_y
     f_named = {sp.Derivative(F(z_kj), z_kj): Fprime(z_kj)}
     local = {
-        "dl_dy": sp.diff((y_k - t_k) ** 2 / 2, y_k).subs(y_k, r_k + t_k),
+        "dl_dy": sp.diff(sample_loss(y_k, t_k), y_k).subs(y_k, r_k + t_k),
         "dy_db2": sp.diff(y_generic, b2),
         "dy_dw2": sp.diff(y_generic, w_j),
         "dy_dz": sp.diff(y_generic, z_kj).subs(f_named),
@@ -164,13 +178,14 @@ def derive_uncached(activation: str) -> Derivation:
     }
     delta, rest = entry["W1"].as_independent(x_ki, as_Add=False)
     if rest != x_ki:
-        raise AssertionError(f"dl/dW is not delta * x: {entry['W1']}")
+        raise DerivationError(f"dl/dW is not delta * x: {entry['W1']}")
     return Derivation(
         activation=activation,
         f=f,
         fprime=fprime,
         fprime_in_f=fprime_in_f,
         stable_fprime=stable,
+        saturation_free_fprime=saturation_free,
         display=display,
         local=local,
         entry=entry,
@@ -183,6 +198,26 @@ def _relu_convention(expr: sp.Expr) -> sp.Expr:
     return expr.replace(sp.Heaviside, lambda arg, *_: sp.Heaviside(arg, 0))
 
 
+def _saturation_free(activation: str, fprime: sp.Expr) -> sp.Expr:
+    """f' with no cancellation where f saturates, checked by SymPy on both sides of 0.
+
+    1 - tanh(z)^2 is 0 at 50 digits for |z| > 59 though f'(60) is about 3e-52; 4 e^-2|z| /
+    (1 + e^-2|z|)^2 keeps every digit at any z.
+    """
+    if activation == "relu":
+        return fprime
+    a = sp.Abs(z)
+    candidate = {
+        "sigmoid": sp.exp(-a) / (1 + sp.exp(-a)) ** 2,
+        "tanh": 4 * sp.exp(-2 * a) / (1 + sp.exp(-2 * a)) ** 2,
+    }[activation]
+    side = sp.Symbol("s", positive=True)
+    for at in (side, -side):
+        if sp.simplify((candidate - fprime).subs(z, at)) != 0:
+            raise DerivationError(f"{activation}: f' is not {candidate}")
+    return candidate
+
+
 def _fprime_in_f(activation: str, f: sp.Expr, fprime: sp.Expr) -> sp.Expr | None:
     """f' as a polynomial in f (sigma(1 - sigma), 1 - tanh^2), checked by SymPy."""
     if activation == "relu":
@@ -190,7 +225,7 @@ def _fprime_in_f(activation: str, f: sp.Expr, fprime: sp.Expr) -> sp.Expr | None
     fz = F(z)
     candidate = {"sigmoid": fz * (1 - fz), "tanh": 1 - fz**2}[activation]
     if sp.simplify(candidate.subs(fz, f) - fprime) != 0:
-        raise AssertionError(f"{activation}: f' is not {candidate}")
+        raise DerivationError(f"{activation}: f' is not {candidate}")
     return candidate
 
 
@@ -237,6 +272,7 @@ class Problem1Result:
     derivation: Derivation
     exact: Evaluation
     numeric: Evaluation
+    answers: Answers  # results.json's floats, each correctly rounded
     zero_preactivations: tuple[tuple[int, int], ...]  # (k, j), 0-based, where z_kj == 0 exactly
     cost: Cost
     cost_scaled: Cost  # the same network with SCALED_INPUTS inputs
@@ -275,17 +311,21 @@ def costs(N: int, d: int, h: int) -> Cost:
 
 
 def _exact_modules(activation: str) -> list[Any]:
-    """lambdify modules that work elementwise on object arrays of Fractions or mpf."""
-    if activation == "relu":
-        funcs: dict[str, Callable[..., Any]] = {
-            "Max": np.frompyfunc(lambda a, b: a if a >= b else b, 2, 1),
-            "Heaviside": np.frompyfunc(lambda a, h0=0: 1 if a > 0 else (h0 if a == 0 else 0), 2, 1),
-        }
-    else:
-        funcs = {
-            "exp": np.frompyfunc(mpmath.exp, 1, 1),
-            "tanh": np.frompyfunc(mpmath.tanh, 1, 1),
-        }
+    """lambdify modules that work elementwise on object arrays of Fractions (ReLU)."""
+    funcs: dict[str, Callable[..., Any]] = {
+        "Max": np.frompyfunc(lambda a, b: a if a >= b else b, 2, 1),
+        "Heaviside": np.frompyfunc(lambda a, h0=0: 1 if a > 0 else (h0 if a == 0 else 0), 2, 1),
+    }
+    return [funcs, math]
+
+
+def _ball_modules() -> list[Any]:
+    """lambdify modules that work elementwise on object arrays of arb balls."""
+    funcs: dict[str, Callable[..., Any]] = {
+        "exp": np.frompyfunc(lambda a: a.exp(), 1, 1),
+        "tanh": np.frompyfunc(lambda a: a.tanh(), 1, 1),
+        "Abs": np.frompyfunc(abs, 1, 1),
+    }
     return [funcs, math]
 
 
@@ -295,86 +335,182 @@ def _float_modules() -> list[Any]:
     return [{"Heaviside": np.heaviside, "Max": np.maximum}, np]
 
 
+# Stand-ins for f(z_kj) and f'(z_kj) in the derived entries: the entries are evaluated as
+# products of arrays (r_k, w_j, x_ki, f, f'), with f and f' computed once elementwise.
+_H = sp.Symbol("H_{kj}", real=True)
+_FP = sp.Symbol("Fp_{kj}", real=True)
+
+
+def _monomial(expr: sp.Expr, values: dict[sp.Expr, Any], number: Callable[[Any], Any]) -> Any:
+    """A product of named factors and rational constants, evaluated on arrays of any numbers.
+
+    Rationals stay exact (Fraction), so the exact, ball and float paths share one evaluator.
+    """
+    result: Any = 1
+    for factor in sp.Mul.make_args(expr):
+        base, power = factor.as_base_exp()
+        if factor.is_Rational:
+            result = result * number(Fraction(int(factor.p), int(factor.q)))
+        elif base in values and power.is_Integer and int(power) >= 1:
+            result = result * values[base] ** int(power)
+        else:
+            raise DerivationError(f"cannot evaluate the factor {factor} of {expr}")
+    return result
+
+
+def _by_name(expr: sp.Expr) -> sp.Expr:
+    return expr.subs({F(z_kj): _H, Fprime(z_kj): _FP})
+
+
+@dataclass(frozen=True)
+class _Arithmetic:
+    """One kind of number the passes run in: exact Fractions, arb balls, or float64."""
+
+    number: Callable[[Any], Any]  # an input Fraction as this kind of number
+    f: Callable[[np.ndarray], Any]  # f elementwise, on Z
+    fprime: Callable[[np.ndarray], Any]  # f' elementwise, on Z
+    product: Callable[[np.ndarray, np.ndarray], np.ndarray]  # a matrix product
+    dtype: type = object  # the arrays' dtype (float for float64)
+
+
 def _evaluate(
     inp: Problem1Input,
     deriv: Derivation,
-    modules: list[Any],
-    to_number: Callable[[Fraction], Any],
-    Z_fix: Callable[[np.ndarray], np.ndarray] | None = None,
+    arith: _Arithmetic,
+    Z: np.ndarray,
 ) -> Evaluation:
-    """Forward pass in matrix form, backward pass from the derived per-entry formulas."""
-    as_array = np.frompyfunc(to_number, 1, 1)
+    """Forward pass in matrix form from the pre-activations Z, backward pass from the derived
+    per-entry formulas (dl_k/d theta as products of r_k, w_j, x_ki, f(z_kj), f'(z_kj))."""
+    as_numbers = np.frompyfunc(arith.number, 1, 1)
 
     def arr(values: Any) -> np.ndarray:
-        out = as_array(np.array(values, dtype=object))
-        return np.asarray(out, dtype=float) if modules[-1] is np else out
+        return np.asarray(as_numbers(np.array(values, dtype=object)), dtype=arith.dtype)
 
-    X, t, W1, b1, w2 = arr(inp.X), arr(inp.t), arr(inp.W1), arr(inp.b1), arr(inp.w2)
-    b2v = arr([inp.b2])[0]
-    f = sp.lambdify(z, deriv.f, modules=modules)
-    fprime = sp.lambdify(z, deriv.stable_fprime, modules=modules)
-    Z = matmul(X, W1.T) + b1
-    if Z_fix is not None:
-        Z = Z_fix(Z)
-    H = _as_matrix(f(Z), Z)
-    Fp = _as_matrix(fprime(Z), Z)
+    X, t, w2 = arr(inp.X), arr(inp.t), arr(inp.w2)
+    b2v = arith.number(inp.b2)
+    H = _broadcast(arith.f(Z), Z)
+    Fp = _broadcast(arith.fprime(Z), Z)
     y = H @ w2 + b2v
     r = y - t
-    loss = (r @ r) / 2
-    args = (r_k, w_j, z_kj, x_ki)
-    per_entry = {
-        name: sp.lambdify(args, expr, modules=modules) for name, expr in deriv.entry.items()
-    }
-    delta_fn = sp.lambdify(args, deriv.delta, modules=modules)
-    rk, wj, zkj = r[:, None], w2[None, :], Z
-    delta = _as_matrix(delta_fn(rk, wj, zkj, None), Z)
+    loss = total_loss(r)
+    values = {r_k: r[:, None], w_j: w2[None, :], _H: H, _FP: Fp}
+    delta_expr, rest = _by_name(deriv.display["W1"]).as_independent(x_ki, as_Add=False)
+    if rest != x_ki:
+        raise DerivationError(f"dl/dW is not delta * x: {deriv.display['W1']}")
+    delta = _broadcast(_monomial(delta_expr, values, arith.number), Z)
+    column = {name: _by_name(deriv.display[name]) for name in ("b1", "w2", "b2")}
     grad = {
-        "W1": matmul(delta.T, X),  # sum_k delta_kj x_ki, the derived entry delta * x_ki
-        "b1": _as_matrix(per_entry["b1"](rk, wj, zkj, None), Z).sum(axis=0),
-        "w2": _as_matrix(per_entry["w2"](rk, wj, zkj, None), Z).sum(axis=0),
-        "b2": _broadcast(per_entry["b2"](r, None, None, None), r).sum(),
+        "W1": arith.product(delta.T, X),  # sum_k delta_kj x_ki, the derived entry delta * x_ki
+        "b1": _broadcast(_monomial(column["b1"], values, arith.number), Z).sum(axis=0),
+        "w2": _broadcast(_monomial(column["w2"], values, arith.number), Z).sum(axis=0),
+        "b2": _broadcast(_monomial(column["b2"], {r_k: r}, arith.number), r).sum(),
     }
     return Evaluation(Z=Z, H=H, Fp=Fp, y=y, r=r, loss=loss, delta=delta, grad=grad)
 
 
+def _pre_activations(inp: Problem1Input) -> np.ndarray:
+    """Z = X W1^T + 1 b1^T, exactly (Fractions)."""
+    X = np.array(inp.X, dtype=object)
+    W1 = np.array(inp.W1, dtype=object)
+    return np.asarray(matmul(X, W1.T) + np.array(inp.b1, dtype=object))
+
+
 INT64_SAFE = 2**62
-MAX_DIGITS = 800  # a transcendental value never lies exactly on a boundary; 800 digits suffice
+START_BITS = 192  # the balls' first working precision (about 58 digits)
+MAX_BITS = 3072  # about 925 digits: an answer still undecided there is reported, not hidden
 
 
-def _rounding_certain(value: Any, bound: float, unit: Any) -> bool:
-    """Whether float(value) is the correctly rounded float64 of the true value, which lies
-    within unit * bound of value: no float64 rounding boundary in that interval."""
-    nearest = float(value)
-    if not math.isfinite(nearest) or value == 0:
-        return True  # an exact 0 comes from exact zero terms (w2_j = 0, say), not from rounding
-    below = math.nextafter(nearest, -math.inf)
-    above = math.nextafter(nearest, math.inf)
-    low = (mpmath.mpf(nearest) + mpmath.mpf(below)) / 2
-    high = (mpmath.mpf(nearest) + mpmath.mpf(above)) / 2
-    margin = unit * mpmath.mpf(bound)
-    return bool(low + margin < value < high - margin)
+@dataclass(frozen=True)
+class Answers:
+    """The float64 answers of results.json, each the correctly rounded exact value."""
+
+    y: tuple[float, ...]
+    loss: float
+    grad: dict[str, Any]  # W1: rows of floats, b1 and w2: tuples, b2: a float
+    bits: int  # the working precision that decided them (0: exact arithmetic)
+    undecided: tuple[str, ...]  # answers still undecided at MAX_BITS (written rounded anyway)
 
 
-def _roundings_certain(ex: Evaluation, digits: int, inputs: Matrix) -> bool:
-    """Every answer of a smooth network (y, loss, gradients) rounds to float64 for certain.
+def _answers_exact(ex: Evaluation) -> Answers:
+    def rounded(values: np.ndarray) -> tuple[float, ...]:
+        return tuple(float_of_exact(v) for v in values)
 
-    Each value was computed at `digits` digits; its error is at most 10^(10 - digits) times
-    the sum of the magnitudes of its terms (ten digits of margin for the accumulation).
+    grad = {
+        "W1": tuple(rounded(row) for row in ex.grad["W1"]),
+        "b1": rounded(ex.grad["b1"]),
+        "w2": rounded(ex.grad["w2"]),
+        "b2": float_of_exact(ex.grad["b2"]),
+    }
+    return Answers(rounded(ex.y), float_of_exact(ex.loss), grad, 0, ())
+
+
+def _answers_of_balls(ex: Evaluation, bits: int) -> Answers:
+    """The answers decided by the balls; an undecided one is named (and its midpoint kept)."""
+    undecided: list[str] = []
+
+    def decide(ball: Any, name: str) -> float:
+        value = float_of_ball(ball)
+        if value is None:
+            undecided.append(name)
+            return float(ball.mid())
+        return value
+
+    def vector(values: np.ndarray, name: str) -> tuple[float, ...]:
+        return tuple(decide(v, f"{name}[{k + 1}]") for k, v in enumerate(values))
+
+    grad = {
+        "W1": tuple(vector(row, f"dW1[{j + 1}]") for j, row in enumerate(ex.grad["W1"])),
+        "b1": vector(ex.grad["b1"], "db1"),
+        "w2": vector(ex.grad["w2"], "dw2"),
+        "b2": decide(ex.grad["b2"], "db2"),
+    }
+    return Answers(vector(ex.y, "y"), decide(ex.loss, "L"), grad, bits, tuple(undecided))
+
+
+def _ball_product(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """A @ B for object arrays of balls, in FLINT's arb_mat (C, not Python objects)."""
+    if 0 in A.shape or 0 in B.shape:
+        return np.asarray(A @ B)
+    product = flint.arb_mat(A.tolist()) * flint.arb_mat(B.tolist())
+    out = np.empty((A.shape[0], B.shape[1]), dtype=object)
+    for index in np.ndindex(out.shape):
+        out[index] = product[index]
+    return out
+
+
+def _evaluate_balls(
+    inp: Problem1Input, deriv: Derivation, Z: np.ndarray
+) -> tuple[Evaluation, Answers]:
+    """Sigmoid and tanh in ball arithmetic, at more bits until every answer is decided.
+
+    f' is evaluated in its saturation-free form (e^-|z| / (1 + e^-|z|)^2 for sigmoid), so a
+    saturated unit keeps its tiny, nonzero derivative at any precision.
     """
-    unit = mpmath.mpf(10) ** (10 - digits)
-    mag = np.frompyfunc(lambda v: abs(float(v)), 1, 1)
-    H, Delta, r = (np.asarray(mag(a), dtype=float) for a in (ex.H, ex.delta, ex.r))
-    y_bound = H.sum(axis=1) * max(1.0, float(np.max(np.abs(np.asarray(mag(ex.y), dtype=float)))))
-    bounds: list[tuple[Any, float]] = [(ex.loss, float(np.sum(r * r)) + 1.0)]
-    bounds += list(zip(ex.y, y_bound + 1.0, strict=True))
-    scale = max(abs(float(v)) for row in inputs for v in row) + 1.0  # sum_k |delta_kj x_ki|
-    for j in range(Delta.shape[1]):
-        column = float(np.sum(Delta[:, j])) * scale + 1.0
-        bounds += [(v, column) for v in ex.grad["W1"][j]]
-        bounds.append((ex.grad["b1"][j], column))
-        bounds.append((ex.grad["w2"][j], float(np.sum(H[:, j] * np.abs(r))) + 1.0))
-    bounds.append((ex.grad["b2"], float(np.sum(np.abs(r))) + 1.0))
-    return all(_rounding_certain(v, b, unit) for v, b in bounds)
+    f = sp.lambdify(z, deriv.f, modules=_ball_modules())
+    fprime = sp.lambdify(z, deriv.saturation_free_fprime, modules=_ball_modules())
+    bits = START_BITS
+    while True:
+        with flint.ctx.workprec(bits):
+            arith = _Arithmetic(ball_of, f, fprime, _ball_product)
+            balls = _evaluate(inp, deriv, arith, np.asarray(np.frompyfunc(ball_of, 1, 1)(Z)))
+            answers = _answers_of_balls(balls, bits)
+        if not answers.undecided or bits >= MAX_BITS:
+            break
+        bits *= 2
+    # The document's values: the balls' midpoints as mpmath numbers (they print with nstr).
+    with mpmath.workprec(bits):
+        mid = np.frompyfunc(lambda b: mpmath.mpf(tuple(int(v) for v in b.mid().man_exp())), 1, 1)
+        exact = Evaluation(
+            Z=Z,
+            H=mid(balls.H),
+            Fp=mid(balls.Fp),
+            y=mid(balls.y),
+            r=mid(balls.r),
+            loss=mid(balls.loss),
+            delta=mid(balls.delta),
+            grad={name: mid(value) for name, value in balls.grad.items()},
+        )
+    return exact, answers
 
 
 def matmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
@@ -417,11 +553,6 @@ def _integers(M: np.ndarray) -> tuple[np.ndarray, int]:
     return numerators, denominator
 
 
-def _as_matrix(value: Any, like: np.ndarray) -> np.ndarray:
-    """lambdify returns a scalar for constant expressions (e.g. f' = 1): broadcast it."""
-    return _broadcast(value, like)
-
-
 def _broadcast(value: Any, like: np.ndarray) -> np.ndarray:
     if isinstance(value, np.ndarray) and value.shape == like.shape:
         return value
@@ -431,32 +562,35 @@ def _broadcast(value: Any, like: np.ndarray) -> np.ndarray:
 
 
 def solve(inp: Problem1Input) -> Problem1Result:
-    """Loss, gradients and their intermediate quantities, exactly and in float64."""
+    """Loss, gradients and their intermediate quantities: exactly (Fractions for ReLU, balls
+    for sigmoid and tanh), the answers correctly rounded to float64, and in float64."""
     deriv = derive(inp.activation)
-    # Fractions throughout; a transcendental activation turns its results into 50-digit mpf.
-    digits = EXACT_DIGITS
-    while True:
-        with mpmath.workdps(digits):
-            exact = _evaluate(inp, deriv, _exact_modules(inp.activation), lambda v: v)
-            smooth = inp.activation != "relu"
-            if not smooth or digits >= MAX_DIGITS or _roundings_certain(exact, digits, inp.X):
-                break
-        digits *= 2  # some answer lies too close to a float64 rounding boundary: more digits
-    zero = tuple(
-        (k, j)
-        for k in range(exact.Z.shape[0])
-        for j in range(exact.Z.shape[1])
-        if exact.Z[k, j] == 0
-    )
-
-    def decide_signs(Z: np.ndarray) -> np.ndarray:
+    Z = _pre_activations(inp)
+    if inp.activation == "relu":
+        modules = _exact_modules(inp.activation)
+        f = sp.lambdify(z, deriv.f, modules=modules)
+        fprime = sp.lambdify(z, deriv.fprime, modules=modules)
+        exact = _evaluate(inp, deriv, _Arithmetic(lambda v: v, f, fprime, matmul), Z)
+        answers = _answers_exact(exact)
+    else:
+        exact, answers = _evaluate_balls(inp, deriv, Z)
+    zero = tuple((k, j) for k in range(Z.shape[0]) for j in range(Z.shape[1]) if exact.Z[k, j] == 0)
+    exact_float = np.array([[float(v) for v in row] for row in Z], dtype=float).reshape(Z.shape)
+    X = np.array([[float(v) for v in row] for row in inp.X], dtype=float)
+    W1 = np.array([[float(v) for v in row] for row in inp.W1], dtype=float)
+    with np.errstate(over="ignore"):
+        Z_float = X @ W1.T + np.array([float(v) for v in inp.b1])
         # A pre-activation that is exactly 0 (or tiny) may come out as +-1e-17 in float64 and
         # flip the ReLU mask: take the sign from the exact value, the magnitude from float64.
-        exact_float = np.array([[float(v) for v in row_] for row_ in exact.Z])
-        return np.where(np.sign(Z) == np.sign(exact_float), Z, exact_float)
-
-    with np.errstate(over="ignore"):
-        numeric = _evaluate(inp, deriv, _float_modules(), float, Z_fix=decide_signs)
+        Z_float = np.where(np.sign(Z_float) == np.sign(exact_float), Z_float, exact_float)
+        floats = _Arithmetic(
+            float,
+            sp.lambdify(z, deriv.f, modules=_float_modules()),
+            sp.lambdify(z, deriv.stable_fprime, modules=_float_modules()),
+            lambda A, B: np.asarray(A @ B),
+            float,
+        )
+        numeric = _evaluate(inp, deriv, floats, Z_float)
     N, d, h = len(inp.X), len(inp.X[0]), len(inp.W1)
     return Problem1Result(
         inp=inp,
@@ -467,6 +601,7 @@ def solve(inp: Problem1Input) -> Problem1Result:
         derivation=deriv,
         exact=exact,
         numeric=numeric,
+        answers=answers,
         zero_preactivations=zero,
         cost=costs(N, d, h),
         cost_scaled=costs(N, SCALED_INPUTS, h),

@@ -8,6 +8,8 @@ from typing import Literal
 
 import sympy as sp
 
+from solgen.certified import float_of_algebraic, floats_of_real_roots
+from solgen.errors import DerivationError
 from solgen.variant import Problem2Input
 
 lam = sp.Symbol("lambda")
@@ -97,20 +99,40 @@ def line_search(A: sp.Matrix, coords: tuple[sp.Symbol, ...]) -> LineSearch:
     # unexpanded product first costs several times more.
     slope = sp.Poly((moved.T * A * moved)[0, 0], step).diff(step)
     constant, linear = slope.coeff_monomial(1), slope.coeff_monomial(step)
-    S = (A + A.T) / 2
+    S = symmetric_part(A)
     curvature = sp.expand((g.T * S * g)[0, 0])
     explicit = None
     if curvature != 0:
         solution = -constant / linear
         claimed = sp.expand((g.T * g)[0, 0]) / (2 * curvature)
         if sp.cancel(solution - claimed) != 0:
-            raise AssertionError("the line-search step is not g^T g / (2 g^T S g)")
+            raise DerivationError("the line-search step is not g^T g / (2 g^T S g)")
         explicit = sp.factor(claimed) if n <= 2 else None
     g_sym = sp.MatrixSymbol(r"\mathbf{g}_n", n, 1)
     S_sym = sp.MatrixSymbol("S", n, n)
     return LineSearch(
         numerator=g_sym.T * g_sym, denominator=2 * g_sym.T * S_sym * g_sym, explicit=explicit
     )
+
+
+def symmetric_part(A: sp.Matrix) -> sp.Matrix:
+    """S = (A + A^T) / 2: u^T A u = u^T S u, and S is what the eigenvalues are taken of."""
+    return (A + A.T) / 2
+
+
+def step_bound(lmax: sp.Expr) -> sp.Expr:
+    """eta_max = 1 / lambda_max: |1 - 2 eta lambda| < 1 for every eigenvalue below it."""
+    return sp.radsimp(1 / lmax)
+
+
+def optimal_step(lmin: sp.Expr, lmax: sp.Expr) -> sp.Expr:
+    """The constant step that balances |1 - 2 eta lambda_min| = |1 - 2 eta lambda_max|."""
+    return sp.radsimp(1 / (lmin + lmax))
+
+
+def optimal_rate(lmin: sp.Expr, lmax: sp.Expr) -> sp.Expr:
+    """The contraction factor a step at the optimal step size gives: (kappa - 1)/(kappa + 1)."""
+    return sp.radsimp((lmax - lmin) / (lmax + lmin))
 
 
 def _definiteness(positive: int, zero: int, negative: int) -> Definiteness:
@@ -129,7 +151,7 @@ def solve(inp: Problem2Input) -> Problem2Result:
     """Gradient, Hessian, exact spectrum of S, and the convergent range of step sizes."""
     A = sp.Matrix([[sp.Rational(v.numerator, v.denominator) for v in row] for row in inp.A])
     n = A.rows
-    S = (A + A.T) / 2
+    S = symmetric_part(A)
     coords = coordinates(n)
     u = sp.Matrix(coords)
     f = sp.expand((u.T * A * u)[0, 0])
@@ -147,11 +169,10 @@ def solve(inp: Problem2Input) -> Problem2Result:
     lmin, lmax = roots[0], roots[-1]
     eta_max = None
     if definiteness in ("positive definite", "positive semidefinite"):
-        eta_max = sp.radsimp(1 / lmax)
-    optimal_step = optimal_rate = None
+        eta_max = step_bound(lmax)
+    best_step = best_rate = None
     if definiteness == "positive definite":
-        optimal_step = sp.radsimp(1 / (lmin + lmax))
-        optimal_rate = sp.radsimp((lmax - lmin) / (lmax + lmin))
+        best_step, best_rate = optimal_step(lmin, lmax), optimal_rate(lmin, lmax)
     ls = line_search(A, coords)
     spaces = None
     if n <= EIGENSPACE_SIZE and printable and definiteness not in ("positive definite", "zero"):
@@ -168,16 +189,16 @@ def solve(inp: Problem2Input) -> Problem2Result:
         char_poly=poly.as_expr(),
         char_poly_factored=sp.factor(poly.as_expr()),
         eigenvalues=tuple(roots),
-        eigenvalues_float=tuple(float(sp.N(r, 30)) for r in roots),
+        eigenvalues_float=floats_of_real_roots(poly, roots),
         eigenvalues_exact_printable=printable,
         definiteness=definiteness,
         zero_eigenvalues=zero,
         negative_eigenvalues=negative,
         iteration=sp.eye(n) - 2 * eta * S,
         eta_max=eta_max,
-        eta_max_float=None if eta_max is None else float(sp.N(eta_max, 30)),
-        optimal_step=optimal_step,
-        optimal_rate=optimal_rate,
+        eta_max_float=None if eta_max is None else float_of_algebraic(eta_max),
+        optimal_step=best_step,
+        optimal_rate=best_rate,
         line_search=ls,
         eigenspaces=spaces,
     )
