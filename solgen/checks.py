@@ -50,7 +50,11 @@ TINY = 2.0**-1074  # float64's smallest subnormal: the absolute error of an unde
 
 
 class _Skip(Exception):
-    """The check does not apply to this variant (the message says why)."""
+    """The check does not apply to this variant (the message says why, in text and TeX)."""
+
+    def __init__(self, why: str, tex: str) -> None:
+        super().__init__(why)
+        self.tex = tex
 
 
 def _tex_float(value: float) -> str:
@@ -481,7 +485,10 @@ def optimal_step_check(solution: Solution) -> Check:
     """The optimal constant step minimises the spectral radius of I - 2 eta S, with its rate."""
     p2 = solution.problem2
     if p2.optimal_step is None or p2.optimal_rate is None or p2.eta_max_float is None:
-        raise _Skip("no optimal constant step (S is not positive definite)")
+        raise _Skip(
+            "no optimal constant step (S is not positive definite)",
+            r"no optimal constant step ($S$ is not positive definite)",
+        )
     S = _float_S(solution)
     step = float(sp.N(p2.optimal_step, 30))
     rate = float(sp.N(p2.optimal_rate, 30))
@@ -513,7 +520,11 @@ def line_search_check(solution: Solution) -> Check:
     A = _fractions(p2.A.tolist())
     n = len(A)
     if p2.line_search.explicit is None:
-        raise _Skip("the line-search step is not stated explicitly (n > 2 or g^T S g = 0)")
+        raise _Skip(
+            "the line-search step is not stated explicitly (n > 2 or g^T S g = 0)",
+            r"the line-search step is not stated explicitly ($n > 2$ or "
+            r"$\mathbf{g}^{\top} S \mathbf{g} = 0$)",
+        )
 
     def f(u: list[Fraction]) -> Fraction:
         return sum((u[i] * A[i][j] * u[j] for i in range(n) for j in range(n)), Fraction(0))
@@ -635,7 +646,7 @@ def _guarded(name: str, check: Callable[[Solution], Check], solution: Solution) 
         verdict = check(solution)
     except _Skip as skip:
         what = f"not applicable: {skip}"
-        return Check(name, what, 0.0, True, what)
+        return Check(name, what, 0.0, True, f"not applicable: {skip.tex}")
     except _CANNOT_RUN as exc:  # LinAlgError is a ValueError
         what = f"could not run: {type(exc).__name__}: {exc}"
         return Check(name, what, math.nan, False, tex_escape(what))

@@ -127,6 +127,11 @@ def shape_problems(samples: int, inputs: int, hidden: int) -> list[str]:
         for name, value in (("samples", samples), ("inputs", inputs), ("hidden", hidden))
         if value > MAX_SIZE
     ]
+    if samples < 2:
+        problems.append(
+            f"--samples: expected at least 2 (each hidden unit must be active for some samples "
+            f"and inactive for others), found {samples}"
+        )
     work = samples * inputs * hidden
     if work > MAX_GENERATED_WORK:
         problems.append(

@@ -121,6 +121,11 @@ def test_printable_escapes_what_would_break_a_message(text, shown):
             "some pre-activation is almost surely exactly 0, and the generator draws each "
             "hidden unit until none is)",
         ),
+        (
+            ["--samples", "1"],
+            "--samples: expected at least 2 (each hidden unit must be active for some samples "
+            "and inactive for others), found 1",
+        ),
     ],
 )
 @pytest.mark.parametrize("command", ["variant", "batch"])
