@@ -135,6 +135,7 @@ def problem1_context(p1: Problem1Result) -> dict[str, Any]:
         "loss": num(ex.loss),
         "loss_rel": approx_or_eq([ex.loss, total]),
         "rw": bmatrix(rw.tolist()),
+        "rw_Fp_rel": approx_or_eq([*_flat(rw), *_flat(ex.Fp)]),
         "Delta": bmatrix(ex.delta.tolist()),
         "Delta_rel": _rel(ex.delta),
         "grad_W1": bmatrix(ex.grad["W1"].tolist()),
@@ -257,9 +258,7 @@ def problem2_context(p2: Problem2Result) -> dict[str, Any]:
         "figure": descent_context(p2),
         "coords_first": sym(p2.coords[0]),
         "coords_second": sym(p2.coords[1]) if p2.n > 1 else None,
-        "optimal_rate_inline": None
-        if p2.optimal_rate is None
-        else Tex(fmt_number(float(sp.N(p2.optimal_rate, 30)))),
+        "optimal_rate_inline": None if p2.optimal_rate is None else _inline(p2.optimal_rate),
         "ls_matrix_form": Tex(rf"\frac{{{sym(ls.numerator)}}}{{{sym(ls.denominator)}}}"),
         "ls_explicit": None if ls.explicit is None else sym(ls.explicit),
         "ls_low": None if p2.eta_max is None else _eq(sp.radsimp(1 / (2 * lam_max))),
@@ -604,7 +603,20 @@ def descent_context(p2: Problem2Result) -> dict[str, Any] | None:
         "path_steps": PATH_STEPS,
         "near_factor": near,  # the two other steps, as multiples of eta_max
         "above_factor": above,
+        # |1 - 2 eta lambda| along q_max and q_min at those steps, exactly
+        "near_qmax": _factor_text(exact_eta["near"], p2.eigenvalues[-1]),
+        "near_qmin": _factor_text(exact_eta["near"], p2.eigenvalues[0]),
+        "above_qmax": _factor_text(exact_eta["above"], p2.eigenvalues[-1]),
     }
+
+
+def _factor_text(eta: sp.Expr, eigenvalue: sp.Expr) -> Tex:
+    """|1 - 2 eta lambda| as a reader checks it: 9/10 = 0.9, or (3 + sqrt 5)/10 ~ 0.523607."""
+    factor = sp.radsimp(sp.Abs(sp.expand(1 - 2 * eta * eigenvalue)))
+    rel, value = _decimal(factor)
+    if factor.is_Rational and factor.q == 1:
+        return Tex(str(factor))
+    return Tex(f"{_exact(factor, inline=True)} {rel} {value}")
 
 
 def saddle_context(p2: Problem2Result) -> dict[str, Any] | None:

@@ -518,8 +518,9 @@ def _no_bound_text(eigen: Sequence[Item]) -> str:
     return para(
         "Every eigenvalue is zero, so ",
         inline(r"f \equiv 0"),
-        ": every point is a minimiser and every learning rate leaves the start where it is. "
-        "There is no meaningful bound.",
+        ": every point is a minimiser and every learning rate leaves the start where it is, "
+        "so gradient descent converges (trivially) for every learning rate: there is no upper "
+        "bound.",
     )
 
 

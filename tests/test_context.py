@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from solgen.build import render_documents, solve
@@ -172,7 +174,7 @@ def test_the_descent_figure_floats_with_its_caption_and_one_legend():
     caption = figure.split(r"\caption{")[1]
     assert caption.startswith(
         "Gradient descent on $f$ from $\\mathbf{u}_0 = (1, -0.7)$ with three constant steps:\n"
-        "the fastest, $\\eta^\\ast$ (solid line, dots), one just inside the bound, "
+        "$\\eta^\\ast$, the best guarantee (solid line, dots), one just inside the bound, "
         "$0.95\\,\\eta_{\\max}$\n(dashed, squares), and one just above it, $1.05\\,\\eta_{\\max}$ "
         "(dotted, triangles)."
     )
@@ -261,3 +263,118 @@ def test_figure_coordinates_never_print_minus_zero(value, text):
     from solgen.context import _cm
 
     assert _cm(value) == text
+
+
+# --- sentences that must be true for every variant kind (issue 21) ------------------------------
+
+
+def _solution_tex(*sets: str) -> str:
+    variant = load_variant(sets=list(sets))
+    return render_documents(variant, solve(variant))["solution"]
+
+
+def _statement_tex(*sets: str) -> str:
+    variant = load_variant(sets=list(sets))
+    return render_documents(variant, solve(variant))["assignment"]
+
+
+@pytest.mark.parametrize("A", ["[[5,2],[2,2]]", "[[1000,0],[0,1]]", "[[193,0],[0,10]]"])
+def test_the_optimal_step_is_the_best_guarantee_not_the_fastest(A):
+    """With kappa above 19 the optimal step's path can trail 0.95 eta_max's in the figure:
+    the text claims the best worst-case factor, which holds for every kappa."""
+    tex = _solution_tex(f"problem2.A={A}")
+    assert "fastest" not in tex and "only\nslowly" not in tex and "slowly" not in tex
+    assert "The constant step with the best guarantee makes the largest factor" in tex
+    assert "Over many steps the largest factor decides" in tex
+
+
+@pytest.mark.parametrize(
+    ("A", "qmin", "rate"),
+    [
+        ("[[5,2],[2,2]]", "41/60 \\approx 0.683333", "5/7 \\approx 0.714286"),
+        ("[[1000,0],[0,1]]", "9981/10000 = 0.9981", "999/1001 \\approx 0.998002"),
+    ],
+)
+def test_the_three_steps_are_described_by_their_exact_factors(A, qmin, rate):
+    tex = _solution_tex(f"problem2.A={A}")
+    assert f"every coordinate shrinks at least by the factor ${rate}$ a step." in tex
+    assert "shrinks by the factor $9/10 = 0.9$, the\none along $\\mathbf{q}_{\\min}$ by " in tex
+    assert f"$\\mathbf{{q}}_{{\\min}}$ by ${qmin}$;" in tex
+    assert "grows\nby the factor $11/10 = 1.1$ a step." in tex
+
+
+# After '=' (not '\approx'), optionally through \solgenfit{ and a bmatrix, a decimal with four or
+# more places or a power of ten: a rounded number where the note promises an exact one.
+ROUNDED_AFTER_EQUALS = re.compile(
+    r"(?<![\\a-zA-Z<>!&])=\s*(?:\\solgenfit\[[0-9.]+\]\{)?\s*(?:\\begin\{bmatrix\}\s*)?"
+    r"(?:\\bigl\(\s*)?(-?\d+\.\d{4,}|-?\d\.\d+ \\cdot 10)"
+)
+
+
+def test_the_rounded_after_equals_pattern_finds_what_it_looks_for():
+    old = "+ b^{(2)}\\mathbf{1}\n    = \\solgenfit[0.75]{\\begin{bmatrix}\n-0.696258 & -0.58498"
+    assert ROUNDED_AFTER_EQUALS.search(old)
+    assert not ROUNDED_AFTER_EQUALS.search(old.replace("=", "\\approx"))
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
+def test_a_smooth_network_prints_no_rounded_number_after_equals(activation):
+    """'A number after = is exact': y = Hw + b, r = y - t and Delta printed rounded matrices
+    after '='."""
+    tex = _solution_tex(f"problem1.activation={activation}")
+    found = [tex[m.start() - 60 : m.end()] for m in ROUNDED_AFTER_EQUALS.finditer(tex)]
+    assert found == []
+    assert "\\mathbf{y} - \\mathbf{t} \\approx \\begin{bmatrix}" in tex
+    assert "\\circ f'(Z)\n    \\approx \\solgenfit[0.7]{" in tex
+
+
+def test_a_large_network_does_not_promise_results_json_to_students():
+    variant = load_variant(
+        sets=[
+            "problem1.X=" + str([[0.1 * ((i + j) % 7 - 3) for i in range(12)] for j in range(40)]),
+            "problem1.t=" + str([0.1 * (k % 5) for k in range(40)]),
+            "problem1.W1=" + str([[0.1 * ((i * j) % 9 - 4) for i in range(12)] for j in range(13)]),
+            "problem1.b1=" + str([0.05] * 13),
+            "problem1.w2=" + str([0.1 * (j % 3 - 1) for j in range(13)]),
+        ]
+    )
+    tex = render_documents(variant, solve(variant))["solution"]
+    assert "the appendix lists every entry of\n$\\partial L / \\partial W^{(1)}$." in tex
+    assert "results.json" not in tex
+
+
+def test_the_architecture_is_introduced_once_with_numbered_references():
+    tex = _solution_tex()
+    assert "Layer by layer:" not in tex
+    assert (
+        "Figure~\\ref{fig:feature-maps} shows the architecture and Table~\\ref{tab:layers} gives"
+        in tex
+    )
+
+
+def test_the_zero_matrix_converges_for_every_step():
+    tex = _solution_tex("problem2.A=[[0,0],[0,0]]")
+    assert "no meaningful bound" not in tex
+    assert "\\boxed{\\,\\text{every } \\eta > 0\\,}" in tex
+
+
+@pytest.mark.parametrize("A", ["[[1,2],[2,1]]", "[[-1,0],[0,-2]]"])
+def test_without_a_bound_the_line_search_says_why_it_has_no_step(A):
+    tex = _solution_tex(f"problem2.A={A}")
+    assert "\\solgenstep{The exact line-search step}" in tex
+    assert "That minimiser exists only when\n$\\mathbf{g}_n^\\top S\\mathbf{g}_n > 0$." in tex
+
+
+def test_the_line_search_formula_names_its_coordinates():
+    tex = _solution_tex()
+    assert "where $x, y$ are the coordinates of $\\mathbf{u}_n$." in tex
+
+
+@pytest.mark.parametrize(
+    ("A", "hedged"),
+    [("[[5,2],[2,2]]", False), ("[[1,1],[1,1]]", True), ("[[1,2],[2,1]]", True)],
+)
+def test_the_statement_hedges_only_when_f_may_have_no_unique_minimiser(A, hedged):
+    tex = _statement_tex(f"problem2.A={A}")
+    assert ("(if $f$ has one)" in tex) is hedged
+    assert ("the minimiser of $f$ from every starting point?" in tex) is not hedged
