@@ -247,7 +247,31 @@ def plain_parentheses(tex: str) -> str:
             if not any(tall in inside for tall in TALL_MATH):
                 out[start], out[i] = "(", ")"
                 out[i - 1] = out[i - 1].rstrip()  # sympy's "\\left(z \\right)"
-    return "".join(out)
+    return _unbraced_arguments("".join(out))
+
+
+# sympy writes \tanh{(z)}: the braces make (z) an ordinary atom, and TeX puts a thin space
+# between an operator and an ordinary atom, "tanh (z)". Without them: \tanh(z).
+_BRACED_ARGUMENT = re.compile(r"((?:\\[a-zA-Z]+|(?<![\\a-zA-Z])[a-zA-Z]'*)(?:\^\{[^{}]*\})?)\{\(")
+
+
+def _unbraced_arguments(tex: str) -> str:
+    """\\tanh{(z)} -> \\tanh(z), \\tanh^{2}{(z_{kj})} -> \\tanh^{2}(z_{kj})."""
+    out, position = [], 0
+    for match in _BRACED_ARGUMENT.finditer(tex):
+        if match.start() < position:
+            continue
+        depth, end = 0, None
+        for index in range(match.end() - 1, len(tex)):  # from the "("
+            depth += {"(": 1, ")": -1}.get(tex[index], 0)
+            if depth == 0:
+                end = index
+                break
+        if end is None or tex[end + 1 : end + 2] != "}":
+            continue
+        out += [tex[position : match.start()], match.group(1), tex[match.end() - 1 : end + 1]]
+        position = end + 2
+    return "".join(out) + tex[position:]
 
 
 @functools.cache

@@ -149,7 +149,10 @@ def test_sym_refuses_other_heaviside_conventions():
     ("tex", "expected"),
     [
         (r"\left(10 - 2 \sqrt{2}\right) / 23", r"(10 - 2 \sqrt{2}) / 23"),
-        (r"\tanh{\left(z \right)}", r"\tanh{(z)}"),
+        (r"\tanh{\left(z \right)}", r"\tanh(z)"),
+        (r"1 - \tanh^{2}{\left(z_{kj} \right)}", r"1 - \tanh^{2}(z_{kj})"),
+        (r"\tanh{\left(\frac{1}{2} \right)}", r"\tanh{\left(\frac{1}{2} \right)}"),
+        (r"f{\left(z \right)} + \max{\left(0, z \right)}", r"f(z) + \max(0, z)"),
         (r"\left(\frac{1}{2}\right)", r"\left(\frac{1}{2}\right)"),
         (r"\left(a \left(b\right)\right)", r"(a (b))"),
         (r"\left(x \left(\frac{1}{2}\right)\right)", r"\left(x \left(\frac{1}{2}\right)\right)"),

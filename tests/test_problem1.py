@@ -203,7 +203,7 @@ def test_cost_counts_match_a_literal_count(shape):
             },
         ),
         ("sigmoid", r"\frac{e^{- z}}{(1 + e^{- z})^{2}}", None),
-        ("tanh", r"1 - \tanh^{2}{(z)}", None),
+        ("tanh", r"1 - \tanh^{2}(z)", None),
     ],
 )
 def test_derivation_prints(activation, fprime, entries):
