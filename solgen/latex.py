@@ -274,6 +274,11 @@ def _unbraced_arguments(tex: str) -> str:
     return "".join(out) + tex[position:]
 
 
+def _grouped(value: int) -> str:
+    """An integer in a formula: grouped like the text's (fmt_int) from 10,000 on."""
+    return str(fmt_int(value)) if abs(value) >= 10_000 else str(value)
+
+
 @functools.cache
 def _printer_class() -> type:
     """sympy's LaTeX printer, subclassed on first use: importing SymPy takes a fifth of a
@@ -311,6 +316,19 @@ def _printer_class() -> type:
                 sign = "-" if coeff < 0 else ""
                 return f"{sign}{self._print(abs(coeff))} {self._print(rest)}"
             return str(super()._print_MatMul(expr))
+
+        def _print_Integer(self, expr: Any) -> str:
+            """1{,}000{,}000 x^{2}: thousands grouped as in the text (fmt_int), from 10,000."""
+            return _grouped(int(expr))
+
+        def _print_Rational(self, expr: Any) -> str:
+            if expr.q == 1:
+                return _grouped(int(expr.p))
+            sign = "- " if expr.p < 0 else ""
+            p, q = _grouped(abs(int(expr.p))), _grouped(int(expr.q))
+            if self._settings["fold_short_frac"]:
+                return f"{sign}{p} / {q}"
+            return rf"{sign}\frac{{{p}}}{{{q}}}"
 
         def _print_Heaviside(self, expr: Any, exp: Any = None) -> str:
             # Only the convention H(0) = 0 is used (ReLU'(0) = 0): an indicator of z > 0.

@@ -165,3 +165,21 @@ def test_parentheses_grow_only_around_tall_math(tex, expected):
 
 def test_a_column_vector_is_one_line_of_tex():
     assert column([1, Fraction(-1, 2)]) == "\\begin{bmatrix} 1 \\\\ -0.5 \\end{bmatrix}"
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        (1000000 * sp.Symbol("x") ** 2 - 2 * sp.Symbol("x"), r"1{,}000{,}000 x^{2} - 2 x"),
+        (sp.Integer(9999), "9999"),
+        (sp.Integer(-15296), r"-15{,}296"),
+        (sp.Rational(-1, 1000000), r"- \frac{1}{1{,}000{,}000}"),
+        (sp.Rational(3, 7), r"\frac{3}{7}"),
+        (
+            sp.Matrix([[1000000, 0], [0, 1]]),
+            r"\begin{bmatrix}1{,}000{,}000 & 0\\0 & 1\end{bmatrix}",
+        ),
+    ],
+)
+def test_large_integers_in_formulas_are_grouped_like_the_text(expr, expected):
+    assert sym(expr) == expected
