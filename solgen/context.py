@@ -201,6 +201,15 @@ def _decimal(expr: sp.Expr) -> tuple[Tex, Tex]:
     return Tex(r"\approx"), num(float(sp.N(expr, 30)))
 
 
+def _legend_value(expr: sp.Expr) -> tuple[Tex, Tex]:
+    """A step in a legend, short and exact where it can be: ('=', '0.175'), ('=', '1/7')
+    (not 0.142857 beside the 1/7 of the text), ('\\approx', '0.216542') for a surd."""
+    rel, value = _decimal(expr)
+    if rel == "=" or not expr.is_Rational:
+        return rel, value
+    return Tex("="), _exact(expr, inline=True)
+
+
 def _inline(expr: sp.Expr) -> Tex:
     """A bound for running text: '1/6 \\approx 0.166667', '1/4 = 0.25'."""
     rel, value = _decimal(expr)
@@ -591,8 +600,8 @@ def descent_context(p2: Problem2Result) -> dict[str, Any] | None:
                 "label": t.label,
                 "look": _look(t.label),
                 "name": Tex(names[t.label]),
-                "eta_rel": _decimal(exact_eta[t.label])[0],
-                "eta": _decimal(exact_eta[t.label])[1],
+                "eta_rel": _legend_value(exact_eta[t.label])[0],
+                "eta": _legend_value(exact_eta[t.label])[1],
                 "path": _plane(t.points, places),
                 "distances": _log_points(t.distances),
             }

@@ -166,7 +166,7 @@ def test_the_descent_figure_floats_with_its_caption_and_one_legend():
     plots, legend = body.split("\\end{tikzpicture}\\\\[2pt]\n")
     assert plots.count(r"\begin{tikzpicture}") == 2
     assert legend.count(r"\tikz[baseline=-0.6ex]\draw[") == 3
-    assert r"~$\eta = \eta^\ast \approx 0.142857$\qquad" in legend
+    assert r"~$\eta = \eta^\ast = 1/7$\qquad" in legend
     assert (
         r"mark=square, mark size=1.3pt, mark options={solid}, mark repeat=2, mark phase=2]"
         in legend
@@ -239,7 +239,10 @@ def test_the_fuzzed_indefinite_matrix_builds(tmp_path):
     [
         # 1/lambda_max = 1/4 ends: '=' (it read '1/4 \approx 0.25')
         ("[[2,0,0],[0,3,1],[0,1,3]]", "1/4 = 0.25", "0.95\\,\\eta_{\\max} = 0.2375"),
-        ("[[5,2],[2,2]]", "1/6 \\approx 0.166667", "0.95\\,\\eta_{\\max} \\approx 0.158333"),
+        # a rational step whose decimal does not end: its fraction (19/120), not 0.158333
+        ("[[5,2],[2,2]]", "1/6 \\approx 0.166667", "0.95\\,\\eta_{\\max} = 19/120"),
+        ("[[1000,0],[0,1]]", None, "\\eta^\\ast = 1/1001"),
+        ("[[2,1],[1,3]]", None, "0.95\\,\\eta_{\\max} \\approx 0.262574"),
         ("[[5,2],[2,2]]", None, "1.05\\,\\eta_{\\max} = 0.175"),
         ("[[2,1],[0,3]]", None, "\\eta^\\ast = 0.2"),
     ],
