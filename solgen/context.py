@@ -609,6 +609,8 @@ def descent_context(p2: Problem2Result) -> dict[str, Any] | None:
         ],
         "start": Tex("(" + ", ".join(fmt_number(v) for v in figure.start) + ")"),
         "steps": figure.steps,
+        # a curve that ends early (below DISTANCE_FLOOR) is explained in the caption
+        "curve_ends": any(len(t.distances) < figure.steps + 1 for t in figure.trajectories),
         "path_steps": PATH_STEPS,
         "near_factor": near,  # the two other steps, as multiples of eta_max
         "above_factor": above,

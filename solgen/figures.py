@@ -150,6 +150,7 @@ NEAR_STEP = 0.95
 ABOVE_STEP = 1.05
 LONG_ELLIPSE = 10.0  # an ellipse longer than this many windows is drawn as arcs near the plot
 DISTANCE_STEPS = 30
+DISTANCE_FLOOR = 1e-12  # a distance curve ends below this (float64 noise, or exactly 0)
 LEVELS = (0.03, 0.12, 0.3, 0.6, 1.0, 1.6, 2.5, 4.0)
 
 
@@ -187,7 +188,7 @@ def descent_figure(p2: Problem2Result) -> DescentFigure | None:
         norms = np.linalg.norm(path, axis=1)
         distances = []
         for value in norms[: DISTANCE_STEPS + 1]:
-            if value < 1e-12:  # exactly at the minimum: the log scale ends here
+            if value < DISTANCE_FLOOR:  # the log axis ends here (the caption says so)
                 break
             distances.append(float(value))
         points = (

@@ -381,3 +381,12 @@ def test_the_statement_hedges_only_when_f_may_have_no_unique_minimiser(A, hedged
     tex = _statement_tex(f"problem2.A={A}")
     assert ("(if $f$ has one)" in tex) is hedged
     assert ("the minimiser of $f$ from every starting point?" in tex) is not hedged
+
+
+@pytest.mark.parametrize(("A", "ends"), [("[[5,2],[2,2]]", False), ("[[3,0],[0,3]]", True)])
+def test_a_distance_curve_that_ends_early_is_explained(A, ends):
+    """S = 3I: eta* reaches the minimiser in one step and its log curve stops at once."""
+    tex = _solution_tex(f"problem2.A={A}")
+    note = "a mark every 5 steps; a curve ends where the distance falls below $10^{-12}$.}"
+    assert (note in tex) is ends
+    assert ("a mark every 5 steps.}" in tex) is not ends
