@@ -101,6 +101,12 @@ class Built:
     pages: tuple[Page, ...]
     headings: frozenset[str]
     overfull: tuple[str, ...]
+    breakable_continuations: tuple[str, ...]  # display rows a page (and a float) may split
+
+
+# An align row break that a page may take, followed by a row with no left side ("&= ..."): a
+# float could land between "Z = X W + b" and "= [the matrix]" (it did, in 14 of 17 solutions).
+CONTINUATION_AFTER_A_BREAK = re.compile(r"[^\n]*\\\\\n\s*&[^\n]*")
 
 
 def _build(kind: str, root: Path) -> list[Built]:
@@ -129,7 +135,8 @@ def _build(kind: str, root: Path) -> list[Built]:
             Page(fill, last) for fill, last in zip(_fills(pdf), _last_lines(pdf), strict=True)
         )
         tex = (out / f"{name}.tex").read_text(encoding="utf-8")
-        built.append(Built(kind, name, pages, frozenset(_headings(tex)), overfull))
+        breakable = tuple(m.group(0) for m in CONTINUATION_AFTER_A_BREAK.finditer(tex))
+        built.append(Built(kind, name, pages, frozenset(_headings(tex)), overfull, breakable))
     return built
 
 
@@ -166,6 +173,16 @@ def test_no_page_ends_with_a_heading_or_a_caption(documents, kind, name):
         if page.last_line in doc.headings or re.match(r"(Figure|Table) \d+:", page.last_line)
     ]
     assert stranded == []
+
+
+@pytest.mark.parametrize(("kind", "name"), CASES)
+def test_no_display_can_be_split_before_a_row_without_a_left_side(documents, kind, name):
+    assert documents[kind, name].breakable_continuations == ()
+
+
+def test_the_continuation_pattern_finds_what_it_looks_for():
+    assert CONTINUATION_AFTER_A_BREAK.search("  Z &= X W\n  \\\\\n    &= M,")
+    assert not CONTINUATION_AFTER_A_BREAK.search("  Z &= X W\n  \\\\*\n    &= M,")
 
 
 def test_the_measures_can_fail(tmp_path):
