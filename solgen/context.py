@@ -210,6 +210,17 @@ def _legend_value(expr: sp.Expr) -> tuple[Tex, Tex]:
     return Tex("="), _exact(expr, inline=True)
 
 
+def _inline_eq(expr: sp.Expr) -> Tex:
+    """A value for running text after its symbol: '= 6', '= 5/2 = 2.5',
+    '= (7 + \\sqrt{5})/2 \\approx 4.61803', '\\approx 4.61803' (no closed form)."""
+    if expr.is_Integer:
+        return Tex(f"= {sym(expr)}")
+    rel, value = _decimal(expr)
+    if expr.has(sp.CRootOf):
+        return Tex(f"{rel} {value}")
+    return Tex(f"= {_exact(expr, inline=True)} {rel} {value}")
+
+
 def _inline(expr: sp.Expr) -> Tex:
     """A bound for running text: '1/6 \\approx 0.166667', '1/4 = 0.25'."""
     rel, value = _decimal(expr)
@@ -280,6 +291,7 @@ def problem2_context(p2: Problem2Result) -> dict[str, Any]:
         **_line_search_constant(p2),
         **_stable_context(p2),
         "saddle": saddle_context(p2),
+        "contraction": contraction_context(p2),
     }
 
 
@@ -628,6 +640,50 @@ def _factor_text(eta: sp.Expr, eigenvalue: sp.Expr) -> Tex:
     if factor.is_Rational and factor.q == 1:
         return Tex(str(factor))
     return Tex(f"{_exact(factor, inline=True)} {rel} {value}")
+
+
+RHO_WINDOW = sp.Rational(5, 4)  # the contraction-factor plot runs to 1.25 eta_max
+
+
+def contraction_context(p2: Problem2Result) -> dict[str, Any] | None:
+    """rho(eta) = max_i |1 - 2 eta lambda_i| for a positive definite S, against eta / eta_max
+    (so that any scale of A plots alike): the V with its minimum (kappa - 1)/(kappa + 1) at
+    eta* and the value 1 at eta_max. Kinks computed exactly, then plotted."""
+    if p2.optimal_step is None or p2.optimal_rate is None or p2.eta_max is None:
+        return None
+    lmin, lmax, eta_max = p2.eigenvalues[0], p2.eigenvalues[-1], p2.eta_max
+
+    def factor(eta: sp.Expr, eigenvalue: sp.Expr) -> sp.Expr:
+        return sp.Abs(1 - 2 * eta * eigenvalue)
+
+    def line(eigenvalue: sp.Expr) -> Tex:
+        """|1 - 2 eta lambda| up to the window: straight, with a kink where it touches 0."""
+        etas = [sp.Integer(0), RHO_WINDOW * eta_max]
+        zero = 1 / (2 * eigenvalue)
+        if sp.N(zero / eta_max, 30) < RHO_WINDOW:
+            etas.insert(1, zero)
+        return _graph([(e / eta_max, factor(e, eigenvalue)) for e in etas])
+
+    kinks = [sp.Integer(0), p2.optimal_step, eta_max, RHO_WINDOW * eta_max]
+    kappa = sp.radsimp(lmax / lmin)
+    return {
+        "rho": _graph([(e / eta_max, sp.Max(factor(e, lmin), factor(e, lmax))) for e in kinks]),
+        "low": line(lmin),
+        "high": line(lmax),
+        "bottom": _graph([(p2.optimal_step / eta_max, p2.optimal_rate)]),
+        # the label under the dot, a little lower (axis units)
+        "bottom_at": Tex(
+            f"{_cm(float(sp.N(p2.optimal_step / eta_max, 30)))},"
+            f"{_cm(float(sp.N(p2.optimal_rate, 30)) - 0.06)}"
+        ),
+        "xmax": Tex(_cm(float(RHO_WINDOW))),
+        "one": _graph([(sp.Integer(0), sp.Integer(1)), (RHO_WINDOW, sp.Integer(1))]),
+        "kappa_eq": _inline_eq(kappa),
+    }
+
+
+def _graph(points: list[tuple[sp.Expr, sp.Expr]]) -> Tex:
+    return Tex(" ".join(f"({_cm(float(sp.N(x, 30)))},{_cm(float(sp.N(y, 30)))})" for x, y in points))
 
 
 def saddle_context(p2: Problem2Result) -> dict[str, Any] | None:

@@ -159,7 +159,8 @@ def test_the_zero_matrix_statement_reads_well():
 
 def test_the_descent_figure_floats_with_its_caption_and_one_legend():
     tex = _solution("[[5,2],[2,2]]")
-    figure = tex.split(r"\begin{figure}[htbp]")[1].split(r"\end{figure}")[0]
+    figures = [f.split(r"\end{figure}")[0] for f in tex.split(r"\begin{figure}[htbp]")[1:]]
+    (figure,) = [f for f in figures if "with three constant steps" in f]
     assert r"\addlegendentry" not in tex and "legend style" not in tex  # no pgfplots legend
     # the plots and the legend share one centred column: the legend sits under both
     body = figure.split(r"\solgenfitbox{\begin{tabular}{@{}c@{}}")[1].split(r"\end{tabular}}")[0]
@@ -185,7 +186,8 @@ def test_the_descent_figure_floats_with_its_caption_and_one_legend():
 def test_the_three_paths_carry_three_different_marks():
     """Paths along one line (u_0 an eigenvector's multiple, S = c I) stay apart by their marks."""
     tex = _solution("[[2,0],[0,2]]")
-    plane = tex.split(r"\begin{axis}")[1].split(r"\end{axis}")[0]
+    axes = [a.split(r"\end{axis}")[0] for a in tex.split(r"\begin{axis}")[1:]]
+    (plane,) = [a for a in axes if "axis equal image" in a]
     paths = [line for line in plane.splitlines() if line.lstrip().startswith(r"\addplot[black")]
     paths = [line for line in paths if "black!25" not in line]
     marks = [line.split("mark=")[1].split(",")[0] for line in paths]
@@ -390,3 +392,25 @@ def test_a_distance_curve_that_ends_early_is_explained(A, ends):
     note = "a mark every 5 steps; a curve ends where the distance falls below $10^{-12}$.}"
     assert (note in tex) is ends
     assert ("a mark every 5 steps.}" in tex) is not ends
+
+
+@pytest.mark.parametrize(
+    ("A", "kappa", "bottom"),
+    [
+        ("[[5,2],[2,2]]", "= 6", "(0.8571,0.7143)"),
+        ("[[1000,0],[0,1]]", "= 1000", "(0.999,0.998)"),
+        ("[[2,1],[1,3]]", "= (3 + \\sqrt{5})/2 \\approx 2.61803", "(0.7236,0.4472)"),
+    ],
+)
+def test_the_contraction_factor_is_plotted_with_its_exact_kinks(A, kappa, bottom):
+    """rho(eta) = max_i |1 - 2 eta lambda_i| against eta / eta_max: 1 at 0, (kappa - 1) /
+    (kappa + 1) at eta*, 1 at eta_max; true for every kappa, unlike a picture of paths."""
+    rho = _p2(A)["contraction"]
+    assert rho["bottom"] == bottom
+    assert rho["rho"].startswith(f"(0,1) {bottom} (1,1) (1.25,")
+    assert str(rho["kappa_eq"]).startswith(kappa)
+
+
+@pytest.mark.parametrize("A", ["[[1,2],[2,1]]", "[[1,1],[1,1]]", "[[0,0],[0,0]]"])
+def test_no_contraction_plot_without_a_positive_definite_matrix(A):
+    assert _p2(A)["contraction"] is None
