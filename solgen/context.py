@@ -683,7 +683,8 @@ def contraction_context(p2: Problem2Result) -> dict[str, Any] | None:
 
 
 def _graph(points: list[tuple[sp.Expr, sp.Expr]]) -> Tex:
-    return Tex(" ".join(f"({_cm(float(sp.N(x, 30)))},{_cm(float(sp.N(y, 30)))})" for x, y in points))
+    """Exact points as plot coordinates."""
+    return _points([(float(sp.N(x, 30)), float(sp.N(y, 30))) for x, y in points])
 
 
 def saddle_context(p2: Problem2Result) -> dict[str, Any] | None:
