@@ -6,10 +6,18 @@ the hashes of what the build wrote. A rerun compares: it rebuilds exactly the va
 inputs changed or whose outputs are missing or damaged, says which and why, and keeps a
 variant.toml that was edited by hand. Each variant is built in a staging folder and swapped
 into place whole, so variant.toml never stands beside results it did not make.
+
+The directory is checked data, not trusted: a record of the manifest whose folder is not its
+variant's own, a student folder that is a symbolic link, a variant.toml that is a FIFO or
+larger than a variant may be are never followed or read; such a variant is rebuilt (and said
+so). A rerun with nothing to do compares file stamps (size, mtime, inode) with a cache of
+their hashes (manifest.Stamps) and regenerates no variant while what decides them is
+unchanged (_Jobs), so its time grows with the number of files, not with their sizes.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -20,19 +28,25 @@ from pathlib import Path
 from typing import TextIO
 
 from solgen import manifest as mf
-from solgen.compile import DEFAULT_TIMEOUT, require_tex
+from solgen.compile import DEFAULT_TIMEOUT, CompileError, require_tex
 from solgen.errors import InvalidInput, Terminated
 from solgen.files import (
+    NotReadable,
     atomic_write,
+    check_writable,
     exclusive,
+    is_real_dir,
+    read_regular,
     remove_leftover_scratch,
     replace_dir,
     scratch_dir,
+    signals_held,
 )
 from solgen.generate import Shape, apply_sets, class_draws, student_variant_text, to_toml, variant
 from solgen.manifest import Manifest, Options, Record, sha256_text
 from solgen.pool import Finished, run_forked
-from solgen.roster import Student, read_roster
+from solgen.roster import Student, read_roster, safe_folder
+from solgen.tomlinput import MAX_VARIANT_BYTES
 
 
 @dataclass(frozen=True)
@@ -62,7 +76,12 @@ class Job:
     folder: str
     name: str  # '' for a seeded variant
     seed: int | None  # a seeded variant's seed; None for a student
-    generated: str
+    generated: str | None  # None: not made (a rerun that knows it is as recorded)
+    generated_sha: str = ""
+
+    def __post_init__(self) -> None:
+        if self.generated is not None and not self.generated_sha:
+            object.__setattr__(self, "generated_sha", sha256_text(self.generated))
 
 
 @dataclass(frozen=True)
@@ -81,7 +100,8 @@ class Outcome:
     """What happened to one variant."""
 
     id: str
-    status: str  # "built", "skipped" (up to date), "failed", "not started", "kept" (off roster)
+    # "built", "skipped" (up to date), "failed", "stopped", "not started", "kept" (off roster)
+    status: str
     reason: str = ""  # why it was (re)built
     error: str = ""
     note: str = ""  # e.g. a kept hand edit
@@ -95,7 +115,11 @@ class BatchReport:
     seconds: float = 0.0
     combined: list[Path] = field(default_factory=list)
     class_report: str = ""
-    interrupted: BaseException | None = None
+    interrupted: BaseException | None = None  # the first SIGINT/SIGTERM (KeyboardInterrupt...)
+    interrupted_in: str = ""  # "building" or "class files"
+    class_written: list[str] = field(default_factory=list)  # class files this run replaced
+    class_error: BaseException | None = None  # why the class files could not all be made
+    notes: list[str] = field(default_factory=list)  # about the directory (records dropped...)
 
     @property
     def failed(self) -> list[Outcome]:
@@ -181,43 +205,115 @@ def roster_jobs(
     ]
 
 
-def _read_text(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
+class _NeedsGenerated(Exception):
+    """decide() needs a job's generated text, which a rerun had not made."""
 
 
-def decide(job: Job, out: Path, record: Record | None, now: Options, force: bool) -> Task | None:
-    """Whether a job needs building, from which variant text, and why (None: up to date)."""
+class _Variant:
+    """A folder's variant.toml, checked before it is read: never through a symbolic link,
+    never a FIFO or a device, never more than a variant file may hold; read only when its
+    stamp differs from the record's (or its text is needed)."""
+
+    def __init__(
+        self, folder: Path, record: Record | None, stamps: mf.Stamps | None = None
+    ) -> None:
+        self.path = folder / "variant.toml"
+        self.name = f"{folder.name}/variant.toml"
+        self.stamps = stamps or mf.Stamps(None)
+        self.problem = ""  # why the folder or its variant.toml cannot be used
+        self.exists = folder.exists() or folder.is_symlink()
+        self.present = False  # a regular variant.toml is there
+        self._text: str | None = None
+        self.sha = ""
+        if not self.exists:
+            return
+        if not is_real_dir(folder):
+            what = "a symbolic link" if folder.is_symlink() else "not a folder"
+            self.problem = f"{folder.name} is {what}, expected the variant's own folder"
+            return
+        now = mf.stamp(self.path)
+        if now is None or now[0] > MAX_VARIANT_BYTES:
+            if self.path.exists() or self.path.is_symlink():
+                self._read()  # says what it is
+            return
+        self.present = True
+        self.sha = self.stamps.sha(self.name, self.path) or ""
+        if not self.sha:
+            self._read()
+
+    def _read(self) -> None:
+        try:
+            data = read_regular(self.path, MAX_VARIANT_BYTES)
+        except NotReadable as exc:
+            self.present = False
+            self.problem = f"variant.toml is {exc.found}, expected a regular file"
+            return
+        try:
+            self._text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            self.present = False
+            self.problem = "variant.toml is not UTF-8 text"
+            return
+        self.present = True
+        self.sha = sha256_text(self._text)
+
+    def text(self) -> str:
+        if self._text is None:
+            self._read()
+        if self._text is None:
+            raise NotReadable(self.path, self.problem or "nothing")
+        return self._text
+
+
+def decide(
+    job: Job,
+    out: Path,
+    record: Record | None,
+    now: Options,
+    force: bool,
+    stamps: mf.Stamps | None = None,
+) -> Task | None:
+    """Whether a job needs building, from which variant text, and why (None: up to date).
+
+    _NeedsGenerated when the answer needs the job's generated text and the job has none.
+    """
+
+    def generated() -> str:
+        if job.generated is None:
+            raise _NeedsGenerated(job.id)
+        return job.generated
+
     folder = out / job.folder
-    current = _read_text(folder / "variant.toml")
+    found = _Variant(folder, record, stamps)
     previous = record.variant if record else None
-    if current is None:
-        new = record is None and not folder.exists()
-        return Task(job, job.generated, "new" if new else "variant.toml is missing", "", previous)
-    current_sha = sha256_text(current)
+    if found.problem:  # a link or a FIFO is not the user's edit: replaced by a build of its own
+        return Task(job, generated(), f"{found.problem}: replaced", "", previous)
+    if not found.present:
+        new = record is None and not found.exists
+        return Task(job, generated(), "new" if new else "variant.toml is missing", "", previous)
+    current_sha = found.sha
     if record is None:
-        if current == job.generated:
-            return Task(job, current, "no record of its build", "", None)
+        if current_sha == job.generated_sha:
+            return Task(job, found.text(), "no record of its build", "", None)
         note = "variant.toml differs from the generated one and has no record: kept as a hand edit"
-        return Task(job, current, "no record of its build", note, None)
+        return Task(job, found.text(), "no record of its build", note, None)
     if current_sha not in (record.variant, record.replaces):
-        return Task(job, current, "variant.toml was edited by hand", "kept the hand edit", previous)
+        edit = "variant.toml was edited by hand"
+        return Task(job, found.text(), edit, "kept the hand edit", previous)
     keep_edit = record.hand_edited and current_sha == record.variant
-    text = current if keep_edit else job.generated
-    note = "kept the earlier hand edit of variant.toml" if keep_edit else ""
     reasons = ["--force"] if force else []
     if current_sha != record.variant:
         reasons.append("an earlier rebuild was interrupted")
-    elif sha256_text(text) != record.variant:
+    elif not keep_edit and job.generated_sha != record.variant:
         reasons.append("its variant changed")
     reasons += now.changes(record.options)
-    damaged = record.damaged(folder, now.pdf)
+    damaged = record.damaged(out, now.pdf, stamps)
     if damaged and current_sha == record.variant:
         reasons.append(f"missing or damaged: {', '.join(damaged)}")
     if not reasons:
         return None
+    text = found.text() if keep_edit else generated()
+    note = "kept the earlier hand edit of variant.toml" if keep_edit else ""
     return Task(job, text, "; ".join(reasons), note, previous)
 
 
@@ -235,31 +331,30 @@ def build_task(task: Task, out: Path, options: BatchOptions, now: Options) -> Re
     variant_obj = build_variant(parse_toml(task.text, f"{job.folder}/variant.toml"))
     stage = scratch_dir(out, f"stage-{job.folder}")
     try:
-        report = build(
+        build(
             variant_obj,
             BuildOptions(
                 out_dir=stage,
                 pdf=options.pdf,
                 template_dir=options.template_dir,
                 timeout=options.timeout,
-                key_block=True,
             ),
         )
         atomic_write(stage / "variant.toml", task.text)
+        names = mf.output_names(options.pdf)
+        outputs = {name: mf.file_sha(stage / name) or "" for name in names}
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)  # a failure leaves no trace in DIR
         raise
-    outputs = {name: mf.file_sha(stage / name) or "" for name in mf.output_names(options.pdf)}
     return Record(
         name=job.name,
         folder=stage.name,  # the parent renames the stage to job.folder
         seed=job.seed,
         variant=sha256_text(task.text),
-        generated=sha256_text(job.generated),
+        generated=job.generated_sha,
         replaces=task.replaces,
         options=now,
         outputs=outputs,
-        key_tex=report.key_block,
     )
 
 
@@ -339,6 +434,10 @@ def run_batch(options: BatchOptions, progress_stream: TextIO | None = None) -> B
     """Build every variant of this shard that needs it, then the class's answer keys and PDFs.
 
     progress_stream: default sys.stderr as it is now (not at import: pytest swaps it).
+    SIGINT or SIGTERM while building or making the class files is not raised: it is recorded
+    in the report (interrupted, interrupted_in) with what was written, so that what is said
+    about it is true. A failure of the class files is recorded too (class_error), after every
+    student's outcome.
     """
     progress_stream = progress_stream or sys.stderr
     start = time.perf_counter()
@@ -352,17 +451,25 @@ def run_batch(options: BatchOptions, progress_stream: TextIO | None = None) -> B
         templates=mf.templates_digest(options.template_dir),
         solgen=mf.solgen_digest(),
     )
-    options.out.mkdir(parents=True, exist_ok=True)
+    if not options.out.is_dir():
+        check_writable(_existing_parent(options.out), "--out")
+        options.out.mkdir(parents=True, exist_ok=True)
     with exclusive(options.out) as lock_fd:
         remove_leftover_scratch(options.out)
         manifest = _open_manifest(options, kind, fingerprint)
-        if students is not None and key is not None:
-            jobs = roster_jobs(students, key, options, built=set(manifest.records))
-        else:
-            jobs = seeded_jobs(options)
-        report = _run_locked(options, manifest, jobs, now, lock_fd, progress_stream)
+        manifest.stamps = mf.Stamps(options.out)
+        report = BatchReport(outcomes=[])
+        dropped = _drop_strangers(manifest, report)
+        jobs = _Jobs(options, manifest, students, key, fingerprint)
+        _run_locked(options, manifest, jobs, dropped, now, lock_fd, progress_stream, report)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _existing_parent(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
 
 
 def _open_manifest(options: BatchOptions, kind: str, fingerprint: str) -> Manifest:
@@ -383,28 +490,143 @@ def _open_manifest(options: BatchOptions, kind: str, fingerprint: str) -> Manife
     return found
 
 
+def _drop_strangers(manifest: Manifest, report: BatchReport) -> dict[str, Record]:
+    """Take out of the manifest every record whose folder is not its variant's own folder (a
+    hand edit pointing a student at another's folder): such a record says nothing true about
+    the tree. Its variant is rebuilt from the tree; the report says so."""
+    dropped = {}
+    for variant_id, record in list(manifest.records.items()):
+        own = safe_folder(variant_id)
+        if record.folder != own:
+            dropped[variant_id] = manifest.records.pop(variant_id)
+            report.notes.append(
+                f"{mf.MANIFEST}: students.{variant_id}.folder: expected {own}, found "
+                f"{record.folder}: the record does not match the directory and is rebuilt "
+                f"from {own}/"
+            )
+    return dropped
+
+
+class _Jobs:
+    """The batch's jobs: made (every variant generated) only when needed.
+
+    A rerun whose inputs of generation are unchanged (Manifest.jobs: the key, the roster's ids,
+    names and their draw order, --set and the shape, solgen) and whose records agree knows
+    every generated variant's hash without generating any: a no-op rerun reads no mathematics
+    and generates nothing, whatever the shape.
+    """
+
+    def __init__(
+        self,
+        options: BatchOptions,
+        manifest: Manifest,
+        students: list[Student] | None,
+        key: bytes | None,
+        fingerprint: str,
+    ) -> None:
+        self.options, self.students, self.key = options, students, key
+        self.fingerprint = fingerprint
+        self.order_before = self._order(set(manifest.records))
+        self.made = False
+        known = self._digest(manifest, self.order_before)
+        ids = [i for i, *_ in self.order_before]
+        if manifest.stamps.values.get("jobs") == known and all(
+            i in manifest.records for i in self._mine(ids)
+        ):
+            self.jobs = self._stubs(manifest)
+        else:
+            self.make(manifest)
+
+    def _order(self, built: set[str]) -> list[tuple[str, str, str]]:
+        """(id, name, folder) of every variant of the batch, in the order they draw."""
+        if self.students is None:
+            everything = replace(self.options, shard=(1, 1))
+            return [(i, "", i) for i, _ in plan(everything)]
+        from solgen.coursekey import student_seed
+
+        assert self.key is not None
+        key = self.key
+        seeds = {s.id: student_seed(key, s.id) for s in self.students}
+        order = sorted(self.students, key=lambda s: (s.id not in built, seeds[s.id]))
+        return [(s.id, s.name, s.folder) for s in order]
+
+    def _mine(self, ids: list[str]) -> list[str]:
+        if self.students is None:
+            return [i for k, i in enumerate(ids) if in_shard(k, self.options.shard)]
+        by_id = [s.id for s in self.students]  # shards go by the roster's rows
+        return [i for k, i in enumerate(by_id) if in_shard(k, self.options.shard)]
+
+    def _digest(self, manifest: Manifest, order: list[tuple[str, str, str]]) -> str:
+        ids = [i for i, *_ in order]
+        records = manifest.records
+        agree = [(i, records[i].generated) for i in self._mine(ids) if i in records]
+        inputs = [
+            mf.FORMAT,
+            self.fingerprint,
+            self.options.seed,
+            list(self.options.sets),
+            repr(self.options.shape),
+            mf.solgen_digest(),
+            order,
+            agree,
+        ]
+        return sha256_text(json.dumps(inputs, ensure_ascii=False))
+
+    def _stubs(self, manifest: Manifest) -> list[Job]:
+        pairs: list[tuple[str, str, str, int | None]]
+        if self.students is None:
+            everything = replace(self.options, shard=(1, 1))
+            pairs = [(i, i, "", seed) for i, seed in plan(everything)]
+        else:
+            pairs = [(s.id, s.folder, s.name, None) for s in self.students]
+        return [
+            Job(i, folder, name, seed, None, manifest.records[i].generated)
+            if i in manifest.records
+            else Job(i, folder, name, seed, None, "")
+            for i, folder, name, seed in pairs
+        ]
+
+    def make(self, manifest: Manifest) -> None:
+        """Generate every variant (as the first run did)."""
+        if self.students is not None and self.key is not None:
+            built = set(manifest.records)
+            self.jobs = roster_jobs(self.students, self.key, self.options, built=built)
+        else:
+            self.jobs = seeded_jobs(self.options)
+        self.made = True
+
+    def remember(self, manifest: Manifest) -> None:
+        """Note (in the stamps cache) what the next run may check instead of generating."""
+        order = self._order(set(manifest.records))
+        mine = {job.id: job for job in self.jobs}
+        ids = self._mine([i for i, *_ in order])
+        consistent = order == self.order_before and all(
+            i in manifest.records and manifest.records[i].generated == mine[i].generated_sha
+            for i in ids
+        )
+        manifest.stamps.set("jobs", self._digest(manifest, order) if consistent else "")
+
+
 def _run_locked(
     options: BatchOptions,
     manifest: Manifest,
-    jobs: list[Job],
+    jobs: _Jobs,
+    dropped: dict[str, Record],
     now: Options,
     lock_fd: int,
     progress_stream: TextIO,
-) -> BatchReport:
+    report: BatchReport,
+) -> None:
     from solgen import classfiles
 
-    manifest.expected = [job.id for job in jobs]
+    manifest.expected = [job.id for job in jobs.jobs]
     manifest.plan = sha256_text(repr((options.sets, options.shape)))
-    mine = [job for i, job in enumerate(jobs) if in_shard(i, options.shard)]
-    outcomes: dict[str, Outcome] = {}
-    tasks: list[Task] = []
-    for job in mine:
-        task = decide(job, options.out, manifest.records.get(job.id), now, options.force)
-        if task is None:
-            outcomes[job.id] = Outcome(job.id, "skipped", note=_kept_note(manifest, job))
-        else:
-            tasks.append(task)
-    listed = {job.id for job in jobs}
+    try:
+        outcomes, tasks = _decide_all(options, manifest, jobs, now)
+    except _NeedsGenerated:
+        jobs.make(manifest)
+        outcomes, tasks = _decide_all(options, manifest, jobs, now)
+    listed = {job.id for job in jobs.jobs}
     off_list = (
         "not on the roster: kept as built"
         if manifest.kind == "roster"
@@ -413,19 +635,77 @@ def _run_locked(
     for student_id in manifest.records:
         if student_id not in listed:
             outcomes[student_id] = Outcome(student_id, "kept", note=off_list)
+    tasks += _rebuild_from_tree(options.out, dropped, listed, off_list)
     _check_variants(tasks, options.out)
-    report = BatchReport(outcomes=[])
     if tasks:
-        report.interrupted = _build_all(
-            options, manifest, tasks, now, lock_fd, outcomes, progress_stream
+        check_writable(options.out, "--out")
+    phase = "building"
+    try:
+        if tasks:
+            report.interrupted = _build_all(
+                options, manifest, tasks, now, lock_fd, outcomes, progress_stream
+            )
+            if report.interrupted is not None:
+                report.interrupted_in = phase
+        jobs.remember(manifest)
+        phase = "class files"
+        report.class_report = classfiles.finish(
+            options.out,
+            manifest,
+            options.timeout,
+            pdf=report.interrupted is None and options.pdf,
+            written=report.class_written,
         )
-    report.outcomes = [outcomes[i] for i in sorted(outcomes)]
-    complete = report.interrupted is None
-    report.class_report = classfiles.finish(
-        options.out, manifest, options.timeout, pdf=complete and options.pdf
-    )
+    except (KeyboardInterrupt, Terminated) as exc:
+        if report.interrupted is None:
+            report.interrupted, report.interrupted_in = exc, phase
+    except (OSError, CompileError, InvalidInput) as exc:
+        if phase != "class files":
+            raise
+        report.class_error = exc
+    finally:
+        for task in tasks:
+            outcomes.setdefault(task.job.id, Outcome(task.job.id, "not started", task.reason))
+        report.outcomes = [outcomes[i] for i in sorted(outcomes)]
+        manifest.stamps.save()
     report.combined = [options.out / f"{name}.pdf" for name in classfiles.COMBINED.values()]
-    return report
+
+
+def _decide_all(
+    options: BatchOptions, manifest: Manifest, jobs: _Jobs, now: Options
+) -> tuple[dict[str, Outcome], list[Task]]:
+    """Each job of this shard: up to date (an outcome) or to build (a task)."""
+    outcomes: dict[str, Outcome] = {}
+    tasks: list[Task] = []
+    mine = [job for i, job in enumerate(jobs.jobs) if in_shard(i, options.shard)]
+    for job in mine:
+        record = manifest.records.get(job.id)
+        task = decide(job, options.out, record, now, options.force, manifest.stamps)
+        if task is None:
+            outcomes[job.id] = Outcome(job.id, "skipped", note=_kept_note(manifest, job))
+        else:
+            tasks.append(task)
+    return outcomes, tasks
+
+
+def _rebuild_from_tree(
+    out: Path, dropped: dict[str, Record], listed: set[str], note: str
+) -> list[Task]:
+    """Tasks for the dropped records of variants no longer listed: each is rebuilt from the
+    variant.toml in its own folder (the tree), which is all that is known of it."""
+    tasks = []
+    for variant_id, record in sorted(dropped.items()):
+        if variant_id in listed:
+            continue  # its job is decided like any other (there is no record now)
+        folder = safe_folder(variant_id)
+        found = _Variant(out / folder, None)
+        if found.problem or not found.present:
+            continue  # nothing to rebuild from: the report's note says the record went
+        text = found.text()
+        job = Job(variant_id, folder, record.name, record.seed, text)
+        reason = f"its record in {mf.MANIFEST} named another folder; rebuilt from {folder}/"
+        tasks.append(Task(job, text, reason, note, None))
+    return tasks
 
 
 def _kept_note(manifest: Manifest, job: Job) -> str:
@@ -452,12 +732,7 @@ def _build_all(
         if done.error:
             outcome = Outcome(job.id, "failed", task.reason, error=done.error, note=task.note)
         else:
-            record: Record = done.result
-            stage = record.folder
-            manifest.records[job.id] = replace(record, folder=job.folder)
-            manifest.save(options.out)  # first the record (with what it replaces), then the swap
-            _swap_in(options.out, stage, job.folder)
-            outcome = Outcome(job.id, "built", task.reason, note=task.note)
+            outcome = _record_and_swap(options.out, manifest, task, done.result)
         outcomes[job.id] = outcome
         progress.update(outcome)
 
@@ -479,6 +754,55 @@ def _build_all(
                 outcomes[task.job.id] = Outcome(task.job.id, status, task.reason)
         return exc
     return None
+
+
+def _record_and_swap(out: Path, manifest: Manifest, task: Task, record: Record) -> Outcome:
+    """Record a finished build in the manifest, then swap its folder in (SIGINT and SIGTERM
+    wait until both are done). A failure to write either (a full disk) is this variant's
+    failure, named with its file: the manifest keeps the previous record, the folder stays."""
+    job = task.job
+    stage = record.folder
+    previous = manifest.records.get(job.id)
+    manifest.records[job.id] = replace(record, folder=job.folder)
+    with signals_held():
+        try:
+            manifest.save(out)  # first the record (with what it replaces), then the swap
+        except OSError as exc:
+            _restore(manifest, job.id, previous)
+            shutil.rmtree(out / stage, ignore_errors=True)
+            return Outcome(job.id, "failed", task.reason, error=_os_error(exc), note=task.note)
+        try:
+            _swap_in(out, stage, job.folder)
+            _know(out, manifest, job.folder, manifest.records[job.id])
+        except OSError as exc:
+            _restore(manifest, job.id, previous)
+            shutil.rmtree(out / stage, ignore_errors=True)
+            error = _os_error(exc)
+            try:
+                manifest.save(out)
+            except OSError as again:
+                error += f"; and {mf.MANIFEST} could not be restored: {_os_error(again)}"
+            return Outcome(job.id, "failed", task.reason, error=error, note=task.note)
+    return Outcome(job.id, "built", task.reason, note=task.note)
+
+
+def _know(out: Path, manifest: Manifest, folder: str, record: Record) -> None:
+    """The stamps of a folder just swapped in (so that the next rerun hashes none of it)."""
+    for name, sha in [*record.outputs.items(), ("variant.toml", record.variant)]:
+        manifest.stamps.know(f"{folder}/{name}", out / folder / name, sha)
+
+
+def _restore(manifest: Manifest, variant_id: str, previous: Record | None) -> None:
+    if previous is None:
+        manifest.records.pop(variant_id, None)
+    else:
+        manifest.records[variant_id] = previous
+
+
+def _os_error(exc: OSError) -> str:
+    """An OSError as 'No space left on device: FILE'."""
+    text = exc.strerror or str(exc)
+    return f"{text}: {exc.filename}" if exc.filename else text
 
 
 def _warm_caches(options: BatchOptions) -> None:

@@ -6,9 +6,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
-import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -28,11 +25,13 @@ from solgen.datafiles import DATA_FILES as DATA_FILES  # re-exported: data/'s fi
 from solgen.errors import CheckFailed, InterruptedAfterWrite, Terminated
 from solgen.files import (
     SCRATCH_MARK,
+    NotReadable,
     atomic_write,
     exclusive,
+    read_regular,
     remove_leftover_scratch,
-    replace_dir,
     scratch_dir,
+    signals_held,
 )
 from solgen.problems import p1_network, p2_descent, p3_convnet
 from solgen.render import KEY_BLOCK, render
@@ -125,7 +124,7 @@ def build(variant: Variant, options: BuildOptions) -> BuildReport:
 
 COMMIT = ".solgen-commit"  # a build's complete outputs, being moved into place
 COMMIT_LIST = ".outputs.json"  # in COMMIT: the names to move, written before COMMIT exists
-_STOPPING_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+COMMIT_OLD = ".old"  # in COMMIT: the outputs being replaced, moved out before any new one in
 
 
 def _build_into(
@@ -143,11 +142,18 @@ def _build_into(
         compiled = _compile_all(texts, out, options.timeout, own_preamble(options.template_dir))
     names = [f"{name}.tex" for name in texts] + ["results.json", *data]
     names += [f"{name}.pdf" for name in compiled]
-    _stage_commit(out, texts, results, data, compiled)
+    stage = _stage_commit(out, texts, results, data, compiled)
     try:
-        finish_commit(out)
+        # From here SIGINT and SIGTERM wait: a commit folder in out is finished by this run,
+        # so that "the previous outputs are untouched" is true whenever it is said.
+        with signals_held():
+            os.replace(stage, out / COMMIT)
+            finish_commit(out)
     except (KeyboardInterrupt, Terminated) as exc:  # delivered once the move was done
         raise InterruptedAfterWrite(exc) from None
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
     report = BuildReport(written=[out / name for name in names])
     if missing_tex is not None:
         raise missing_tex
@@ -160,8 +166,8 @@ def _stage_commit(
     results: str,
     data: dict[str, str],
     compiled: dict[str, Compiled],
-) -> None:
-    """Every output in one staging folder, then renamed to out/COMMIT: all there, or none."""
+) -> Path:
+    """Every output in one staging folder, to be renamed to out/COMMIT: all there, or none."""
     stage = scratch_dir(out, "outputs")
     try:
         for name, text in texts.items():
@@ -175,67 +181,46 @@ def _stage_commit(
             shutil.rmtree(done.scratch, ignore_errors=True)
         top = sorted(p.name for p in stage.iterdir() if p.name != SCRATCH_MARK)
         atomic_write(stage / COMMIT_LIST, json.dumps(top))
-        os.replace(stage, out / COMMIT)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
+    return stage
 
 
 def finish_commit(out: Path) -> None:
     """Move a staged, complete set of outputs (out/COMMIT) into place, or do nothing.
 
-    Each output is renamed in turn, with SIGINT and SIGTERM held until the last; a
-    SIGKILL in between leaves COMMIT with the rest, and the next build on out (or this one)
-    finishes the move, so the outputs end up all new, never half new.
+    Outputs of one build are visible as a set: first every output being replaced is moved
+    out of DIR (into COMMIT/.old), then every new one in, so that a reader between two
+    renames sees some of the old outputs or some of the new, never a new results.json
+    beside an old solution.pdf. SIGINT and SIGTERM wait until the last rename. A SIGKILL
+    in between leaves COMMIT with the rest, and the next build on DIR finishes the move
+    before it reads or writes anything else (each step is idempotent), so the outputs end
+    up all new. (DIR holds the user's files too, so one rename of DIR cannot swap the set.)
     """
     commit = out / COMMIT
     if not commit.is_dir():
         return
     try:
-        names = json.loads((commit / COMMIT_LIST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        names = json.loads(read_regular(commit / COMMIT_LIST, 1 << 16).decode("utf-8"))
+    except (NotReadable, ValueError):
         names = None
-    if not isinstance(names, list) or not all(isinstance(n, str) and "/" not in n for n in names):
+    if not isinstance(names, list) or not all(
+        isinstance(n, str) and "/" not in n and n not in ("", ".", "..", COMMIT_OLD) for n in names
+    ):
         shutil.rmtree(commit, ignore_errors=True)  # not one of ours, or never complete
         return
-    with _signals_held():
-        for name in names:
+    with signals_held():
+        old = commit / COMMIT_OLD
+        old.mkdir(exist_ok=True)
+        for name in names:  # out: every output that a new one replaces
+            if (commit / name).exists() and (out / name).exists():
+                os.replace(out / name, old / name)
+        for name in names:  # in: every new output not moved yet (a kill may have moved some)
             staged = commit / name
-            if not staged.exists():
-                continue  # moved before a kill
-            if staged.is_dir():
-                replace_dir(out / name, staged)
-            else:
+            if staged.exists():
                 os.replace(staged, out / name)
         shutil.rmtree(commit, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """SIGINT and SIGTERM wait until the block is done, then act as they would have.
-
-    Python runs signal handlers in the main thread whatever thread the kernel picked, so a
-    held signal is recorded by a handler of our own (blocking it in one thread is not enough).
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    arrived: list[int] = []
-    previous = {
-        number: signal.signal(number, lambda signum, frame: arrived.append(signum))
-        for number in _STOPPING_SIGNALS
-    }
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-        for first in arrived[:1]:
-            handler = previous[signal.Signals(first)]
-            if callable(handler):
-                handler(first, None)
-            elif handler == signal.SIG_DFL:
-                signal.raise_signal(first)
 
 
 def own_preamble(template_dir: Path | None) -> bool:

@@ -7,22 +7,34 @@ are made of changed or they are missing or damaged.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
 import io
 import json
 import os
 import shutil
 import tomllib
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from solgen import answerids as ids
+from solgen import manifest as mf
 from solgen.classreport import class_report
-from solgen.compile import Compiled, compile_tex
+from solgen.compile import Compiled, CompileError, compile_tex, stop_all
 from solgen.datafiles import DATA_FILES
-from solgen.files import atomic_write, replace_dir, scratch_dir
-from solgen.manifest import Manifest, file_sha, sha256_bytes, sha256_text, solgen_digest
+from solgen.files import (
+    NotReadable,
+    atomic_write,
+    read_regular,
+    replace_dir,
+    scratch_dir,
+    signals_held,
+    tex_write_failure,
+)
+from solgen.manifest import Manifest, sha256_bytes, sha256_text, solgen_digest
 
 ANSWERS_CSV = "answers.csv"
 ANSWERS_JSON = "answers.json"
@@ -33,48 +45,153 @@ COMBINED = {"solution": "all-solutions", "assignment": "all-assignments"}
 RELEASED = ("assignment.pdf", "solution.pdf")
 
 
-def finish(out: Path, manifest: Manifest, timeout: float, pdf: bool) -> str:
-    """Write the class-level files for every recorded variant; return the class report."""
-    answers = collect_answers(out, manifest)
-    write_answers(out, manifest, answers)
-    report = class_report(out, manifest, answers)
-    _write_if_changed(out / REPORT, report)
-    if pdf and answers:
-        class_pdfs(out, manifest, timeout)
-    manifest.save(out)
+ANSWER_FILES = (ANSWERS_JSON, ANSWERS_CSV, REPORT)
+MAX_ANSWERS_BYTES = 1024 * 1024 * 1024  # answers.json, read only for a student's last answers
+
+
+def finish(
+    out: Path, manifest: Manifest, timeout: float, pdf: bool, written: list[str] | None = None
+) -> str:
+    """Write the class-level files for every recorded variant; return the class report.
+
+    written: each class file this call replaced is appended as it is replaced, so that a
+    caller interrupted (or failing) half way can say exactly what changed. Nothing that is
+    up to date is rewritten, and a rerun with nothing to do writes nothing at all (a read-only
+    directory is fine): answers.csv/json and report.txt are compared by their stamps with
+    what they were made of (in manifest.Stamps) before anything is read.
+    """
+    written = [] if written is None else written
+    digest = _answers_digest(manifest)
+    report = _report_if_current(out, manifest, digest)
+    if report is None:
+        answers = collect_answers(out, manifest)
+        write_answers(out, manifest, answers, written)
+        report = class_report(out, _readable_view(out, manifest), answers)
+        _write_if_changed(out / REPORT, report, written)
+        for name in ANSWER_FILES:
+            manifest.stamps.sha(name, out / name)
+        manifest.stamps.set("answers", digest)
+    if pdf and manifest.records:
+        class_pdfs(out, manifest, timeout, written)
+    try:
+        manifest.save_if_changed(out)
+    except OSError as exc:  # a no-op rerun in a read-only directory whose stamps went stale
+        if written or exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise
     return report
 
 
+def _answers_digest(manifest: Manifest) -> str:
+    """What answers.csv/json and report.txt are made of: each record's results and variant."""
+    parts = [
+        [i, r.name, r.seed, r.folder, r.variant, r.generated, r.outputs.get("results.json")]
+        for i, r in sorted(manifest.records.items())
+    ]
+    # expected: the report names the variants no longer listed
+    return sha256_text(json.dumps([manifest.kind, solgen_digest(), manifest.expected, parts]))
+
+
+def _report_if_current(out: Path, manifest: Manifest, digest: str) -> str | None:
+    """report.txt's text when answers.csv/json and report.txt are what this manifest makes
+    (same inputs, files unchanged since by their stamps), else None."""
+    if manifest.stamps.values.get("answers") != digest:
+        return None
+    if not manifest.stamps.current({name: out / name for name in ANSWER_FILES}):
+        return None
+    try:
+        return read_regular(out / REPORT, 16 * 1024 * 1024).decode("utf-8")
+    except (NotReadable, UnicodeDecodeError):
+        return None
+
+
+def _readable_view(out: Path, manifest: Manifest) -> Manifest:
+    """The manifest with every record whose variant.toml is not a regular file in a real
+    folder pointed at a folder that does not exist: the class report reads variant files
+    plainly, and a FIFO there would block it for ever."""
+    records = {}
+    for variant_id, record in manifest.records.items():
+        folder = out / record.folder
+        ok = mf.stamp(folder / "variant.toml") is not None and not folder.is_symlink()
+        records[variant_id] = record if ok else replace(record, folder=".solgen-unreadable")
+    return replace(manifest, records=records)
+
+
 def collect_answers(out: Path, manifest: Manifest) -> dict[str, dict[str, Any]]:
-    """id -> results.json of every recorded variant whose results.json is the recorded one."""
+    """id -> results.json of every recorded variant whose results.json is the recorded one.
+
+    A variant whose results.json is missing or damaged (a rebuild that failed, a deleted
+    folder) keeps its last good answers: its entry in DIR/answers.json, when that entry is
+    byte for byte the recorded results.json (its hash is the record's). Reads are bounded
+    and of regular files only.
+    """
     answers: dict[str, dict[str, Any]] = {}
+    missing = []
     for variant_id, record in sorted(manifest.records.items()):
         path = out / record.folder / "results.json"
+        expected = record.outputs.get("results.json")
         try:
-            data = path.read_bytes()
-        except OSError:
+            data = read_regular(path, mf.MAX_RESULTS_BYTES)
+        except NotReadable:
+            missing.append(variant_id)
             continue
-        if sha256_bytes(data) == record.outputs.get("results.json"):
-            answers[variant_id] = json.loads(data)
-    return answers
+        if sha256_bytes(data) == expected:
+            with contextlib.suppress(ValueError, RecursionError):
+                answers[variant_id] = json.loads(data)
+                continue
+        missing.append(variant_id)
+    if missing:
+        answers.update(_last_answers(out, manifest, missing))
+    return dict(sorted(answers.items()))
 
 
-def _write_if_changed(path: Path, text: str) -> None:
-    """atomic_write, skipped when the file holds this text already (a rerun touches nothing)."""
+def _last_answers(out: Path, manifest: Manifest, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The entries of DIR/answers.json for these ids that are their recorded results.json."""
     try:
-        if path.read_text(encoding="utf-8") == text:
+        earlier = json.loads(read_regular(out / ANSWERS_JSON, MAX_ANSWERS_BYTES))
+    except (NotReadable, ValueError, RecursionError):
+        return {}
+    if not isinstance(earlier, dict):
+        return {}
+    found = {}
+    for variant_id in ids:
+        entry = earlier.get(variant_id)
+        expected = manifest.records[variant_id].outputs.get("results.json")
+        if isinstance(entry, dict) and sha256_text(_results_text(entry)) == expected:
+            found[variant_id] = entry
+    return found
+
+
+def _results_text(results: dict[str, Any]) -> str:
+    """results.json's text for its data, as results.py writes it."""
+    return json.dumps(results, indent=2, ensure_ascii=False) + "\n"
+
+
+def _write_if_changed(path: Path, text: str, written: list[str] | None = None) -> None:
+    """atomic_write, skipped when the file holds this text already (a rerun touches nothing)."""
+    data = text.encode("utf-8")
+    try:
+        if read_regular(path, len(data)) == data:
             return
-    except (OSError, UnicodeDecodeError):
+    except NotReadable:
         pass
     atomic_write(path, text)
+    if written is not None:
+        written.append(path.name)
 
 
-def write_answers(out: Path, manifest: Manifest, answers: dict[str, dict[str, Any]]) -> None:
+def write_answers(
+    out: Path,
+    manifest: Manifest,
+    answers: dict[str, dict[str, Any]],
+    written: list[str] | None = None,
+) -> None:
     """DIR/answers.json (id -> results.json) and DIR/answers.csv (one row a variant)."""
-    _write_if_changed(out / ANSWERS_JSON, json.dumps(answers, indent=2, ensure_ascii=False) + "\n")
+    text = json.dumps(answers, indent=2, ensure_ascii=False) + "\n"
+    _write_if_changed(out / ANSWERS_JSON, text, written)
     names = {i: r.name for i, r in manifest.records.items()}
     seeds = {i: r.seed for i, r in manifest.records.items()}
-    _write_if_changed(out / ANSWERS_CSV, answers_csv(answers, names, seeds, manifest.kind))
+    csv_text = answers_csv(answers, names, seeds, manifest.kind)
+    _write_if_changed(out / ANSWERS_CSV, csv_text, written)
 
 
 def flatten(results: dict[str, Any]) -> dict[str, Any]:
@@ -118,21 +235,36 @@ def answers_csv(
     for row in rows.values():
         columns += [c for c in row if c not in columns]
     out = io.StringIO()
+    from solgen.csvsafe import safe_row  # no cell starts a spreadsheet formula (roster text)
+
     writer = csv.writer(out, lineterminator="\n")
     second = "name" if kind == "roster" else "seed"
-    writer.writerow(["id", second, *columns])
+    writer.writerow(safe_row(["id", second, *columns]))
     for variant_id, row in rows.items():
         if kind == "roster":
             who: object = (names or {}).get(variant_id, "")
         else:
             seed = (seeds or {}).get(variant_id)
             who = int(variant_id) if seed is None else seed
-        writer.writerow([variant_id, who, *(_cell(row.get(c)) for c in columns)])
+        writer.writerow(safe_row([variant_id, who, *(_cell(row.get(c)) for c in columns)]))
     return out.getvalue()
 
 
-def _with_pdfs(manifest: Manifest) -> list[str]:
-    return [i for i, r in sorted(manifest.records.items()) if all(n in r.outputs for n in RELEASED)]
+def _with_pdfs(out: Path, manifest: Manifest) -> list[str]:
+    """The variants whose PDFs (and released data files) are recorded and there as recorded:
+    a student whose rebuild failed with a PDF missing is left out of the combined PDFs and
+    release/ (the failure was reported), never a LaTeX error for the whole class."""
+    ids = []
+    for variant_id, record in sorted(manifest.records.items()):
+        if not all(n in record.outputs for n in RELEASED):
+            continue
+        folder = out / record.folder
+        if all(
+            manifest.stamps.unchanged(f"{record.folder}/{n}", folder / n, record.outputs.get(n))
+            for n in _released(manifest, variant_id)
+        ):
+            ids.append(variant_id)
+    return ids
 
 
 def _released(manifest: Manifest, variant_id: str) -> list[str]:
@@ -142,14 +274,19 @@ def _released(manifest: Manifest, variant_id: str) -> list[str]:
     return [*RELEASED, *(n for n in DATA_FILES if n in outputs)]
 
 
-def _class_digest(manifest: Manifest, ids: list[str]) -> str:
+def _class_digest(manifest: Manifest, ids: list[str], key_ids: list[str]) -> str:
     parts = [
-        [i, r.name, r.folder, [r.outputs[n] for n in names], sha256_text(r.key_tex)]
+        [i, r.name, r.folder, [r.outputs[n] for n in names]]
         for i in ids
         for r, names in [(manifest.records[i], _released(manifest, i))]
     ]
+    # key.pdf is made from each student's results.json (the answer key), never from TeX
+    keys = [
+        [i, manifest.records[i].name, manifest.records[i].outputs.get("results.json")]
+        for i in key_ids
+    ]
     # solgen's own source too: key.tex.j2 and combined.tex.j2 shape these files
-    return sha256_text(json.dumps([manifest.kind, solgen_digest(), parts]))
+    return sha256_text(json.dumps([manifest.kind, solgen_digest(), parts, keys]))
 
 
 def _class_files(manifest: Manifest, ids: list[str]) -> list[str]:
@@ -160,35 +297,60 @@ def _class_files(manifest: Manifest, ids: list[str]) -> list[str]:
     return files
 
 
-def class_pdfs(out: Path, manifest: Manifest, timeout: float) -> None:
-    """key.pdf, the combined PDFs and (roster) release/, unless they are up to date."""
-    ids = _with_pdfs(manifest)
-    digest = _class_digest(manifest, ids)
+def class_pdfs(
+    out: Path, manifest: Manifest, timeout: float, written: list[str] | None = None
+) -> None:
+    """key.pdf, the combined PDFs and (roster) release/, unless they are up to date.
+
+    Up to date is decided by stamps (a rerun hashes only files that changed). They are
+    compiled in scratch folders first; SIGINT or SIGTERM during the compile stops LaTeX and
+    leaves the old ones (written says nothing was replaced); the renames into place happen
+    with both signals held. A compile that failed writing (a full disk) is an OSError naming
+    the file, not a LaTeX error without an error line.
+    """
+    written = [] if written is None else written
+    answers = None
+    ids = _with_pdfs(out, manifest)
+    key_ids = [i for i in sorted(manifest.records) if i in ids or i not in manifest.records]
+    digest = _class_digest(manifest, ids, key_ids)
     files = _class_files(manifest, ids)
     if (
         manifest.class_inputs == digest
         and set(manifest.class_outputs) == set(files)
-        and all(file_sha(out / f) == manifest.class_outputs[f] for f in files)
+        and all(manifest.stamps.unchanged(f, out / f, manifest.class_outputs[f]) for f in files)
     ):
         return
-    compiled = _compile_class(out, manifest, ids, timeout)
-    release = _stage_release(out, manifest, ids) if manifest.kind == "roster" else None
-    for name, done in compiled.items():
-        os.replace(done.pdf, out / f"{name}.pdf")
-        shutil.rmtree(done.scratch, ignore_errors=True)
-    if release is not None:
-        replace_dir(out / RELEASE, release)
+    answers = collect_answers(out, manifest)
+    key_ids = [i for i in key_ids if i in answers]
+    if not ids and not key_ids:
+        return
+    compiled = _compile_class(out, manifest, ids, {i: answers[i] for i in key_ids}, timeout)
+    try:
+        release = _stage_release(out, manifest, ids) if manifest.kind == "roster" else None
+    except BaseException:
+        for done in compiled.values():
+            shutil.rmtree(done.scratch, ignore_errors=True)
+        raise
+    with signals_held():
+        for name, done in compiled.items():
+            os.replace(done.pdf, out / f"{name}.pdf")
+            written.append(f"{name}.pdf")
+            shutil.rmtree(done.scratch, ignore_errors=True)
+        if release is not None:
+            replace_dir(out / RELEASE, release)
+            written.append(f"{RELEASE}/")
     manifest.class_inputs = digest
-    manifest.class_outputs = {f: file_sha(out / f) or "" for f in files}
+    manifest.class_outputs = {f: manifest.stamps.sha(f, out / f) or "" for f in files}
 
 
 def _title(out: Path, manifest: Manifest, ids: list[str]) -> str:
     """The assignment's title, from the first variant's file."""
     try:
-        text = (out / manifest.records[ids[0]].folder / "variant.toml").read_text("utf-8")
+        path = out / manifest.records[ids[0]].folder / "variant.toml"
+        text = read_regular(path, 4 * 1024 * 1024).decode("utf-8")
         title = tomllib.loads(text)["meta"]["title"]
         return title if isinstance(title, str) else ""
-    except (OSError, ValueError, KeyError, IndexError, TypeError):
+    except (NotReadable, ValueError, KeyError, IndexError, TypeError):
         return ""
 
 
@@ -198,42 +360,155 @@ def _bookmark(manifest: Manifest, variant_id: str) -> str:
 
 
 def _compile_class(
-    out: Path, manifest: Manifest, ids: list[str], timeout: float
+    out: Path,
+    manifest: Manifest,
+    ids: list[str],
+    keys: dict[str, dict[str, Any]],
+    timeout: float,
 ) -> dict[str, Compiled]:
     """Compile key.pdf and the two combined PDFs at once, in scratch folders."""
     from solgen.render import combine, key_document
 
     sources: dict[str, tuple[str, dict[str, Path]]] = {}
-    blocks = [manifest.records[i].key_tex for i in ids]
-    title = _title(out, manifest, ids)
+    blocks = [key_block(manifest, i, results) for i, results in keys.items()]
+    title = _title(out, manifest, list(keys) or ids)
     sources[KEY] = (key_document(title, "Confidential: for graders only.", blocks), {})
-    for document, name in COMBINED.items():
-        inputs = {
-            f"{manifest.records[i].folder}-{document}.pdf": out
-            / manifest.records[i].folder
-            / f"{document}.pdf"
-            for i in ids
-        }
-        titles = [_bookmark(manifest, i) for i in ids]
-        sources[name] = (combine(list(zip(inputs, titles, strict=True))), inputs)
-    long = timeout * max(1, len(ids) // 10)
+    if ids:
+        for document, name in COMBINED.items():
+            inputs = {
+                f"{manifest.records[i].folder}-{document}.pdf": out
+                / manifest.records[i].folder
+                / f"{document}.pdf"
+                for i in ids
+            }
+            titles = [_bookmark(manifest, i) for i in ids]
+            sources[name] = (combine(list(zip(inputs, titles, strict=True))), inputs)
+    long = timeout * max(1, len(keys) // 10)
+    done: dict[str, Compiled] = {}
+    error: BaseException | None = None
     with ThreadPoolExecutor(max_workers=len(sources)) as pool:
         futures = {
             name: pool.submit(compile_tex, tex, name, out, long, inputs=inputs)
             for name, (tex, inputs) in sources.items()
         }
-        done: dict[str, Compiled] = {}
-        error: BaseException | None = None
-        for name, future in futures.items():
-            try:
-                done[name] = future.result()
-            except Exception as exc:
-                error = error or exc
+        try:
+            for name, future in futures.items():
+                try:
+                    done[name] = future.result()
+                except Exception as exc:
+                    error = error or exc
+        except BaseException as exc:  # Ctrl-C or SIGTERM while waiting: stop LaTeX now
+            stop_all()
+            error = exc
+            for name, future in futures.items():
+                with contextlib.suppress(BaseException):
+                    done.setdefault(name, future.result())
     if error is not None:
         for compiled in done.values():
             shutil.rmtree(compiled.scratch, ignore_errors=True)
+        if isinstance(error, CompileError):
+            failure = tex_write_failure(error.log, error.scratch / f"{error.log.stem}.pdf")
+            if failure is not None:
+                raise failure from None
         raise error
     return done
+
+
+# --- key.pdf: from the answer key (answerkey.py), like answers.csv, grade and the exports -------
+
+MAX_KEY_ITEMS = 48  # entries of one group a block lists (answers.csv has every one)
+
+
+def key_block(manifest: Manifest, variant_id: str, results: dict[str, Any]) -> str:
+    """One student's block of key.pdf: the items of the answer key, with the numbers that
+    answers.csv holds (and the exact value where it says more)."""
+    from solgen.answerkey import items_of
+    from solgen.latex import Tex
+    from solgen.render import KEY_BLOCK, environment
+
+    record = manifest.records[variant_id]
+    items = items_of(results)
+    p1, p2, p3 = results["problem1"], results["problem2"], results["problem3"]
+    shape = p1.get("shape", {})
+    groups: dict[int, list[Any]] = {1: [], 2: [], 3: []}
+    counts: dict[str, int] = {}
+    hidden: dict[int, int] = {1: 0, 2: 0, 3: 0}
+    for item in items:
+        counts[item.group] = counts.get(item.group, 0) + 1
+        if counts[item.group] > MAX_KEY_ITEMS:
+            hidden[item.problem] += 1
+            continue
+        if item.kind == "design":
+            continue
+        groups[item.problem].append(Tex(_key_entry(item)))
+    design = next(item for item in items if item.kind == "design")
+    layers = [_layer_tex(token) for token in (design.exact or "").split()]
+    context = {
+        "name": record.name if manifest.kind == "roster" else f"Variant {record.seed}",
+        "student_id": variant_id if manifest.kind == "roster" else "",
+        "activation": str(p1["activation"]),
+        "shape": {k: int(shape.get(k, 0)) for k in ("N", "d", "h")},
+        "definiteness": str(p2.get("definiteness", "")),
+        "problems": groups,
+        "hidden": hidden,
+        "bounded": p2.get("eta_max") is not None,
+        "input": Tex(r" \times ".join(str(int(v)) for v in p3["input"])),
+        "target": Tex(r" \times ".join(str(int(v)) for v in p3["target"])),
+        "layers": [Tex(t) for t in layers],
+        "total": Tex(f"{int(p3['total_params']):,}".replace(",", "{,}")),
+    }
+    return str(environment(None).get_template(KEY_BLOCK).render(context))
+
+
+def _layer_tex(token: str) -> str:
+    if token.startswith("conv") and ":" in token:
+        kernel, filters = token[4:].split(":", 1)
+        return f"conv ${int(kernel)}$, {int(filters)} filters"
+    return r"pool $2 \times 2$"
+
+
+def _key_entry(item: Any) -> str:
+    r"""One item as TeX math: '\lambda_{2} = 6', 'y_{1} = \frac{1}{3} \approx 0.333333333333',
+    'L \approx 0.123' (a float without an exact form): the number answers.csv holds."""
+    if item.kind == "interval":
+        if item.exact is None:
+            return str(item.tex) + r"\text{: none (no step size converges from every start)}"
+        return r"0 < \eta < \eta_{\max} = " + _exact_tex(item.exact, item.value)
+    if item.value is None:
+        return str(item.tex) + r"\text{: none}"
+    value = _exact_tex(item.exact, item.value)
+    return f"{item.tex} {value}" if value.startswith("\\approx") else f"{item.tex} = {value}"
+
+
+def _exact_tex(exact: str | None, value: Any) -> str:
+    from fractions import Fraction
+
+    from solgen.latex import sym
+    from solgen.numparse import NumberError, parse_number
+
+    cell = _cell(value)
+    shown = _number_tex(cell)
+    if exact is None:
+        return r"\approx " + shown if isinstance(value, float) else shown
+    try:
+        if Fraction(exact) == Fraction(cell):
+            return shown
+    except (ValueError, ZeroDivisionError):
+        pass
+    if len(exact) > 60:
+        return r"\approx " + shown  # a long exact form: answers.csv has the float
+    try:
+        return f"{sym(parse_number(exact))} \\approx {shown}"
+    except (NumberError, ValueError, TypeError):
+        return r"\approx " + shown
+
+
+def _number_tex(cell: str) -> str:
+    r"""answers.csv's cell as TeX: 1.5e-52 as 1.5 \cdot 10^{-52}."""
+    if "e" in cell:
+        mantissa, exponent = cell.split("e")
+        return f"{mantissa} \\cdot 10^{{{int(exponent)}}}"
+    return cell
 
 
 def _stage_release(out: Path, manifest: Manifest, ids: list[str]) -> Path:

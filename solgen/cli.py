@@ -1,11 +1,15 @@
-"""The command line: argparse, exit codes (0 ok, 2 invalid input, 1 anything else failed)."""
+"""The command line: argparse, exit codes (0 ok, 2 invalid input, 1 anything else failed,
+130/143 interrupted by SIGINT/SIGTERM), and messages that are true when they are printed."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import signal
 import sys
 import threading
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -331,6 +335,7 @@ def run_build(args: argparse.Namespace) -> int:
         out_dir=args.out, pdf=not args.no_pdf, template_dir=args.templates, timeout=args.timeout
     )
     report = build(variant, options)
+    _RUN.after = "interrupted after the build had finished; its new outputs are complete"
     for path in report.written:
         print(f"wrote {path}")
     return EXIT_OK
@@ -341,14 +346,23 @@ def run_variant(args: argparse.Namespace) -> int:
     from solgen.files import atomic_write
     from solgen.generate import variant_text
 
+    if args.output is not None:
+        _check_output(args.output, "variant.toml")
     text = variant_text(args.seed, _shape(args))
     if args.output is None:
         sys.stdout.write(text)
     else:
-        if args.output.is_dir():
-            raise InvalidInput([f"-o: {args.output} is a directory, expected a file name"])
         atomic_write(args.output, text)
     return EXIT_OK
+
+
+def _check_output(path: Path, example: str) -> None:
+    """-o FILE: exit status 2 before any work unless FILE can be written (a file name in a
+    folder that exists and can be written into), as for every command."""
+    from solgen.files import check_output_file, check_writable
+
+    check_output_file(path, example)
+    check_writable(path.parent, f"-o {path}")
 
 
 def run_batch(args: argparse.Namespace) -> int:
@@ -377,7 +391,13 @@ def run_batch(args: argparse.Namespace) -> int:
         template_dir=args.templates,
     )
     report = run_batch(options)
+    _RUN.after = (
+        "interrupted after the batch had finished: every file it wrote is complete "
+        "(rerun the same command to see its summary)"
+    )
     who = "student" if args.roster is not None else "variant"
+    for note in report.notes:
+        print(f"batch: {note}")
     for outcome in report.outcomes:
         if outcome.status == "failed":
             _error(f"{who} {outcome.id} failed: {outcome.error}")
@@ -391,14 +411,67 @@ def run_batch(args: argparse.Namespace) -> int:
         f"batch: {counts['built']} built, {counts['skipped']} up to date, {counts['failed']} failed"
     )
     if report.interrupted is not None:
-        _error(
-            f"interrupted: {counts['built']} built and recorded, {counts['stopped']} stopped, "
-            f"{counts['not started']} not started; rerun the same command to finish (key.pdf "
-            f"and the combined PDFs are those of the last complete run)"
-        )
+        if report.interrupted_in == "building":
+            head = (
+                f"interrupted: {counts['built']} built and recorded, {counts['stopped']} "
+                f"stopped, {counts['not started']} not started"
+            )
+        else:
+            head = (
+                f"interrupted while making the class files: {counts['built']} built and "
+                "recorded before"
+            )
+        _error(f"{head}; {_class_files_said(report)}; rerun the same command to finish")
         return 143 if isinstance(report.interrupted, Terminated) else 130
+    if report.class_error is not None:
+        _error(f"the class files could not all be made: {_describe(report.class_error)}")
+        _error(f"{_class_files_said(report)}; {counts['built']} built and recorded")
+        print(f"{summary}, in {report.seconds:.1f} s; answers in {args.out}")
+        return EXIT_FAILED
     print(f"{summary}, in {report.seconds:.1f} s; answers in {args.out}")
     return EXIT_FAILED if report.failed else EXIT_OK
+
+
+CLASS_FILES = (
+    "answers.json",
+    "answers.csv",
+    "report.txt",
+    "key.pdf",
+    "all-solutions.pdf",
+    "all-assignments.pdf",
+    "release/",
+)
+
+
+def _class_files_said(report: object) -> str:
+    """What the class step replaced and what it left as the last run made it (true when said)."""
+    written: list[str] = list(getattr(report, "class_written", []))
+    kept = [name for name in CLASS_FILES if name not in written]
+    parts = [f"replaced {', '.join(written)}"] if written else ["no class file was replaced"]
+    if kept:
+        parts.append(f"{', '.join(kept)} as the last complete run left them")
+    return "; ".join(parts)
+
+
+def _describe(exc: BaseException) -> str:
+    """An error in one line: an OSError names its file."""
+    if isinstance(exc, OSError):
+        return _os_error_text(exc)
+    if isinstance(exc, CompileError):
+        return f"LaTeX failed: {exc} (the log is {exc.log})"
+    if isinstance(exc, InvalidInput):
+        return "; ".join(exc.problems)
+    return str(exc)
+
+
+def _os_error_text(exc: OSError) -> str:
+    """'No space left on device: FILE' (an OSError without a file says what it can)."""
+    text = exc.strerror or str(exc)
+    if exc.filename:
+        text += f": {exc.filename}"
+    if exc.filename2:
+        text += f" -> {exc.filename2}"
+    return text
 
 
 def run_key(args: argparse.Namespace) -> int:
@@ -412,9 +485,13 @@ def run_key(args: argparse.Namespace) -> int:
 
 def run_grade(args: argparse.Namespace) -> int:
     """The grade subcommand."""
+    from solgen.files import shared
     from solgen.grade import grade, points_text
 
-    report = grade(args.key, args.answers, args.output, args.policy, args.lenient)
+    _check_output(args.output, "grades.csv")
+    with shared(args.key, "--key"):
+        report = grade(args.key, args.answers, args.output, args.policy, args.lenient)
+    _RUN.after = "interrupted after grade had finished; the grades and feedback are complete"
     for line in report.unknown + report.unreadable:
         _error(line)
     missing = [g.student.id for g in report.graded if not g.answered]
@@ -436,7 +513,9 @@ def run_export(args: argparse.Namespace) -> int:
         from solgen.export_moodle import write_moodle as write
     else:
         from solgen.export_qti import write_qti as write
+    _check_output(args.output, "bank.xml" if args.format == "moodle" else "quiz.zip")
     count = write(args.key, args.output)
+    _RUN.after = f"interrupted after export had finished; {args.output} is complete"
     print(f"export: {count} questions into {args.output}")
     return EXIT_OK
 
@@ -447,24 +526,73 @@ def run_merge(args: argparse.Namespace) -> int:
 
     _check_directories(args)
     count = merge(args.out, args.shards)
+    _RUN.after = f"interrupted after the merge had finished; {args.out} is complete"
     print(f"merge: {count} variants into {args.out}")
     return EXIT_OK
 
 
+@dataclass
+class _State:
+    """What is true of the running command, for a message printed on SIGINT or SIGTERM."""
+
+    after: str = ""  # what to say if interrupted from now on ('': nothing written yet)
+    finished: bool = False  # the command returned: a signal now only sets `late`
+    late: int = 0  # the signal that arrived after the command finished
+    exiting: bool = False  # main() returned to the program: a late signal ends it at once
+
+
+_RUN = _State()
+UNTOUCHED = "interrupted; the previous outputs are untouched"
+
+
 def _terminate(signum: int, frame: object) -> None:
-    raise Terminated
+    """SIGTERM (and SIGINT): Terminated (KeyboardInterrupt) while the command runs; once it
+    has finished, only noted, so that the exit status is 143 (130) with a true message,
+    never the -15 of a process killed by the default action."""
+    if not _RUN.finished:
+        raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+    _RUN.late = _RUN.late or signum
+    if _RUN.exiting:  # main() has returned to sys.exit: say so and end as the signal asks
+        with contextlib.suppress(BaseException):
+            sys.stdout.flush()
+            os.write(2, f"solgen: error: {_late_message(signum)}\n".encode())
+        os._exit(128 + signum)
+
+
+def _late_message(signum: int) -> str:
+    name = "SIGTERM" if signum == signal.SIGTERM else "SIGINT"
+    return f"{name} arrived after the command had finished; everything it wrote is complete"
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run solgen with the given arguments (default: sys.argv[1:]); return the exit status."""
+    """Run solgen with the given arguments (default: sys.argv[1:]); return the exit status.
+
+    As the program (argv None), the signal handlers stay until the process ends: a SIGTERM
+    after the command finished exits 143 with a message saying so, not -15.
+    """
     args = parser().parse_args(argv)
     in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
+    global _RUN
+    _RUN = _State()
+    previous = {}
+    if in_main_thread:
+        for number in (signal.SIGTERM, signal.SIGINT):
+            previous[number] = signal.signal(number, _terminate)
+    status = EXIT_FAILED
     try:
-        return _run(args)
+        status = _run(args)
+        _RUN.finished = True
+        if _RUN.late:
+            _error(_late_message(_RUN.late))
+            status = 128 + _RUN.late
+        return status
     finally:
-        if in_main_thread:
-            signal.signal(signal.SIGTERM, previous)
+        _RUN.finished = True
+        if in_main_thread and argv is not None:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+        elif in_main_thread:
+            _RUN.exiting = True
 
 
 def _template_errors() -> tuple[type[Exception], ...]:
@@ -513,7 +641,7 @@ def _run(args: argparse.Namespace) -> int:
         # A broken override is the user's input; a broken built-in template is our failure.
         return EXIT_INVALID if getattr(args, "templates", None) is not None else EXIT_FAILED
     except OSError as exc:
-        _error(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+        _error(_os_error_text(exc))
         return EXIT_FAILED
     except CompileError as exc:
         _error(f"LaTeX failed: {exc}")
@@ -526,7 +654,7 @@ def _run(args: argparse.Namespace) -> int:
         _error(f"a self-check of the solution failed, so nothing was written: {exc}")
         return EXIT_FAILED
     except (KeyboardInterrupt, Terminated) as exc:
-        _error("interrupted; the previous outputs are untouched")
+        _error(_RUN.after or UNTOUCHED)
         return 143 if isinstance(exc, Terminated) else 130
     except InterruptedAfterWrite as exc:
         _error("interrupted just after the new outputs were moved into place; they are complete")

@@ -39,7 +39,7 @@ from solgen import lmshtml
 from solgen.answerids import ETA_MAX
 from solgen.answerkey import ClassKey, Item, StudentKey, load_key
 from solgen.errors import InvalidInput
-from solgen.files import atomic_write, check_output_file
+from solgen.files import atomic_write, check_output_file, shared
 
 PROBLEMS = lmshtml.PROBLEM_TITLES
 DEFAULT_GRADES = {1: 20, 2: 15, 3: 15}
@@ -252,7 +252,8 @@ def write_moodle(directory: Path, output: Path) -> int:
     """Export the batch in directory to the Moodle XML file output (written atomically);
     the number of questions (categories not counted). InvalidInput for a bad --key or -o."""
     check_output_file(output, "bank.xml")
-    key = load_key(directory)
+    with shared(directory, "--key"):  # not while a batch rewrites the keys
+        key = load_key(directory)
     data = export_moodle(key, bank_title(key, directory))
     try:
         atomic_write(output, data.decode("utf-8"))  # UTF-8 bytes in, the same bytes out

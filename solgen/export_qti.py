@@ -42,7 +42,7 @@ from pathlib import Path
 from solgen.answerids import ETA_MAX, LOSS
 from solgen.answerkey import ClassKey, Item, StudentKey, load_key
 from solgen.errors import InvalidInput
-from solgen.files import atomic_write_bytes, check_output_file
+from solgen.files import atomic_write_bytes, check_output_file, shared
 from solgen.lmshtml import (
     PROBLEM_TITLES,
     feedback_html,
@@ -86,7 +86,8 @@ def write_qti(directory: Path, output: Path) -> int:
     """Write the QTI package of the batch in directory to output (a .zip), atomically: to a
     temporary file beside it, then renamed. Returns the number of questions written."""
     check_output_file(output, "quiz.zip")
-    key = load_key(directory)
+    with shared(directory, "--key"):  # not while a batch rewrites the keys
+        key = load_key(directory)
     title = key.students[0].variant.meta.title if key.students else ""
     members = export_qti(key, title.strip() or "Assignment")
     data = zip_bytes(members)

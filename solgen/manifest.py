@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
+import os
 import re
+import stat
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -14,10 +18,14 @@ from typing import Any, NoReturn
 from solgen import __version__
 from solgen.datafiles import DATA_FILES
 from solgen.errors import InvalidInput
-from solgen.files import atomic_write
+from solgen.files import NotReadable, atomic_write, open_regular, read_regular
 
 MANIFEST = "manifest.json"
 FORMAT = "solgen-batch-manifest/1"
+# Reads of a batch directory's files are bounded: a manifest of 30,000 students is about
+# 60 MB, the results.json of the largest accepted network about 5 MB.
+MAX_MANIFEST_BYTES = 256 * 1024 * 1024
+MAX_RESULTS_BYTES = 64 * 1024 * 1024
 TEX_OUTPUTS = ("results.json", "solution.tex", "assignment.tex")
 PDF_OUTPUTS = ("solution.pdf", "assignment.pdf")
 
@@ -38,11 +46,146 @@ def sha256_text(text: str) -> str:
 
 
 def file_sha(path: Path) -> str | None:
-    """The hex SHA-256 of a file's bytes, or None when it cannot be read."""
+    """The hex SHA-256 of a regular file's bytes, or None when it is none or cannot be read
+    (a symbolic link, a FIFO, a device are never opened for reading)."""
     try:
-        return sha256_bytes(path.read_bytes())
+        fd, _ = open_regular(path)
+    except NotReadable:
+        return None
+    digest = hashlib.sha256()
+    try:
+        while chunk := os.read(fd, 1 << 20):
+            digest.update(chunk)
     except OSError:
         return None
+    finally:
+        os.close(fd)
+    return digest.hexdigest()
+
+
+Stamp = tuple[int, int, int]  # size, mtime in ns, inode: what a no-op rerun compares
+
+
+def stamp(path: Path) -> Stamp | None:
+    """A regular file's size, modification time and inode (lstat), or None."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    return (info.st_size, info.st_mtime_ns, info.st_ino)
+
+
+MAX_STAMPS_BYTES = 64 * 1024 * 1024
+
+
+class Stamps:
+    """The SHA-256 of a batch directory's files by their stamps, so that a rerun hashes only
+    the files whose size, mtime or inode changed (and generates nothing it made before).
+
+    A cache, kept outside the directory (in solgen's cache folder, one file a directory by
+    its real path): manifest.json stays what it is (a merge's equals the unsharded batch's,
+    byte for byte), a read-only directory needs no write, and deleting the cache only makes
+    the next rerun hash everything again. An entry is trusted only while the file's stamp
+    is the one it was hashed with; like any cache of the user's, it is the user's to keep.
+    """
+
+    def __init__(self, directory: Path | None) -> None:
+        self.files: dict[str, tuple[int, int, int, str]] = {}
+        self.values: dict[str, str] = {}
+        self.path: Path | None = None
+        self.directory = ""
+        self.dirty = False
+        if directory is None:
+            return
+        from solgen.cache import cache_dir
+
+        root = cache_dir()
+        if root is None:
+            return
+        self.directory = str(directory.resolve())
+        where = sha256_text(self.directory)[:32]
+        self.path = root / "reruns" / f"{where}.json"
+        try:
+            data = json.loads(read_regular(self.path, MAX_STAMPS_BYTES))
+        except (NotReadable, ValueError, RecursionError):
+            return
+        if not isinstance(data, dict) or data.get("directory") != str(directory.resolve()):
+            return
+        files, values = data.get("files"), data.get("values")
+        if isinstance(files, dict):
+            for name, entry in files.items():
+                if (
+                    isinstance(entry, list)
+                    and len(entry) == 4
+                    and all(type(v) is int for v in entry[:3])
+                    and isinstance(entry[3], str)
+                ):
+                    self.files[name] = (entry[0], entry[1], entry[2], entry[3])
+        if isinstance(values, dict):
+            self.values = {k: v for k, v in values.items() if isinstance(v, str)}
+
+    def sha(self, name: str, path: Path) -> str | None:
+        """The file's SHA-256 (None: not a regular file): the cached one while its stamp is
+        the same, else hashed now (and remembered)."""
+        now = stamp(path)
+        if now is None:
+            return None
+        entry = self.files.get(name)
+        if entry is not None and entry[:3] == now:
+            return entry[3]
+        actual = file_sha(path)
+        if actual is not None and stamp(path) == now:
+            self.files[name] = (*now, actual)
+            self.dirty = True
+        return actual
+
+    def unchanged(self, name: str, path: Path, sha: str | None) -> bool:
+        """Whether the file holds the bytes of this SHA-256 (hashing only if its stamp
+        changed; another size than when it held them is a change, seen without reading)."""
+        if sha is None:
+            return False
+        entry = self.files.get(name)
+        now = stamp(path)
+        if now is None:
+            return False
+        if entry is not None and entry[3] == sha and entry[0] != now[0]:
+            return False
+        return self.sha(name, path) == sha
+
+    def current(self, names: dict[str, Path]) -> bool:
+        """Whether every named file has the stamp it was last hashed with."""
+        return all(
+            (entry := self.files.get(name)) is not None and entry[:3] == stamp(path)
+            for name, path in names.items()
+        )
+
+    def know(self, name: str, path: Path, sha: str) -> None:
+        """Remember a file just written by this process, whose hash is known."""
+        now = stamp(path)
+        if now is not None and self.files.get(name) != (*now, sha):
+            self.files[name] = (*now, sha)
+            self.dirty = True
+
+    def set(self, key: str, value: str) -> None:
+        if self.values.get(key) != value:
+            self.values[key] = value
+            self.dirty = True
+
+    def save(self) -> None:
+        """Write the cache if it changed; a cache that cannot be written is not used."""
+        if not self.dirty or self.path is None:
+            return
+        data = {
+            "directory": self.directory,
+            "files": {k: list(v) for k, v in sorted(self.files.items())},
+            "values": self.values,
+        }
+        with contextlib.suppress(OSError):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.path, json.dumps(data))
+        self.dirty = False
 
 
 @lru_cache(maxsize=1)
@@ -105,21 +248,23 @@ class Record:
     replaces: str | None  # sha256 of the variant.toml this build replaced (see batch.py)
     options: Options
     outputs: dict[str, str]  # file name -> sha256
-    key_tex: str = ""  # the student's block of key.pdf
 
     @property
     def hand_edited(self) -> bool:
         """Whether the variant built from is a hand edit (not what solgen generated)."""
         return self.variant != self.generated
 
-    def damaged(self, folder: Path, pdf: bool) -> list[str]:
-        """The outputs that are missing or differ from the record (PDFs only when pdf)."""
-        bad = []
-        for name in output_names(pdf):
-            expected = self.outputs.get(name)
-            if expected is None or file_sha(folder / name) != expected:
-                bad.append(name)
-        return bad
+    def damaged(self, out: Path, pdf: bool, stamps: Stamps | None = None) -> list[str]:
+        """The outputs (in out/folder) that are missing or differ from the record (PDFs only
+        when pdf); hashed only when their stamps changed."""
+        stamps = stamps or Stamps(None)
+        return [
+            name
+            for name in output_names(pdf)
+            if not stamps.unchanged(
+                f"{self.folder}/{name}", out / self.folder / name, self.outputs.get(name)
+            )
+        ]
 
 
 @dataclass
@@ -134,6 +279,9 @@ class Manifest:
     records: dict[str, Record] = field(default_factory=dict)  # id -> record
     class_inputs: str = ""  # digest of what key.pdf, release/ and the combined PDFs were made of
     class_outputs: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
+    saved: str = field(default="", compare=False, repr=False)  # the text last read or written
+    # the cache of file hashes by stamps (never written into manifest.json)
+    stamps: Stamps = field(default_factory=lambda: Stamps(None), compare=False, repr=False)
 
     def to_json(self) -> str:
         """The manifest as JSON text (ids in order)."""
@@ -154,7 +302,14 @@ class Manifest:
 
     def save(self, directory: Path) -> None:
         """Write DIR/manifest.json atomically."""
-        atomic_write(directory / MANIFEST, self.to_json())
+        text = self.to_json()
+        atomic_write(directory / MANIFEST, text)
+        self.saved = text
+
+    def save_if_changed(self, directory: Path) -> None:
+        """save, unless the file holds this manifest already (a no-op rerun writes nothing)."""
+        if self.to_json() != self.saved:
+            self.save(directory)
 
 
 def _record_json(record: Record) -> dict[str, Any]:
@@ -164,15 +319,29 @@ def _record_json(record: Record) -> dict[str, Any]:
 
 
 def load(directory: Path) -> Manifest | None:
-    """DIR/manifest.json, or None when there is none; InvalidInput when it is malformed."""
+    """DIR/manifest.json, or None when there is none; InvalidInput when it is malformed or
+    not a regular file of at most MAX_MANIFEST_BYTES (a link to /dev/zero, a FIFO)."""
     path = directory / MANIFEST
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: nested too deep
+        raw = read_regular(path, MAX_MANIFEST_BYTES)
+    except NotReadable as exc:
+        why = "" if exc.found != "a directory" else f" ([Errno {errno.EISDIR}] Is a directory)"
+        raise InvalidInput(
+            [
+                f"{path}: not a readable solgen manifest{why}: expected a regular file of at "
+                f"most {MAX_MANIFEST_BYTES // 1024 // 1024} MB, found {exc.found}"
+            ]
+        ) from None
+    try:
+        text = raw.decode("utf-8")
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
         raise InvalidInput([f"{path}: not a readable solgen manifest ({exc})"]) from None
-    return parse(data, str(path))
+    manifest = parse(data, str(path))
+    manifest.saved = text
+    return manifest
 
 
 def parse(data: Any, source: str) -> Manifest:
@@ -289,5 +458,4 @@ class _Reader:
                 solgen=self.string(options, "solgen", f"{where}.options."),
             ),
             outputs=self.hashes(table, "outputs", f"{where}."),
-            key_tex=self.string(table, "key_tex", f"{where}."),
         )

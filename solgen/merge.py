@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -10,8 +11,17 @@ from solgen import classfiles
 from solgen import manifest as mf
 from solgen.compile import DEFAULT_TIMEOUT, CompileError, require_tex
 from solgen.errors import InvalidInput
-from solgen.files import exclusive, replace_dir, scratch_dir
+from solgen.files import (
+    check_writable,
+    exclusive,
+    locked_scratch_dir,
+    remove_unlocked_scratch,
+    replace_dir,
+    shared,
+    signals_held,
+)
 from solgen.manifest import Manifest, Options, Record
+from solgen.roster import safe_folder
 
 
 def _load_shard(shard: Path) -> Manifest:
@@ -99,6 +109,11 @@ def gather(shards: list[Path]) -> tuple[Manifest, dict[str, Path]]:
                     )
                 )
                 continue
+            if record.folder != safe_folder(variant_id):
+                problems.append(
+                    f"merge: {shard}/{mf.MANIFEST}: students.{variant_id}.folder: expected "
+                    f"{safe_folder(variant_id)}, found {record.folder} {RERUN}"
+                )
             other_shard, other_id = by_folder.setdefault(record.folder.lower(), (shard, variant_id))
             if other_id != variant_id:
                 problems.append(
@@ -144,35 +159,69 @@ def gather(shards: list[Path]) -> tuple[Manifest, dict[str, Path]]:
     return merged, where
 
 
+RERUN = "(rerun that shard's batch to repair it)"
+
+
 def merge(out: Path, shards: list[Path], timeout: float = DEFAULT_TIMEOUT) -> int:
-    """Merge shards into out (all of it or nothing); returns the number of variants."""
+    """Merge shards into out (all of it or nothing); returns the number of variants.
+
+    Each shard is read under a shared lock (a batch still writing into one is refused, not
+    copied half done). The merge works in a scratch folder beside out, locked while in use:
+    the folder of a killed merge is unlocked, and the next merge beside out removes it.
+    out is replaced in one step (replace_dir), with SIGINT and SIGTERM held.
+    """
     if out.exists() and not out.is_dir():
         raise InvalidInput([f"--out: {out} exists and is not a directory"])
     if out.is_dir() and any(out.iterdir()) and not (out / mf.MANIFEST).exists():
         raise InvalidInput([f"--out: {out} is neither empty nor a batch directory"])
-    merged, where = gather(shards)
-    pdf = bool(merged.records) and all(r.options.pdf for r in merged.records.values())
-    if pdf:
-        require_tex()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    scratch = scratch_dir(out.parent, "merge")
+    with contextlib.ExitStack() as work:  # the locked scratch folder, removed at the end
+        with contextlib.ExitStack() as locks:  # the shards, while they are read and copied
+            for shard in shards:
+                locks.enter_context(shared(shard, "merge"))
+            merged, where = gather(shards)
+            pdf = bool(merged.records) and all(r.options.pdf for r in merged.records.values())
+            if pdf:
+                require_tex()
+            parent = out.parent
+            if not parent.is_dir():
+                check_writable(_existing(parent), "--out")
+                parent.mkdir(parents=True, exist_ok=True)
+            check_writable(parent, "--out")
+            remove_unlocked_scratch(parent, "merge")
+            scratch = work.enter_context(locked_scratch_dir(parent, "merge"))
+            work.callback(shutil.rmtree, scratch, ignore_errors=True)
+            stage = _copy_in(scratch, merged, where)
+        _finish(out, stage, merged, timeout, pdf)
+    return len(merged.records)
+
+
+def _existing(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _copy_in(scratch: Path, merged: Manifest, where: dict[str, Path]) -> Path:
+    """Every variant's folder copied into scratch/out."""
     stage = scratch / "out"
     stage.mkdir()  # mkdir, not mkdtemp's 0700: the mode a batch directory gets
+    for variant_id, record in merged.records.items():
+        shutil.copytree(where[variant_id] / record.folder, stage / record.folder)
+    return stage
+
+
+def _finish(out: Path, stage: Path, merged: Manifest, timeout: float, pdf: bool) -> None:
+    """The class files made in the stage, then the stage put in out's place in one step."""
     try:
-        for variant_id, record in merged.records.items():
-            shutil.copytree(where[variant_id] / record.folder, stage / record.folder)
-        try:
-            classfiles.finish(stage, merged, timeout, pdf=pdf)
-        except CompileError as exc:
-            # The log the message points to is in the stage, which goes: keep it beside out.
-            kept = out.parent / exc.scratch.name
-            os.replace(exc.scratch, kept)
-            raise CompileError(str(exc), kept / exc.log.name, kept, exc.timed_out) from None
+        classfiles.finish(stage, merged, timeout, pdf=pdf)
+    except CompileError as exc:
+        # The log the message points to is in the stage, which goes: keep it beside out.
+        kept = out.parent / exc.scratch.name
+        os.replace(exc.scratch, kept)
+        raise CompileError(str(exc), kept / exc.log.name, kept, exc.timed_out) from None
+    with signals_held():
         if out.is_dir():
             with exclusive(out):
                 replace_dir(out, stage)
         else:
             os.replace(stage, out)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return len(merged.records)

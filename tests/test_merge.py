@@ -505,9 +505,11 @@ TAMPERINGS: list[tuple[str, Edit, str]] = [
         '{m2}: students.s2.name: expected a string, found ["Alan", "Turing"]',
     ),
     (
-        "key-tex-missing",
-        edit_manifest(1, lambda d: d["students"]["s3"].pop("key_tex")),
-        "{m1}: students.s3.key_tex: expected a string, found null",
+        # key.pdf is made from the answer key now, not from TeX in the manifest (issue 22);
+        # a record must name its own folder instead
+        "folder-not-its-own",
+        edit_manifest(1, student("s3", folder="s3x")),
+        "merge: {m1}: students.s3.folder: expected s3, found s3x " + RERUN,
     ),
     (
         "class-type",
