@@ -129,11 +129,17 @@ def fmt_number(value: Any) -> str:
     )
     if number == 0:
         return "0"
-    text = mpmath.nstr(mpmath.mpf(number), SIGNIFICANT, min_fixed=-4, max_fixed=7, strip_zeros=True)
+    # A value rounded from an exact transcendental (an mpmath number: sigmoid, tanh) keeps its
+    # trailing zeros, which are significant: 0.375600 beside 0.0793419, not 0.3756.
+    rounded = isinstance(value, mpmath.mpf)
+    text = mpmath.nstr(
+        mpmath.mpf(number), SIGNIFICANT, min_fixed=-4, max_fixed=7, strip_zeros=not rounded
+    )
     if "e" in text:
         mantissa, exponent = text.split("e")
-        return f"{_plain_decimal(mantissa)} \\cdot 10^{{{int(exponent)}}}"
-    return _plain_decimal(text)
+        mantissa = mantissa if rounded else _plain_decimal(mantissa)
+        return f"{mantissa} \\cdot 10^{{{int(exponent)}}}"
+    return text.rstrip(".") if rounded else _plain_decimal(text)  # nstr writes 123457.
 
 
 def fmt_int(value: int) -> Tex:

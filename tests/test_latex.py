@@ -81,7 +81,10 @@ def test_tex_escape_never_escapes_twice():
         (F(1, 10**7), r"1 \cdot 10^{-7}"),
         (F(123456789, 7), r"1.76367 \cdot 10^{7}"),
         (0.1 + 0.2, "0.3"),
-        (mpmath.mpf("0.70608038558920600"), "0.70608"),
+        # a rounded transcendental keeps its significant zeros (it printed 0.70608)
+        (mpmath.mpf("0.70608038558920600"), "0.706080"),
+        (mpmath.mpf("123456.7"), "123457"),
+        (mpmath.mpf("1.5e-52"), r"1.50000 \cdot 10^{-52}"),
         (-1.5, "-1.5"),
     ],
 )
