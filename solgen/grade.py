@@ -23,18 +23,23 @@ import sympy as sp
 
 from solgen.answerids import ETA_MAX, ETA_MAX_EXACT, LAYERS, TOTAL_PARAMS, w1_hint
 from solgen.answerkey import Item, StudentKey, load_key
+from solgen.csvsafe import safe_cell, safe_row
 from solgen.errors import InvalidInput
 from solgen.files import atomic_write, replace_dir, scratch_dir
+from solgen.messages import abbreviated, capped
 from solgen.numparse import NumberError, parse_interval, parse_number
 from solgen.policy import Policy, read_policy
 from solgen.roster import csv_delimiter, load_csv_text
 
-MAX_MESSAGES = 20
+MAX_SHOWN = 60  # characters of a cell quoted in a message: a 100 kB cell is not printed back
+MAX_LAYERS = 64
+MAX_LAYER_SIZE = 4096  # a kernel size or filter count, as a variant's layers allow (MAX_SIZE)
 # Written where a number is expected: "there is none". Right for eta_max of a variant without
 # a bound, wrong (no points, the file still graded) for every other number.
 _NO_BOUND = {"none", "no", "-", "—", "∅", "no bound", "null", "n/a", "na"}
 _FRACTION = re.compile(r"-?\d+(/\d+)?")
 _LAYER = re.compile(r"conv\s*(\d+)\s*(?:x\s*\d+\s*)?:\s*(\d+)|pool\s*(?:2|2x2)?", re.I)
+_LAYER_HELP = "write conv5:8 for a 5x5 convolution with 8 filters, pool for 2x2 max-pooling"
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,8 @@ class GradeReport:
     """What grade wrote and found."""
 
     graded: list[Graded]
+    # unknown and unreadable are the lines to print, capped together by messages.capped: at most
+    # 20, the last of them then "and N more" (500,000 unknown ids printed 500,000 lines).
     unknown: list[str]  # rows with ids that are not in the batch; W1 columns of another scheme
     unreadable: list[str]  # cells graded as wrong because they could not be read (--lenient)
     written: list[Path] = field(default_factory=list)
@@ -93,31 +100,50 @@ def _number_text(text: str, integer: bool) -> str:
     return text
 
 
+def shown(text: str) -> str:
+    """A cell quoted for a message, shortened to MAX_SHOWN characters."""
+    return repr(abbreviated(text, MAX_SHOWN))
+
+
 def _value(text: str, integer: bool = False) -> sp.Expr:
     try:
         return parse_number(_number_text(text, integer))
     except NumberError as exc:
-        raise Unreadable(f"{text!r} is not a number ({exc})") from None
+        raise Unreadable(f"{shown(text)} is not a number ({exc})") from None
+
+
+def _size(digits: str) -> int:
+    """A layer's size; MAX_LAYER_SIZE + 1 for any longer than it, without converting them."""
+    return (
+        int(digits) if len(digits.lstrip("0")) <= len(str(MAX_LAYER_SIZE)) else MAX_LAYER_SIZE + 1
+    )
 
 
 def parse_layers(text: str) -> list[tuple[str, int, int]]:
-    """'conv5:8 pool conv5:32, pool conv2:64' -> [('conv', 5, 8), ('pool', 2, 0), ...]."""
+    """'conv5:8 pool conv5:32, pool conv2:64' -> [('conv', 5, 8), ('pool', 2, 0), ...].
+
+    Bounded before any work: at most MAX_LAYERS layers, and sizes of at most 4 digits are
+    converted (conv followed by 5,000 nines was a ValueError traceback)."""
+    tokens = list(filter(None, re.split(r"[\s,;]+", text.strip())))
+    if not tokens:
+        raise UnreadableLayers("no layers")
+    if len(tokens) > MAX_LAYERS:
+        raise UnreadableLayers(f"more than {MAX_LAYERS} layers")
     layers: list[tuple[str, int, int]] = []
-    for token in filter(None, re.split(r"[\s,;]+", text.strip())):
+    for token in tokens:
         match = _LAYER.fullmatch(token)
         if match is None:
-            raise UnreadableLayers(
-                f"{token!r} is not a layer (write conv5:8 for a 5x5 convolution with 8 filters, "
-                "pool for 2x2 max-pooling)"
-            )
+            raise UnreadableLayers(f"{shown(token)} is not a layer ({_LAYER_HELP})")
         if match.group(1):
-            layers.append(("conv", int(match.group(1)), int(match.group(2))))
+            kernel, filters = (_size(digits) for digits in match.group(1, 2))
+            if max(kernel, filters) > MAX_LAYER_SIZE:
+                raise UnreadableLayers(
+                    f"{shown(token)} is not a layer (kernel sizes and filter counts are at most "
+                    f"{MAX_LAYER_SIZE})"
+                )
+            layers.append(("conv", kernel, filters))
         else:
             layers.append(("pool", 2, 0))
-    if not layers:
-        raise UnreadableLayers("no layers")
-    if len(layers) > 64:
-        raise UnreadableLayers("more than 64 layers")
     return layers
 
 
@@ -175,7 +201,7 @@ def grade_eta(item: Item, text: str) -> tuple[bool, str]:
     try:
         interval = parse_interval(text)
     except NumberError as exc:
-        raise Unreadable(f"{text!r} is not an interval ({exc})") from None
+        raise Unreadable(f"{shown(text)} is not an interval ({exc})") from None
     if interval is None:
         answer = _value(text)
         if _close(answer, item):
@@ -315,6 +341,8 @@ def grade_class(
     columns, rows = _rows(answers, policy)
     where = f"--answers {answers}"
     by_id = {s.id: s for s in key.students}
+    # answers.csv writes '=x for the id =x (csvsafe): an id copied from it is the student's
+    by_id = {safe_cell(s.id): s for s in key.students if safe_cell(s.id) != s.id} | by_id
     if key.kind == "seeded":  # a spreadsheet turns 0007 into 7: a practice id is its seed
         by_id.update({str(int(s.id)): s for s in key.students})
     seen: dict[str, int] = {}
@@ -365,7 +393,10 @@ def grade_class(
             else:
                 problems.append(f"{where}: row {number}, column {column}: {why} (or use --lenient)")
     if problems:
-        raise InvalidInput(problems[:MAX_MESSAGES])
+        raise InvalidInput(problems)  # every one: the command line prints 20 and a count
+    notes = capped(report.unknown + report.unreadable)
+    shown_unknown = min(len(report.unknown), len(notes))
+    report.unknown, report.unreadable = notes[:shown_unknown], notes[shown_unknown:]
     report.graded = [graded.get(s.id, Graded(s)) for s in key.students]
     for student in key.students:
         for item in policy.apply(list(student.items)):
@@ -384,11 +415,12 @@ def grades_csv(report: GradeReport) -> str:
     """id, name, one column per item with points, total; one row a student of the batch."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["id", "name", *report.columns, "total"])
+    writer.writerow(safe_row(["id", "name", *report.columns, "total"]))
     for graded in report.graded:
         given = {m.item.id: m.points for m in graded.marks}
         cells = [points_text(given[c]) if c in given else "" for c in report.columns]
-        writer.writerow([graded.student.id, graded.student.name, *cells, points_text(graded.total)])
+        student = graded.student
+        writer.writerow(safe_row([student.id, student.name, *cells, points_text(graded.total)]))
     return out.getvalue()
 
 
@@ -396,7 +428,8 @@ def feedback_text(graded: Graded) -> str:
     """A student's short feedback: the total, then what was right and what was expected."""
     student = graded.student
     possible = sum((i.points for i in student.items), Fraction(0))
-    head = f"{student.name or 'Variant'} ({student.id})"
+    # The first line starts with the student's name: no formula, should it be opened as CSV.
+    head = safe_cell(f"{student.name or 'Variant'} ({student.id})")
     if not graded.answered:
         return f"{head}: no answers received.\n"
     lines = [f"{head}: {points_text(graded.total)} of {points_text(possible)} points."]

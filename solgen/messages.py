@@ -59,3 +59,13 @@ def did_you_mean(name: str, choices: tuple[str, ...] | list[str]) -> str:
 def dimensions(sizes: tuple[int, ...]) -> str:
     """A size or shape as messages write it: '32x32', '4x4x64'."""
     return "x".join(str(size) for size in sizes)
+
+
+MAX_LINES = 20  # more would scroll the first (usually most telling) problems away
+
+
+def capped(lines: list[str], limit: int = MAX_LINES) -> list[str]:
+    """At most limit lines, then 'and N more': the one cap of every list of messages printed."""
+    if len(lines) <= limit:
+        return list(lines)
+    return [*lines[:limit], f"and {len(lines) - limit} more"]

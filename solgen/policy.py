@@ -106,7 +106,7 @@ def read_policy(path: Path | None, item_ids: set[str]) -> Policy:
             continue
         columns[header.strip().lower()] = target
     if errors:
-        raise InvalidInput(errors[:20])
+        raise InvalidInput(errors)  # every one: the command line prints 20 and a count
     return Policy(points=points, tolerance=tolerance, tolerances=tolerances, columns=columns)
 
 

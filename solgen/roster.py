@@ -32,7 +32,6 @@ MAX_STUDENTS = 5000
 MAX_ID = 64
 MAX_NAME = 200
 MAX_FOLDER = 64
-MAX_MESSAGES = 20  # more would scroll the first (usually most telling) problems away
 _SAFE = frozenset(string.ascii_letters + string.digits + "-_.")
 # Control and format characters and line/paragraph separators: invisible or line-breaking,
 # so an id or name holding one would look like another or break a one-line message.
@@ -69,12 +68,9 @@ def read_roster(path: Path) -> list[Student]:
     text = load_csv_text(path, problems)
     students = _parse(text, problems) if text is not None else []
     if problems:
+        # Every problem: the command line prints 20 and "and N more" (one cap for all commands).
         prefix = f"--roster {_escaped(str(path))}: "
-        shown = [prefix + problem for problem in problems[:MAX_MESSAGES]]
-        hidden = len(problems) - MAX_MESSAGES
-        if hidden > 0:
-            shown.append(f"{prefix}... and {hidden} more problem{'s' if hidden > 1 else ''}")
-        raise InvalidInput(shown)
+        raise InvalidInput([prefix + problem for problem in problems])
     return students
 
 
@@ -240,7 +236,8 @@ def _id_problem(student_id: str) -> str | None:
         return f"expected at most {MAX_ID} characters, found {len(student_id)}"
     if _has_control(student_id):
         return f"expected no control characters, found {_quoted(student_id)}"
-    return None
+    # The id is printed on the sheets (meta.student_id): refused here, before any folder.
+    return _unsettable_problem(student_id)
 
 
 def _name_problem(name: str) -> str | None:
@@ -252,7 +249,11 @@ def _name_problem(name: str) -> str | None:
         return f"expected one line, found a line break in {_quoted(name)}"
     if _has_control(name):
         return f"expected no control characters, found {_quoted(name)}"
-    unsettable = unsettable_characters(name)
+    return _unsettable_problem(name)
+
+
+def _unsettable_problem(text: str) -> str | None:
+    unsettable = unsettable_characters(text)
     if unsettable:
         shown = ", ".join(f"{_escaped(c)} (U+{ord(c):04X})" for c in unsettable[:5])
         return f"pdflatex cannot set {shown}; expected Latin letters, digits and punctuation"

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import gc
 import io
 import json
+import subprocess
+import sys
+import time
 import tomllib
+from dataclasses import replace
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from sympy.core.cache import clear_cache
 
 from solgen.answerkey import Item, Tolerance
 from solgen.cli import main
-from solgen.grade import grade_number
+from solgen.grade import Unreadable, grade_eta, grade_number
 from solgen.problems.p3_design import designs
 from solgen.variant import Problem3Input
 
@@ -513,3 +521,216 @@ def test_a_blank_eta_max_is_unanswered_and_the_rest_is_graded(klass, tmp_path):
 def test_anything_but_none_where_the_key_has_no_bound_is_wrong(tiny, tmp_path):
     for answer, points in (("None", "10"), ("n/a", "10"), ("0.5", "0"), ("(0, 1)", "0")):
         assert grade_one(tiny, tmp_path, {"id": "t1", "eta_max": answer})["eta_max"] == points
+
+
+# --- nothing in a cell can hang grade, and every message is capped -------------------------------
+
+HANGING = "(((((((9^12)^12)^12)^12)^12)^12)^12)^12"  # ran for more than 245 s at 328 MB
+
+
+def run_grade(*args: str) -> subprocess.CompletedProcess[str]:
+    """grade in a process of its own, so that a hang fails the test instead of stopping it."""
+    return subprocess.run(
+        [sys.executable, "-m", "solgen", "grade", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_cell_that_hung_grade_is_refused_at_once(klass, tmp_path):
+    answers = write_answers(tmp_path / "a.csv", [{"id": "s1", "loss": HANGING, "y1": "1"}])
+    out = tmp_path / "g.csv"
+    done = run_grade("--key", str(klass), "--answers", str(answers), "-o", str(out))
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        f"solgen: error: --answers {answers}: row 2, column loss: {HANGING!r} is not a number "
+        "(a power, product or sum of more than 4096 bits) (or use --lenient)\n"
+    )
+    assert not out.exists() and not out.with_name("g-feedback").exists()
+    lenient = run_grade("--key", str(klass), "--answers", str(answers), "-o", str(out), "--lenient")
+    assert lenient.returncode == 0, lenient.stderr
+    assert lenient.stderr == (
+        f"solgen: error: row 2, column loss: {HANGING!r} is not a number (a power, product or "
+        "sum of more than 4096 bits) (graded as wrong)\n"
+    )
+    assert next(r for r in _csv(out) if r["id"] == "s1")["loss"] == "0"
+
+
+def _tree(leaves: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """Random expression trees as people (and attackers) write them: + - * / ^ ** ( ) e ."""
+
+    def grow(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        spaced = st.sampled_from(["", " "])
+        return st.one_of(
+            st.tuples(
+                inner, spaced, st.sampled_from(["+", "-", "*", "/", "^", "**"]), spaced, inner
+            ).map("".join),
+            inner.map(lambda e: f"({e})"),
+            inner.map(lambda e: f"-{e}"),
+            st.tuples(
+                inner, st.sampled_from(["^", "**", "^-"]), st.sampled_from(["12", "11", "9"])
+            ).map(lambda t: f"({t[0]}){t[1]}{t[2]}"),
+        )
+
+    return st.recursive(leaves, grow, max_leaves=12).filter(lambda e: len(e) <= 40)
+
+
+LEAVES = st.one_of(
+    st.integers(0, 99).map(str),
+    st.sampled_from(["9", "12", "0", "1e99", "9e-99", "1.5", ".5", "7.", "1e-400", "2e+9"]),
+)
+
+
+def _tower(leaf: str, levels: list[tuple[str, str]]) -> str:
+    """leaf^e1, then (...)^e2 around it, level by level: deep where a bound matters most (the
+    trees above are rarely more than three powers deep)."""
+    text = leaf
+    for number, (op, exponent) in enumerate(levels):
+        text = f"{text}{op}{exponent}" if number == 0 else f"({text}){op}{exponent}"
+    return text
+
+
+EXPONENTS = st.tuples(st.sampled_from(["^", "**"]), st.sampled_from(["12", "11", "9", "-12"]))
+TOWERS = st.builds(_tower, LEAVES, st.lists(EXPONENTS, max_size=8)).filter(lambda e: len(e) <= 40)
+CELLS = st.one_of(
+    _tree(LEAVES),
+    TOWERS,
+    st.text(alphabet="0123456789+-*/^()e. ", max_size=40),
+)
+NUMBER_ITEM = Item(
+    id="loss",
+    group="loss",
+    problem=1,
+    kind="number",
+    label="L",
+    tex="",
+    exact="131/1000",
+    value=0.131,
+    tolerance=Tolerance(),
+    points=Fraction(2),
+)
+ETA_ITEM = replace(
+    NUMBER_ITEM,
+    id="eta_max",
+    group="eta_max",
+    kind="interval",
+    exact="1/6",
+    value=1 / 6,
+    label="eta_max",
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(CELLS)
+@example("((((((9^12)^12)^12)^12)^12)^12)")  # took 0.9 s; 8 levels hung (tested above)
+@example("(" + "," * 38 + ")")
+def test_every_cell_answers_within_a_tenth_of_a_second(text):
+    grade_number(NUMBER_ITEM, "1")  # SymPy's first call pays for its imports
+    text = text.strip()  # as grade reads a cell
+    for grader, item in ((grade_number, NUMBER_ITEM), (grade_eta, ETA_ITEM)):
+        clear_cache()  # SymPy's cache would hide the cost of an expression seen before
+        gc.disable()  # the collector's pauses are not the cell's cost
+        start = time.perf_counter()
+        try:
+            outcome: tuple[bool, str] | Unreadable = grader(item, text)
+        except Unreadable as exc:
+            outcome = exc
+        finally:
+            elapsed = time.perf_counter() - start
+            gc.enable()
+        assert elapsed < 0.1, (text, grader.__name__, elapsed)
+        if isinstance(outcome, Unreadable):
+            assert str(outcome).startswith(f"{text!r} is not a"), outcome
+        else:
+            right, note = outcome
+            assert isinstance(right, bool) and note.startswith(f"{item.label}: "), note
+
+
+def test_a_layer_with_5000_digits_is_an_unreadable_cell(klass, tmp_path, capsys):
+    layers = "conv" + "9" * 5000 + ":8"
+    answers = write_answers(tmp_path / "a.csv", [{"id": "s1", "layers": layers, "loss": "1"}])
+    out = tmp_path / "g.csv"
+    args = ["grade", "--key", str(klass), "--answers", str(answers), "-o", str(out)]
+    assert main(args) == 2
+    shown = "'conv" + "9" * 53 + "...'"
+    assert capsys.readouterr().err == (
+        f"solgen: error: --answers {answers}: row 2, column layers: {shown} is not a layer "
+        "(kernel sizes and filter counts are at most 4096) (or use --lenient)\n"
+    )
+    assert not out.exists()
+    assert main([*args, "--lenient"]) == 0
+    assert capsys.readouterr().err == (
+        f"solgen: error: row 2, column layers: {shown} is not a layer (kernel sizes and filter "
+        "counts are at most 4096) (graded as wrong)\n"
+    )
+    row = next(r for r in _csv(out) if r["id"] == "s1")
+    assert (row["layers"], row["total_params"]) == ("0", "0")
+
+
+def test_a_long_cell_is_shown_shortened(klass, tmp_path, capsys):
+    cell = "1" + " " * 5000 + "<"
+    answers = write_answers(tmp_path / "a.csv", [{"id": "s1", "eta_max": cell}])
+    assert (
+        main(
+            ["grade", "--key", str(klass), "--answers", str(answers), "-o", str(tmp_path / "g.csv")]
+        )
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert err == (
+        f"solgen: error: --answers {answers}: row 2, column eta_max: '1{' ' * 56}...' is not a "
+        "number (more than 200 characters) (or use --lenient)\n"
+    )
+
+
+@pytest.mark.slow
+def test_500000_unknown_ids_print_20_lines_and_a_count(klass, tmp_path, capsys):
+    answers = tmp_path / "a.csv"
+    answers.write_text("id,loss\n" + "".join(f"u{i},1\n" for i in range(500_000)), "utf-8")
+    out = tmp_path / "g.csv"
+    start = time.perf_counter()
+    assert main(["grade", "--key", str(klass), "--answers", str(answers), "-o", str(out)]) == 0
+    elapsed = time.perf_counter() - start
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        *(f"solgen: error: row {i + 2}: id 'u{i}' is not in {klass}" for i in range(20)),
+        "solgen: error: and 499980 more",
+    ]
+    assert elapsed < 30
+
+
+def test_more_than_20_unreadable_cells_print_20_and_a_count(klass, tmp_path, capsys):
+    columns = [
+        "loss",
+        "y1",
+        "y2",
+        "y3",
+        "db2",
+        "lambda1",
+        "lambda2",
+        "eta_max",
+        "total_params",
+        "db1_1",
+        "db1_2",
+        "dw2_1",
+        "dw2_2",
+    ]
+    rows = [{"id": s, **dict.fromkeys(columns, "abc")} for s in ("s1", "s2")]  # 26 bad cells
+    answers = write_answers(tmp_path / "a.csv", rows)
+    out = tmp_path / "g.csv"
+    assert main(["grade", "--key", str(klass), "--answers", str(answers), "-o", str(out)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 21 and err[-1] == "solgen: error: and 6 more"
+    assert err[0] == (
+        f"solgen: error: --answers {answers}: row 2, column loss: 'abc' is not a number "
+        "(unexpected 'abc') (or use --lenient)"
+    )
+    assert (
+        main(["grade", "--key", str(klass), "--answers", str(answers), "-o", str(out), "--lenient"])
+        == 0
+    )
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 21 and err[-1] == "solgen: error: and 6 more"
+    assert err[19].startswith("solgen: error: row 3, column dw2_1: 'abc' is not a number")

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from solgen.charset import unsettable_characters
+from solgen.cli import main
 from solgen.errors import InvalidInput
 from solgen.roster import MAX_BYTES, RESERVED, Student, read_roster, safe_folder
 
@@ -299,6 +300,29 @@ INVALID = [
         id="name-unsettable-invisible-escaped",
     ),
     pytest.param(
+        "id,name\n\u03b11,Alpha\n",
+        [f"row 2, column id: pdflatex cannot set \u03b1 (U+03B1); {PDFLATEX}"],
+        id="id-greek",
+    ),
+    pytest.param(
+        "id,name\ns\U0001f600,Ada\n",
+        [f"row 2, column id: pdflatex cannot set \U0001f600 (U+1F600); {PDFLATEX}"],
+        id="id-emoji",
+    ),
+    pytest.param(
+        "id,name\n\uff33\uff11\uff11,Ada\n",
+        [f"row 2, column id: pdflatex cannot set \uff33 (U+FF33), \uff11 (U+FF11); {PDFLATEX}"],
+        id="id-full-width",
+    ),
+    pytest.param(
+        "id,name\n\u03b11,\u03b1lpha\n",
+        [
+            f"row 2, column id: pdflatex cannot set \u03b1 (U+03B1); {PDFLATEX}",
+            f"row 2, column name: pdflatex cannot set \u03b1 (U+03B1); {PDFLATEX}",
+        ],
+        id="id-and-name-unsettable",
+    ),
+    pytest.param(
         "id,name\na1,Ada\na2,Bob\nb1,Cy\nb2,Di\nb3,Ed\na1 ,Fay\nb3,Gus\n",
         [
             "row 7, column id: duplicate id 'a1' (first on row 2)",
@@ -402,18 +426,40 @@ def test_more_than_5000_students(tmp_path):
     ]
 
 
-@pytest.mark.parametrize(
-    ("bad", "hidden"), [(20, None), (21, "1 more problem"), (57, "37 more problems")]
-)
-def test_at_most_20_messages_then_a_count(tmp_path, bad, hidden):
+@pytest.mark.parametrize(("bad", "hidden"), [(20, None), (21, 1), (57, 37)])
+def test_at_most_20_messages_then_a_count(tmp_path, capsys, bad, hidden):
+    # read_roster lists every problem; the command line prints 20 and a count (one cap for all
+    # commands: the roster's own "... and 37 more problems" was hidden behind "and 1 more").
     text = "id,name\n" + "".join(f"s{i},\n" for i in range(bad))
+    path = write(tmp_path, text)
     expected = [
-        f"row {row}, column name: expected a name, found an empty cell"
-        for row in range(2, min(bad, 20) + 2)
+        f"row {row}, column name: expected a name, found an empty cell" for row in range(2, bad + 2)
     ]
-    assert problems_of(write(tmp_path, text)) == expected + (
-        [f"... and {hidden}"] if hidden else []
-    )
+    assert problems_of(path) == expected
+    out = tmp_path / "out"
+    key = tmp_path / "k"
+    key.write_text("sgk1-" + "42" * 32 + "\n", encoding="ascii")
+    args = ["batch", "--roster", str(path), "--key", str(key), "--out", str(out), "--no-pdf"]
+    assert main(args) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"solgen: error: --roster {path}: {line}" for line in expected[:20]
+    ] + ([f"solgen: error: and {hidden} more"] if hidden else [])
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("student_id", ["\u03b11", "s\U0001f600", "\uff33\uff11\uff11"])
+def test_an_id_pdflatex_cannot_set_is_refused_before_any_directory(tmp_path, capsys, student_id):
+    # It passed the roster check and failed later naming meta.student_id, leaving an empty DIR.
+    path = write(tmp_path, f"id,name\na1,Ada\n{student_id},Alpha\n")
+    key = tmp_path / "k"
+    key.write_text("sgk1-" + "42" * 32 + "\n", encoding="ascii")
+    out = tmp_path / "out"
+    args = ["batch", "--roster", str(path), "--key", str(key), "--out", str(out), "--no-pdf"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"solgen: error: --roster {path}: row 3, column id: pdflatex cannot set ")
+    assert err.endswith(f"; {PDFLATEX}\n") and err.count("\n") == 1
+    assert not out.exists()
 
 
 # --- file-level problems -------------------------------------------------------------------------
