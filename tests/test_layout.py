@@ -102,11 +102,18 @@ class Built:
     headings: frozenset[str]
     overfull: tuple[str, ...]
     breakable_continuations: tuple[str, ...]  # display rows a page (and a float) may split
+    broken_formulas: tuple[str, ...]  # lines of running text that end inside a formula
 
 
 # An align row break that a page may take, followed by a row with no left side ("&= ..."): a
 # float could land between "Z = X W + b" and "= [the matrix]" (it did, in 14 of 17 solutions).
 CONTINUATION_AFTER_A_BREAK = re.compile(r"[^\n]*\\\\\n\s*&[^\n]*")
+
+
+# A line of running text (a word of four letters) that ends with a relation or an operator: an
+# inline formula broken across lines ("... samples, L =" / "= sum ..."). Display lines have
+# no such words, and a hyphen that breaks a word is "-", not the minus sign "−".
+BROKEN_FORMULA = re.compile(r"[a-z]{4,}.*[=≈−+<>≤≥]\s*$")
 
 
 def _build(kind: str, root: Path) -> list[Built]:
@@ -136,7 +143,13 @@ def _build(kind: str, root: Path) -> list[Built]:
         )
         tex = (out / f"{name}.tex").read_text(encoding="utf-8")
         breakable = tuple(m.group(0) for m in CONTINUATION_AFTER_A_BREAK.finditer(tex))
-        built.append(Built(kind, name, pages, frozenset(_headings(tex)), overfull, breakable))
+        text = subprocess.run(  # -layout keeps an inline sum or matrix on its line
+            ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        broken = tuple(line for line in text.splitlines() if BROKEN_FORMULA.search(line))
+        built.append(
+            Built(kind, name, pages, frozenset(_headings(tex)), overfull, breakable, broken)
+        )
     return built
 
 
@@ -178,6 +191,18 @@ def test_no_page_ends_with_a_heading_or_a_caption(documents, kind, name):
 @pytest.mark.parametrize(("kind", "name"), CASES)
 def test_no_display_can_be_split_before_a_row_without_a_left_side(documents, kind, name):
     assert documents[kind, name].breakable_continuations == ()
+
+
+@pytest.mark.parametrize(("kind", "name"), CASES)
+def test_no_inline_formula_breaks_at_a_relation_or_an_operator(documents, kind, name):
+    assert documents[kind, name].broken_formulas == ()
+
+
+def test_the_broken_formula_pattern_finds_what_it_looks_for():
+    assert BROKEN_FORMULA.search("The loss is a sum over samples, L =")
+    assert BROKEN_FORMULA.search("the antisymmetric part 1/2 (A −")
+    assert not BROKEN_FORMULA.search("∇f (u) =")
+    assert not BROKEN_FORMULA.search("a word broken by a hyphen at the end of a line, like anti-")
 
 
 def test_the_continuation_pattern_finds_what_it_looks_for():
