@@ -250,7 +250,8 @@ def problem2_context(p2: Problem2Result) -> dict[str, Any]:
         "A": sym(p2.A),
         "S": sym(p2.S),
         "symmetric": p2.symmetric,
-        "u_inline": Tex(r"\bigl(" + ", ".join(sym(c) for c in p2.coords) + r"\bigr)^{\top}"),
+        # plain parentheses: a \top on \bigr) rose almost into the line above
+        "u_inline": Tex("(" + ", ".join(sym(c) for c in p2.coords) + r")^{\top}"),
         "coords": Tex(", ".join(sym(c) for c in p2.coords)),
         "f": sym(p2.f),
         "f_zero": p2.f == 0,
@@ -501,6 +502,7 @@ def diagram_context(p1: Problem1Result) -> dict[str, Any] | None:
         }
         for j in range(p1.h)
         for i in range(p1.d)
+        if inp.W1[j][i] != 0  # a zero weight is no connection: the caption says so
     ]
     edges_out = [{"j": j + 1, "label": num(inp.w2[j])} for j in range(p1.h)]
     return {
@@ -508,6 +510,7 @@ def diagram_context(p1: Problem1Result) -> dict[str, Any] | None:
         "hidden": [{**node(n), "bias": num(inp.b1[n.index - 1])} for n in diagram.hidden],
         "output": node(diagram.output),
         "edges_in": edges_in,
+        "zero_edges": p1.h * p1.d - len(edges_in),
         "edges_out": edges_out,
         "W1": bmatrix(inp.W1, max_rows=6, max_cols=8),
         "matrix_at": Tex(f"({_cm(diagram.matrix_at[0])},{_cm(diagram.matrix_at[1])})"),

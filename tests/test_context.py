@@ -414,3 +414,21 @@ def test_the_contraction_factor_is_plotted_with_its_exact_kinks(A, kappa, bottom
 @pytest.mark.parametrize("A", ["[[1,2],[2,1]]", "[[1,1],[1,1]]", "[[0,0],[0,0]]"])
 def test_no_contraction_plot_without_a_positive_definite_matrix(A):
     assert _p2(A)["contraction"] is None
+
+
+def test_a_zero_weight_draws_no_edge_and_the_caption_says_so():
+    tex = _solution_tex("problem1.W1=[[0, 0.7, 0.9, -0.3], [0.4, 0.5, -1, 0.1]]")
+    assert tex.count("\\draw[edge, line width=") == 7  # 8 weights, one of them 0
+    assert "(dashed: negative; a weight $0$ draws no edge)" in tex
+    assert "a weight $0$ draws no edge" not in _solution_tex()
+
+
+def test_the_feature_map_figure_states_its_scales():
+    assert (
+        "a box's height grows in proportion to the spatial\nsize and its width with the "
+        "logarithm of the number of channels" in _solution_tex()
+    )
+
+
+def test_the_point_u_is_written_with_plain_parentheses():
+    assert "$\\mathbf{u} = (x, y)^{\\top}$" in _statement_tex()
