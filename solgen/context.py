@@ -399,10 +399,29 @@ def problem3_context(p3: Problem3Result) -> dict[str, Any]:
         if len(conv_params) > 1
         else Tex("\\text{parameters}"),
         "total": fmt_int(p3.total_params),
+        **_heaviest_context(p3),
         "designed": p3.designed,
         "maps": feature_map_context(p3),
         "kernel_list": Tex(kernel_list),
         **(_designs_context(p3) if p3.designed else {}),
+    }
+
+
+def _heaviest_context(p3: Problem3Result) -> dict[str, Any]:
+    """Where the parameters are: the convolution that holds most of them, and its share."""
+    convs = [(i + 1, layer) for i, layer in enumerate(p3.layers) if layer.kind == "conv"]
+    if len(convs) < 2 or p3.total_params == 0:
+        return {"heaviest": None}
+    index, layer = max(convs, key=lambda pair: pair[1].params)
+    conv_number = [i for i, _ in convs].index(index) + 1
+    share = Fraction(layer.params, p3.total_params)
+    return {
+        "heaviest": {
+            "conv": conv_number,
+            "params": fmt_int(layer.params),
+            "percent": Tex(str(round(share * 100))),
+            "last": index == convs[-1][0],
+        }
     }
 
 

@@ -432,3 +432,37 @@ def test_the_feature_map_figure_states_its_scales():
 
 def test_the_point_u_is_written_with_plain_parentheses():
     assert "$\\mathbf{u} = (x, y)^{\\top}$" in _statement_tex()
+
+
+@pytest.mark.parametrize(
+    ("sets", "reference"),
+    [
+        ((), "Table~\\ref{tab:samples} shows the same computation, one row per sample."),
+        ((), "Figure~\\ref{fig:descent} shows these factors at work from one start."),
+        (("problem2.A=[[1,2],[2,1]]",), "Figure~\\ref{fig:saddle} shows both kinds of start"),
+        (("problem3.kernel_sizes=[3,5]",), "Table~\\ref{tab:designs} ranks them"),
+    ],
+)
+def test_figures_and_tables_are_referred_to_by_number(sets, reference):
+    tex = _solution_tex(*sets)
+    assert reference in tex
+    label = reference.split("\\ref{")[1].split("}")[0]
+    assert tex.count(f"\\label{{{label}}}") == 1
+
+
+def test_problem_3_gives_the_general_size_formula_and_where_the_parameters_are():
+    tex = _solution_tex()
+    assert "$\\lfloor (H - k + 2p)/s \\rfloor + 1$ vertical positions" in tex
+    assert (
+        "The largest share sits in conv layer 3, the last convolution:\n"
+        "$8{,}256$ of $15{,}296$, about 54\\%." in tex
+    )
+
+
+def test_the_line_search_says_what_it_buys():
+    tex = _solution_tex()
+    assert "successive gradients are orthogonal and the path zig-zags at right angles" in tex
+    assert (
+        "f(\\mathbf{u}_{n+1}) \\le "
+        "\\Bigl(\\frac{\\kappa - 1}{\\kappa + 1}\\Bigr)^2 f(\\mathbf{u}_n)," in tex
+    )
