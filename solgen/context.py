@@ -400,6 +400,15 @@ def problem3_context(p3: Problem3Result) -> dict[str, Any]:
         else Tex("\\text{parameters}"),
         "total": fmt_int(p3.total_params),
         **_heaviest_context(p3),
+        # the design in one line, for the answer: conv 5x5, 8 filters -> pool -> ...
+        "design_line": Tex(
+            r" \to ".join(
+                rf"\text{{conv }} {layer.kernel} \times {layer.kernel}\ ({layer.out_shape[2]})"
+                if layer.kind == "conv"
+                else r"\text{pool}"
+                for layer in p3.layers
+            )
+        ),
         "designed": p3.designed,
         "maps": feature_map_context(p3),
         "kernel_list": Tex(kernel_list),

@@ -466,3 +466,24 @@ def test_the_line_search_says_what_it_buys():
         "f(\\mathbf{u}_{n+1}) \\le "
         "\\Bigl(\\frac{\\kappa - 1}{\\kappa + 1}\\Bigr)^2 f(\\mathbf{u}_n)," in tex
     )
+
+
+def test_each_problem_collects_its_answers_in_one_box():
+    tex = _solution_tex()
+    answers = tex.split("\\solgenstep{(a) The answers}")[1].split("\\solgenstep{(b)")[0]
+    assert answers.count("\\boxed{") == 1
+    for part in (
+        "L = 1.0185",
+        "\\frac{\\partial L}{\\partial b^{(2)}} = -2.04",
+        "\\frac{\\partial L}{\\partial W^{(1)}} = ",
+        "-0.2544 & -0.318 & 0.0318 & -0.0954",
+        "\\frac{\\partial L}{\\partial \\mathbf{b}^{(1)}} = ",
+        "\\frac{\\partial L}{\\partial \\mathbf{w}^{(2)}} = ",
+    ):
+        assert part in answers
+    assert tex.count("\\boxed{") == 3  # problem 1's answers, the range of eta, the design
+    assert (
+        "\\boxed{\\text{conv } 5 \\times 5\\ (8) \\to \\text{pool} \\to "
+        "\\text{conv } 5 \\times 5\\ (32) \\to \\text{pool} \\to "
+        "\\text{conv } 2 \\times 2\\ (64), \\quad 15{,}296 \\text{ parameters}}" in tex
+    )
