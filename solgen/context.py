@@ -82,6 +82,32 @@ def _cost_formulas() -> dict[str, Tex]:
     return {name: sym(formula) for name, formula in p1_network.COUNT_FORMULAS.items()}
 
 
+READ_BACK_UNITS = 4  # units read back one by one; a larger network gets none
+
+
+def _read_back(p1: Problem1Result) -> list[dict[str, Any]]:
+    """ReLU units a reader can check with one multiplication a row: a unit active for one
+    sample k has dL/dW1 row j = delta_kj x_k^T; a unit active for none has row j = 0."""
+    if p1.activation != "relu" or p1.h > READ_BACK_UNITS:
+        return []
+    ex, found = p1.exact, []
+    for j in range(p1.h):
+        active = [k for k in range(p1.N) if ex.Z[k, j] > 0]
+        if len(active) > 1:
+            continue
+        item: dict[str, Any] = {"j": j + 1, "samples": len(active)}
+        if active:
+            k = active[0]
+            item |= {
+                "k": k + 1,
+                "delta": num(ex.delta[k, j]),
+                "x": Tex("(" + ", ".join(fmt_number(v) for v in p1.inp.X[k]) + ")"),
+                "row": Tex("(" + ", ".join(fmt_number(v) for v in ex.grad["W1"][j]) + ")"),
+            }
+        found.append(item)
+    return found
+
+
 def problem1_context(p1: Problem1Result) -> dict[str, Any]:
     """Problem 1's numbers and formulas."""
     deriv = p1.derivation
@@ -94,6 +120,7 @@ def problem1_context(p1: Problem1Result) -> dict[str, Any]:
     total = sum(squares)
     return {
         "activation": p1.activation,
+        "read_back": _read_back(p1),
         "N": p1.N,
         "d": p1.d,
         "h": p1.h,

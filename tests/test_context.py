@@ -487,3 +487,21 @@ def test_each_problem_collects_its_answers_in_one_box():
         "\\text{conv } 5 \\times 5\\ (32) \\to \\text{pool} \\to "
         "\\text{conv } 2 \\times 2\\ (64), \\quad 15{,}296 \\text{ parameters}}" in tex
     )
+
+
+def test_a_relu_unit_active_for_one_sample_is_read_back():
+    """Row 1 of dL/dW1 is -0.262 x_3^T: a reader checks each entry with one multiplication."""
+    tex = _solution_tex()
+    assert (
+        "Unit $1$ is active for sample $3$ only, so row $1$ of\n$\\partial L / \\partial W^{(1)}$ "
+        "is one number times that sample, each entry one multiplication:\n\\[\n"
+        "  \\solgenfit{\\delta_{31}\\,\\mathbf{x}_{3}^\\top\n"
+        "  = -0.262 \\cdot (-0.5, 0.9, 0.2, -0.8) = (0.131, -0.2358, -0.0524, 0.2096).}" in tex
+    )
+    assert "Unit $2$ is active for sample $2$ only" in tex
+    assert "is active for" not in _solution_tex("problem1.activation=tanh")
+
+
+def test_a_relu_unit_active_for_no_sample_is_read_back_as_zero():
+    tex = _solution_tex("problem1.b1=[0.1, -5]")
+    assert "Unit $2$ is active for no sample, so row $2$ of" in tex
