@@ -505,3 +505,10 @@ def test_a_relu_unit_active_for_one_sample_is_read_back():
 def test_a_relu_unit_active_for_no_sample_is_read_back_as_zero():
     tex = _solution_tex("problem1.b1=[0.1, -5]")
     assert "Unit $2$ is active for no sample, so row $2$ of" in tex
+
+
+def test_part_b_frames_the_gradient_as_a_jacobian_with_its_graph():
+    tex = _solution_tex()
+    assert "so the gradient is the $1 \\times P$ Jacobian of $L$ with respect to\n$\\theta$." in tex
+    assert "Figure~\\ref{fig:graph} shows the two directions on the computational graph." in tex
+    assert tex.count("\\label{fig:graph}") == 1 and tex.count("\\label{tab:costs}") == 1
