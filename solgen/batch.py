@@ -35,6 +35,7 @@ from solgen.files import (
     atomic_write,
     check_writable,
     exclusive,
+    interrupted_from_now,
     is_real_dir,
     read_regular,
     remove_leftover_scratch,
@@ -462,6 +463,10 @@ def run_batch(options: BatchOptions, progress_stream: TextIO | None = None) -> B
         dropped = _drop_strangers(manifest, report)
         jobs = _Jobs(options, manifest, students, key, fingerprint)
         _run_locked(options, manifest, jobs, dropped, now, lock_fd, progress_stream, report)
+        interrupted_from_now(
+            "interrupted after the batch had finished: every file it wrote is complete "
+            "(rerun the same command to see its summary)"
+        )
     report.seconds = time.perf_counter() - start
     return report
 

@@ -14,6 +14,7 @@ from solgen.checks import failed, run_checks
 from solgen.compile import (
     DEFAULT_TIMEOUT,
     Compiled,
+    CompileError,
     TexNotFound,
     compile_tex,
     require_tex,
@@ -28,10 +29,13 @@ from solgen.files import (
     NotReadable,
     atomic_write,
     exclusive,
+    interrupted_from_now,
+    named,
     read_regular,
     remove_leftover_scratch,
     scratch_dir,
     signals_held,
+    tex_write_failure,
 )
 from solgen.problems import p1_network, p2_descent, p3_convnet
 from solgen.render import KEY_BLOCK, render
@@ -149,6 +153,9 @@ def _build_into(
         with signals_held():
             os.replace(stage, out / COMMIT)
             finish_commit(out)
+            interrupted_from_now(
+                "interrupted after the build had finished; its new outputs are complete"
+            )
     except (KeyboardInterrupt, Terminated) as exc:  # delivered once the move was done
         raise InterruptedAfterWrite(exc) from None
     except BaseException:
@@ -175,7 +182,10 @@ def _stage_commit(
         atomic_write(stage / "results.json", results)
         (stage / DATA_DIR).mkdir()  # mkdir, not mkdtemp's 0700: the mode of an ordinary folder
         for name, text in data.items():
-            (stage / name).write_bytes(text.encode("utf-8"))
+            try:
+                (stage / name).write_bytes(text.encode("utf-8"))
+            except OSError as exc:  # a full disk: name the file (write(2) names none)
+                raise named(exc, stage / name) from None
         for name, done in compiled.items():
             os.replace(done.pdf, stage / f"{name}.pdf")
             shutil.rmtree(done.scratch, ignore_errors=True)
@@ -247,6 +257,8 @@ def _compile_all(
             for name, future in futures.items():
                 try:
                     done[name] = future.result()
+                except OSError as exc:  # writing name.tex into its scratch folder
+                    error = error or named(exc, out / f".solgen-{name}-*" / f"{name}.tex")
                 except Exception as exc:
                     error = error or exc
         except BaseException as exc:  # Ctrl-C or SIGTERM while waiting: stop LaTeX too
@@ -258,5 +270,9 @@ def _compile_all(
     if error is not None:
         for finished in done.values():
             shutil.rmtree(finished.scratch, ignore_errors=True)
+        if isinstance(error, CompileError):  # pdfTeX that could not write: say so, with the file
+            failure = tex_write_failure(error.log, error.scratch / f"{error.log.stem}.pdf")
+            if failure is not None:
+                raise failure from None
         raise error
     return done

@@ -28,6 +28,7 @@ from solgen.datafiles import DATA_FILES
 from solgen.files import (
     NotReadable,
     atomic_write,
+    named,
     read_regular,
     replace_dir,
     scratch_dir,
@@ -395,6 +396,8 @@ def _compile_class(
             for name, future in futures.items():
                 try:
                     done[name] = future.result()
+                except OSError as exc:  # writing name.tex into its scratch folder
+                    error = error or named(exc, out / f".solgen-{name}-*" / f"{name}.tex")
                 except Exception as exc:
                     error = error or exc
         except BaseException as exc:  # Ctrl-C or SIGTERM while waiting: stop LaTeX now

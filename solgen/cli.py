@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from solgen import __version__
 from solgen.compile import DEFAULT_TIMEOUT, CompileError, TexNotFound
 from solgen.errors import Busy, CheckFailed, InterruptedAfterWrite, InvalidInput, Terminated
+from solgen.files import SAID, interrupted_from_now
 
 if TYPE_CHECKING:  # generate.py is imported by the commands that draw variants only
     from solgen.generate import Shape
@@ -335,7 +336,6 @@ def run_build(args: argparse.Namespace) -> int:
         out_dir=args.out, pdf=not args.no_pdf, template_dir=args.templates, timeout=args.timeout
     )
     report = build(variant, options)
-    _RUN.after = "interrupted after the build had finished; its new outputs are complete"
     for path in report.written:
         print(f"wrote {path}")
     return EXIT_OK
@@ -391,10 +391,6 @@ def run_batch(args: argparse.Namespace) -> int:
         template_dir=args.templates,
     )
     report = run_batch(options)
-    _RUN.after = (
-        "interrupted after the batch had finished: every file it wrote is complete "
-        "(rerun the same command to see its summary)"
-    )
     who = "student" if args.roster is not None else "variant"
     for note in report.notes:
         print(f"batch: {note}")
@@ -491,7 +487,9 @@ def run_grade(args: argparse.Namespace) -> int:
     _check_output(args.output, "grades.csv")
     with shared(args.key, "--key"):
         report = grade(args.key, args.answers, args.output, args.policy, args.lenient)
-    _RUN.after = "interrupted after grade had finished; the grades and feedback are complete"
+    interrupted_from_now(
+        "interrupted after grade had finished; the grades and feedback are complete"
+    )
     for line in report.unknown + report.unreadable:
         _error(line)
     missing = [g.student.id for g in report.graded if not g.answered]
@@ -515,7 +513,7 @@ def run_export(args: argparse.Namespace) -> int:
         from solgen.export_qti import write_qti as write
     _check_output(args.output, "bank.xml" if args.format == "moodle" else "quiz.zip")
     count = write(args.key, args.output)
-    _RUN.after = f"interrupted after export had finished; {args.output} is complete"
+    interrupted_from_now(f"interrupted after export had finished; {args.output} is complete")
     print(f"export: {count} questions into {args.output}")
     return EXIT_OK
 
@@ -526,7 +524,7 @@ def run_merge(args: argparse.Namespace) -> int:
 
     _check_directories(args)
     count = merge(args.out, args.shards)
-    _RUN.after = f"interrupted after the merge had finished; {args.out} is complete"
+    interrupted_from_now(f"interrupted after the merge had finished; {args.out} is complete")
     print(f"merge: {count} variants into {args.out}")
     return EXIT_OK
 
@@ -535,7 +533,6 @@ def run_merge(args: argparse.Namespace) -> int:
 class _State:
     """What is true of the running command, for a message printed on SIGINT or SIGTERM."""
 
-    after: str = ""  # what to say if interrupted from now on ('': nothing written yet)
     finished: bool = False  # the command returned: a signal now only sets `late`
     late: int = 0  # the signal that arrived after the command finished
     exiting: bool = False  # main() returned to the program: a late signal ends it at once
@@ -574,6 +571,7 @@ def main(argv: list[str] | None = None) -> int:
     in_main_thread = threading.current_thread() is threading.main_thread()
     global _RUN
     _RUN = _State()
+    interrupted_from_now("")
     previous = {}
     if in_main_thread:
         for number in (signal.SIGTERM, signal.SIGINT):
@@ -654,7 +652,7 @@ def _run(args: argparse.Namespace) -> int:
         _error(f"a self-check of the solution failed, so nothing was written: {exc}")
         return EXIT_FAILED
     except (KeyboardInterrupt, Terminated) as exc:
-        _error(_RUN.after or UNTOUCHED)
+        _error(SAID.after or UNTOUCHED)
         return 143 if isinstance(exc, Terminated) else 130
     except InterruptedAfterWrite as exc:
         _error("interrupted just after the new outputs were moved into place; they are complete")

@@ -54,6 +54,25 @@ def named(exc: OSError, path: Path) -> OSError:
     return type(exc)(exc.errno, exc.strerror or str(exc), str(path))
 
 
+# --- what is true if a signal stops solgen now ---------------------------------------------------
+
+
+class _Said:
+    """What to say on SIGINT or SIGTERM from now on ('': nothing was written yet, so 'the
+    previous outputs are untouched' is true). Set by a command the moment its writes become
+    visible (cli.py resets it for each command and prints it)."""
+
+    after = ""
+
+
+SAID = _Said()
+
+
+def interrupted_from_now(message: str) -> None:
+    """What a SIGINT or SIGTERM arriving from now on should print (it is true from now)."""
+    SAID.after = message
+
+
 # --- bounded reads of regular files -------------------------------------------------------------
 
 
@@ -209,8 +228,7 @@ def exclusive(directory: Path) -> Iterator[int]:
                 raise Busy(f"another solgen build is writing into {directory}; try again") from None
             fcntl.flock(fd, fcntl.LOCK_UN)
             raise Busy(
-                f"solgen is reading {directory} (grade, export or merge); try again when it "
-                "is done"
+                f"solgen is reading {directory} (grade, export or merge); try again when it is done"
             ) from None
         yield fd
     finally:

@@ -14,6 +14,7 @@ from solgen.errors import InvalidInput
 from solgen.files import (
     check_writable,
     exclusive,
+    interrupted_from_now,
     locked_scratch_dir,
     remove_unlocked_scratch,
     replace_dir,
@@ -225,3 +226,4 @@ def _finish(out: Path, stage: Path, merged: Manifest, timeout: float, pdf: bool)
                 replace_dir(out, stage)
         else:
             os.replace(stage, out)
+        interrupted_from_now(f"interrupted after the merge had finished; {out} is complete")

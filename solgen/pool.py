@@ -106,6 +106,8 @@ def _run(task: T, work: Callable[[T], Any], write_fd: int) -> None:
         outcome: tuple[str, Any] = ("ok", work(task))
     except BaseException as exc:  # the task's failure, whatever it is, goes to the parent
         text = str(exc).strip()
+        if isinstance(exc, OSError) and exc.strerror:  # 'No space left on device: FILE'
+            text = exc.strerror + (f": {exc.filename}" if exc.filename else "")
         first = text.splitlines()[0] if text else ""
         outcome = ("error", f"{type(exc).__name__}: {first}" if first else type(exc).__name__)
     data = pickle.dumps(outcome)

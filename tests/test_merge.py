@@ -6,6 +6,7 @@ leaves --out exactly as it was (here: an earlier merge, which must survive byte 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -635,11 +636,26 @@ def test_pdf_shards_merged_equal_the_unsharded_batch(built, tmp_path, capsys):
         f"differs from students.s1.options.pdf in {shards[0]}/manifest.json" in err
     )
 
-    # LaTeX failing on key.pdf (its block is in the manifest): exit 1, the earlier merge
-    # untouched, and the log the message names is still there.
-    bad = shutil.copytree(shards[0], tmp_path / "bad")
-    data = json.loads((bad / "manifest.json").read_text("utf-8"))
+    # TeX in the manifest is never compiled (key.pdf comes from the answer key, issue 22):
+    # a forged key_tex changes nothing.
+    forged = shutil.copytree(shards[0], tmp_path / "forged")
+    data = json.loads((forged / "manifest.json").read_text("utf-8"))
     data["students"]["s1"]["key_tex"] = "\\undefinedcommandofthetest"
+    (forged / "manifest.json").write_text(json.dumps(data), encoding="utf-8")
+    again = tmp_path / "again"
+    assert merge(again, forged, shards[1]) == 0
+    assert (again / "key.pdf").read_bytes() == (whole / "key.pdf").read_bytes()
+    shutil.rmtree(again)
+    capsys.readouterr()
+
+    # LaTeX failing on a combined PDF (a student's solution.pdf that is no PDF, recorded as
+    # such): exit 1, the earlier merge untouched, and the log the message names is still there.
+    bad = shutil.copytree(shards[0], tmp_path / "bad")
+    (bad / "s1" / "solution.pdf").write_bytes(b"undefinedcommandofthetest: no PDF")
+    data = json.loads((bad / "manifest.json").read_text("utf-8"))
+    data["students"]["s1"]["outputs"]["solution.pdf"] = hashlib.sha256(
+        (bad / "s1" / "solution.pdf").read_bytes()
+    ).hexdigest()
     (bad / "manifest.json").write_text(json.dumps(data), encoding="utf-8")
     before = tree(out)
     assert merge(out, bad, shards[1]) == 1
@@ -650,6 +666,6 @@ def test_pdf_shards_merged_equal_the_unsharded_batch(built, tmp_path, capsys):
     assert found is not None, err
     log = Path(found.group(1))
     assert log.parent.parent == tmp_path
-    assert "undefinedcommandofthetest" in log.read_text("utf-8", "replace")
+    assert "s1-solution.pdf" in log.read_text("utf-8", "replace")
     shutil.rmtree(log.parent)
     assert leftovers(tmp_path) == []
