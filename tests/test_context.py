@@ -512,3 +512,9 @@ def test_part_b_frames_the_gradient_as_a_jacobian_with_its_graph():
     assert "so the gradient is the $1 \\times P$ Jacobian of $L$ with respect to\n$\\theta$." in tex
     assert "Figure~\\ref{fig:graph} shows the two directions on the computational graph." in tex
     assert tex.count("\\label{fig:graph}") == 1 and tex.count("\\label{tab:costs}") == 1
+
+
+def test_the_step_range_is_one_statement_with_its_necessity():
+    tex = _solution_tex()
+    assert "\\emph{gradient descent converges from every $\\mathbf{u}_0$ if and only if" in tex
+    assert "Necessity: start at\n$\\mathbf{u}_0 = \\mathbf{q}_{\\max}$" in tex
