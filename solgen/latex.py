@@ -209,13 +209,13 @@ def data_blocks(name: str, rows: Sequence[Sequence[Any]]) -> list[dict[str, Tex]
 
 
 def vector_blocks(name: str, values: Sequence[Any]) -> list[dict[str, Tex]]:
-    """Every entry of a vector, DATA_COLUMNS a row (read row by row), in one appendix block."""
+    """Every entry of a vector, DATA_COLUMNS per row (read row by row), in one appendix block."""
     lines = []
     for start in range(0, len(values), DATA_COLUMNS):
         cells = [fmt_number(v) for v in values[start : start + DATA_COLUMNS]]
         lines.append(" & ".join(cells))
     matrix = Tex("\\begin{bmatrix}\n" + " \\\\\n".join(lines) + "\n\\end{bmatrix}")
-    where = f"entries 1--{len(values)}, {DATA_COLUMNS} a row"
+    where = f"entries 1--{len(values)}, {DATA_COLUMNS} per row"
     return [{"name": Tex(name), "where": Tex(where), "matrix": matrix}]
 
 

@@ -109,7 +109,7 @@ def test_the_indefinite_solution_names_the_stable_line_and_draws_the_saddle():
         r"\caption{Gradient descent on the indefinite $f$ with $\eta = 0.25/\lambda_{\max}"
         in figure
     )
-    assert "multiplied by\n$0.5$ a step" in figure and "grows by the factor $1.16667$" in figure
+    assert "multiplied by\n$0.5$ per step" in figure and "grows by the factor $1.16667$" in figure
     assert "and $\\mathbf{u}_{18}$ lies outside the plot" in figure  # u_0 .. u_17 inside
     assert figure.count(r"\addplot[black!25, thin]") == 22  # 11 level sets, two branches each
 
@@ -302,10 +302,10 @@ def test_the_optimal_step_is_the_best_guarantee_not_the_fastest(A):
 )
 def test_the_three_steps_are_described_by_their_exact_factors(A, qmin, rate):
     tex = _solution_tex(f"problem2.A={A}")
-    assert f"every coordinate shrinks at least by the factor ${rate}$ a step." in tex
+    assert f"every coordinate shrinks at least by the factor ${rate}$ per step." in tex
     assert "shrinks by the factor $9/10 = 0.9$, the\none along $\\mathbf{q}_{\\min}$ by " in tex
     assert f"$\\mathbf{{q}}_{{\\min}}$ by ${qmin}$;" in tex
-    assert "grows\nby the factor $11/10 = 1.1$ a step." in tex
+    assert "grows\nby the factor $11/10 = 1.1$ per step." in tex
 
 
 # After '=' (not '\approx'), optionally through \solgenfit{ and a bmatrix, a decimal with four or
@@ -518,3 +518,9 @@ def test_the_step_range_is_one_statement_with_its_necessity():
     tex = _solution_tex()
     assert "\\emph{gradient descent converges from every $\\mathbf{u}_0$ if and only if" in tex
     assert "Necessity: start at\n$\\mathbf{u}_0 = \\mathbf{q}_{\\max}$" in tex
+
+
+def test_the_designed_answer_says_it_is_minimal_under_its_rules():
+    tex = _solution_tex("problem3.kernel_sizes=[3,5]")
+    assert "The winner is the smallest \\emph{under these rules}" in tex
+    assert "under these rules" not in _solution_tex()  # a given design is not searched
