@@ -121,6 +121,8 @@ def problem1_context(p1: Problem1Result) -> dict[str, Any]:
     return {
         "activation": p1.activation,
         "read_back": _read_back(p1),
+        # a small network's W1, b1, w2, b2 share one line of the statement (the sheet fits a page)
+        "parameters_one_line": p1.h <= 4 and p1.d <= 5,
         "N": p1.N,
         "d": p1.d,
         "h": p1.h,
@@ -188,7 +190,7 @@ def problem1_context(p1: Problem1Result) -> dict[str, Any]:
     }
 
 
-def _appendix(p1: Problem1Result) -> list[dict[str, Tex]]:
+def _appendix(p1: Problem1Result) -> list[dict[str, Tex | None]]:
     """The full data of a network too large to print whole in the statement (else [])."""
     inp = p1.inp
     if not (elides(p1.N, p1.d) or elides(p1.h, p1.d)):

@@ -182,7 +182,7 @@ DATA_ROWS = 24  # rows of one appendix block (a block never breaks across pages)
 DATA_COLUMNS = 8  # columns of one appendix block (short decimals: fits the text width)
 
 
-def data_blocks(name: str, rows: Sequence[Sequence[Any]]) -> list[dict[str, Tex]]:
+def data_blocks(name: str, rows: Sequence[Sequence[Any]]) -> list[dict[str, Tex | None]]:
     """Every entry of a matrix, in blocks of DATA_ROWS x DATA_COLUMNS, for an appendix.
 
     A block is {'where': 'rows 1--24, columns 1--8', 'matrix': TeX}; nothing is elided.
@@ -203,20 +203,18 @@ def data_blocks(name: str, rows: Sequence[Sequence[Any]]) -> list[dict[str, Tex]
                     "name": Tex(name),
                     "where": Tex(where),
                     "matrix": bmatrix(part, max_rows=DATA_ROWS, max_cols=DATA_COLUMNS),
+                    "sequence": None,
                 }
             )
     return blocks
 
 
-def vector_blocks(name: str, values: Sequence[Any]) -> list[dict[str, Tex]]:
-    """Every entry of a vector, DATA_COLUMNS per row (read row by row), in one appendix block."""
-    lines = []
-    for start in range(0, len(values), DATA_COLUMNS):
-        cells = [fmt_number(v) for v in values[start : start + DATA_COLUMNS]]
-        lines.append(" & ".join(cells))
-    matrix = Tex("\\begin{bmatrix}\n" + " \\\\\n".join(lines) + "\n\\end{bmatrix}")
-    where = f"entries 1--{len(values)}, {DATA_COLUMNS} per row"
-    return [{"name": Tex(name), "where": Tex(where), "matrix": matrix}]
+def vector_blocks(name: str, values: Sequence[Any]) -> list[dict[str, Tex | None]]:
+    """Every entry of a vector, for an appendix: one sequence that wraps like a line of text
+    (a ragged bmatrix of 8 a row read as a matrix)."""
+    sequence = "(" + r",\allowbreak\ ".join(fmt_number(v) for v in values) + ")"
+    where = f"entries 1--{len(values)}"
+    return [{"name": Tex(name), "where": Tex(where), "matrix": None, "sequence": Tex(sequence)}]
 
 
 def elides(rows: int, columns: int = 1, max_rows: int = 12, max_cols: int = 10) -> bool:

@@ -28,6 +28,10 @@ KINDS: dict[str, list[str]] = {
     "designed": ["--set", "problem3.kernel_sizes=[3,5]"],
     "40x12x10": ["variant", "--seed", "3", "--samples", "40", "--inputs", "12", "--hidden", "10"],
     "seed-11": ["variant", "--seed", "11"],
+    "class-variant": [
+        "--variant",
+        str(Path(__file__).resolve().parent.parent / "examples" / "class-variant.toml"),
+    ],
 }
 
 DPI = 36  # pixels per inch of the rendered pages: enough to find the lowest ink
@@ -191,6 +195,14 @@ def test_no_page_ends_with_a_heading_or_a_caption(documents, kind, name):
 @pytest.mark.parametrize(("kind", "name"), CASES)
 def test_no_display_can_be_split_before_a_row_without_a_left_side(documents, kind, name):
     assert documents[kind, name].breakable_continuations == ()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_no_sheet_has_a_page_under_a_third_full(documents, kind):
+    """The sheet's last page too: a 3 x 3 A and the README's example spilled problem 3 alone
+    onto a second page."""
+    fills = [round(page.fill, 2) for page in documents[kind, "assignment"].pages]
+    assert [fill for fill in fills if fill < 1 / 3] == [], fills
 
 
 @pytest.mark.parametrize(("kind", "name"), CASES)

@@ -215,7 +215,7 @@ def test_a_large_network_prints_every_entry_in_an_appendix(tmp_path):
     assert _appendix_entries(sheet, "W^{(1)}") == [
         [fmt_number(v) for v in row] for row in variant.problem1.W1
     ]
-    assert "\\noindent$\\mathbf{t}$, entries 1--40, 8 per row:" in sheet
+    assert "\\noindent$\\mathbf{t}$, entries 1--40: $(" in sheet
     assert "\\partial L / \\partial W^{(1)}$, rows" not in sheet  # no answers on the sheet
     grad = _appendix_entries(documents["solution"], "\\partial L / \\partial W^{(1)}")
     assert grad == [[fmt_number(v) for v in row] for row in solution.problem1.exact.grad["W1"]]
