@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 TEX_PACKAGES := texlive-latex-base texlive-latex-recommended texlive-pictures lmodern latexmk poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all pdf test lint bench tex venv clean
+.PHONY: all pdf test lint bench chaos tex venv clean
 
 all: pdf
 
@@ -43,6 +43,11 @@ lint: venv
 
 bench: venv tex
 	$(PY) bench/run.py
+
+# Signals at each phase, a full disk (a 7 MB tmpfs: root), poisoned caches, linked templates,
+# a tampered batch directory: see docs/chaos.md. About 5 minutes.
+chaos: venv tex
+	sh tests/chaos/run.sh $(PY)
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache
