@@ -504,6 +504,29 @@ def _designs_context(p3: Problem3Result) -> dict[str, Any]:
     }
 
 
+HAND_STEP = Fraction(1, 1000)  # the change of b2 in the check a reader redoes by hand
+
+
+def _hand_check(p1: Problem1Result) -> dict[str, Tex]:
+    """A check a reader can redo with a calculator: move b2 by h = 0.001 both ways. Every y_k
+    moves by h, so L(b2 +- h) = L +- h sum_k r_k + N h^2 / 2, and the central difference
+    [L(b2 + h) - L(b2 - h)] / (2h) is sum_k r_k = dL/db2 exactly."""
+    ex, h = p1.exact, HAND_STEP
+    up = sum((r + h) * (r + h) for r in ex.r) / 2
+    down = sum((r - h) * (r - h) for r in ex.r) / 2
+    quotient = (up - down) / (2 * h)
+    return {
+        "h": num(h),
+        "up": num(up),
+        "up_rel": approx_or_eq([up]),
+        "down": num(down),
+        "down_rel": approx_or_eq([down]),
+        "quotient": num(quotient),
+        "quotient_rel": approx_or_eq([quotient]),
+        "grad": num(ex.grad["b2"]),
+    }
+
+
 def build_context(variant: Variant, solution: Solution, solutions: bool) -> dict[str, Any]:
     """The whole context for one document (solutions=False: the problem sheet)."""
     return {
@@ -513,6 +536,7 @@ def build_context(variant: Variant, solution: Solution, solutions: bool) -> dict
         "p2": problem2_context(solution.problem2),
         "p3": problem3_context(solution.problem3),
         "checks": [{"what": Tex(c.tex[:1].upper() + c.tex[1:])} for c in solution.checks],
+        "hand_check": _hand_check(solution.problem1),
         "significant": SIGNIFICANT,
     }
 

@@ -180,10 +180,10 @@ def test_results_json_and_the_document_report_the_checks(tmp_path):
     assert [c["name"] for c in checks] == NAMES
     assert all(c["passed"] for c in checks)
     solution = (tmp_path / "solution.tex").read_text("utf-8")
+    assert "\\solgenheading{Checks}\nA check to redo with a calculator:" in solution
     assert (
-        "\\solgenheading{Checks}\nThis solution checked itself: each answer was recomputed from "
-        "the inputs by another route and compared.\n\\begin{itemize}\n\\item $Z$, $f(Z)$, "
-        in solution
+        "The program also checked itself: each answer was recomputed from the inputs by another "
+        "route and compared.\n\\begin{itemize}\n\\item $Z$, $f(Z)$, " in solution
     )
     assert solution.count("\\item ") >= len(NAMES)
     assert "Checks" not in (tmp_path / "assignment.tex").read_text("utf-8")

@@ -524,3 +524,14 @@ def test_the_designed_answer_says_it_is_minimal_under_its_rules():
     tex = _solution_tex("problem3.kernel_sizes=[3,5]")
     assert "The winner is the smallest \\emph{under these rules}" in tex
     assert "under these rules" not in _solution_tex()  # a given design is not searched
+
+
+def test_the_checks_begin_with_one_a_reader_can_redo():
+    """L(b2 +- h) = L +- h sum r + N h^2/2: 1.0185 - 0.00204 + 0.0000015 = 1.0164615."""
+    from solgen.context import _hand_check
+
+    check = _hand_check(solve(load_variant()).problem1)
+    assert (check["up"], check["down"], check["quotient"]) == ("1.01646", "1.02054", "-2.04")
+    assert (check["up_rel"], check["quotient_rel"]) == ("\\approx", "=")
+    tex = _solution_tex()
+    assert "A check to redo with a calculator: move $b^{(2)}$ by $h = 0.001$ both ways." in tex
