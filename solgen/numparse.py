@@ -256,11 +256,10 @@ def parse_interval(text: str) -> Interval | None:
         low, high = inner.split(",")
         return Interval(parse_number(low), parse_number(high), text[0] == "[", text[-1] == "]")
     chain = _CHAIN.search(text)
-    if chain is not None and "\n" not in text:
-        return Interval(
-            parse_number(text[: chain.start()]),
-            parse_number(text[chain.end() :]),
-            chain.group(1) != "<",
-            chain.group(2) != "<",
-        )
+    if chain is not None:
+        low, high = text[: chain.start()].strip(), text[chain.end() :].strip()
+        if "\n" not in low and "\n" not in high:  # each end on one line, as before
+            return Interval(
+                parse_number(low), parse_number(high), chain.group(1) != "<", chain.group(2) != "<"
+            )
     return None

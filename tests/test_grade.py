@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 from fractions import Fraction
@@ -622,6 +623,25 @@ ETA_ITEM = replace(
 )
 
 
+def _timed(
+    grader: Callable[[Item, str], tuple[bool, str]], item: Item, text: str
+) -> tuple[float, tuple[bool, str] | Unreadable]:
+    """The grader's answer and its time (time.perf_counter), cold: SymPy's cache cleared (it
+    would hide the cost of an expression seen before) and the collector paused (its pauses are
+    not the cell's cost)."""
+    clear_cache()
+    gc.disable()
+    start = time.perf_counter()
+    try:
+        outcome: tuple[bool, str] | Unreadable = grader(item, text)
+    except Unreadable as exc:
+        outcome = exc
+    finally:
+        elapsed = time.perf_counter() - start
+        gc.enable()
+    return elapsed, outcome
+
+
 @settings(max_examples=300, deadline=None, derandomize=True)
 @given(CELLS)
 @example("((((((9^12)^12)^12)^12)^12)^12)")  # took 0.9 s; 8 levels hung (tested above)
@@ -630,16 +650,13 @@ def test_every_cell_answers_within_a_tenth_of_a_second(text):
     grade_number(NUMBER_ITEM, "1")  # SymPy's first call pays for its imports
     text = text.strip()  # as grade reads a cell
     for grader, item in ((grade_number, NUMBER_ITEM), (grade_eta, ETA_ITEM)):
-        clear_cache()  # SymPy's cache would hide the cost of an expression seen before
-        gc.disable()  # the collector's pauses are not the cell's cost
-        start = time.perf_counter()
-        try:
-            outcome: tuple[bool, str] | Unreadable = grader(item, text)
-        except Unreadable as exc:
-            outcome = exc
-        finally:
-            elapsed = time.perf_counter() - start
-            gc.enable()
+        # The best of up to 3 runs: the work is the same each time, but on a loaded machine one
+        # run may wait for the processor longer than the work takes.
+        elapsed, outcome = _timed(grader, item, text)
+        for _ in range(2):
+            if elapsed < 0.1:
+                break
+            elapsed = min(elapsed, _timed(grader, item, text)[0])
         assert elapsed < 0.1, (text, grader.__name__, elapsed)
         if isinstance(outcome, Unreadable):
             assert str(outcome).startswith(f"{text!r} is not a"), outcome

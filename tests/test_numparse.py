@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 
 import pytest
 import sympy as sp
@@ -149,6 +150,21 @@ NESTED = "(((((9^12)^12)^12)^12)^12)^12"
 TOO_BIG = "a power, product or sum of more than 4096 bits"
 
 
+def fastest(call: Callable[[], object]) -> float:
+    """The best of up to 3 timings of call (time.perf_counter), stopping at one under 0.1 s: the
+    work is the same each time, but on a loaded machine one run may wait for the processor
+    longer than the work takes."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        with contextlib.suppress(NumberError):
+            call()
+        best = min(best, time.perf_counter() - start)
+        if best < 0.1:
+            break
+    return best
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -161,11 +177,10 @@ TOO_BIG = "a power, product or sum of more than 4096 bits"
     ],
 )
 def test_a_number_too_large_to_compute_is_refused_before_it_is_computed(text):
-    start = time.perf_counter()
     with pytest.raises(NumberError) as info:
         parse_number(text)
-    assert time.perf_counter() - start < 0.1
     assert str(info.value) == TOO_BIG
+    assert fastest(lambda: parse_number(text)) < 0.1
 
 
 @pytest.mark.parametrize(
@@ -186,14 +201,33 @@ def test_every_answer_and_more_is_within_the_bound(text, value):
 @pytest.mark.parametrize(
     "text",
     [
-        "(" + "," * 100_000 + ")x",  # took 2.5 s at 20,000 commas, quadratic
-        "(" + ",(" * 50_000,
-        " " * 2000 + "<",  # took 22 s: the chain's pattern backtracked cubically
-        "1" + " " * 100_000 + "< eta <" + " " * 100_000 + "x",
+        "(" + "," * 20_000 + ")x",  # took 2.5 s (quadratic: a 130 kB cell about a minute)
+        "(" + ",(" * 10_000,  # took 1.2 s
+        " " * 1000 + "<",  # took 2.8 s, and 22 s with 2,000 spaces: backtracking, cubic
+        "1" + " " * 20_000 + "< eta <" + " " * 20_000 + "x",
     ],
 )
-def test_an_interval_is_read_in_linear_time(text):
-    start = time.perf_counter()
-    with contextlib.suppress(NumberError):
-        parse_interval(text)
-    assert time.perf_counter() - start < 0.1
+def test_a_long_interval_answers_at_once(text):
+    assert parse_interval(text) is None
+    assert fastest(lambda: parse_interval(text)) < 0.1
+    if len(text.strip()) > 200:  # longer than any number: not looked at; parse_number refuses it
+        with pytest.raises(NumberError, match=r"^more than 200 characters$"):
+            parse_number(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "interval"),
+    [
+        (" ( 0 , 1/6 ) ", Interval(sp.Integer(0), sp.Rational(1, 6), False, False)),
+        ("[0,1/6)", Interval(sp.Integer(0), sp.Rational(1, 6), True, False)),
+        ("0<=eta<=1/6", Interval(sp.Integer(0), sp.Rational(1, 6), True, True)),
+        ("0 ≤ \\eta < 1/6", Interval(sp.Integer(0), sp.Rational(1, 6), True, False)),
+        ("(0, 1, 2)", None),
+        ("(0; 1)", None),
+        ("0 < eta", None),
+        ("0 <\neta <\n1", Interval(sp.Integer(0), sp.Integer(1), False, False)),
+        ("0\n1 < eta < 2", None),
+    ],
+)
+def test_intervals_are_split_as_before(text, interval):
+    assert parse_interval(text) == interval
