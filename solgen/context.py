@@ -82,6 +82,7 @@ def _cost_formulas() -> dict[str, Tex]:
     return {name: sym(formula) for name, formula in p1_network.COUNT_FORMULAS.items()}
 
 
+WIDE_COLUMNS = 7  # columns of a matrix of rounded numbers shown in the text (the rest: dots)
 READ_BACK_UNITS = 4  # units read back one by one; a larger network gets none
 
 
@@ -163,11 +164,12 @@ def problem1_context(p1: Problem1Result) -> dict[str, Any]:
         "sum_squares": num(total),
         "loss": num(ex.loss),
         "loss_rel": approx_or_eq([ex.loss, total]),
-        "rw": bmatrix(rw.tolist()),
+        "rw": bmatrix(rw.tolist(), max_cols=WIDE_COLUMNS),
         "rw_Fp_rel": approx_or_eq([*_flat(rw), *_flat(ex.Fp)]),
-        "Delta": bmatrix(ex.delta.tolist()),
+        # rounded six-digit entries: at most WIDE_COLUMNS columns, or they shrink to 7 pt
+        "Delta": bmatrix(ex.delta.tolist(), max_cols=WIDE_COLUMNS),
         "Delta_rel": _rel(ex.delta),
-        "grad_W1": bmatrix(ex.grad["W1"].tolist()),
+        "grad_W1": bmatrix(ex.grad["W1"].tolist(), max_cols=WIDE_COLUMNS),
         "grad_W1_rel": _rel(ex.grad["W1"]),
         "grad_b1": column(list(ex.grad["b1"])),
         "grad_b1_rel": _rel(ex.grad["b1"]),
