@@ -185,7 +185,22 @@ class Stamps:
         with contextlib.suppress(OSError):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(self.path, json.dumps(data))
+            _prune(self.path.parent)
         self.dirty = False
+
+
+STAMPS_KEPT_DAYS = 30  # an entry for a directory not rerun for this long is deleted
+
+
+def _prune(folder: Path) -> None:
+    """Delete the stamp files of directories not rerun for STAMPS_KEPT_DAYS (or gone)."""
+    import time
+
+    old = time.time() - STAMPS_KEPT_DAYS * 86400
+    for entry in folder.glob("*.json"):
+        with contextlib.suppress(OSError):
+            if entry.stat().st_mtime < old:
+                entry.unlink()
 
 
 @lru_cache(maxsize=1)

@@ -528,3 +528,19 @@ def test_class_files_are_not_rewritten_by_a_no_op_rerun(out, monkeypatch):
     monkeypatch.setattr("solgen.manifest.file_sha", lambda p: hashed.append(p) or real_sha(p))
     assert batch(out) == 0
     assert read == [] and hashed == []
+
+
+@pytest.mark.parametrize("garbage", [b"", b"{", b"[]", b'{"files": {"x": [1, 2]}}', b"\xff" * 64])
+def test_a_poisoned_stamps_cache_only_costs_hashing(out, tmp_path, monkeypatch, capsys, garbage):
+    """The cache of file hashes by stamps (outside DIR) is a shortcut: an unreadable one is
+    ignored, and damage it does not know of is still found."""
+    monkeypatch.setenv("SOLGEN_CACHE_DIR", str(tmp_path / "cache"))
+    assert batch(out) == 0
+    (entry,) = (tmp_path / "cache" / "reruns").iterdir()
+    entry.write_bytes(garbage)
+    (out / "0002" / "solution.tex").write_text("damaged\n", encoding="utf-8")
+    capsys.readouterr()
+    assert batch(out) == 0
+    captured = capsys.readouterr().out
+    assert "batch: variant 0002 rebuilt: missing or damaged: solution.tex\n" in captured
+    assert "batch: 1 built, 2 up to date, 0 failed" in captured
