@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import re
@@ -16,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from solgen import preamble
-from solgen.files import scratch_dir
+from solgen.cache import warn
+from solgen.files import LOW_SPACE, atomic_write, named, scratch_dir
 
 INSTALL_COMMAND = (
     "sudo apt-get install texlive-latex-base texlive-latex-recommended "
@@ -32,11 +34,19 @@ class TexNotFound(Exception):
 class CompileError(Exception):
     """LaTeX failed or timed out; the scratch directory with the log is kept."""
 
-    def __init__(self, message: str, log: Path, scratch: Path, timed_out: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        log: Path,
+        scratch: Path,
+        timed_out: bool = False,
+        disk: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.log = log
         self.scratch = scratch
         self.timed_out = timed_out
+        self.disk = disk  # what says that the disk failed TeX (see disk_trouble), if anything
 
 
 class Interrupted(Exception):
@@ -78,8 +88,14 @@ def require_tex() -> None:
         )
 
 
-def tex_environment() -> dict[str, str]:
-    """The child's environment: no file access outside the scratch directory, fixed dates."""
+def tex_environment(formats: Path | None = None) -> dict[str, str]:
+    """The child's environment: no file access outside the scratch directory, fixed dates.
+
+    TeX writes only below its scratch folder (openout_any=p: no absolute paths, no '..', no
+    dot files; no TEXMFOUTPUT), and nothing on its behalf either: kpathsea's mktex scripts,
+    which would make fonts or formats in TEXMFVAR, are off. formats: the one folder that
+    pdfTeX's -fmt searches (TEXFORMATS), read-only to TeX since it is outside the scratch.
+    """
     env = dict(os.environ)
     env.update(
         {
@@ -89,24 +105,30 @@ def tex_environment() -> dict[str, str]:
             "SOURCE_DATE_EPOCH": "0",
             "FORCE_SOURCE_DATE": "1",
             "TEXMFOUTPUT": "",
+            **{f"MKTEX{kind}": "0" for kind in ("TFM", "PK", "MF", "FMT")},
         }
     )
+    if formats is not None:
+        env["TEXFORMATS"] = str(formats)
     return env
 
 
-def latexmk_command(name: str, single_pass: bool = True, fmt: bool = False) -> list[str]:
+def latexmk_command(name: str, single_pass: bool = True, fmt: str | None = None) -> list[str]:
     """The latexmk invocation (pdflatex, no shell escape, stop at the first error).
 
     single_pass: latexmk reruns pdflatex whenever the .aux file changed, which it always has
     after the first run; solgen's documents have no cross-references, so one pass is enough
     unless the log asks for another (see needs_rerun).
-    fmt: pdflatex loads the precompiled preamble (preamble.FORMAT_NAME in the scratch folder).
+    fmt: the name of a precompiled preamble for pdflatex to load (found through TEXFORMATS,
+    see tex_environment). A first line "%&name" never picks a format.
     """
+    options = f"-no-parse-first-line{f' -fmt={fmt}' if fmt else ''}"
     return [
         "latexmk",
         "-norc",
         *(["-e", "$max_repeat=1"] if single_pass else ["-g"]),  # -g: rerun though "up to date"
-        *(["-e", f"$pdflatex=q/pdflatex -fmt={preamble.FORMAT_NAME} %O %S/"] if fmt else []),
+        "-e",
+        f"$pdflatex=q/pdflatex {options} %O %S/",
         "-pdf",
         "-no-shell-escape",
         "-interaction=nonstopmode",
@@ -155,31 +177,42 @@ def compile_tex(
 ) -> Compiled:
     """Compile TeX source in a new scratch directory under scratch_parent.
 
-    inputs: files the document reads, linked into the scratch directory under the given
-    names (LaTeX may only open files below its working directory: openin_any=p).
+    inputs: files the document reads, copied into the scratch directory under the given
+    names (LaTeX may only open files below its working directory: openin_any=p; copies, not
+    links, so that what TeX writes under those names changes nothing outside).
     precompiled: load the preamble from a cached format (made on first use; see preamble.py).
     If that compile fails, the document is compiled again the plain way. If that succeeds,
     the format was at fault: it is deleted and marked as failed, so that later builds with
-    this preamble compile the plain way instead of making and failing it again. Otherwise
-    the plain compile's error is reported.
+    this preamble compile the plain way instead of making and failing it again. Not when the
+    disk failed the first compile (full, over quota, read-only: see disk_trouble): then a
+    warning says so and the format is kept. Otherwise the plain compile's error is reported.
+    The format is never in the scratch folder: pdflatex finds it through TEXFORMATS, in the
+    cache, where TeX (openout_any=p) cannot open a file for writing.
     """
     fast = _with_format(tex_source, timeout) if precompiled else None
-    if fast is not None:
-        fmt, body = fast
-        try:
-            return _compile(body, name, scratch_parent, timeout, inputs, fmt)
-        except CompileError as exc:
-            if exc.timed_out:
-                raise
-            shutil.rmtree(exc.scratch, ignore_errors=True)
-        compiled = _compile(tex_source, name, scratch_parent, timeout, inputs, None)
+    if fast is None:
+        return _compile(tex_source, name, scratch_parent, timeout, inputs, None)
+    fmt, body = fast
+    try:
+        return _compile(body, name, scratch_parent, timeout, inputs, fmt)
+    except CompileError as exc:
+        if exc.timed_out:
+            raise
+        shutil.rmtree(exc.scratch, ignore_errors=True)
+        disk = exc.disk
+    compiled = _compile(tex_source, name, scratch_parent, timeout, inputs, None)
+    if disk is not None:
+        warn(
+            f"{name}.tex: the compile with the precompiled preamble {fmt} failed with a disk "
+            f"error ({disk}); compiled without it, and the format is kept"
+        )
+    elif fmt.is_file():
         fmt.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             preamble.failed_marker(fmt).write_text(
                 f"{name}.tex failed with this format and compiled without it\n", encoding="utf-8"
             )
-        return compiled
-    return _compile(tex_source, name, scratch_parent, timeout, inputs, None)
+    return compiled
 
 
 def _compile(
@@ -191,18 +224,23 @@ def _compile(
     fmt: Path | None,
 ) -> Compiled:
     scratch = scratch_dir(scratch_parent, name)
-    links = dict(inputs or {})
-    if fmt is not None:
-        links[f"{preamble.FORMAT_NAME}.fmt"] = fmt
-    for link_name, target in links.items():
-        (scratch / link_name).symlink_to(target.resolve())
     tex_file = scratch / f"{name}.tex"
-    tex_file.write_text(tex_source, encoding="utf-8")
+    try:
+        for copy_name, source in (inputs or {}).items():
+            try:
+                shutil.copyfile(source, scratch / copy_name)
+            except OSError as exc:
+                raise named(exc, scratch / copy_name) from None
+        atomic_write(tex_file, tex_source)
+    except OSError:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
     log = scratch / f"{name}.log"
     deadline = time.monotonic() + timeout
-    use_fmt = fmt is not None
-    command = latexmk_command(tex_file.name, fmt=use_fmt)
-    returncode, output = _run_tex(command, scratch, name, timeout, log)
+    formats = fmt.parent if fmt is not None else None
+    fmt_name = fmt.stem if fmt is not None else None
+    command = latexmk_command(tex_file.name, fmt=fmt_name)
+    returncode, output = _run_tex(command, scratch, name, timeout, log, formats)
     log_text = log.read_text("utf-8", "replace") if log.exists() else ""
     if returncode == MAX_RUNS_REACHED and (scratch / f"{name}.pdf").exists():
         # With max_repeat=1 latexmk reports that it wanted another run (the .aux is new);
@@ -210,16 +248,54 @@ def _compile(
         returncode = 1 if first_error(log_text) != NO_ERROR_LINE else 0
     if returncode == 0 and needs_rerun(log_text):
         remaining = max(1.0, deadline - time.monotonic())
-        command = latexmk_command(tex_file.name, single_pass=False, fmt=use_fmt)
-        returncode, output = _run_tex(command, scratch, name, remaining, log)
+        command = latexmk_command(tex_file.name, single_pass=False, fmt=fmt_name)
+        returncode, output = _run_tex(command, scratch, name, remaining, log, formats)
     pdf = scratch / f"{name}.pdf"
     if returncode != 0 or not pdf.exists():
-        if log.exists():
-            detail = first_error(log.read_text(encoding="utf-8", errors="replace"))
-        else:
-            detail = output.decode("utf-8", errors="replace").strip()[-2000:]
+        log_text = log.read_text("utf-8", "replace") if log.exists() else ""
+        printed = output.decode("utf-8", errors="replace")
+        disk = disk_trouble(f"{log_text}\n{printed}", scratch)
+        if disk is not None:
+            message = f"{name}.tex: the disk failed LaTeX writing in {scratch}: {disk}"
+            raise CompileError(message, log, scratch, disk=disk)
+        detail = first_error(log_text) if log.exists() else printed.strip()[-2000:]
         raise CompileError(f"{detail}", log, scratch)
     return Compiled(pdf=pdf, scratch=scratch)
+
+
+# What TeX (or latexmk) prints when the disk fails it: the C library's words for a full disk,
+# a quota, a read-only file system, an I/O error, and TeX's own for an output it cannot open
+# or write (pdfTeX: "fflush() failed (...)"; a dump: "! Could not write 1848309 8-byte item(s)
+# to solgen-preamble.fmt.").
+_DISK_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EIO)
+_DISK_MESSAGE = re.compile(
+    "|".join(
+        [
+            *(re.escape(os.strerror(code)) for code in _DISK_ERRORS),
+            r"I can't write on file",
+            r"Could not write \d+",
+            r"\bf(?:write|flush|close|open)\(\) failed",
+        ]
+    )
+)
+
+
+def disk_trouble(printed: str, *folders: Path) -> str | None:
+    """What says that the disk, not the document, failed a TeX run: the first line of its
+    output or log with a disk error, or a folder with less than files.LOW_SPACE bytes (or no
+    inodes) free; None if nothing does."""
+    for line in printed.splitlines():
+        if _DISK_MESSAGE.search(line):
+            return line.strip()
+    for folder in folders:
+        try:
+            space = os.statvfs(folder)
+        except OSError:
+            continue
+        free = space.f_bavail * space.f_frsize
+        if free < LOW_SPACE or (space.f_files > 0 and space.f_favail == 0):
+            return f"{folder} is full ({free // 1024:,} kB free)"
+    return None
 
 
 def precompile(tex_source: str, timeout: float = DEFAULT_TIMEOUT) -> bool:
@@ -227,11 +303,19 @@ def precompile(tex_source: str, timeout: float = DEFAULT_TIMEOUT) -> bool:
     return _with_format(tex_source, timeout) is not None
 
 
+# kpathsea reads these in a path (TEXFORMATS) as separators, variables, braces, '~' or '!!';
+# a cache folder whose name holds one is not given to it, and documents compile the plain way.
+_NOT_IN_A_PATH = re.compile(r"[:;$~{}!,\\\n\r\t]|//")
+
+
 def _with_format(tex_source: str, timeout: float) -> tuple[Path, str] | None:
     """The format of this document's preamble (dumped now if new) and the body to compile."""
     parts = preamble.split(tex_source)
     fmt = preamble.format_file(parts.preamble) if parts is not None else None
     if parts is None or fmt is None:
+        return None
+    fmt = Path(os.path.abspath(fmt))  # TEXFORMATS is read in the scratch folder
+    if _NOT_IN_A_PATH.search(str(fmt.parent)):
         return None
     with _dumping:  # both documents of a build share one preamble: dump it once
         if not _clear_for_a_format(fmt):
@@ -261,18 +345,25 @@ def _clear_for_a_format(fmt: Path) -> bool:
 
 
 def _dump(preamble_text: str, fmt: Path, timeout: float) -> bool:
-    """Make the format of a preamble (pdflatex -ini); False if it cannot be made here."""
+    """Make the format of a preamble (pdflatex -ini); False if it cannot be made here.
+
+    Only a TeX error in the preamble itself (an error line in the log, and no disk error)
+    marks the format as failed; a disk that is full, over quota or read-only is reported
+    (naming the file) and the next build tries again.
+    """
     name = preamble.FORMAT_NAME
     try:
         fmt.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_dumps(fmt.parent)
         work = Path(tempfile.mkdtemp(prefix=DUMP_PREFIX, dir=fmt.parent))
-        lock = os.open(work / DUMP_LOCK, os.O_WRONLY | os.O_CREAT, 0o600)
-    except OSError:
+    except OSError as exc:
+        _not_made(fmt, f"{exc.strerror or exc}: {exc.filename or fmt.parent}")
         return False
+    lock = -1
     try:
+        lock = os.open(work / DUMP_LOCK, os.O_WRONLY | os.O_CREAT, 0o600)
         fcntl.flock(lock, fcntl.LOCK_EX)  # held while dumping: the folder is in use
-        (work / f"{name}.tex").write_text(preamble.dump_source(preamble_text), encoding="utf-8")
+        atomic_write(work / f"{name}.tex", preamble.dump_source(preamble_text))
         command = [
             "pdflatex",
             "-ini",
@@ -282,19 +373,36 @@ def _dump(preamble_text: str, fmt: Path, timeout: float) -> bool:
             "&pdflatex",  # start from LaTeX's own format
             f"{name}.tex",
         ]
-        returncode, _ = _run_tex(command, work, "preamble", timeout, work / f"{name}.log")
+        log = work / f"{name}.log"
+        returncode, output = _run_tex(command, work, "preamble", timeout, log)
         if returncode == 0 and (work / f"{name}.fmt").exists():
             os.replace(work / f"{name}.fmt", fmt)  # atomic: parallel builds may race here
             return True
-        log = work / f"{name}.log"
-        detail = first_error(log.read_text("utf-8", "replace")) if log.exists() else ""
-        preamble.failed_marker(fmt).write_text(detail + "\n", encoding="utf-8")
+        log_text = log.read_text("utf-8", "replace") if log.exists() else ""
+        printed = output.decode("utf-8", "replace")
+        disk = disk_trouble(f"{log_text}\n{printed}", work)
+        detail = first_error(log_text)
+        if disk is not None:
+            _not_made(fmt, disk)
+        elif detail == NO_ERROR_LINE:
+            _not_made(fmt, f"pdflatex -ini failed without an error line in {log}")
+        else:
+            preamble.failed_marker(fmt).write_text(detail + "\n", encoding="utf-8")
         return False
-    except (OSError, CompileError):
+    except CompileError as exc:
+        _not_made(fmt, str(exc))
+        return False
+    except OSError as exc:
+        _not_made(fmt, f"{exc.strerror or exc}: {exc.filename or work}")
         return False
     finally:
         shutil.rmtree(work, ignore_errors=True)
-        os.close(lock)
+        if lock >= 0:
+            os.close(lock)
+
+
+def _not_made(fmt: Path, why: str) -> None:
+    warn(f"the precompiled preamble {fmt} could not be made ({why}); compiling without it")
 
 
 DUMP_PREFIX = ".dump-"
@@ -375,13 +483,18 @@ def _call_off(watchdog: _Watchdog | None) -> None:
 
 
 def _run_tex(
-    command: list[str], scratch: Path, name: str, timeout: float, log: Path
+    command: list[str],
+    scratch: Path,
+    name: str,
+    timeout: float,
+    log: Path,
+    formats: Path | None = None,
 ) -> tuple[int, bytes]:
     """Run latexmk or pdflatex in its own process group; kill the group on timeout or interrupt."""
     with subprocess.Popen(
         command,
         cwd=scratch,
-        env=tex_environment(),
+        env=tex_environment(formats),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -140,3 +140,52 @@ def test_a_directory_at_the_format_path_is_not_a_format(tmp_path, monkeypatch):
     compiled = compile_module.compile_tex(tex, "assignment", tmp_path, 120, precompiled=True)
     assert compiled.pdf.read_bytes().startswith(b"%PDF-")
     assert fmt.is_file()  # made afresh where the directory was
+
+
+RENDER_FOR_A_MINUTE = """
+import sys
+from solgen import render
+render.RENDER_SECONDS = 60.0
+from solgen.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _children_of(pid: int) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] != "Z" and int(fields[1]) == pid:
+                found.append(int(proc.name))
+    return found
+
+
+def test_a_rendering_child_dies_when_solgen_is_killed(tmp_path):
+    """A template that loops renders in a child of solgen's; SIGKILL to solgen ends it too."""
+    templates = tmp_path / "loop"
+    templates.mkdir()
+    (templates / "body.tex.j2").write_text(
+        "((* for i in range(100000) *))((* for j in range(100000) *))((* endfor *))"
+        "((* endfor *))\n",
+        encoding="utf-8",
+    )
+    argv = ["build", "--no-pdf", "--templates", str(templates), "--out", str(tmp_path / "out")]
+    solgen = subprocess.Popen(
+        [sys.executable, "-c", RENDER_FOR_A_MINUTE, *argv],
+        env={**os.environ, "SOLGEN_CACHE_DIR": str(tmp_path / "cache")},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert _wait_for(lambda: _children_of(solgen.pid) != [], 60), "no render child"
+        (child,) = _children_of(solgen.pid)
+        solgen.send_signal(signal.SIGKILL)
+        solgen.wait()
+        assert _wait_for(lambda: not Path(f"/proc/{child}").exists(), 5)
+    finally:
+        solgen.kill()
+        solgen.wait()

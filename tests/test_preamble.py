@@ -179,3 +179,74 @@ def test_prune_keeps_the_most_recently_used_formats(tmp_path):
         "e.fmt",
         "z.failed",
     ]
+
+
+def _writes(*names: str) -> str:
+    """TeX that writes 'x' into each named file (through \\openout, as a template may)."""
+    return "\\newwrite\\w" + "".join(
+        f"\\immediate\\openout\\w={name}\\immediate\\write\\w{{x}}\\immediate\\closeout\\w\\relax "
+        for name in names
+    )
+
+
+@pytest.mark.tex
+def test_a_document_cannot_write_into_the_cached_format(cache, tmp_path):
+    """The scratch folder held a link to the cache's format: \\openout through it overwrote
+    the format, and every later build fell back to the slow path."""
+    compile_tex(DOCUMENT, "doc", tmp_path, 60, precompiled=True)
+    (fmt,) = (cache / "formats").glob("*.fmt")
+    made = fmt.read_bytes()
+    hostile = DOCUMENT.replace("Hello", _writes("solgen-preamble.fmt", fmt.name) + "Hello")
+    compiled = compile_tex(hostile, "doc", tmp_path, 60, precompiled=True)
+    assert "format=solgen-preamble" in _log_first_line(compiled.scratch, "doc")
+    assert fmt.read_bytes() == made
+    assert not list((cache / "formats").glob("*.failed"))
+    assert [p.name for p in compiled.scratch.iterdir() if p.is_symlink()] == []
+    again = compile_tex(DOCUMENT, "doc", tmp_path, 60, precompiled=True)
+    assert "format=solgen-preamble" in _log_first_line(again.scratch, "doc")
+
+
+@pytest.mark.tex
+def test_a_document_cannot_write_by_absolute_path_or_above_its_folder(cache, tmp_path):
+    compile_tex(DOCUMENT, "doc", tmp_path, 60, precompiled=True)
+    (fmt,) = (cache / "formats").glob("*.fmt")
+    made = fmt.read_bytes()
+    for target in (str(fmt), f"../cache/formats/{fmt.name}"):
+        with pytest.raises(CompileError, match="I can't write on file"):
+            hostile = DOCUMENT.replace("Hello", _writes(target) + "Hello")
+            compile_tex(hostile, "doc", tmp_path, 60, precompiled=True)
+    assert fmt.read_bytes() == made
+    assert not list((cache / "formats").glob("*.failed"))
+
+
+@pytest.mark.tex
+def test_inputs_are_copied_so_tex_cannot_write_through_them(tmp_path):
+    """The inputs (the students' PDFs of a combined document) were links into the batch."""
+    original = tmp_path / "student.pdf"
+    original.write_bytes(b"the student's PDF\n")
+    hostile = DOCUMENT.replace("Hello", _writes("in.pdf") + "Hello")
+    compiled = compile_tex(hostile, "doc", tmp_path, 60, inputs={"in.pdf": original})
+    assert original.read_bytes() == b"the student's PDF\n"
+    assert (compiled.scratch / "in.pdf").read_text(encoding="utf-8") == "x\n"
+    assert not (compiled.scratch / "in.pdf").is_symlink()
+
+
+def test_tex_makes_no_fonts_or_formats_outside_its_folder():
+    from solgen.compile import latexmk_command, tex_environment
+
+    env = tex_environment(Path("/cache/formats"))
+    assert env["TEXFORMATS"] == "/cache/formats"
+    assert [env[f"MKTEX{kind}"] for kind in ("TFM", "PK", "MF", "FMT")] == ["0"] * 4
+    assert (env["openout_any"], env["openin_any"], env["TEXMFOUTPUT"]) == ("p", "p", "")
+    assert "$pdflatex=q/pdflatex -no-parse-first-line -fmt=abc %O %S/" in latexmk_command(
+        "x.tex", fmt="abc"
+    )
+    assert "TEXFORMATS" not in tex_environment()
+
+
+@pytest.mark.tex
+def test_a_cache_folder_kpathsea_cannot_search_compiles_the_plain_way(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOLGEN_CACHE_DIR", str(tmp_path / "a:b"))
+    compiled = compile_tex(DOCUMENT, "doc", tmp_path, 60, precompiled=True)
+    assert "format=pdflatex" in _log_first_line(compiled.scratch, "doc")
+    assert not (tmp_path / "a:b" / "formats").exists()

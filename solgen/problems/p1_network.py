@@ -85,9 +85,15 @@ def derive(activation: str) -> Derivation:
     a second build with the same structure does no symbolic differentiation at all.
     """
     key = f"derive-{activation}-" + source_key(sp.__version__, Path(__file__))
-    cached = derivation_from_data(cache.load(key), activation)
+    data = cache.load(key)  # None: no entry, or a damaged one (which load reports)
+    cached = None if data is None else derivation_from_data(data, activation)
     if cached is not None:
         return cached
+    if data is not None:
+        cache.warn(
+            f"the cached derivation {cache.path_of(key)} is not what solgen derives; "
+            "it was derived again and replaced"
+        )
     derivation = derive_uncached(activation)
     cache.store(key, derivation_to_data(derivation))
     return derivation
@@ -109,23 +115,72 @@ def derivation_to_data(derivation: Derivation) -> dict[str, Any]:
 
 
 def derivation_from_data(data: Any, activation: str) -> Derivation | None:
-    """The derivation that derivation_to_data wrote, or None for anything else (a miss)."""
+    """The derivation that derivation_to_data wrote, checked, or None for anything else (a
+    miss): a cache entry is data that anyone who can write the cache could have written.
+
+    The check rebuilds every expression the cheap way and requires equality: f and the two
+    forms of f' from the source (derive_uncached proves them equal to f' with sp.simplify),
+    f' by differentiating f, the local derivatives by differentiating the generic z and y,
+    each gradient entry as their product (the chain rule), with f and f' by name and then
+    written out. That takes about 12 ms; derive_uncached differentiates the whole loss and
+    runs sp.simplify (relu 26 ms, sigmoid 145 ms, tanh 230 ms). Symbols and functions must
+    be solgen's own, so no entry can put TeX of its own into a document.
+    """
+    names = {s.name for s in (z, r_k, t_k, y_k, x_ki, z_kj, W_ji, b_j, w_j, b2, rest_z, rest_y)}
+    names |= {F.__name__, Fprime.__name__}
     try:
-        if data["activation"] != activation:
+        if data["activation"] != activation or activation not in ("relu", "sigmoid", "tanh"):
             return None
         fields: dict[str, Any] = {"activation": activation}
         for name in _EXPRESSIONS:
-            fields[name] = None if data[name] is None else from_srepr(data[name])
+            fields[name] = None if data[name] is None else from_srepr(data[name], names)
         for name in _TABLES:
-            fields[name] = {str(k): from_srepr(v) for k, v in data[name].items()}
+            fields[name] = {str(k): from_srepr(v, names) for k, v in data[name].items()}
         derivation = Derivation(**fields)
     except (NotAnExpression, KeyError, TypeError, AttributeError):
         return None
-    if derivation.fprime_in_f is None and activation != "relu":
-        return None
-    if set(derivation.entry) != set(PARAMETERS) or set(derivation.display) != set(PARAMETERS):
-        return None
-    return derivation
+    # The expected derivation, rebuilt without differentiating the whole loss.
+    f = activation_expr(activation)
+    fprime = _relu_convention(sp.diff(f, z))
+    fz, a = F(z), sp.Abs(z)
+    in_f = {"sigmoid": fz * (1 - fz), "tanh": 1 - fz**2}.get(activation)
+    free = {
+        "sigmoid": sp.exp(-a) / (1 + sp.exp(-a)) ** 2,
+        "tanh": 4 * sp.exp(-2 * a) / (1 + sp.exp(-2 * a)) ** 2,
+    }.get(activation, fprime)
+    stable = fprime if in_f is None else in_f.subs(fz, f)
+    z_generic = W_ji * x_ki + b_j + rest_z
+    y_generic = w_j * F(z_kj) + b2 + rest_y
+    local = {
+        "dl_dy": sp.diff(sample_loss(y_k, t_k), y_k).subs(y_k, r_k + t_k),
+        "dy_db2": sp.diff(y_generic, b2),
+        "dy_dw2": sp.diff(y_generic, w_j),
+        "dy_dz": sp.diff(y_generic, z_kj).subs({sp.Derivative(F(z_kj), z_kj): Fprime(z_kj)}),
+        "dz_dW1": sp.diff(z_generic, W_ji),
+        "dz_db1": sp.diff(z_generic, b_j),
+    }
+    chain = {
+        "W1": ("dy_dz", "dz_dW1"),
+        "b1": ("dy_dz", "dz_db1"),
+        "w2": ("dy_dw2",),
+        "b2": ("dy_db2",),
+    }
+    display = {p: sp.Mul(local["dl_dy"], *(local[d] for d in chain[p])) for p in PARAMETERS}
+    written = {Fprime(z_kj): stable.subs(z, z_kj), F(z_kj): f.subs(z, z_kj)}
+    entry = {name: expr.subs(written) for name, expr in display.items()}
+    expected = Derivation(
+        activation=activation,
+        f=f,
+        fprime=fprime,
+        fprime_in_f=in_f,
+        stable_fprime=stable,
+        saturation_free_fprime=free,
+        display=display,
+        local=local,
+        entry=entry,
+        delta=entry["W1"].as_independent(x_ki, as_Add=False)[0],
+    )
+    return derivation if derivation == expected else None
 
 
 def sample_loss(y: sp.Expr, t: sp.Expr) -> sp.Expr:
