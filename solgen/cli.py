@@ -18,6 +18,7 @@ from solgen import __version__
 from solgen.compile import DEFAULT_TIMEOUT, CompileError, TexNotFound
 from solgen.errors import Busy, CheckFailed, InterruptedAfterWrite, InvalidInput, Terminated
 from solgen.files import SAID, interrupted_from_now
+from solgen.messages import capped
 
 if TYPE_CHECKING:  # generate.py is imported by the commands that draw variants only
     from solgen.generate import Shape
@@ -281,16 +282,11 @@ def _positive(text: str) -> int:
     return value
 
 
-MAX_ERROR_LINES = 20
-
-
 def _error(lines: list[str] | str) -> None:
-    """Print error lines: at most MAX_ERROR_LINES, control characters escaped."""
-    lines = [lines] if isinstance(lines, str) else lines
-    for line in lines[:MAX_ERROR_LINES]:
+    """Print error lines: at most messages.MAX_LINES, then 'and N more' (messages.capped, the
+    one cap), control characters escaped."""
+    for line in capped([lines] if isinstance(lines, str) else lines):
         print(f"solgen: error: {printable(line)}", file=sys.stderr)
-    if len(lines) > MAX_ERROR_LINES:
-        print(f"solgen: error: and {len(lines) - MAX_ERROR_LINES} more", file=sys.stderr)
 
 
 def printable(text: str) -> str:

@@ -156,7 +156,7 @@ def gather(shards: list[Path]) -> tuple[Manifest, dict[str, Path]]:
             f"{'its directory' if len(shard_of) == 1 else 'their directories'} too)"
         )
     if problems:
-        raise InvalidInput(problems[:20])
+        raise InvalidInput(problems)  # the command line caps them (messages.capped)
     return merged, where
 
 
