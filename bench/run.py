@@ -134,7 +134,7 @@ def bench_derivation(runs: int) -> dict[str, float]:
         os.environ["SOLGEN_CACHE_DIR"] = folder
         assert cache.cache_dir() == Path(folder)
         for _ in range(runs):
-            for path in Path(folder).glob("*.pickle"):
+            for path in Path(folder).glob("*.json"):  # the cache holds JSON, not pickles
                 path.unlink()
             p1_network.derive.cache_clear()
             clear_cache()  # SymPy's own in-memory cache would make "cold" warm

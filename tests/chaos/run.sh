@@ -22,5 +22,7 @@ run "a poisoned cache entry (a planted pickle, a forged formula, a wrong entry)"
     tests/test_cache.py -k "planted or forged or wrong_entry or unreadable"
 run "a symbolic link as a template, a templates folder or an override" \
     tests/test_sandbox.py -k "link"
+SOLGEN_CHAOS=1 run "the precompiled format on real 5 MB and 7 MB tmpfs disks (needs root)" \
+    tests/test_chaos_format.py
 if [ "$status" = 0 ]; then echo "chaos: every case held"; else echo "chaos: a case failed"; fi
 exit "$status"
