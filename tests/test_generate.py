@@ -157,7 +157,10 @@ def test_shape_options():
 
 def test_one_sample_cannot_have_a_mixed_mask(capsys):
     assert main(["variant", "--seed", "1", "--samples", "1"]) == 2
-    assert "--samples: at least 2 samples" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        "solgen: error: --samples: expected at least 2 (each hidden unit must be active for some "
+        "samples and inactive for others), found 1\n"
+    )
 
 
 # Problem 1 never fails for a valid shape (issue 18, item 7). Tiny shapes are where it used to:
