@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import io
 import math
-import re
 import xml.etree.ElementTree as ET
 from decimal import Decimal
 from fractions import Fraction
@@ -40,6 +39,7 @@ from solgen.answerids import ETA_MAX
 from solgen.answerkey import ClassKey, Item, StudentKey, load_key
 from solgen.errors import InvalidInput
 from solgen.files import atomic_write, check_output_file, shared
+from solgen.lmshtml import xml_clean, xml_sub
 
 PROBLEMS = lmshtml.PROBLEM_TITLES
 DEFAULT_GRADES = {1: 20, 2: 15, 3: 15}
@@ -47,25 +47,11 @@ PENALTY = "0.3333333"  # Moodle's default penalty for each wrong try (interactiv
 MAX_IDNUMBER = 100  # Moodle's question idnumber column
 MAX_CATEGORY = 200  # leaves room in Moodle's 255 characters for a category name
 
-# Characters that XML 1.0 does not allow at all (ElementTree would write them as they are).
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def _clean(text: str) -> str:
-    return _NOT_XML.sub("", text)
-
-
-def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrib: str) -> ET.Element:
-    element = ET.SubElement(parent, tag, attrib)
-    if text is not None:
-        element.text = _clean(text)
-    return element
-
 
 def _text(parent: ET.Element, tag: str, text: str, text_format: str | None = None) -> None:
     """<tag format="..."><text>text</text></tag>: how Moodle wraps every text field."""
-    element = _sub(parent, tag, **({"format": text_format} if text_format else {}))
-    _sub(element, "text", text)
+    element = xml_sub(parent, tag, **({"format": text_format} if text_format else {}))
+    xml_sub(element, "text", text)
 
 
 def number_text(value: float | int) -> str:
@@ -99,7 +85,7 @@ def cloze_numerical(item: Item, weight: int) -> str:
 
 def _category_part(name: str) -> str:
     """One level of a Moodle category path: '/' doubled, no slash at either end."""
-    name = " ".join(_clean(name).split())[:MAX_CATEGORY] or "solgen"
+    name = " ".join(xml_clean(name).split())[:MAX_CATEGORY] or "solgen"
     escaped = name.replace("/", "//")
     if escaped.startswith("/"):
         escaped = " " + escaped
@@ -114,7 +100,7 @@ def category_path(title: str, problem: int) -> str:
 
 
 def _category(quiz: ET.Element, title: str, problem: int, kind: str) -> None:
-    question = _sub(quiz, "question", type="category")
+    question = xml_sub(quiz, "question", type="category")
     _text(question, "category", category_path(title, problem))
     whom = "student of the roster" if kind == "roster" else "variant of the practice set"
     info = lmshtml.para(
@@ -130,24 +116,24 @@ def _header(
     quiz: ET.Element, qtype: str, problem: int, student: StudentKey, text: str, feedback: str
 ) -> ET.Element:
     """The elements every question has, in the order of Moodle's exporter."""
-    question = _sub(quiz, "question", type=qtype)
+    question = xml_sub(quiz, "question", type=qtype)
     _text(question, "name", f"P{problem} {student.id}")
     _text(question, "questiontext", text, "html")
     _text(question, "generalfeedback", feedback, "html")
-    _sub(question, "defaultgrade", str(DEFAULT_GRADES[problem]))
-    _sub(question, "penalty", "0" if qtype == "essay" else PENALTY)
-    _sub(question, "hidden", "0")
+    xml_sub(question, "defaultgrade", str(DEFAULT_GRADES[problem]))
+    xml_sub(question, "penalty", "0" if qtype == "essay" else PENALTY)
+    xml_sub(question, "hidden", "0")
     idnumber = f"P{problem}-{student.id}"
-    _sub(question, "idnumber", idnumber if len(idnumber) <= MAX_IDNUMBER else "")
+    xml_sub(question, "idnumber", idnumber if len(idnumber) <= MAX_IDNUMBER else "")
     return question
 
 
 def _essay(question: ET.Element, graderinfo: str) -> None:
-    _sub(question, "responseformat", "editor")
-    _sub(question, "responserequired", "1")
-    _sub(question, "responsefieldlines", "15")
-    _sub(question, "attachments", "0")
-    _sub(question, "attachmentsrequired", "0")
+    xml_sub(question, "responseformat", "editor")
+    xml_sub(question, "responserequired", "1")
+    xml_sub(question, "responsefieldlines", "15")
+    xml_sub(question, "attachments", "0")
+    xml_sub(question, "attachmentsrequired", "0")
     _text(question, "graderinfo", graderinfo, "html")
     _text(question, "responsetemplate", "", "html")
 
@@ -203,14 +189,14 @@ def _problem2(quiz: ET.Element, student: StudentKey) -> None:
         lmshtml.esc(lmshtml.precision_text([eta], "it")),
     )
     question = _header(quiz, "numerical", 2, student, text, feedback)
-    answer = _sub(question, "answer", fraction="100", format="moodle_auto_format")
-    _sub(answer, "text", number_text(eta.value))
+    answer = xml_sub(question, "answer", fraction="100", format="moodle_auto_format")
+    xml_sub(answer, "text", number_text(eta.value))
     _text(answer, "feedback", "", "html")
-    _sub(answer, "tolerance", number_text(eta.tolerance.width(float(eta.value))))
-    _sub(question, "unitgradingtype", "0")
-    _sub(question, "unitpenalty", "0.1000000")
-    _sub(question, "showunits", "3")  # no units
-    _sub(question, "unitsleft", "0")
+    xml_sub(answer, "tolerance", number_text(eta.tolerance.width(float(eta.value))))
+    xml_sub(question, "unitgradingtype", "0")
+    xml_sub(question, "unitpenalty", "0.1000000")
+    xml_sub(question, "showunits", "3")  # no units
+    xml_sub(question, "unitsleft", "0")
 
 
 def _problem3(quiz: ET.Element, student: StudentKey) -> None:

@@ -52,6 +52,7 @@ from solgen.lmshtml import (
     problem1_html,
     problem2_html,
     problem3_html,
+    xml_sub,
 )
 
 QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
@@ -134,19 +135,12 @@ def _item_ident(tag: str, problem: int, student: StudentKey) -> str:
 # The assessment ----------------------------------------------------------------------------
 
 
-def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-    node = ET.SubElement(parent, tag, attrs)
-    if text is not None:
-        node.text = text
-    return node
-
-
 def _meta_fields(parent: ET.Element, fields: Sequence[tuple[str, str]]) -> None:
-    meta = _sub(parent, "qtimetadata")
+    meta = xml_sub(parent, "qtimetadata")
     for label, entry in fields:
-        field = _sub(meta, "qtimetadatafield")
-        _sub(field, "fieldlabel", label)
-        _sub(field, "fieldentry", entry)
+        field = xml_sub(meta, "qtimetadatafield")
+        xml_sub(field, "fieldlabel", label)
+        xml_sub(field, "fieldentry", entry)
 
 
 def _points(value: Fraction) -> str:
@@ -171,21 +165,21 @@ def _problem_points(key: ClassKey, problem: int) -> Fraction:
 
 def _assessment(key: ClassKey, title: str, assessment_id: str, tag: str) -> ET.Element:
     root = _root("questestinterop", QTI_NS, QTI_XSD)
-    assessment = _sub(root, "assessment", ident=assessment_id, title=title)
+    assessment = xml_sub(root, "assessment", ident=assessment_id, title=title)
     # qmd_assessmenttype Examination: the importer makes a graded quiz (quiz_type assignment).
     _meta_fields(assessment, [("qmd_assessmenttype", "Examination"), ("cc_maxattempts", "1")])
-    root_section = _sub(assessment, "section", ident="root_section")
+    root_section = xml_sub(assessment, "section", ident="root_section")
     for problem in (1, 2, 3):
         points = _problem_points(key, problem)
-        section = _sub(
+        section = xml_sub(
             root_section,
             "section",
             ident=f"{assessment_id}_p{problem}",
             title=SECTION_TITLES[problem],
         )
-        selection = _sub(_sub(section, "selection_ordering"), "selection")
-        _sub(selection, "selection_number", "1")
-        _sub(_sub(selection, "selection_extension"), "points_per_item", _points(points))
+        selection = xml_sub(xml_sub(section, "selection_ordering"), "selection")
+        xml_sub(selection, "selection_number", "1")
+        xml_sub(xml_sub(selection, "selection_extension"), "points_per_item", _points(points))
         for number, student in enumerate(key.students, start=1):
             _item(section, problem, number, student, _item_ident(tag, problem, student), points)
     return root
@@ -201,22 +195,24 @@ def _item(
 ) -> None:
     answer = _answer_item(student, problem)
     kind = "essay_question" if answer is None else "numerical_question"
-    item = _sub(section, "item", ident=ident, title=f"Problem {problem}, variant {number}")
+    item = xml_sub(section, "item", ident=ident, title=f"Problem {problem}, variant {number}")
     _meta_fields(
-        _sub(item, "itemmetadata"),
+        xml_sub(item, "itemmetadata"),
         [("question_type", kind), ("points_possible", _points(points))],
     )
-    presentation = _sub(item, "presentation")
-    _html(_sub(presentation, "material"), _question_html(student, problem, answer))
-    response = _sub(presentation, "response_str", ident="response1", rcardinality="Single")
+    presentation = xml_sub(item, "presentation")
+    _html(xml_sub(presentation, "material"), _question_html(student, problem, answer))
+    response = xml_sub(presentation, "response_str", ident="response1", rcardinality="Single")
     if answer is None:
-        _sub(_sub(response, "render_fib"), "response_label", ident="answer1", rshuffle="No")
+        xml_sub(xml_sub(response, "render_fib"), "response_label", ident="answer1", rshuffle="No")
     else:
-        _sub(_sub(response, "render_fib", fibtype="Decimal"), "response_label", ident="answer1")
+        xml_sub(
+            xml_sub(response, "render_fib", fibtype="Decimal"), "response_label", ident="answer1"
+        )
 
-    processing = _sub(item, "resprocessing")
-    _sub(
-        _sub(processing, "outcomes"),
+    processing = xml_sub(item, "resprocessing")
+    xml_sub(
+        xml_sub(processing, "outcomes"),
         "decvar",
         maxvalue="100",
         minvalue="0",
@@ -224,20 +220,23 @@ def _item(
         vartype="Decimal",
     )
     # The general feedback is shown whatever the answer (Canvas: neutral_comments).
-    shown = _sub(processing, "respcondition", **{"continue": "Yes"})
-    _sub(_sub(shown, "conditionvar"), "other")
-    _sub(shown, "displayfeedback", feedbacktype="Response", linkrefid="general_fb")
+    shown = xml_sub(processing, "respcondition", **{"continue": "Yes"})
+    xml_sub(xml_sub(shown, "conditionvar"), "other")
+    xml_sub(shown, "displayfeedback", feedbacktype="Response", linkrefid="general_fb")
     if answer is None:
-        _sub(_sub(_sub(processing, "respcondition", **{"continue": "No"}), "conditionvar"), "other")
+        xml_sub(
+            xml_sub(xml_sub(processing, "respcondition", **{"continue": "No"}), "conditionvar"),
+            "other",
+        )
     else:
         low, high = answer_range(answer)
-        correct = _sub(processing, "respcondition", **{"continue": "No"})
-        condition = _sub(correct, "conditionvar")
-        _sub(condition, "vargte", repr(low), respident="response1")
-        _sub(condition, "varlte", repr(high), respident="response1")
-        _sub(correct, "setvar", "100", action="Set", varname="SCORE")
-    feedback = _sub(item, "itemfeedback", ident="general_fb")
-    _html(_sub(_sub(feedback, "flow_mat"), "material"), feedback_html(student, problem))
+        correct = xml_sub(processing, "respcondition", **{"continue": "No"})
+        condition = xml_sub(correct, "conditionvar")
+        xml_sub(condition, "vargte", repr(low), respident="response1")
+        xml_sub(condition, "varlte", repr(high), respident="response1")
+        xml_sub(correct, "setvar", "100", action="Set", varname="SCORE")
+    feedback = xml_sub(item, "itemfeedback", ident="general_fb")
+    _html(xml_sub(xml_sub(feedback, "flow_mat"), "material"), feedback_html(student, problem))
 
 
 def _answer_item(student: StudentKey, problem: int) -> Item | None:
@@ -259,7 +258,7 @@ def answer_range(item: Item) -> tuple[float, float]:
 
 
 def _html(material: ET.Element, html: str) -> None:
-    _sub(material, "mattext", f"<div>{html}</div>", texttype="text/html")
+    xml_sub(material, "mattext", f"<div>{html}</div>", texttype="text/html")
 
 
 def _root(tag: str, namespace: str, schema: str) -> ET.Element:
@@ -285,19 +284,19 @@ def _serialize(root: ET.Element) -> bytes:
 def _manifest(assessment_id: str, assessment_file: str) -> ET.Element:
     root = _root("manifest", CP_NS, CP_XSD)
     root.set("identifier", f"{assessment_id}_manifest")
-    metadata = _sub(root, "metadata")
-    _sub(metadata, "schema", "IMS Content")
-    _sub(metadata, "schemaversion", "1.1.3")
-    _sub(root, "organizations")
-    resources = _sub(root, "resources")
-    resource = _sub(
+    metadata = xml_sub(root, "metadata")
+    xml_sub(metadata, "schema", "IMS Content")
+    xml_sub(metadata, "schemaversion", "1.1.3")
+    xml_sub(root, "organizations")
+    resources = xml_sub(root, "resources")
+    resource = xml_sub(
         resources,
         "resource",
         identifier=assessment_id,
         type=QTI_RESOURCE_TYPE,
         href=assessment_file,
     )
-    _sub(resource, "file", href=assessment_file)
+    xml_sub(resource, "file", href=assessment_file)
     return root
 
 

@@ -15,6 +15,8 @@ when short, else rounded to 6 significant digits (latex.fmt_number).
 from __future__ import annotations
 
 import html
+import re
+import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -28,6 +30,26 @@ from solgen.numparse import NumberError, parse_number
 from solgen.variant import Variant
 
 Number = Fraction | int
+
+
+# --- XML: the one element writer of both exports -------------------------------------------
+
+# Characters that XML 1.0 does not allow at all (ElementTree would write them as they are, and
+# the file would not parse): a control character in meta.title broke Canvas's assessment.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_clean(text: str) -> str:
+    """text without the characters XML 1.0 forbids."""
+    return _NOT_XML.sub("", text)
+
+
+def xml_sub(parent: ET.Element, tag: str, text: str | None = None, **attrib: str) -> ET.Element:
+    """A child element; its text and attributes without the characters XML 1.0 forbids."""
+    element = ET.SubElement(parent, tag, {k: xml_clean(v) for k, v in attrib.items()})
+    if text is not None:
+        element.text = xml_clean(text)
+    return element
 
 
 # --- HTML and TeX pieces --------------------------------------------------------------------

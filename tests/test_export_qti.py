@@ -439,3 +439,30 @@ def test_a_wide_network_shows_every_gradient_entry_in_its_place(tmp_path):
         for i in range(1, 12):
             assert cells[j - 1][i - 1] == value_tex(student.item(f"dW1_{j}_{i}"))[0]
     assert student.item("dW1_1_11") != student.item("dW1_11_1")
+
+
+def test_a_control_character_in_the_title_leaves_both_exports_parsable(tmp_path):
+    """XML 1.0 forbids U+0007: the Canvas assessment did not parse while Moodle's did (each
+    export had its own element writer; now both use lmshtml.xml_sub)."""
+    from solgen.export_moodle import write_moodle
+
+    (tmp_path / "roster.csv").write_text("id,name\r\ns1,Ann Lee\r\n", encoding="utf-8")
+    (tmp_path / "course.key").write_text(f"sgk1-{KEY_HEX}\n", encoding="ascii")
+    args = [
+        "batch",
+        "--roster",
+        str(tmp_path / "roster.csv"),
+        "--key",
+        str(tmp_path / "course.key"),
+    ]
+    title = 'meta.title="Quiz\\u0007 one"'
+    assert main([*args, "--out", str(tmp_path / "c"), "--no-pdf", "--set", title]) == 0
+    write_qti(tmp_path / "c", tmp_path / "quiz.zip")
+    with zipfile.ZipFile(tmp_path / "quiz.zip") as archive:
+        parsed = [ET.fromstring(archive.read(name)) for name in archive.namelist()]
+    # raised above on a forbidden character; the title arrives without it
+    assert any(node.get("title") == "Quiz one" for root in parsed for node in root.iter())
+    write_moodle(tmp_path / "c", tmp_path / "quiz.xml")
+    text = (tmp_path / "quiz.xml").read_text(encoding="utf-8")
+    assert "\x07" not in text and "Quiz one" in text
+    ET.fromstring(text.encode("utf-8"))
