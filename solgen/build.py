@@ -18,6 +18,7 @@ from solgen.compile import (
     TexNotFound,
     compile_tex,
     require_tex,
+    resume,
     stop_all,
 )
 from solgen.context import build_context
@@ -248,6 +249,7 @@ def _compile_all(
     """Compile all documents in parallel; on any failure clean up the others and re-raise."""
     done: dict[str, Compiled] = {}
     error: BaseException | None = None
+    resume()  # a stop_all() of an earlier build does not stop this one
     with ThreadPoolExecutor(max_workers=len(texts)) as pool:
         futures = {
             name: pool.submit(compile_tex, text, name, out, timeout, precompiled=precompiled)

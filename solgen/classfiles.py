@@ -23,7 +23,7 @@ from typing import Any
 from solgen import answerids as ids
 from solgen import manifest as mf
 from solgen.classreport import class_report
-from solgen.compile import Compiled, CompileError, compile_tex, stop_all
+from solgen.compile import Compiled, CompileError, compile_tex, resume, stop_all
 from solgen.datafiles import DATA_FILES
 from solgen.files import (
     NotReadable,
@@ -387,6 +387,7 @@ def _compile_class(
     long = timeout * max(1, len(keys) // 10)
     done: dict[str, Compiled] = {}
     error: BaseException | None = None
+    resume()  # a stop_all() of an earlier build does not stop this one
     with ThreadPoolExecutor(max_workers=len(sources)) as pool:
         futures = {
             name: pool.submit(compile_tex, tex, name, out, long, inputs=inputs)

@@ -70,6 +70,12 @@ def stop_all() -> None:
                 os.killpg(pgid, signal.SIGKILL)
 
 
+def resume() -> None:
+    """Let compiles run again: a stop_all() belongs to the build it stopped, not to every later
+    build of the process (a notebook or a test session went on failing)."""
+    _stopping.clear()
+
+
 @dataclass(frozen=True)
 class Compiled:
     """A PDF compiled in its scratch directory, ready to be moved into place."""

@@ -189,3 +189,15 @@ def test_a_rendering_child_dies_when_solgen_is_killed(tmp_path):
     finally:
         solgen.kill()
         solgen.wait()
+
+
+@pytest.mark.tex
+def test_a_build_after_stop_all_still_compiles(tmp_path, capsys):
+    """stop_all() (Ctrl-C in a notebook, a stopped batch in a test session) used to stop every
+    later build of the process as well: the stop belongs to the build it stopped."""
+    from solgen import compile as compile_module
+    from solgen.cli import main
+
+    compile_module.stop_all()
+    assert main(["build", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "solution.pdf").is_file()
