@@ -510,3 +510,16 @@ def test_smooth_answers_are_the_correctly_rounded_exact_values(tmp_path, activat
     oracle = _smooth_network_at(200, variant, f)
     assert results["loss"] == oracle["loss"] and results["y"] == oracle["y"]
     assert results["grad"] == oracle["grad"]  # every entry, to the last bit
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+def test_a_residual_ball_around_zero_times_a_zero_weight_is_zero(activation):
+    """Hypothesis found it: y = t exactly (r a ball around 0) and w2 = 0; FLINT's arb ** 1 of
+    that ball is nan, and the evaluation raised. Every answer is exact here."""
+    inp = Problem1Input(
+        X=((F(0),),), t=(F(1, 10),), W1=((F(0),),), b1=(F(0),), w2=(F(0),), b2=F(1, 10),
+        activation=activation,
+    )  # fmt: skip
+    answers = p1_network.solve(inp).answers
+    assert answers.y == (0.1,) and answers.loss == 0.0 and answers.undecided == ()
+    assert answers.grad == {"W1": ((0.0,),), "b1": (0.0,), "w2": (0.0,), "b2": 0.0}

@@ -142,13 +142,9 @@ def derivation_from_data(data: Any, activation: str) -> Derivation | None:
     # The expected derivation, rebuilt without differentiating the whole loss.
     f = activation_expr(activation)
     fprime = _relu_convention(sp.diff(f, z))
-    fz, a = F(z), sp.Abs(z)
-    in_f = {"sigmoid": fz * (1 - fz), "tanh": 1 - fz**2}.get(activation)
-    free = {
-        "sigmoid": sp.exp(-a) / (1 + sp.exp(-a)) ** 2,
-        "tanh": 4 * sp.exp(-2 * a) / (1 + sp.exp(-2 * a)) ** 2,
-    }.get(activation, fprime)
-    stable = fprime if in_f is None else in_f.subs(fz, f)
+    in_f = fprime_in_f_form(activation)
+    free = saturation_free_form(activation) or fprime
+    stable = fprime if in_f is None else in_f.subs(F(z), f)
     z_generic = W_ji * x_ki + b_j + rest_z
     y_generic = w_j * F(z_kj) + b2 + rest_y
     local = {
@@ -253,19 +249,30 @@ def _relu_convention(expr: sp.Expr) -> sp.Expr:
     return expr.replace(sp.Heaviside, lambda arg, *_: sp.Heaviside(arg, 0))
 
 
-def _saturation_free(activation: str, fprime: sp.Expr) -> sp.Expr:
-    """f' with no cancellation where f saturates, checked by SymPy on both sides of 0.
+def saturation_free_form(activation: str) -> sp.Expr | None:
+    """f' written without cancellation where f saturates (None for ReLU).
 
     1 - tanh(z)^2 is 0 at 50 digits for |z| > 59 though f'(60) is about 3e-52; 4 e^-2|z| /
     (1 + e^-2|z|)^2 keeps every digit at any z.
     """
-    if activation == "relu":
-        return fprime
     a = sp.Abs(z)
-    candidate = {
+    return {
         "sigmoid": sp.exp(-a) / (1 + sp.exp(-a)) ** 2,
         "tanh": 4 * sp.exp(-2 * a) / (1 + sp.exp(-2 * a)) ** 2,
-    }[activation]
+    }.get(activation)
+
+
+def fprime_in_f_form(activation: str) -> sp.Expr | None:
+    """f' as a polynomial in f: sigma(1 - sigma), 1 - tanh^2 (None for ReLU)."""
+    fz = F(z)
+    return {"sigmoid": fz * (1 - fz), "tanh": 1 - fz**2}.get(activation)
+
+
+def _saturation_free(activation: str, fprime: sp.Expr) -> sp.Expr:
+    """saturation_free_form, checked equal to f' by SymPy on both sides of 0."""
+    candidate = saturation_free_form(activation)
+    if candidate is None:
+        return fprime
     side = sp.Symbol("s", positive=True)
     for at in (side, -side):
         if sp.simplify((candidate - fprime).subs(z, at)) != 0:
@@ -274,12 +281,11 @@ def _saturation_free(activation: str, fprime: sp.Expr) -> sp.Expr:
 
 
 def _fprime_in_f(activation: str, f: sp.Expr, fprime: sp.Expr) -> sp.Expr | None:
-    """f' as a polynomial in f (sigma(1 - sigma), 1 - tanh^2), checked by SymPy."""
-    if activation == "relu":
+    """fprime_in_f_form, checked equal to f' by SymPy."""
+    candidate = fprime_in_f_form(activation)
+    if candidate is None:
         return None
-    fz = F(z)
-    candidate = {"sigmoid": fz * (1 - fz), "tanh": 1 - fz**2}[activation]
-    if sp.simplify(candidate.subs(fz, f) - fprime) != 0:
+    if sp.simplify(candidate.subs(F(z), f) - fprime) != 0:
         raise DerivationError(f"{activation}: f' is not {candidate}")
     return candidate
 
@@ -407,7 +413,9 @@ def _monomial(expr: sp.Expr, values: dict[sp.Expr, Any], number: Callable[[Any],
         if factor.is_Rational:
             result = result * number(Fraction(int(factor.p), int(factor.q)))
         elif base in values and power.is_Integer and int(power) >= 1:
-            result = result * values[base] ** int(power)
+            # repeated products, not **: FLINT's arb ** 1 of a ball around 0 is nan
+            for _ in range(int(power)):
+                result = result * values[base]
         else:
             raise DerivationError(f"cannot evaluate the factor {factor} of {expr}")
     return result
