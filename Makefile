@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 TEX_PACKAGES := texlive-latex-base texlive-latex-recommended texlive-pictures lmodern latexmk poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all pdf test lint bench chaos tex venv clean
+.PHONY: all pdf test test-fast lint bench chaos tex venv clean
 
 all: pdf
 
@@ -35,6 +35,10 @@ pdf: venv tex
 test: venv tex
 	$(PY) -m pytest -q
 	$(MAKE) --no-print-directory lint
+
+# The inner loop: no TeX, no class rebuilds, no signals (tests/conftest.py names the slow tier).
+test-fast: venv
+	$(PY) -m pytest -q -m "not slow and not tex"
 
 lint: venv
 	$(VENV)/bin/ruff check solgen tests
