@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import json
 import os
 import shutil
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -14,12 +14,10 @@ from solgen.checks import failed, run_checks
 from solgen.compile import (
     DEFAULT_TIMEOUT,
     Compiled,
-    CompileError,
     TexNotFound,
+    compile_in_parallel,
     compile_tex,
     require_tex,
-    resume,
-    stop_all,
 )
 from solgen.context import build_context
 from solgen.datafiles import DATA_DIR, check_data_dir, data_files
@@ -36,7 +34,6 @@ from solgen.files import (
     remove_leftover_scratch,
     scratch_dir,
     signals_held,
-    tex_write_failure,
 )
 from solgen.problems import p1_network, p2_descent, p3_convnet
 from solgen.render import KEY_BLOCK, render
@@ -247,34 +244,8 @@ def _compile_all(
     texts: dict[str, str], out: Path, timeout: float, precompiled: bool
 ) -> dict[str, Compiled]:
     """Compile all documents in parallel; on any failure clean up the others and re-raise."""
-    done: dict[str, Compiled] = {}
-    error: BaseException | None = None
-    resume()  # a stop_all() of an earlier build does not stop this one
-    with ThreadPoolExecutor(max_workers=len(texts)) as pool:
-        futures = {
-            name: pool.submit(compile_tex, text, name, out, timeout, precompiled=precompiled)
-            for name, text in texts.items()
-        }
-        try:
-            for name, future in futures.items():
-                try:
-                    done[name] = future.result()
-                except OSError as exc:  # writing name.tex into its scratch folder
-                    error = error or named(exc, out / f".solgen-{name}-*" / f"{name}.tex")
-                except Exception as exc:
-                    error = error or exc
-        except BaseException as exc:  # Ctrl-C or SIGTERM while waiting: stop LaTeX too
-            stop_all()
-            error = exc
-            for name, future in futures.items():
-                with contextlib.suppress(BaseException):
-                    done.setdefault(name, future.result())
-    if error is not None:
-        for finished in done.values():
-            shutil.rmtree(finished.scratch, ignore_errors=True)
-        if isinstance(error, CompileError):  # pdfTeX that could not write: say so, with the file
-            failure = tex_write_failure(error.log, error.scratch / f"{error.log.stem}.pdf")
-            if failure is not None:
-                raise failure from None
-        raise error
-    return done
+    jobs: dict[str, Callable[[], Compiled]] = {
+        name: functools.partial(compile_tex, text, name, out, timeout, precompiled=precompiled)
+        for name, text in texts.items()
+    }
+    return compile_in_parallel(jobs, out)

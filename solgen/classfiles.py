@@ -10,12 +10,13 @@ from __future__ import annotations
 import contextlib
 import csv
 import errno
+import functools
 import io
 import json
 import os
 import shutil
 import tomllib
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,17 +24,15 @@ from typing import Any
 from solgen import answerids as ids
 from solgen import manifest as mf
 from solgen.classreport import class_report
-from solgen.compile import Compiled, CompileError, compile_tex, resume, stop_all
+from solgen.compile import Compiled, compile_in_parallel, compile_tex
 from solgen.datafiles import DATA_FILES
 from solgen.files import (
     NotReadable,
     atomic_write,
-    named,
     read_regular,
     replace_dir,
     scratch_dir,
     signals_held,
-    tex_write_failure,
 )
 from solgen.manifest import Manifest, sha256_bytes, sha256_text, solgen_digest
 
@@ -385,37 +384,11 @@ def _compile_class(
             titles = [_bookmark(manifest, i) for i in ids]
             sources[name] = (combine(list(zip(inputs, titles, strict=True))), inputs)
     long = timeout * max(1, len(keys) // 10)
-    done: dict[str, Compiled] = {}
-    error: BaseException | None = None
-    resume()  # a stop_all() of an earlier build does not stop this one
-    with ThreadPoolExecutor(max_workers=len(sources)) as pool:
-        futures = {
-            name: pool.submit(compile_tex, tex, name, out, long, inputs=inputs)
-            for name, (tex, inputs) in sources.items()
-        }
-        try:
-            for name, future in futures.items():
-                try:
-                    done[name] = future.result()
-                except OSError as exc:  # writing name.tex into its scratch folder
-                    error = error or named(exc, out / f".solgen-{name}-*" / f"{name}.tex")
-                except Exception as exc:
-                    error = error or exc
-        except BaseException as exc:  # Ctrl-C or SIGTERM while waiting: stop LaTeX now
-            stop_all()
-            error = exc
-            for name, future in futures.items():
-                with contextlib.suppress(BaseException):
-                    done.setdefault(name, future.result())
-    if error is not None:
-        for compiled in done.values():
-            shutil.rmtree(compiled.scratch, ignore_errors=True)
-        if isinstance(error, CompileError):
-            failure = tex_write_failure(error.log, error.scratch / f"{error.log.stem}.pdf")
-            if failure is not None:
-                raise failure from None
-        raise error
-    return done
+    jobs: dict[str, Callable[[], Compiled]] = {
+        name: functools.partial(compile_tex, tex, name, out, long, inputs=inputs)
+        for name, (tex, inputs) in sources.items()
+    }
+    return compile_in_parallel(jobs, out)
 
 
 # --- key.pdf: from the answer key (answerkey.py), like answers.csv, grade and the exports -------

@@ -13,12 +13,14 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from solgen import preamble
 from solgen.cache import warn
-from solgen.files import LOW_SPACE, atomic_write, named, scratch_dir
+from solgen.files import LOW_SPACE, atomic_write, named, scratch_dir, tex_write_failure
 
 INSTALL_COMMAND = (
     "sudo apt-get install texlive-latex-base texlive-latex-recommended "
@@ -82,6 +84,41 @@ class Compiled:
 
     pdf: Path
     scratch: Path
+
+
+def compile_in_parallel(jobs: dict[str, Callable[[], Compiled]], out: Path) -> dict[str, Compiled]:
+    """Run every compile job at once (a thread each; LaTeX itself runs as a process) and return
+    them all; on any failure remove the finished ones' scratch and raise the first failure (a
+    full disk named with its file). Ctrl-C or SIGTERM while waiting stops every LaTeX first.
+    The one home of this for a build's two documents and a class's files."""
+    done: dict[str, Compiled] = {}
+    error: BaseException | None = None
+    resume()  # a stop_all() of an earlier build does not stop this one
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        futures = {name: pool.submit(job) for name, job in jobs.items()}
+        try:
+            for name, future in futures.items():
+                try:
+                    done[name] = future.result()
+                except OSError as exc:  # writing name.tex into its scratch folder
+                    error = error or named(exc, out / f".solgen-{name}-*" / f"{name}.tex")
+                except Exception as exc:
+                    error = error or exc
+        except BaseException as exc:  # Ctrl-C or SIGTERM while waiting: stop LaTeX now
+            stop_all()
+            error = exc
+            for name, future in futures.items():
+                with contextlib.suppress(BaseException):
+                    done.setdefault(name, future.result())
+    if error is not None:
+        for compiled in done.values():
+            shutil.rmtree(compiled.scratch, ignore_errors=True)
+        if isinstance(error, CompileError):  # pdfTeX that could not write: say so, with the file
+            failure = tex_write_failure(error.log, error.scratch / f"{error.log.stem}.pdf")
+            if failure is not None:
+                raise failure from None
+        raise error
+    return done
 
 
 def require_tex() -> None:
