@@ -37,8 +37,7 @@ from pathlib import Path
 from solgen import lmshtml
 from solgen.answerids import ETA_MAX
 from solgen.answerkey import ClassKey, Item, StudentKey, load_key
-from solgen.errors import InvalidInput
-from solgen.files import atomic_write, check_output_file, shared
+from solgen.files import atomic_write, check_output_file, named, shared
 from solgen.lmshtml import xml_clean, xml_sub
 
 PROBLEMS = lmshtml.PROBLEM_TITLES
@@ -236,13 +235,14 @@ def bank_title(key: ClassKey, directory: Path) -> str:
 
 def write_moodle(directory: Path, output: Path) -> int:
     """Export the batch in directory to the Moodle XML file output (written atomically);
-    the number of questions (categories not counted). InvalidInput for a bad --key or -o."""
+    the number of questions (categories not counted). InvalidInput for a bad --key or -o; an
+    OSError naming output when the disk fails the write."""
     check_output_file(output, "bank.xml")
     with shared(directory, "--key"):  # not while a batch rewrites the keys
         key = load_key(directory)
     data = export_moodle(key, bank_title(key, directory))
     try:
         atomic_write(output, data.decode("utf-8"))  # UTF-8 bytes in, the same bytes out
-    except OSError as exc:
-        raise InvalidInput([f"-o: cannot write {output}: {exc.strerror or exc}"]) from None
+    except OSError as exc:  # -o was checked writable: this is the disk's failure (exit 1)
+        raise named(exc, output) from None
     return len(PROBLEMS) * len(key.students)

@@ -42,7 +42,7 @@ from pathlib import Path
 from solgen.answerids import ETA_MAX, LOSS
 from solgen.answerkey import ClassKey, Item, StudentKey, load_key
 from solgen.errors import InvalidInput
-from solgen.files import atomic_write_bytes, check_output_file, shared
+from solgen.files import atomic_write_bytes, check_output_file, named, shared
 from solgen.lmshtml import (
     PROBLEM_TITLES,
     feedback_html,
@@ -94,8 +94,8 @@ def write_qti(directory: Path, output: Path) -> int:
     data = zip_bytes(members)
     try:
         atomic_write_bytes(output, data)
-    except OSError as exc:
-        raise InvalidInput([f"-o: cannot write {output}: {exc.strerror or exc}"]) from None
+    except OSError as exc:  # -o was checked writable: this is the disk's failure (exit 1)
+        raise named(exc, output) from None
     return 3 * len(key.students)
 
 

@@ -466,3 +466,25 @@ def test_a_control_character_in_the_title_leaves_both_exports_parsable(tmp_path)
     text = (tmp_path / "quiz.xml").read_text(encoding="utf-8")
     assert "\x07" not in text and "Quiz one" in text
     ET.fromstring(text.encode("utf-8"))
+
+
+@pytest.mark.parametrize(("fmt", "module", "writer"), [
+    ("qti", "solgen.export_qti", "atomic_write_bytes"),
+    ("moodle", "solgen.export_moodle", "atomic_write"),
+])  # fmt: skip
+def test_a_full_disk_at_the_export_is_exit_1_naming_the_file(
+    batch, tmp_path, monkeypatch, capsys, fmt, module, writer
+):
+    """-o is checked writable before any work (exit 2 if not); a disk that fails the write
+    afterwards is the system's failure, exit 1 with the file (it was exit 2, invalid input)."""
+    import errno
+    import importlib
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(importlib.import_module(module), writer, full)
+    output = tmp_path / ("quiz.zip" if fmt == "qti" else "bank.xml")
+    assert main(["export", fmt, "--key", str(batch), "-o", str(output)]) == 1
+    assert capsys.readouterr().err == f"solgen: error: No space left on device: {output}\n"
+    assert not output.exists()
