@@ -14,7 +14,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from solgen.files import NotReadable, read_regular
 from solgen.manifest import Manifest
+from solgen.tomlinput import MAX_VARIANT_BYTES
 
 # What makes two variants' problems the same for a student: the data, not the wording.
 IDENTITY = {
@@ -25,9 +27,12 @@ IDENTITY = {
 
 
 def _variant(path: Path) -> dict[str, Any] | None:
+    """A student's variant.toml, read as checked data (a regular file of bounded size: a FIFO
+    or /dev/zero there never blocks or floods the report), or None."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        text = read_regular(path, MAX_VARIANT_BYTES).decode("utf-8")
+        return tomllib.loads(text, parse_float=Decimal)
+    except (OSError, NotReadable, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return None
 
 
