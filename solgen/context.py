@@ -244,19 +244,17 @@ def _legend_value(expr: sp.Expr) -> tuple[Tex, Tex]:
 def _inline_eq(expr: sp.Expr) -> Tex:
     """A value for running text after its symbol: '= 6', '= 5/2 = 2.5',
     '= (7 + \\sqrt{5})/2 \\approx 4.61803', '\\approx 4.61803' (no closed form)."""
+    return _inline(expr) if expr.has(sp.CRootOf) else Tex(f"= {_inline(expr)}")
+
+
+def _inline(expr: sp.Expr, unnamed: str = "") -> Tex:
+    """A value for running text: '1/6 \\approx 0.166667', '1/4 = 0.25', '1' (not '1 = 1');
+    with no closed form (CRootOf), 'unnamed \\approx 0.183133', unnamed naming the value."""
     if expr.is_Integer:
-        return Tex(f"= {sym(expr)}")
+        return sym(expr)
     rel, value = _decimal(expr)
     if expr.has(sp.CRootOf):
-        return Tex(f"{rel} {value}")
-    return Tex(f"= {_exact(expr, inline=True)} {rel} {value}")
-
-
-def _inline(expr: sp.Expr) -> Tex:
-    """A bound for running text: '1/6 \\approx 0.166667', '1/4 = 0.25'."""
-    rel, value = _decimal(expr)
-    if expr.has(sp.CRootOf):
-        return Tex(rf"1/\lambda_{{\max}} {rel} {value}")
+        return Tex(f"{unnamed} {rel} {value}".lstrip())
     return Tex(rf"{_exact(expr, inline=True)} {rel} {value}")
 
 
@@ -304,13 +302,15 @@ def problem2_context(p2: Problem2Result) -> dict[str, Any]:
         "negative_eigenvalues": p2.negative_eigenvalues,
         "lambda_max_eq": _eq(lam_max),
         "eta_max_eq": None if p2.eta_max is None else _eq(p2.eta_max),
-        "eta_max_inline": None if p2.eta_max is None else _inline(p2.eta_max),
+        "eta_max_inline": None if p2.eta_max is None else _inline(p2.eta_max, r"1/\lambda_{\max}"),
         "optimal_step_eq": None if p2.optimal_step is None else _eq(p2.optimal_step),
         "optimal_rate_eq": None if p2.optimal_rate is None else _eq(p2.optimal_rate),
         "figure": descent_context(p2),
         "coords_first": sym(p2.coords[0]),
         "coords_second": sym(p2.coords[1]) if p2.n > 1 else None,
-        "optimal_rate_inline": None if p2.optimal_rate is None else _inline(p2.optimal_rate),
+        "optimal_rate_inline": None
+        if p2.optimal_rate is None
+        else _inline(p2.optimal_rate, r"(\kappa - 1)/(\kappa + 1)"),
         "ls_matrix_form": Tex(rf"\frac{{{sym(ls.numerator)}}}{{{sym(ls.denominator)}}}"),
         "ls_explicit": None if ls.explicit is None else sym(ls.explicit),
         "ls_low": None if p2.eta_max is None else _eq(sp.radsimp(1 / (2 * lam_max))),

@@ -535,3 +535,23 @@ def test_the_checks_begin_with_one_a_reader_can_redo():
     assert (check["up_rel"], check["quotient_rel"]) == ("\\approx", "=")
     tex = _solution_tex()
     assert "A check to redo with a calculator: move $b^{(2)}$ by $h = 0.001$ both ways." in tex
+
+
+@pytest.mark.parametrize(
+    ("A", "text"),
+    [
+        # an integer bound read "1 = 1"
+        ("[[1,0],[0,1]]", "strictly between $0$ and $1$ works"),
+        # no closed form: the rate was named "1/lambda_max"
+        (
+            "[[2,1,0],[1,3,1],[0,1,5]]",
+            "shrinks at least by the factor $(\\kappa - 1)/(\\kappa + 1) \\approx 0.615324$",
+        ),
+        (
+            "[[2,1,0],[1,3,1],[0,1,5]]",
+            "strictly between $0$ and $1/\\lambda_{\\max} \\approx 0.183133$",
+        ),
+    ],
+)
+def test_an_inline_value_names_itself_truly(A, text):
+    assert text in " ".join(_solution_tex(f"problem2.A={A}").split())
