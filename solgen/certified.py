@@ -28,7 +28,7 @@ def _exact_float(point: flint.arb) -> float:
     """An exact arb point (a binary rational m * 2^e) rounded correctly to float64."""
     mantissa, exponent = (int(v) for v in point.man_exp())
     if exponent >= 0:
-        return float_of_exact(mantissa * 2**exponent) if abs(exponent) < 4096 else math.inf
+        return float_of_exact(mantissa * 2**exponent) if exponent < 4096 else math.inf
     if exponent < -4096 and mantissa.bit_length() + exponent < -1080:
         return -0.0 if mantissa < 0 else 0.0  # below half the smallest subnormal
     return float_of_exact(Fraction(mantissa, 2**-exponent))
@@ -48,10 +48,15 @@ def float_of_ball(ball: flint.arb) -> float | None:
     return low if low == high else None
 
 
+def fmpq_of(value: Any) -> flint.fmpq:
+    """An exact rational (Fraction, int) as FLINT's exact rational."""
+    fraction = Fraction(value)
+    return flint.fmpq(fraction.numerator, fraction.denominator)
+
+
 def ball_of(value: Any) -> flint.arb:
     """An exact rational (Fraction, int) as an arb ball at the current precision."""
-    fraction = Fraction(value)
-    return flint.arb(flint.fmpq(fraction.numerator, fraction.denominator))
+    return flint.arb(fmpq_of(value))
 
 
 def _interval_float(low: Fraction, high: Fraction) -> float | None:

@@ -35,6 +35,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from solgen.certified import fmpq_of
 from solgen.latex import fmt_int, tex_escape
 from solgen.messages import plural
 from solgen.solution import Check, Solution
@@ -78,9 +79,9 @@ def _fractions(values: Any) -> list[Any]:
 def _exact_pre_activations(solution: Solution) -> list[list[Fraction]]:
     """Z = X W1^T + b1 from the inputs, in FLINT's exact rational matrices."""
     inp = solution.problem1.inp
-    X = flint.fmpq_mat([[_fmpq(v) for v in row] for row in inp.X])
+    X = flint.fmpq_mat([[fmpq_of(v) for v in row] for row in inp.X])
     W1t = flint.fmpq_mat(
-        [[_fmpq(inp.W1[j][i]) for j in range(len(inp.W1))] for i in range(len(inp.X[0]))]
+        [[fmpq_of(inp.W1[j][i]) for j in range(len(inp.W1))] for i in range(len(inp.X[0]))]
     )
     product = X * W1t
     b1 = [Fraction(v) for v in inp.b1]
@@ -88,11 +89,6 @@ def _exact_pre_activations(solution: Solution) -> list[list[Fraction]]:
         [_fraction(product[k, j]) + b1[j] for j in range(product.ncols())]
         for k in range(product.nrows())
     ]
-
-
-def _fmpq(value: Any) -> flint.fmpq:
-    fraction = Fraction(value)
-    return flint.fmpq(fraction.numerator, fraction.denominator)
 
 
 def _fraction(value: flint.fmpq) -> Fraction:
@@ -202,10 +198,9 @@ class _Float64Pass:
         self.Z, self.H, self.y, self.r = Z, H, y, r
 
 
-def forward_check(solution: Solution, signs: np.ndarray) -> Check:
+def forward_check(solution: Solution, run: _Float64Pass) -> Check:
     """Z, H, y, r and L recomputed from the inputs in float64, against the exact values."""
     p1, ex = solution.problem1, solution.problem1.exact
-    run = _Float64Pass(solution, signs)
     worst = max(
         _ratio(run.Z, ex.Z, run.Z_bound),
         _ratio(run.H, ex.H, run.H_bound),
@@ -225,10 +220,9 @@ def forward_check(solution: Solution, signs: np.ndarray) -> Check:
     return Check("forward_pass_float64", what, worst, worst <= 1, tex)
 
 
-def backprop_check(solution: Solution, signs: np.ndarray) -> Check:
+def backprop_check(solution: Solution, run: _Float64Pass) -> Check:
     """Every gradient entry by a float64 backpropagation of the check's own, against exact."""
     p1, ex = solution.problem1, solution.problem1.exact
-    run = _Float64Pass(solution, signs)
     worst = max(_ratio(run.grad[n], ex.grad[n], np.asarray(run.grad_bound[n])) for n in run.grad)
     count = p1.h * p1.d + 2 * p1.h + 1
     what = (
@@ -280,8 +274,8 @@ def gradient_check(solution: Solution, Z_exact: list[list[Fraction]]) -> Check:
     f = _exact_activation(p1.activation)
     magnitude = int(math.log10(1 + abs(float(ex.loss))))  # rounding scales with the loss
     with mpmath.workdps(SMOOTH_DIGITS + magnitude):
-        # gmpy2-free: FLINT's rationals for ReLU, mpmath numbers otherwise
-        convert: Callable[[Fraction], Any] = _fmpq if relu else _mp
+        # FLINT's rationals for ReLU, mpmath numbers otherwise
+        convert: Callable[[Fraction], Any] = fmpq_of if relu else _mp
         X = _fractions(inp.X)
         Xc = [[convert(v) for v in row] for row in X]
         t = [convert(Fraction(v)) for v in inp.t]
@@ -291,7 +285,7 @@ def gradient_check(solution: Solution, Z_exact: list[list[Fraction]]) -> Check:
         H = [[f(z) for z in row] for row in Z]
         N, h = len(Z), len(w2)
         y = [sum((w2[j] * H[k][j] for j in range(h)), b2) for k in range(N)]
-        step = _fmpq(_relu_step(Z_exact, X)) if relu else SMOOTH_STEP
+        step = fmpq_of(_relu_step(Z_exact, X)) if relu else SMOOTH_STEP
 
         def loss(y_new: list[Any]) -> Any:
             return sum((yk - tk) ** 2 for yk, tk in zip(y_new, t, strict=True)) / 2
@@ -317,7 +311,7 @@ def gradient_check(solution: Solution, Z_exact: list[list[Fraction]]) -> Check:
             )
             grad = ex.grad[name]
             exact = grad if name == "b2" else grad[j, i] if name == "W1" else grad[j]
-            value = _fmpq(exact) if relu else _mp_any(exact)
+            value = fmpq_of(exact) if relu else _mp_any(exact)
             error = abs(difference - value)
             scale = max(1.0, abs(float(exact)))
             worst = max(worst, float(error) / scale)
@@ -670,14 +664,16 @@ def run_checks(solution: Solution) -> tuple[Check, ...]:
     def exact_Z() -> list[list[Fraction]]:
         return _exact_pre_activations(solution)
 
-    def signs() -> np.ndarray:
+    @functools.cache
+    def float_pass() -> _Float64Pass:
+        """One float64 pass for both float64 checks, with the ReLU mask's signs from exact Z."""
         p1 = solution.problem1
         values = [[(z > 0) - (z < 0) for z in row] for row in exact_Z()]
-        return np.array(values, dtype=float).reshape(p1.N, p1.h)
+        return _Float64Pass(solution, np.array(values, dtype=float).reshape(p1.N, p1.h))
 
     steps: list[tuple[str, Callable[[Solution], Check]]] = [
-        ("forward_pass_float64", lambda s: forward_check(s, signs())),
-        ("gradient_float64", lambda s: backprop_check(s, signs())),
+        ("forward_pass_float64", lambda s: forward_check(s, float_pass())),
+        ("gradient_float64", lambda s: backprop_check(s, float_pass())),
         ("gradient_central_differences", lambda s: gradient_check(s, exact_Z())),
         ("float64_rounding", rounding_check),
         ("symmetric_part", symmetric_part_check),
