@@ -11,8 +11,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from golden_cases import BATCH, BUILDS
+
 from solgen.cli import main
 
 BYTES = Path(__file__).resolve().parent / "golden" / "bytes"

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BYTES = ROOT / "tests" / "golden" / "bytes"
 sys.path.insert(0, str(ROOT / "tests"))
 
-from golden_cases import BUILDS, BATCH  # noqa: E402
+from golden_cases import BATCH, BUILDS  # noqa: E402
 
 from solgen.cli import main  # noqa: E402
 
