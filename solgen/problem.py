@@ -1,0 +1,226 @@
+"""What a problem is: the one interface every stage reads a problem through.
+
+A problem is one package (solgen's own three under solgen/problems/, an instructor's anywhere,
+found through the entry-point group ``solgen.problems``) whose ``PROBLEM`` is an instance of
+a ``Problem`` subclass. It declares everything about itself: its name, title and points, its
+variant fields (defaults, validation), how to draw a random instance, how to solve it and
+check the solution, its results.json section, its data files, its templates and their
+context, its answer items and how a student's answer to them is graded, its statement for
+an LMS, and its lines of the class report. The stages (build, generate, batch, answerkey,
+grade, the exports, the class report) iterate over an assignment's problems and never name
+one.
+
+May import: the standard library and solgen's base modules (errors, messages, latex,
+tomlinput); never a stage, never a problem.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from importlib import resources
+from typing import Any, ClassVar
+
+from solgen.tomlinput import parse_toml
+
+
+@dataclass(frozen=True)
+class Check:
+    """One self-check of a build: its name, what it compared, the largest error, the verdict."""
+
+    name: str
+    what: str  # a short plain sentence (results.json)
+    max_error: float
+    passed: bool
+    tex: str = ""  # the same sentence as TeX, for the document's Checks section
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How far an answer may be from the value: rounded to `digits` significant digits, or
+    within `relative` or `absolute` error (whichever allows most)."""
+
+    digits: int = 3
+    relative: float = 0.0
+    absolute: float = 0.0
+
+    def width(self, value: float) -> float:
+        """The largest accepted |answer - value|."""
+        rounding = 0.0
+        if value != 0 and self.digits > 0:
+            exponent = math.floor(math.log10(abs(value)))
+            rounding = 0.5 * 10.0 ** (exponent - self.digits + 1)
+        allowed = max(rounding, self.relative * abs(value), self.absolute)
+        return allowed * (1 + 1e-9)  # the value itself is a float: leave room for its last bit
+
+
+@dataclass(frozen=True)
+class Item:
+    """One gradable answer of one student."""
+
+    id: str  # the answers.csv column
+    group: str  # one of its problem's groups: points and tolerances may be set per group
+    problem: int  # the problem's number in its assignment (1, 2, ...), set by the stage
+    kind: str  # "number", "interval" (the exact value is its upper bound), or the problem's own
+    label: str  # plain text: "dL/dW1[1,2]"
+    tex: str  # for MathJax: \frac{\partial L}{\partial W^{(1)}_{12}}
+    exact: str | None  # SymPy syntax; None when there is no exact value
+    value: float | int | None  # the exact value's float (int for counts)
+    tolerance: Tolerance
+    points: Fraction
+
+
+def number_item(
+    item_id: str, group: str, label: str, tex: str, exact: str | None, value: Any
+) -> Item:
+    """A number answer with the default tolerance and no points yet (the stage sets both)."""
+    return Item(item_id, group, 0, "number", label, tex, exact, value, Tolerance(), Fraction(0))
+
+
+@dataclass(frozen=True)
+class DrawOption:
+    """A command-line option of `solgen variant` and `solgen batch` that shapes a problem's
+    random draw (such as --samples): its flag, default, metavar and help."""
+
+    flag: str  # "--samples"
+    default: int
+    metavar: str
+    help: str
+
+    @property
+    def dest(self) -> str:
+        """The option's name in the options mapping a draw receives: "samples"."""
+        return self.flag.lstrip("-").replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Grading:
+    """A problem's verdict on one answer: right or wrong, and a sentence saying why.
+
+    `column` names the answers.csv column an unreadable answer is reported under when it is
+    not the item's own (a count graded against the design in another column).
+    """
+
+    right: bool
+    note: str
+    count: int | None = None  # a count the answer was judged against, when not the key's own
+
+
+class Unreadable(Exception):
+    """A student's cell that cannot be read as an answer (its column is `column`, or the item's)."""
+
+    def __init__(self, message: str, column: str | None = None) -> None:
+        super().__init__(message)
+        self.column = column
+
+
+Cells = Mapping[str, str]
+CheckRun = Callable[[], Check]
+
+
+class Problem(ABC):
+    """One problem, declared in one place. Subclass it in your problem's package and make an
+    instance its ``PROBLEM``; the package holds its templates and its default.toml."""
+
+    name: ClassVar[str]  # the registry's name: letters, digits and '-', such as "network"
+    title: ClassVar[str]  # the heading: "Calculating gradients"
+    points: ClassVar[int]  # in the default assignment's headings and grading
+    package: ClassVar[str]  # the Python package holding its templates and default.toml
+    fields: ClassVar[tuple[str, ...]]  # the variant table's fields, in the file's order
+    # What no two students of a class should share ("network and data"), and the fields it is
+    groups: ClassVar[Mapping[str, Fraction]]  # answer groups and their points (sum: points)
+    distinct_label: ClassVar[str]
+    distinct_fields: ClassVar[tuple[str, ...]]
+    draw_options: ClassVar[tuple[DrawOption, ...]] = ()
+    # Its templates (files of the package): "problem" (statement and solution, required),
+    # "appendix" (after every problem), "check" (a check a reader redoes, in the Checks
+    # section), "key" (its part of a class's key.pdf block), "statement" (the LMS question).
+    templates: ClassVar[Mapping[str, str]]
+
+    # --- the variant ------------------------------------------------------------------------
+
+    def default(self) -> dict[str, Any]:
+        """Its table of the default variant (the package's default.toml)."""
+        text = resources.files(self.package).joinpath("default.toml").read_text("utf-8")
+        return parse_toml(text, f"{self.name}'s default.toml")
+
+    def merge(self, default: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+        """The fields a build uses: the variant file's over the default's."""
+        return {**default, **{k: v for k, v in given.items() if k in self.fields}}
+
+    @abstractmethod
+    def parse(self, table: dict[str, Any], section: str, errors: list[str]) -> Any | None:
+        """Its input from a merged table, or None after appending every problem found to errors
+        (each naming its field as f"{section}.FIELD")."""
+
+    def draw_problems(self, options: Mapping[str, int]) -> list[str]:
+        """Why these draw options cannot make a valid variant ([] when they can)."""
+        return []
+
+    @abstractmethod
+    def draw(
+        self, seed: int, section: str, attempt: int, options: Mapping[str, int]
+    ) -> dict[str, object]:
+        """A random, well-posed table of its fields for this seed (attempt: a redraw, when a
+        classmate has the first one); the same arguments give the same table anywhere."""
+
+    # --- the solution -----------------------------------------------------------------------
+
+    @abstractmethod
+    def solve(self, inp: Any) -> Any:
+        """Derive, decide and evaluate: its result (a frozen dataclass)."""
+
+    @abstractmethod
+    def checks(self, result: Any) -> list[tuple[str, CheckRun]]:
+        """Its self-checks, by name, each recomputing an answer by another route."""
+
+    @abstractmethod
+    def results(self, result: Any) -> dict[str, Any]:
+        """Its section of results.json."""
+
+    def data_files(self, inp: Any) -> dict[str, str]:
+        """Files of its data for data/ (name -> text), in order; none by default."""
+        return {}
+
+    def data_file_names(self) -> tuple[str, ...]:
+        """The names data_files may write (so that a build knows data/ as its own)."""
+        return ()
+
+    @abstractmethod
+    def context(self, result: Any) -> dict[str, Any]:
+        """Its templates' context: every number and formula as TeX, no prose."""
+
+    # --- answers, grading, the class ---------------------------------------------------------
+
+    @abstractmethod
+    def items(self, section: dict[str, Any]) -> list[Item]:
+        """Its gradable answers, from its results.json section (points set by the stage)."""
+
+    def answer_cells(self, section: dict[str, Any]) -> dict[str, Any]:
+        """Its cells of an answers.csv row (item id -> value), in column order; by default
+        one cell per item."""
+        return {item.id: item.value for item in self.items(section)}
+
+    def grade(self, item: Item, text: str, cells: Cells, inp: Any) -> Grading | None:
+        """Its own verdict on an answer (text, with the student's other cells), or None to
+        let the stage grade it as a number or an interval."""
+        return None
+
+    def key_context(self, section: dict[str, Any], inp: Any) -> dict[str, Any]:
+        """The context of its part of a class's key.pdf block ("key" template)."""
+        return {}
+
+    def spread(self, sections: Sequence[dict[str, Any]]) -> list[str]:
+        """Lines of the class report on the spread of its answers over a class."""
+        return []
+
+    def statement_context(self, inp: Any) -> dict[str, Any]:
+        """The context of its statement for an LMS ("statement" template), from the input."""
+        return {}
+
+    def ask_html(self, items: Sequence[Item]) -> str:
+        """What an LMS question asks for, as HTML after the statement."""
+        return ""
