@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from operator import mul
 from solgen.errors import InvalidInput
 from solgen.messages import shown
 from solgen.problems.p3_design import designs
+from solgen.stream import Stream
 from solgen.tomlinput import parse_set, parse_toml
 from solgen.variant import Layer, Problem3Input, default_text
 
@@ -25,28 +25,6 @@ MAX_ATTEMPTS = 10_000
 # samples 0.9 and 1.0 of a single input), X is drawn again, from the streams "problem1/X1",
 # "problem1/X2", ...; the last of these is made to have a unit (see _one_input_unit).
 MAX_X_REDRAWS = 64
-
-
-class Stream:
-    """Deterministic pseudo-random integers from SHA-256 of (seed, label, counter).
-
-    Unlike random.Random, the numbers depend on nothing but the seed: not on the Python
-    version, the platform, or hash randomisation.
-    """
-
-    def __init__(self, seed: int, label: str) -> None:
-        self._key = f"solgen:{seed}:{label}"
-        self._count = 0
-
-    def integer(self, low: int, high: int) -> int:
-        """A uniform integer in [low, high]."""
-        self._count += 1
-        digest = hashlib.sha256(f"{self._key}:{self._count}".encode()).digest()
-        return low + int.from_bytes(digest[:16], "big") % (high - low + 1)
-
-    def choice(self, items: Sequence[int]) -> int:
-        """One of the items."""
-        return items[self.integer(0, len(items) - 1)]
 
 
 @dataclass(frozen=True)
