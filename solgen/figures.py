@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from solgen.problems.p1_network import Problem1Result
-from solgen.problems.p2_descent import Problem2Result
-from solgen.problems.p3_convnet import Problem3Result
+from solgen.problems.convnet.derive import ConvnetResult
+from solgen.problems.descent.derive import DescentResult
+from solgen.problems.network.derive import NetworkResult
 
 Point = tuple[float, float]
 
@@ -50,7 +50,7 @@ def _column(count: int, x: float, gap: float = UNIT_GAP) -> list[Node]:
     return [Node(i + 1, x, top - i * gap) for i in range(count)]
 
 
-def network_diagram(p1: Problem1Result) -> NetworkDiagram | None:
+def network_diagram(p1: NetworkResult) -> NetworkDiagram | None:
     """Where to draw each unit, and which samples switch each hidden unit on."""
     if p1.d > MAX_DRAWN_UNITS or p1.h > MAX_DRAWN_UNITS:
         return None
@@ -173,7 +173,7 @@ def gradient_descent(S: np.ndarray, u0: np.ndarray, eta: float, steps: int) -> n
     return np.array(points)
 
 
-def descent_figure(p2: Problem2Result) -> DescentFigure | None:
+def descent_figure(p2: DescentResult) -> DescentFigure | None:
     """Trajectories for an optimal, a near-critical and a too-large step; positive definite only."""
     if p2.definiteness != "positive definite" or p2.eta_max_float is None:
         return None
@@ -300,7 +300,7 @@ def leave_window(path: np.ndarray, window: float) -> tuple[tuple[Point, ...], Po
     return tuple(inside), None
 
 
-def saddle_figure(p2: Problem2Result) -> SaddleFigure | None:
+def saddle_figure(p2: DescentResult) -> SaddleFigure | None:
     """From a start on the stable line (converges) and one just off it (diverges); 2x2
     indefinite S only. Both approach the saddle 0; the second then leaves along q_1."""
     if p2.n != 2 or p2.definiteness != "indefinite":
@@ -352,7 +352,7 @@ class MapBox:
     made_by: tuple[str, int] | None  # the layer that made it: ("conv" or "pool", kernel side)
 
 
-def feature_maps(p3: Problem3Result) -> tuple[MapBox, ...]:
+def feature_maps(p3: ConvnetResult) -> tuple[MapBox, ...]:
     """Boxes left to right: the input, then the output of every layer."""
     shapes = [p3.input] + [layer.out_shape for layer in p3.layers]
     makers: list[tuple[str, int] | None] = [None]
