@@ -285,8 +285,8 @@ def _grouped(value: int) -> str:
 
 @functools.cache
 def _printer_class() -> type:
-    """sympy's LaTeX printer, subclassed on first use: importing SymPy takes a fifth of a
-    second, and validating a variant or writing one needs no SymPy at all."""
+    """sympy's LaTeX printer, subclassed on first use: importing SymPy is not free, and
+    validating a variant or writing one needs no SymPy at all."""
     import sympy
     from sympy.printing.latex import LatexPrinter
 

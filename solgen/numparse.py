@@ -31,7 +31,7 @@ MIN_MAGNITUDE = -400
 MAX_MAGNITUDE = 100
 # The most bits any numerator or denominator of a cell may need, at every step: a decimal at the
 # bounds needs at most 1,526 (60 digits at 1e-400), three such multiplied 4,578 is too many, and
-# a product of numbers this size takes microseconds.
+# a product of numbers this size is cheap.
 MAX_BITS = 4096
 
 _TOO_BIG = f"a power, product or sum of more than {MAX_BITS} bits"
@@ -240,7 +240,7 @@ def parse_number(text: str) -> sp.Expr:
 
 
 # The middle of a < eta < b. Searched, not matched with groups around it: .*? and \s* side by
-# side backtracked cubically (22 s for 2,000 spaces); this pattern is linear in the text.
+# side backtracked cubically in the length of a run of spaces; this pattern is linear in the text.
 _CHAIN = re.compile(r"(<=?|≤)\s*(?:eta|η|\\eta)\s*(<=?|≤)")
 
 

@@ -12,8 +12,8 @@ from solgen.encodings import wide_encoding
 from solgen.errors import InvalidInput
 from solgen.messages import abbreviated
 
-# Read before parsing: TOML takes about 0.8 s a megabyte, and a variant at the limits of
-# variant.MAX_WORK and MAX_UNITS needs far less (1000 x 200 x 250 in tenths is 1.1 MB).
+# Read before parsing: parsing TOML takes time in proportion to its size, and a variant at the
+# limits of variant.MAX_WORK and MAX_UNITS needs far less (1000 x 200 x 250 in tenths is 1.1 MB).
 MAX_VARIANT_BYTES = 4 * 1024 * 1024
 MAX_NESTING = 8  # brackets and braces inside one another: a matrix needs 2, layers 2
 
