@@ -36,6 +36,7 @@ import numpy as np
 import sympy as sp
 
 from solgen.certified import fmpq_of
+from solgen.errors import SolgenError
 from solgen.latex import fmt_int, tex_escape
 from solgen.messages import plural
 from solgen.solution import Check, Solution
@@ -50,7 +51,7 @@ UNIT = 2.0**-53  # float64's unit roundoff
 TINY = 2.0**-1074  # float64's smallest subnormal: the absolute error of an underflow
 
 
-class _Skip(Exception):
+class _Skip(SolgenError):
     """The check does not apply to this variant (the message says why, in text and TeX)."""
 
     def __init__(self, why: str, tex: str) -> None:

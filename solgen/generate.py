@@ -12,7 +12,7 @@ from itertools import pairwise
 from math import isqrt
 from operator import mul
 
-from solgen.errors import InvalidInput
+from solgen.errors import InvalidInput, SolgenError
 from solgen.messages import shown
 from solgen.problems.p3_design import designs
 from solgen.tomlinput import parse_set, parse_toml
@@ -100,7 +100,7 @@ def _one_input_unit(X: Sequence[Sequence[int]]) -> tuple[list[int], int] | None:
     return None
 
 
-class _NoUnit(Exception):
+class _NoUnit(SolgenError):
     """No hidden unit was found for this X (and no fallback unit was given)."""
 
 
