@@ -29,7 +29,7 @@ from typing import TextIO
 
 from solgen import manifest as mf
 from solgen.compile import DEFAULT_TIMEOUT, CompileError, require_tex
-from solgen.errors import InvalidInput, Terminated
+from solgen.errors import InvalidInput, SolgenError, Terminated
 from solgen.files import (
     NotReadable,
     atomic_write,
@@ -207,7 +207,7 @@ def roster_jobs(
     ]
 
 
-class _NeedsGenerated(Exception):
+class _NeedsGenerated(SolgenError):
     """decide() needs a job's generated text, which a rerun had not made."""
 
 

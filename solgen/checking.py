@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from solgen.errors import SolgenError
 from solgen.latex import tex_escape
 from solgen.problem import Check
 
@@ -25,7 +26,7 @@ UNIT = 2.0**-53  # float64's unit roundoff
 TINY = 2.0**-1074  # float64's smallest subnormal: the absolute error of an underflow
 
 
-class NotApplicable(Exception):
+class NotApplicable(SolgenError):
     """The check does not apply to this variant (the message says why, in text and TeX)."""
 
     def __init__(self, why: str, tex: str) -> None:

@@ -15,15 +15,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from solgen import __version__
-from solgen.compile import DEFAULT_TIMEOUT, CompileError, TexNotFound
-from solgen.errors import Busy, CheckFailed, InterruptedAfterWrite, InvalidInput, Terminated
+from solgen.compile import DEFAULT_TIMEOUT, CompileError
+from solgen.errors import (
+    EXIT_FAILED,
+    EXIT_INVALID,
+    InvalidInput,
+    SolgenError,
+    Terminated,
+    interrupt_status,
+)
 from solgen.files import SAID, interrupted_from_now
 from solgen.messages import capped
 
 if TYPE_CHECKING:  # generate.py is imported by the commands that draw variants only
     from solgen.problems.network.draw import Shape
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+EXIT_OK = 0  # EXIT_FAILED 1, EXIT_INVALID 2 and the signals' 130 / 143: see errors.py
 MAX_TIMEOUT = 86400  # one day; subprocess cannot wait for ever (inf overflows)
 
 
@@ -414,7 +421,7 @@ def run_batch(args: argparse.Namespace) -> int:
                 "recorded before"
             )
         _error(f"{head}; {_class_files_said(report)}; rerun the same command to finish")
-        return 143 if isinstance(report.interrupted, Terminated) else 130
+        return interrupt_status(report.interrupted)
     if report.class_error is not None:
         _error(f"the class files could not all be made: {_describe(report.class_error)}")
         _error(f"{_class_files_said(report)}; {counts['built']} built and recorded")
@@ -604,6 +611,10 @@ def _template_line(exc: BaseException) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
+    """Run the command; its exit status. The one place that turns an error into its message
+    and exit status: a SolgenError says both itself (errors.py); a template error (jinja2's,
+    render.py's) is the user's with --templates, else solgen's; an OSError names its file; a
+    signal says what was written."""
     commands = {
         "build": run_build,
         "variant": run_variant,
@@ -615,14 +626,7 @@ def _run(args: argparse.Namespace) -> int:
     }
     try:
         return commands[args.command](args)
-    except InvalidInput as exc:
-        _error(exc.problems)
-        return EXIT_INVALID
-    except TexNotFound as exc:
-        _error(str(exc))
-        _error("the .tex files and results.json were written; no PDF was made")
-        return EXIT_FAILED
-    except _template_errors() as exc:
+    except _template_errors() as exc:  # jinja2's TemplateErrors, render.py's own among them
         import jinja2
         import jinja2.exceptions
 
@@ -634,22 +638,12 @@ def _run(args: argparse.Namespace) -> int:
             _error("templates run in Jinja2's sandbox: they can use the context and filters only")
         # A broken override is the user's input; a broken built-in template is our failure.
         return EXIT_INVALID if getattr(args, "templates", None) is not None else EXIT_FAILED
+    except SolgenError as exc:  # the one mapping: what the error says, its exit status
+        _error(exc.lines())
+        return exc.exit_status
     except OSError as exc:
         _error(_os_error_text(exc))
         return EXIT_FAILED
-    except CompileError as exc:
-        _error(f"LaTeX failed: {exc}")
-        _error(f"the log is {exc.log}; the previous outputs in the output directory are untouched")
-        return EXIT_FAILED
-    except Busy as exc:
-        _error(str(exc))
-        return EXIT_FAILED
-    except CheckFailed as exc:
-        _error(f"a self-check of the solution failed, so nothing was written: {exc}")
-        return EXIT_FAILED
-    except (KeyboardInterrupt, Terminated) as exc:
+    except (KeyboardInterrupt, Terminated) as exc:  # BaseExceptions: they pass `except Exception`
         _error(SAID.after or UNTOUCHED)
-        return 143 if isinstance(exc, Terminated) else 130
-    except InterruptedAfterWrite as exc:
-        _error("interrupted just after the new outputs were moved into place; they are complete")
-        return 143 if exc.terminated else 130
+        return interrupt_status(exc)

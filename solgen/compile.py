@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import os
 import re
 import shutil
@@ -13,13 +14,15 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from solgen import preamble
 from solgen.cache import warn
+from solgen.errors import SolgenError
 from solgen.files import LOW_SPACE, atomic_write, named, scratch_dir, tex_write_failure
 
 INSTALL_COMMAND = (
@@ -27,14 +30,19 @@ INSTALL_COMMAND = (
     "texlive-pictures lmodern latexmk"
 )
 DEFAULT_TIMEOUT = 120.0
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-class TexNotFound(Exception):
-    """latexmk or pdflatex is not on PATH."""
+class TexNotFound(SolgenError):
+    """latexmk or pdflatex is not on PATH (exit status 1)."""
+
+    def lines(self) -> list[str]:
+        return [str(self), "the .tex files and results.json were written; no PDF was made"]
 
 
-class CompileError(Exception):
-    """LaTeX failed or timed out; the scratch directory with the log is kept."""
+class CompileError(SolgenError):
+    """LaTeX failed or timed out; the scratch directory with the log is kept (exit status 1)."""
 
     def __init__(
         self,
@@ -50,32 +58,88 @@ class CompileError(Exception):
         self.timed_out = timed_out
         self.disk = disk  # what says that the disk failed TeX (see disk_trouble), if anything
 
+    def lines(self) -> list[str]:
+        return [
+            f"LaTeX failed: {self}",
+            f"the log is {self.log}; the previous outputs in the output directory are untouched",
+        ]
 
-class Interrupted(Exception):
-    """The compile was stopped by stop_all() (Ctrl-C, SIGTERM)."""
+
+class Interrupted(SolgenError):
+    """A LaTeX run of a compile session that stop_all() stopped (exit status 1: the Ctrl-C or
+    SIGTERM that called stop_all is what the command line reports, 130 or 143)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"{name}: LaTeX was stopped (compile.stop_all)")
+        self.name = name
 
 
 # Running latexmk process groups, so that an interrupt can stop them (they run in their own
 # sessions, out of reach of the terminal's Ctrl-C).
 _running: set[int] = set()
 _running_lock = threading.Lock()
-_stopping = threading.Event()
 _dumping = threading.Lock()  # one preamble dump at a time in this process
+
+# A stop belongs to the compile sessions running when it came, never to a later one (after one
+# Ctrl-C, a notebook or a test session failed every later build that compiled). A session is
+# one compile_in_parallel, precompile or compile_tex call. It notes how many stops there had
+# been when it began, in each thread that works for it (_session.began), and is stopped once
+# there have been more (_stops, under _running_lock).
+_stops = 0
+_session = threading.local()
 
 
 def stop_all() -> None:
-    """Kill every running LaTeX process group (called on Ctrl-C or SIGTERM)."""
-    _stopping.set()
+    """Kill every running LaTeX process group and stop the compile sessions running now: none
+    starts another LaTeX run (called on Ctrl-C or SIGTERM). A later session is not stopped."""
+    global _stops
     with _running_lock:
+        _stops += 1
         for pgid in list(_running):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pgid, signal.SIGKILL)
 
 
-def resume() -> None:
-    """Let compiles run again: a stop_all() belongs to the build it stopped, not to every later
-    build of the process (a notebook or a test session went on failing)."""
-    _stopping.clear()
+def _stops_so_far() -> int:
+    with _running_lock:
+        return _stops
+
+
+@contextlib.contextmanager
+def _compile_session(began: int | None = None) -> Iterator[None]:
+    """The block is (part of) a compile session that began when `began` stops had been made
+    (default: now). In a session already (compile_tex in compile_in_parallel's threads), that
+    session goes on."""
+    if getattr(_session, "began", None) is not None:
+        yield
+        return
+    _session.began = _stops_so_far() if began is None else began
+    try:
+        yield
+    finally:
+        _session.began = None
+
+
+def _stopped() -> bool:
+    """Whether stop_all() was called since this thread's compile session began."""
+    began = getattr(_session, "began", None)
+    return began is not None and _stops_so_far() != began
+
+
+def _in_session(began: int, job: Callable[[], Compiled]) -> Compiled:
+    with _compile_session(began):
+        return job()
+
+
+def _a_session(function: Callable[P, R]) -> Callable[P, R]:
+    """function, called as a compile session of its own (unless one is running in the thread)."""
+
+    @functools.wraps(function)
+    def in_a_session(*args: P.args, **kwargs: P.kwargs) -> R:
+        with _compile_session():
+            return function(*args, **kwargs)
+
+    return in_a_session
 
 
 @dataclass(frozen=True)
@@ -93,9 +157,9 @@ def compile_in_parallel(jobs: dict[str, Callable[[], Compiled]], out: Path) -> d
     The one home of this for a build's two documents and a class's files."""
     done: dict[str, Compiled] = {}
     error: BaseException | None = None
-    resume()  # a stop_all() of an earlier build does not stop this one
+    began = _stops_so_far()  # a stop_all() before now stopped another session, not this one
     with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        futures = {name: pool.submit(job) for name, job in jobs.items()}
+        futures = {name: pool.submit(_in_session, began, job) for name, job in jobs.items()}
         try:
             for name, future in futures.items():
                 try:
@@ -210,6 +274,7 @@ def first_error(log_text: str) -> str:
     return NO_ERROR_LINE
 
 
+@_a_session
 def compile_tex(
     tex_source: str,
     name: str,
@@ -341,6 +406,7 @@ def disk_trouble(printed: str, *folders: Path) -> str | None:
     return None
 
 
+@_a_session
 def precompile(tex_source: str, timeout: float = DEFAULT_TIMEOUT) -> bool:
     """Make the format of a document's preamble now, if it is new (batch: before forking)."""
     return _with_format(tex_source, timeout) is not None
@@ -547,8 +613,8 @@ def _run_tex(
         with _running_lock:
             _running.add(proc.pid)
         try:
-            if _stopping.is_set():
-                stop_all()
+            if _stopped():  # stop_all() came before this group was in _running
+                os.killpg(proc.pid, signal.SIGKILL)
             output, _ = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -567,7 +633,7 @@ def _run_tex(
             with _running_lock:
                 _running.discard(proc.pid)
             _call_off(watchdog)
-    if _stopping.is_set():
+    if _stopped():
         shutil.rmtree(scratch, ignore_errors=True)
         raise Interrupted(name)
     return proc.returncode, output

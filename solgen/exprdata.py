@@ -16,6 +16,8 @@ from typing import Any
 
 import sympy as sp
 
+from solgen.errors import SolgenError
+
 CONSTRUCTORS: dict[str, Any] = {
     "Add": sp.Add,
     "Mul": sp.Mul,
@@ -44,7 +46,7 @@ MAX_BITS = 256  # of any number the reader makes (numerator and denominator)
 ASSUMPTIONS = frozenset({"real", "positive", "negative", "nonnegative", "nonzero", "integer"})
 
 
-class NotAnExpression(ValueError):
+class NotAnExpression(ValueError, SolgenError):
     """The text is not an srepr that from_srepr builds."""
 
 

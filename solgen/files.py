@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from solgen.errors import Busy, InvalidInput
+from solgen.errors import Busy, InvalidInput, SolgenError
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -76,7 +76,7 @@ def interrupted_from_now(message: str) -> None:
 # --- bounded reads of regular files -------------------------------------------------------------
 
 
-class NotReadable(Exception):
+class NotReadable(SolgenError):
     """A file that is not what solgen reads: missing, a link, a FIFO, a device, too large."""
 
     def __init__(self, path: Path, found: str) -> None:

@@ -24,7 +24,7 @@ import sympy as sp
 from solgen.answerids import ETA_MAX, ETA_MAX_EXACT, LAYERS, TOTAL_PARAMS, w1_hint
 from solgen.answerkey import Item, StudentKey, load_key
 from solgen.csvsafe import safe_cell, safe_row
-from solgen.errors import InvalidInput
+from solgen.errors import InvalidInput, UnreadableInput
 from solgen.files import atomic_write, replace_dir, scratch_dir
 from solgen.messages import abbreviated, capped
 from solgen.numparse import NumberError, parse_interval, parse_number
@@ -79,7 +79,7 @@ class GradeReport:
     columns: list[str] = field(default_factory=list)  # the items with points, in key order
 
 
-class Unreadable(Exception):
+class Unreadable(UnreadableInput):
     """A cell that is not an answer of its kind; the message says why."""
 
 

@@ -20,6 +20,8 @@ from typing import Any, NamedTuple
 
 import sympy as sp
 
+from solgen.errors import UnreadableInput
+
 MAX_LENGTH = 200
 MAX_DEPTH = 20
 MAX_EXPONENT = 12  # 10^12 at most: 2^(2^99) must not hang the grader
@@ -41,7 +43,7 @@ _TOKEN = re.compile(
 _DASHES = str.maketrans({"−": "-", "–": "-", "×": "*", "·": "*", "⋅": "*", "÷": "/"})
 
 
-class NumberError(ValueError):
+class NumberError(ValueError, UnreadableInput):
     """The text is not a number this parser reads; the message says why, in a few words."""
 
 

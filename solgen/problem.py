@@ -24,6 +24,7 @@ from fractions import Fraction
 from importlib import resources
 from typing import Any, ClassVar
 
+from solgen.errors import UnreadableInput
 from solgen.tomlinput import parse_toml
 
 
@@ -109,7 +110,7 @@ class Grading:
     count: int | None = None  # a count the answer was judged against, when not the key's own
 
 
-class Unreadable(Exception):
+class Unreadable(UnreadableInput):
     """A student's cell that cannot be read as an answer (its column is `column`, or the item's)."""
 
     def __init__(self, message: str, column: str | None = None) -> None:

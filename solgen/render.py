@@ -35,6 +35,7 @@ import jinja2.exceptions
 import jinja2.sandbox
 import jinja2.utils
 
+from solgen.errors import InvalidTemplate
 from solgen.latex import Tex, tex_escape
 from solgen.messages import plural
 from solgen.registry import problem, registered
@@ -87,16 +88,16 @@ def problem_templates() -> dict[str, Any]:
     return found
 
 
-class UnescapedText(jinja2.TemplateError):
+class UnescapedText(jinja2.TemplateError, InvalidTemplate):
     """Plain text reached the output without |tex_escape."""
 
 
-class TemplateRefused(jinja2.TemplateError):
+class TemplateRefused(jinja2.TemplateError, InvalidTemplate):
     """A file in the --templates folder that solgen does not read: a link, not a regular file,
     too large, not UTF-8."""
 
 
-class TemplateFailed(jinja2.TemplateError):
+class TemplateFailed(jinja2.TemplateError, InvalidTemplate):
     """A template from --templates went past a bound (time, memory, a number, a text, a range)
     or failed in Python (an IndexError, ...)."""
 

@@ -9,7 +9,7 @@ from fractions import Fraction
 from itertools import pairwise
 from operator import mul
 
-from solgen.errors import InvalidInput
+from solgen.errors import InvalidInput, SolgenError
 from solgen.stream import Stream, draw_label
 
 GRID = Fraction(1, 10)  # problem 1's values lie on a 0.1 grid in [-1, 1]
@@ -72,7 +72,7 @@ def _one_input_unit(X: Sequence[Sequence[int]]) -> tuple[list[int], int] | None:
     return None
 
 
-class _NoUnit(Exception):
+class _NoUnit(SolgenError):
     """No hidden unit was found for this X (and no fallback unit was given)."""
 
 
