@@ -36,8 +36,8 @@ from solgen import (
 )
 from solgen import compile as compile_module
 from solgen.cli import main
-from solgen.problems.network import draw as network_draw
 from solgen.errors import SolgenError, Terminated
+from solgen.problems.network import draw as network_draw
 
 # --- the classes and their exit statuses ------------------------------------------------------
 
@@ -202,12 +202,12 @@ def test_no_tex_exits_1(tmp_path, monkeypatch, capsys):
 def test_a_refused_template_exits_2(tmp_path, capsys):
     templates = tmp_path / "templates"
     templates.mkdir()
-    (templates / "problem3.tex.j2").symlink_to("/etc/hostname")
+    (templates / "convnet.tex.j2").symlink_to("/etc/hostname")
     args = ["build", "--no-pdf", "--out", str(tmp_path / "out"), "--templates", str(templates)]
     assert main(args) == 2
     err = _err(capsys)
     assert err.startswith("solgen: error: template error: ")
-    assert "problem3.tex.j2: expected a file inside the --templates folder" in err
+    assert "convnet.tex.j2: expected a file inside the --templates folder" in err
     assert err.endswith(", found a symbolic link to /etc/hostname\n")
 
 

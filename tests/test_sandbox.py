@@ -17,7 +17,8 @@ ATTEMPTS = {
     "os.system": "((* set _ = cycler.__init__.__globals__.os.system('id > {marker}') *))",
     "open": "((( lipsum.__globals__['__builtins__']['open']('/etc/hostname').read() )))",
     "mro": "((( meta.title.__class__.__mro__[1].__subclasses__() )))",
-    "context": "((* set _ = problems[0].context.update({{'N': 99}}) *))((( problems[0].context.N )))",
+    "context": "((* set _ = problems[0].context.update({{'N': 99}}) *))"
+    "((( problems[0].context.N )))",
     "format": "((( '{{0.__class__}}'.format(meta) )))",
 }
 MESSAGES = {
