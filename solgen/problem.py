@@ -199,34 +199,18 @@ class Problem(ABC):
     def context(self, result: Any) -> dict[str, Any]:
         """Its templates' context: every number and formula as TeX, no prose."""
 
-    # --- answers, grading, the class ---------------------------------------------------------
+    # --- answers, grading, the class (answers.csv, grade, policy, key.pdf, report) ---------
 
     @abstractmethod
     def items(self, section: dict[str, Any]) -> list[Item]:
         """Its gradable answers, from its results.json section (points set by the stage)."""
 
-    def answer_cells(self, section: dict[str, Any]) -> dict[str, Any]:
-        """Its cells of an answers.csv row (item id -> value), in column order; by default
-        one cell per item."""
-        return {item.id: item.value for item in self.items(section)}
+    # (more hooks of the class and grading stages here)
 
-    def grade(self, item: Item, text: str, cells: Cells, inp: Any) -> Grading | None:
-        """Its own verdict on an answer (text, with the student's other cells), or None to
-        let the stage grade it as a number or an interval."""
-        return None
+    # --- the LMS exports (Moodle XML, QTI) ---------------------------------------------------
 
-    def key_context(self, section: dict[str, Any], inp: Any) -> dict[str, Any]:
-        """The context of its part of a class's key.pdf block ("key" template)."""
-        return {}
+    # (hooks of the LMS exports here)
 
-    def spread(self, sections: Sequence[dict[str, Any]]) -> list[str]:
-        """Lines of the class report on the spread of its answers over a class."""
-        return []
+    # --- drawing variants for a class (generate, batch) --------------------------------------
 
-    def statement_context(self, inp: Any) -> dict[str, Any]:
-        """The context of its statement for an LMS ("statement" template), from the input."""
-        return {}
-
-    def ask_html(self, items: Sequence[Item]) -> str:
-        """What an LMS question asks for, as HTML after the statement."""
-        return ""
+    # (hooks of generate and batch here)

@@ -73,5 +73,11 @@ class Convnet(Problem):
 
         return items(section)
 
+    # --- the class and grading stages' hooks -------------------------------------------------
+
+    # --- the LMS exports' hooks --------------------------------------------------------------
+
+    # --- generate's and batch's hooks --------------------------------------------------------
+
 
 PROBLEM = Convnet()

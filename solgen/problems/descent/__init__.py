@@ -71,5 +71,11 @@ class Descent(Problem):
 
         return items(section)
 
+    # --- the class and grading stages' hooks -------------------------------------------------
+
+    # --- the LMS exports' hooks --------------------------------------------------------------
+
+    # --- generate's and batch's hooks --------------------------------------------------------
+
 
 PROBLEM = Descent()

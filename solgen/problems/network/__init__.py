@@ -113,5 +113,11 @@ class Network(Problem):
 
         return items(section)
 
+    # --- the class and grading stages' hooks -------------------------------------------------
+
+    # --- the LMS exports' hooks --------------------------------------------------------------
+
+    # --- generate's and batch's hooks --------------------------------------------------------
+
 
 PROBLEM = Network()
