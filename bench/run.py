@@ -126,7 +126,7 @@ def bench_derivation(runs: int) -> dict[str, float]:
     from sympy.core.cache import clear_cache
 
     from solgen import cache
-    from solgen.problems import p1_network
+    from solgen.problems.network import derive as p1_network
 
     cold, warm = [], []
     previous = os.environ.get("SOLGEN_CACHE_DIR")

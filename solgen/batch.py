@@ -43,9 +43,10 @@ from solgen.files import (
     scratch_dir,
     signals_held,
 )
-from solgen.generate import Shape, apply_sets, class_draws, student_variant_text, to_toml, variant
+from solgen.generate import apply_sets, class_draws, student_variant_text, to_toml, variant
 from solgen.manifest import Manifest, Options, Record, sha256_text
 from solgen.pool import Finished, run_forked
+from solgen.problems.network.draw import Shape
 from solgen.roster import Student, read_roster, safe_folder
 from solgen.tomlinput import MAX_VARIANT_BYTES
 
@@ -325,6 +326,7 @@ def build_task(task: Task, out: Path, options: BatchOptions, now: Options) -> Re
     manifest, records it under the variant's own folder and swaps the folder in (_swap_in).
     """
     from solgen.build import BuildOptions, build
+    from solgen.datafiles import data_file_names
     from solgen.tomlinput import parse_toml
     from solgen.variant import build_variant
 
@@ -342,7 +344,7 @@ def build_task(task: Task, out: Path, options: BatchOptions, now: Options) -> Re
             ),
         )
         atomic_write(stage / "variant.toml", task.text)
-        names = mf.output_names(options.pdf)
+        names = mf.output_names(options.pdf, data_file_names(variant_obj.assignment))
         outputs = {name: mf.file_sha(stage / name) or "" for name in names}
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)  # a failure leaves no trace in DIR
@@ -811,15 +813,15 @@ def _os_error(exc: OSError) -> str:
 
 
 def _warm_caches(options: BatchOptions) -> None:
-    """Before the workers fork: derive problem 1 for every activation, make the preamble's
-    format (so that the workers do not all make it at once)."""
+    """Before the workers fork: each problem's shared work (derivations), the preamble's
+    format (so that the workers do not all make them at once)."""
     from solgen.build import own_preamble, render_documents, solve
     from solgen.compile import precompile
-    from solgen.problems import p1_network
-    from solgen.variant import ACTIVATIONS, load_variant
+    from solgen.registry import DEFAULT
+    from solgen.variant import load_variant
 
-    for activation in ACTIVATIONS:
-        p1_network.derive(activation)
+    for placed in DEFAULT:
+        placed.problem.warm()
     if options.pdf and own_preamble(options.template_dir):
         default = load_variant(None)
         texts = render_documents(default, solve(default), options.template_dir)

@@ -21,7 +21,6 @@ from solgen.compile import (
 )
 from solgen.context import build_context
 from solgen.datafiles import DATA_DIR, check_data_dir, data_files
-from solgen.datafiles import DATA_FILES as DATA_FILES  # re-exported: data/'s files, in order
 from solgen.errors import CheckFailed, InterruptedAfterWrite, Terminated
 from solgen.files import (
     SCRATCH_MARK,
@@ -35,7 +34,6 @@ from solgen.files import (
     scratch_dir,
     signals_held,
 )
-from solgen.problems import p1_network, p2_descent, p3_convnet
 from solgen.render import KEY_BLOCK, render
 from solgen.results import results_json
 from solgen.solution import Solution
@@ -64,13 +62,10 @@ class BuildReport:
 
 
 def solve(variant: Variant) -> Solution:
-    """All three problems' results, with the build's own checks of them (InvalidInput if the
-    architecture does not fit)."""
-    solution = Solution(
-        problem1=p1_network.solve(variant.problem1),
-        problem2=p2_descent.solve(variant.problem2),
-        problem3=p3_convnet.solve(variant.problem3),
-    )
+    """Every problem's result, with the build's own checks of them (InvalidInput when a problem
+    finds its input unsolvable, such as layers that do not fit)."""
+    results = tuple(placed.problem.solve(inp) for placed, inp in variant)
+    solution = Solution(results=results, assignment=variant.assignment)
     return replace(solution, checks=run_checks(solution))
 
 
@@ -97,7 +92,7 @@ def build(variant: Variant, options: BuildOptions) -> BuildReport:
     Everything that can fail on bad input fails before the output directory is touched. With
     PDFs, both documents are compiled first (in parallel, in scratch directories) and all files
     are moved into place only when both compiled: a failed build leaves the previous one intact.
-    The data files (DATA_FILES) are staged as a folder and swapped in whole for the old data/.
+    The data files (data_files) are staged as a folder and swapped in whole for the old data/.
     """
     check_data_dir(options.out_dir)
     solution = solve(variant)

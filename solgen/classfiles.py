@@ -25,7 +25,6 @@ from solgen import answerids as ids
 from solgen import manifest as mf
 from solgen.classreport import class_report
 from solgen.compile import Compiled, compile_in_parallel, compile_tex
-from solgen.datafiles import DATA_FILES
 from solgen.files import (
     NotReadable,
     atomic_write,
@@ -271,7 +270,7 @@ def _released(manifest: Manifest, variant_id: str) -> list[str]:
     """A student's files in release/: the PDFs, and the data files its build recorded (a
     student built by an older solgen and kept off the roster has none)."""
     outputs = manifest.records[variant_id].outputs
-    return [*RELEASED, *(n for n in DATA_FILES if n in outputs)]
+    return [*RELEASED, *mf.recorded_data(outputs)]
 
 
 def _class_digest(manifest: Manifest, ids: list[str], key_ids: list[str]) -> str:

@@ -21,7 +21,7 @@ from solgen.files import SAID, interrupted_from_now
 from solgen.messages import capped
 
 if TYPE_CHECKING:  # generate.py is imported by the commands that draw variants only
-    from solgen.generate import Shape
+    from solgen.problems.network.draw import Shape
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 MAX_TIMEOUT = 86400  # one day; subprocess cannot wait for ever (inf overflows)
@@ -311,8 +311,8 @@ def _check_directories(args: argparse.Namespace) -> None:
 
 def _shape(args: argparse.Namespace) -> Shape:
     """--samples, --inputs and --hidden; InvalidInput when they cannot give a valid variant."""
-    from solgen.generate import Shape
-    from solgen.variant import shape_problems
+    from solgen.problems.network.draw import Shape
+    from solgen.problems.network.fields import shape_problems
 
     problems = shape_problems(args.samples, args.inputs, args.hidden)
     if problems:

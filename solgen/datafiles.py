@@ -8,15 +8,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from solgen.errors import InvalidInput
+from solgen.registry import DEFAULT, Assignment
 
-if TYPE_CHECKING:  # manifest.py imports DATA_FILES on reruns, which must stay light
+if TYPE_CHECKING:  # manifest.py reads data_file_names on reruns, which must stay light
     from solgen.variant import Variant
 
 DATA_DIR = "data"
-# In the order of the problems: problem 1's network and data, then problem 2's matrix.
-PROBLEM1_FILES = tuple(f"{DATA_DIR}/{name}.csv" for name in ("X", "t", "W1", "b1", "w2", "b2"))
-PROBLEM2_FILES = (f"{DATA_DIR}/A.csv",)
-DATA_FILES = PROBLEM1_FILES + PROBLEM2_FILES
+
+
+def data_file_names(assignment: Assignment = DEFAULT) -> tuple[str, ...]:
+    """data/'s files of an assignment, in the order of its problems."""
+    return tuple(
+        f"{DATA_DIR}/{name}" for placed in assignment for name in placed.problem.data_file_names()
+    )
 
 
 def decimal_text(value: Fraction) -> str:
@@ -51,18 +55,12 @@ def csv_text(rows: Sequence[Sequence[Fraction]]) -> str:
 
 
 def data_files(variant: Variant) -> dict[str, str]:
-    """DATA_FILES -> text: matrices a row a line, vectors a value a line, b2 one value."""
-    p1, p2 = variant.problem1, variant.problem2
-    rows: tuple[Sequence[Sequence[Fraction]], ...] = (
-        p1.X,
-        [(v,) for v in p1.t],
-        p1.W1,
-        [(v,) for v in p1.b1],
-        [(v,) for v in p1.w2],
-        [(p1.b2,)],
-        p2.A,
-    )
-    return {name: csv_text(table) for name, table in zip(DATA_FILES, rows, strict=True)}
+    """data/'s files -> text: each problem's tables, a row a line (a vector a value a line)."""
+    return {
+        f"{DATA_DIR}/{name}": csv_text(rows)
+        for placed, inp in variant
+        for name, rows in placed.problem.data_files(inp).items()
+    }
 
 
 def check_data_dir(out: Path) -> None:

@@ -219,8 +219,8 @@ def grade_eta(item: Item, text: str) -> tuple[bool, str]:
 
 def design_params(student: StudentKey, text: str) -> tuple[int | None, str]:
     """The parameter count of the student's design, or None and why it is not valid."""
-    from solgen.problems.p3_convnet import check_layers
-    from solgen.variant import Layer
+    from solgen.problems.convnet.derive import check_layers
+    from solgen.problems.convnet.fields import Layer
 
     layers = tuple(
         Layer(kind="conv", kernel=k, filters=f) if kind == "conv" else Layer(kind="pool", kernel=2)

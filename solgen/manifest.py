@@ -9,6 +9,7 @@ import json
 import os
 import re
 import stat
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -16,7 +17,6 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from solgen import __version__
-from solgen.datafiles import DATA_FILES
 from solgen.errors import InvalidInput
 from solgen.files import NotReadable, atomic_write, open_regular, read_regular
 
@@ -30,9 +30,18 @@ TEX_OUTPUTS = ("results.json", "solution.tex", "assignment.tex")
 PDF_OUTPUTS = ("solution.pdf", "assignment.pdf")
 
 
-def output_names(pdf: bool) -> list[str]:
-    """Every file a build writes (paths relative to its folder), PDFs only when pdf."""
-    return [*TEX_OUTPUTS, *DATA_FILES, *(PDF_OUTPUTS if pdf else ())]
+DATA_PREFIX = "data/"  # the data files' folder (datafiles.DATA_DIR), whose names vary by problem
+
+
+def output_names(pdf: bool, data: Iterable[str] = ()) -> list[str]:
+    """Every file a build writes (paths relative to its folder): the .tex files and
+    results.json, the data files named, the PDFs only when pdf."""
+    return [*TEX_OUTPUTS, *data, *(PDF_OUTPUTS if pdf else ())]
+
+
+def recorded_data(outputs: Iterable[str]) -> list[str]:
+    """The data files among a record's outputs, in its order."""
+    return [name for name in outputs if name.startswith(DATA_PREFIX)]
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -275,7 +284,7 @@ class Record:
         stamps = stamps or Stamps(None)
         return [
             name
-            for name in output_names(pdf)
+            for name in output_names(pdf, recorded_data(self.outputs))
             if not stamps.unchanged(
                 f"{self.folder}/{name}", out / self.folder / name, self.outputs.get(name)
             )

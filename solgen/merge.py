@@ -45,7 +45,7 @@ def _check_files(shard: Path, variant_id: str, record: Record) -> list[str]:
         ]
     # options.pdf, not the hashes present, says whether PDFs belong: a record that lost a
     # PDF's hash must not quietly make a merge without PDFs.
-    names = mf.output_names(record.options.pdf)
+    names = mf.output_names(record.options.pdf, mf.recorded_data(record.outputs))
     checks: list[tuple[str, str, str | None]] = [("variant", "variant.toml", record.variant)]
     checks += [(f"outputs.{name}", name, record.outputs.get(name)) for name in names]
     problems = []

@@ -169,6 +169,10 @@ class Problem(ABC):
 
     # --- the solution -----------------------------------------------------------------------
 
+    def warm(self) -> None:
+        """Work worth doing once before a batch's workers fork (what every solve needs)."""
+        return None
+
     @abstractmethod
     def solve(self, inp: Any) -> Any:
         """Derive, decide and evaluate: its result (a frozen dataclass)."""
@@ -181,12 +185,13 @@ class Problem(ABC):
     def results(self, result: Any) -> dict[str, Any]:
         """Its section of results.json."""
 
-    def data_files(self, inp: Any) -> dict[str, str]:
-        """Files of its data for data/ (name -> text), in order; none by default."""
+    def data_files(self, inp: Any) -> dict[str, Sequence[Sequence[Fraction]]]:
+        """Its given numbers for data/: file name ("X.csv") -> rows of exact numbers, in
+        data_file_names' order; none by default."""
         return {}
 
     def data_file_names(self) -> tuple[str, ...]:
-        """The names data_files may write (so that a build knows data/ as its own)."""
+        """The names data_files writes (a rerun knows data/'s files without solving)."""
         return ()
 
     @abstractmethod

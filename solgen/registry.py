@@ -54,7 +54,8 @@ def problem(name: str) -> Problem:
     """The registered problem of this name (KeyError if none)."""
     loaded = _load(registered()[name])
     if loaded.name != name:
-        raise TypeError(f"{registered()[name]} calls itself {loaded.name!r}, registered as {name!r}")
+        where = registered()[name]
+        raise TypeError(f"{where} calls itself {loaded.name!r}, registered as {name!r}")
     return loaded
 
 

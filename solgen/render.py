@@ -25,6 +25,7 @@ import stat
 import sys
 import time
 from collections.abc import Callable, Iterable
+from importlib import resources
 from pathlib import Path
 from types import TracebackType
 from typing import Any, NoReturn
@@ -36,6 +37,7 @@ import jinja2.utils
 
 from solgen.latex import Tex, tex_escape
 from solgen.messages import plural
+from solgen.registry import problem, registered
 
 TEMPLATE_PACKAGE = ("solgen.templates", ".")  # templates/ in the checkout (see pyproject.toml)
 DOCUMENT = "base.tex.j2"
@@ -54,6 +56,35 @@ MAX_LENGTH = 1_000_000  # of a text or list a template makes with *
 MAX_RANGE = jinja2.sandbox.MAX_RANGE  # numbers in a range()
 MAX_PARAGRAPHS = 100  # of lipsum()
 MAX_WORDS = 1000  # of a lipsum() paragraph
+
+
+class ProblemTemplates(jinja2.BaseLoader):
+    """Every registered problem's templates, each read from its own package under the name it
+    declares (network.tex.j2): solgen's problems and installed ones alike."""
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        found = problem_templates().get(template)
+        if found is None:
+            raise jinja2.TemplateNotFound(template)
+        text = found.read_text(encoding="utf-8")
+        return text, None, lambda: True
+
+    def list_templates(self) -> list[str]:
+        return sorted(problem_templates())
+
+
+@functools.cache
+def problem_templates() -> dict[str, Any]:
+    """Template name -> its file (an importlib.resources Traversable), over every registered
+    problem; a name two problems declare is the first one's."""
+    found: dict[str, Any] = {}
+    for name in registered():
+        declared = problem(name)
+        for file_name in declared.templates.values():
+            found.setdefault(file_name, resources.files(declared.package).joinpath(file_name))
+    return found
 
 
 class UnescapedText(jinja2.TemplateError):
@@ -301,7 +332,7 @@ def environment(template_dir: Path | None = None) -> jinja2.Environment:
     about 0.07 s. Not on disk: Jinja2's bytecode cache is marshalled code, and a cache must be
     data that nobody can turn into code by writing a file.
     """
-    ours = jinja2.PackageLoader(*TEMPLATE_PACKAGE)
+    ours = jinja2.ChoiceLoader([jinja2.PackageLoader(*TEMPLATE_PACKAGE), ProblemTemplates()])
     loaders: list[jinja2.BaseLoader] = []
     if template_dir is not None:
         loaders.append(TemplateFolder(template_dir))
@@ -370,7 +401,8 @@ def render(
 
 
 # solgen's templates that a build renders with --templates (combined and key are ours only).
-_RENDERED = (DOCUMENT, "body.tex.j2", *(f"problem{i}.tex.j2" for i in (1, 2, 3)), KEY_BLOCK)
+def _rendered() -> tuple[str, ...]:
+    return (DOCUMENT, "body.tex.j2", *problem_templates(), KEY_BLOCK)
 
 
 @functools.lru_cache(maxsize=8)
@@ -388,7 +420,7 @@ def _compile_ours(template_dir: Path) -> None:
     )
     folder.closed = True
     try:
-        for name in _RENDERED:
+        for name in _rendered():
             overridden = os.path.lexists(template_dir / name)
             env.get_template(f"solgen/{name}" if overridden else name)
     finally:

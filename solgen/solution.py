@@ -1,30 +1,31 @@
-"""A variant's solution: the three problems' results and the build's checks of them."""
+"""A variant's solution: each problem's result, in its assignment's order, and the build's
+checks of them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from solgen.problems.p1_network import Problem1Result
-from solgen.problems.p2_descent import Problem2Result
-from solgen.problems.p3_convnet import Problem3Result
-
-
-@dataclass(frozen=True)
-class Check:
-    """One self-check of a build: its name, what it compared, the largest error, the verdict."""
-
-    name: str
-    what: str  # a short plain sentence (results.json)
-    max_error: float
-    passed: bool
-    tex: str = ""  # the same sentence as TeX, for the document's Checks section
+from solgen.problem import Check as Check  # re-exported: a check belongs to a solution
+from solgen.registry import DEFAULT, Assignment, Placed
 
 
 @dataclass(frozen=True)
 class Solution:
-    """The three problems' results for one variant, and the build's checks of them."""
+    """Each problem's result for one variant, and the build's checks of them."""
 
-    problem1: Problem1Result
-    problem2: Problem2Result
-    problem3: Problem3Result
+    results: tuple[Any, ...]
+    assignment: Assignment = DEFAULT
     checks: tuple[Check, ...] = ()
+
+    def __iter__(self) -> Iterator[tuple[Placed, Any]]:
+        """Each problem of the assignment with its result."""
+        return zip(self.assignment, self.results, strict=True)
+
+    def result_of(self, section: str) -> Any:
+        """The result of the problem whose table is `section` (problem1, ...)."""
+        for placed, result in self:
+            if placed.section == section:
+                return result
+        raise KeyError(section)

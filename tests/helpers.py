@@ -31,10 +31,10 @@ def snapshot(directory: Path) -> dict[str, str]:
 
 
 def override(tmp_path: Path, body: str) -> Path:
-    """A template directory whose problem3.tex.j2 is body (to make LaTeX fail or hang)."""
+    """A template directory whose convnet.tex.j2 is body (to make LaTeX fail or hang)."""
     templates = tmp_path / "templates"
     templates.mkdir()
-    (templates / "problem3.tex.j2").write_text(body, encoding="utf-8")
+    (templates / "convnet.tex.j2").write_text(body, encoding="utf-8")
     return templates
 
 

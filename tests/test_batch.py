@@ -114,8 +114,8 @@ def test_merge_refuses_conflicts_and_missing_shards(tmp_path, capsys):
 def test_a_failing_variant_does_not_stop_the_batch(tmp_path, capsys):
     templates = tmp_path / "templates"
     templates.mkdir()
-    (templates / "problem3.tex.j2").write_text(
-        "((* extends 'solgen/problem3.tex.j2' *))\n"
+    (templates / "convnet.tex.j2").write_text(
+        "((* extends 'solgen/convnet.tex.j2' *))\n"
         "((* block statement *))((* if meta.author == 'Variant 21' *))((( no_such_value )))"
         "((* endif *))((( super() )))((* endblock *))\n",
         encoding="utf-8",

@@ -45,7 +45,7 @@ def looping_templates(tmp_path: Path, *indices: int) -> Path:
     authors = ", ".join(f"'Variant {SEED + i}'" for i in indices)
     return override(
         tmp_path,
-        "((* extends 'solgen/problem3.tex.j2' *))\n"
+        "((* extends 'solgen/convnet.tex.j2' *))\n"
         f"((* block statement *))((* if meta.author in ({authors},) *))"
         # a mark in the scratch folder: pdflatex is in the loop (its terminal output written)
         "\\newwrite\\solgenmark\\immediate\\openout\\solgenmark=looping.txt\\relax"

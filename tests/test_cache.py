@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from solgen import cache
 from solgen.exprdata import NotAnExpression, from_srepr, to_srepr
-from solgen.problems import p1_network
-from solgen.variant import ACTIVATIONS
+from solgen.problems.network import derive as p1_network
+from solgen.problems.network.fields import ACTIVATIONS
 
 
 @pytest.fixture
@@ -245,7 +245,7 @@ import os, sys
 os.environ["SOLGEN_CACHE_DIR"] = sys.argv[1]
 import sympy as sp
 from solgen import cache
-from solgen.problems import p1_network
+from solgen.problems.network import derive as p1_network
 key = "derive-tanh-" + cache.source_key(sp.__version__, p1_network.Path(p1_network.__file__))
 data = p1_network.derivation_to_data(p1_network.derive_uncached("tanh"))
 data["local"]["dl_dy"] = "Pow(Pow(Integer(10), Integer(1000000)), Integer(1000000))"

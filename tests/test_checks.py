@@ -13,11 +13,15 @@ import pytest
 import sympy as sp
 from helpers import snapshot
 
-from solgen import checks as checks_module
 from solgen.build import solve
-from solgen.checks import architecture_check, eigen_check, run_checks
+from solgen.checks import run_checks
 from solgen.cli import main
-from solgen.problems import p1_network, p2_descent, p3_convnet
+from solgen.problems.convnet import derive as p3_convnet
+from solgen.problems.convnet.checks import architecture_check
+from solgen.problems.descent import checks as checks_module
+from solgen.problems.descent import derive as p2_descent
+from solgen.problems.descent.checks import eigen_check
+from solgen.problems.network import derive as p1_network
 from solgen.solution import Check
 from solgen.variant import load_variant
 
@@ -144,11 +148,17 @@ def test_a_check_that_cannot_run_fails_naming_the_reason(monkeypatch):
 
 
 def _with_gradient(solution, name, delta):
-    p1 = solution.problem1
+    p1 = solution.result_of("problem1")
     grad = dict(p1.exact.grad)
     grad[name] = grad[name] + delta
     exact = dataclasses.replace(p1.exact, grad=grad)
-    return dataclasses.replace(solution, problem1=dataclasses.replace(p1, exact=exact))
+    return _replaced(solution, "problem1", dataclasses.replace(p1, exact=exact))
+
+
+def _replaced(solution, section, result):
+    """The solution with one problem's result replaced."""
+    results = tuple(result if p.section == section else r for p, r in solution)
+    return dataclasses.replace(solution, results=results)
 
 
 @pytest.mark.parametrize("activation", ["relu", "sigmoid"])
@@ -162,15 +172,15 @@ def test_a_wrong_gradient_entry_fails_both_gradient_checks(activation):
 
 def test_wrong_eigenvalues_or_layers_fail_their_checks():
     solution = solve(load_variant())
-    p2 = solution.problem2
+    p2 = solution.result_of("problem2")
     floats = tuple(v + 1 for v in p2.eigenvalues_float)
     shifted = dataclasses.replace(
         p2, eigenvalues=tuple(e + 1 for e in p2.eigenvalues), eigenvalues_float=floats
     )
-    assert not eigen_check(dataclasses.replace(solution, problem2=shifted)).passed
-    p3 = solution.problem3
+    assert not eigen_check(shifted).passed
+    p3 = solution.result_of("problem3")
     fewer = dataclasses.replace(p3, layers=p3.layers[:-1])  # stops at 5x5x32, not 4x4x64
-    check = architecture_check(dataclasses.replace(solution, problem3=fewer))
+    check = architecture_check(fewer)
     assert not check.passed and check.what.startswith("a forward pass of random data")
 
 
@@ -227,7 +237,7 @@ def test_a_network_too_large_to_run_is_checked_one_channel_a_layer():
             "problem3.layers=[{conv = 3, filters = 512}]",
         ],
     )
-    check = architecture_check(solve(variant))
+    check = architecture_check(solve(variant).result_of("problem3"))
     assert check.passed
     assert check.what == (
         "a forward pass of random data through the layers gives every layer's stated shape, "

@@ -435,8 +435,8 @@ def test_a_new_student_changes_no_one_elses_variant(copy, capsys):
 def test_a_failed_rebuild_keeps_the_previous_variant_with_its_results(copy, capsys, tmp_path):
     templates = tmp_path / "templates"
     templates.mkdir()
-    (templates / "problem3.tex.j2").write_text(
-        "((* extends 'solgen/problem3.tex.j2' *))\n"
+    (templates / "convnet.tex.j2").write_text(
+        "((* extends 'solgen/convnet.tex.j2' *))\n"
         "((* block statement *))((* if meta.student_id == 's02' *))((( no_such_value )))"
         "((* endif *))((( super() )))((* endblock *))\n",
         encoding="utf-8",

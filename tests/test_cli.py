@@ -266,14 +266,14 @@ def test_huge_integer_literal(tmp_path, capsys):
 def test_broken_template_override_is_reported_without_traceback(previous_build, tmp_path, capsys):
     templates = tmp_path / "templates"
     templates.mkdir()
-    (templates / "problem3.tex.j2").write_text("((* if *))\n", encoding="utf-8")
+    (templates / "convnet.tex.j2").write_text("((* if *))\n", encoding="utf-8")
     before = snapshot(previous_build)
     rc = main(["build", "--no-pdf", "--out", str(previous_build), "--templates", str(templates)])
     captured = capsys.readouterr()
     assert rc == 2  # a broken override is the user's input (a broken built-in one would be 1)
     assert captured.out == ""
     assert captured.err == (
-        "solgen: error: template error: problem3.tex.j2:1: "
+        "solgen: error: template error: convnet.tex.j2:1: "
         "Expected an expression, got 'end of statement block'\n"
     )
     assert snapshot(previous_build) == before

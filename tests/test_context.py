@@ -7,7 +7,7 @@ import re
 import pytest
 
 from solgen.build import render_documents, solve
-from solgen.context import problem2_context
+from solgen.problems.descent.context import context as problem2_context
 from solgen.variant import load_variant
 
 
@@ -21,21 +21,21 @@ from solgen.variant import load_variant
     ],
 )
 def test_whether_the_line_search_step_can_exceed_the_constant_bound(A, can_exceed, high):
-    p2 = solve(load_variant(sets=[f"problem2.A={A}"])).problem2
+    p2 = solve(load_variant(sets=[f"problem2.A={A}"])).result_of("problem2")
     context = problem2_context(p2)
     assert context["ls_can_exceed"] is can_exceed
     assert context["ls_high"] == high
 
 
 def test_no_line_search_bounds_without_a_positive_definite_matrix():
-    p2 = solve(load_variant(sets=["problem2.A=[[1,3],[3,1]]"])).problem2
+    p2 = solve(load_variant(sets=["problem2.A=[[1,3],[3,1]]"])).result_of("problem2")
     context = problem2_context(p2)
     assert context["ls_can_exceed"] is False
     assert context["ls_high"] is None
 
 
 def _p2(A: str) -> dict:
-    return problem2_context(solve(load_variant(sets=[f"problem2.A={A}"])).problem2)
+    return problem2_context(solve(load_variant(sets=[f"problem2.A={A}"])).result_of("problem2"))
 
 
 def _solution(A: str) -> str:
@@ -224,7 +224,7 @@ def test_a_path_that_leaves_at_once_says_so():
 def test_a_start_is_marked_rounded_only_when_it_is(point, rel):
     """A start printed in e-notation (9.62743 \\cdot 10^{-4}) was parsed as a float: ValueError
     (found by test_fuzz with A = [[-3.3, -4.6], [2.97, 4.69]])."""
-    from solgen.context import _start_rel
+    from solgen.problems.descent.context import _start_rel
 
     assert _start_rel(point) == rel
 
@@ -265,7 +265,7 @@ def test_approx_only_where_a_value_is_rounded(A, inline, legend):
     ("value", "text"), [(-1e-17, "0"), (1.2e-5, "0.000012"), (2.2, "2.2"), (10.5614, "10.56")]
 )
 def test_figure_coordinates_never_print_minus_zero(value, text):
-    from solgen.context import _cm
+    from solgen.plotting import cm as _cm
 
     assert _cm(value) == text
 
@@ -528,9 +528,9 @@ def test_the_designed_answer_says_it_is_minimal_under_its_rules():
 
 def test_the_checks_begin_with_one_a_reader_can_redo():
     """L(b2 +- h) = L +- h sum r + N h^2/2: 1.0185 - 0.00204 + 0.0000015 = 1.0164615."""
-    from solgen.context import _hand_check
+    from solgen.problems.network.context import _hand_check
 
-    check = _hand_check(solve(load_variant()).problem1)
+    check = _hand_check(solve(load_variant()).result_of("problem1"))
     assert (check["up"], check["down"], check["quotient"]) == ("1.01646", "1.02054", "-2.04")
     assert (check["up_rel"], check["quotient_rel"]) == ("\\approx", "=")
     tex = _solution_tex()

@@ -15,11 +15,11 @@ from helpers import override, snapshot
 from hypothesis import given
 from hypothesis import strategies as st
 
-from solgen.build import DATA_FILES
 from solgen.cli import main
-from solgen.datafiles import decimal_text
+from solgen.datafiles import data_file_names, decimal_text
 from solgen.variant import Variant, load_variant
 
+DATA_FILES = data_file_names()
 DEFAULT_TEXTS = {
     "data/X.csv": "0.2,-0.4,0.1,0.5\n0.8,1,-0.1,0.3\n-0.5,0.9,0.2,-0.8\n",
     "data/t.csv": "-0.5\n0.1\n0.8\n",
@@ -34,7 +34,7 @@ SORTED = ["A.csv", "W1.csv", "X.csv", "b1.csv", "b2.csv", "t.csv", "w2.csv"]
 
 def given_values(variant: Variant) -> dict[str, list[list[Fraction]]]:
     """What each data file must hold, as rows, from the variant solgen computes with."""
-    p1 = variant.problem1
+    p1 = variant.input_of("problem1")
     return {
         "data/X.csv": [list(r) for r in p1.X],
         "data/t.csv": [[v] for v in p1.t],
@@ -42,7 +42,7 @@ def given_values(variant: Variant) -> dict[str, list[list[Fraction]]]:
         "data/b1.csv": [[v] for v in p1.b1],
         "data/w2.csv": [[v] for v in p1.w2],
         "data/b2.csv": [[p1.b2]],
-        "data/A.csv": [list(r) for r in variant.problem2.A],
+        "data/A.csv": [list(r) for r in variant.input_of("problem2").A],
     }
 
 

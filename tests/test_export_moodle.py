@@ -187,7 +187,7 @@ def test_cloze_weights_are_proportional_to_points_and_small(roster, odd):
 
 def test_the_gradient_gaps_have_the_matrix_shape(odd):
     question = _questions(odd.root, "cloze")[0]
-    p1 = _student(odd, question).variant.problem1
+    p1 = _student(odd, question).variant.input_of("problem1")
     h, d, n = len(p1.W1), len(p1.X[0]), len(p1.X)
     assert (h, d, n) == (4, 3, 5)
     html = ET.fromstring("<div>" + (question.findtext("questiontext/text") or "") + "</div>")

@@ -306,8 +306,8 @@ def test_question_texts_show_each_variants_data_and_feedback_its_answers(assessm
     for n, student in enumerate(key.students):
         variant = student.variant
         question, general = item_html(groups[0][n])
-        assert html.escape(tex_matrix(variant.problem1.X)) in question
-        assert html.escape(tex_matrix(variant.problem1.W1)) in question
+        assert html.escape(tex_matrix(variant.input_of("problem1").X)) in question
+        assert html.escape(tex_matrix(variant.input_of("problem1").W1)) in question
         assert r"Enter the loss \(L\)" in question
         for label in (
             r"\frac{\partial L}{\partial W^{(1)}}",
@@ -315,10 +315,10 @@ def test_question_texts_show_each_variants_data_and_feedback_its_answers(assessm
         ):
             assert label in general  # the gradients Canvas cannot grade are in the feedback
         question, general = item_html(groups[1][n])
-        assert html.escape(tex_matrix(variant.problem2.A)) in question
+        assert html.escape(tex_matrix(variant.input_of("problem2").A)) in question
         assert r"\eta_{\max}" in question and r"\eta_{\max} = \frac{1}{\lambda_{\max}}" in general
         question, general = item_html(groups[2][n])
-        height, width, _ = variant.problem3.input
+        height, width, _ = variant.input_of("problem3").input
         assert rf"\({height} \times {width}\)" in question
         assert general.count("<li>") == len(student.item("layers").exact.split())
     assert len({item_html(items[0])[0] for items in groups}) == 3

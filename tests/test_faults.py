@@ -250,8 +250,8 @@ def test_a_failed_rebuild_keeps_the_students_last_good_answers(out, tmp_path, ca
     (out / "0001" / "results.json").unlink()
     templates = tmp_path / "templates"
     templates.mkdir()
-    (templates / "problem3.tex.j2").write_text(
-        "((* extends 'solgen/problem3.tex.j2' *))\n"
+    (templates / "convnet.tex.j2").write_text(
+        "((* extends 'solgen/convnet.tex.j2' *))\n"
         "((* block statement *))((* if meta.author == 'Variant 1' *))((( no_such_value )))"
         "((* endif *))((( super() )))((* endblock *))\n",
         encoding="utf-8",

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from solgen.build import solve
-from solgen.figures import descent_figure, feature_maps, network_diagram
+from solgen.problems.convnet.figures import feature_maps
+from solgen.problems.descent.figures import descent_figure
+from solgen.problems.network.figures import network_diagram
 from solgen.variant import load_variant
 
 
@@ -26,7 +28,7 @@ def simulate(S: np.ndarray, u0: np.ndarray, eta: float, steps: int) -> np.ndarra
     "A", ["[[5,2],[2,2]]", "[[3,1],[1,4]]", "[[4,1],[0,3]]", "[[2,0,0],[0,3,1],[0,1,5]]"]
 )
 def test_descent_trajectories_match_a_numpy_simulation(A):
-    p2 = solve(load_variant(sets=[f"problem2.A={A}"])).problem2
+    p2 = solve(load_variant(sets=[f"problem2.A={A}"])).result_of("problem2")
     figure = descent_figure(p2)
     assert figure is not None
     S = np.array(p2.S.tolist(), dtype=float)
@@ -47,7 +49,7 @@ def test_descent_trajectories_match_a_numpy_simulation(A):
 
 
 def test_level_sets_are_level_sets():
-    p2 = solve(load_variant()).problem2
+    p2 = solve(load_variant()).result_of("problem2")
     figure = descent_figure(p2)
     S = np.array(p2.S.tolist(), dtype=float)
     u0 = np.array(figure.start)
@@ -65,11 +67,13 @@ def test_level_sets_are_level_sets():
 
 @pytest.mark.parametrize("A", ["[[1,1],[1,1]]", "[[1,3],[3,1]]"])
 def test_no_descent_figure_without_a_unique_minimum(A):
-    assert descent_figure(solve(load_variant(sets=[f"problem2.A={A}"])).problem2) is None
+    assert (
+        descent_figure(solve(load_variant(sets=[f"problem2.A={A}"])).result_of("problem2")) is None
+    )
 
 
 def test_network_diagram_marks_the_active_samples():
-    p1 = solve(load_variant()).problem1
+    p1 = solve(load_variant()).result_of("problem1")
     diagram = network_diagram(p1)
     assert [n.active_for for n in diagram.hidden] == [(3,), (2,)]  # Z's positive entries
     assert len(diagram.inputs) == 4 and diagram.output.x > diagram.hidden[0].x > 0
@@ -78,7 +82,7 @@ def test_network_diagram_marks_the_active_samples():
 
 
 def test_feature_maps_follow_the_layers():
-    p3 = solve(load_variant()).problem3
+    p3 = solve(load_variant()).result_of("problem3")
     boxes = feature_maps(p3)
     assert [b.shape for b in boxes] == [
         (32, 32, 3),
@@ -106,7 +110,7 @@ def test_feature_maps_follow_the_layers():
 )
 def test_long_level_sets_are_drawn_as_arcs_that_stay_near_the_plot(A):
     """A tiny eigenvalue makes level sets hundreds of windows long: TeX cannot draw those."""
-    p2 = solve(load_variant(None, [f"problem2.A={A}"])).problem2
+    p2 = solve(load_variant(None, [f"problem2.A={A}"])).result_of("problem2")
     figure = descent_figure(p2)
     S = np.array(p2.S.tolist(), dtype=float)
     long = [e for e in figure.level_sets if e.x_radius > 10 * figure.window]
@@ -127,16 +131,16 @@ def test_long_level_sets_are_drawn_as_arcs_that_stay_near_the_plot(A):
 def test_distances_keep_their_digits_on_the_log_scale():
     """Rounded to 6 decimals, 1e-7 became 0.000000 and the curve a staircase: four significant
     digits, in e-notation where small."""
-    from solgen.context import descent_context
+    from solgen.problems.descent.context import descent_context
 
-    p2 = solve(load_variant(None, ["problem2.A=[[1000000, 0], [0, 1e-6]]"])).problem2
+    p2 = solve(load_variant(None, ["problem2.A=[[1000000, 0], [0, 1e-6]]"])).result_of("problem2")
     context = descent_context(p2)
     for trajectory in context["trajectories"]:
         pairs = trajectory["distances"].split(" ")
         assert pairs[0] == "(0,1.166)"  # |(1, 0.6)| = 1.16619
         values = [float(pair.strip("()").split(",")[1]) for pair in pairs]
         assert all(v > 0 for v in values)  # never rounded to zero
-    default = descent_context(solve(load_variant()).problem2)
+    default = descent_context(solve(load_variant()).result_of("problem2"))
     optimal = default["trajectories"][0]["distances"].split(" ")
     # u0 = (1, -0.7), |u0| = sqrt(1.49); u1 = (I - 2S/7) u0 = (-0.2/7, -6.1/7), |u1| = 0.871897
     assert optimal[:2] == ["(0,1.221)", "(1,0.8719)"]
@@ -146,9 +150,9 @@ def test_distances_keep_their_digits_on_the_log_scale():
 
 def test_plane_coordinates_have_just_enough_digits():
     """Plane coordinates resolve a thousandth of the window (1.22 here), not 1e-12."""
-    from solgen.context import descent_context
+    from solgen.problems.descent.context import descent_context
 
-    default = descent_context(solve(load_variant()).problem2)
+    default = descent_context(solve(load_variant()).result_of("problem2"))
     assert default["window"] == "1.22"
     optimal = default["trajectories"][0]["path"].split(" ")
     # u1 = (-0.2/7, -6.1/7) = (-0.0285714..., -0.871428...)
@@ -160,7 +164,7 @@ def test_plane_coordinates_have_just_enough_digits():
         "arcs": [],
     }
     huge = descent_context(
-        solve(load_variant(None, ["problem2.A=[[1000000,0],[0,1e-6]]"])).problem2
+        solve(load_variant(None, ["problem2.A=[[1000000,0],[0,1e-6]]"])).result_of("problem2")
     )
     # the iterates flip between x = 1 and x = -1 at y = 0.6 (y shrinks by 1e-12 a step)
     assert huge["trajectories"][0]["path"].split(" ")[:3] == ["(1,0.6)", "(-1,0.6)", "(1,0.6)"]
@@ -176,7 +180,8 @@ def test_plane_coordinates_have_just_enough_digits():
     ],
 )
 def test_plane_decimals_follow_the_window(window, values):
-    from solgen.context import _decimals, _fixed
+    from solgen.plotting import fixed as _fixed
+    from solgen.problems.descent.context import _decimals
 
     places = _decimals(window)
     assert [_fixed(v, places) for v in (0.123456789012, -12.3456789, -1e-9)] == values
@@ -186,9 +191,9 @@ def test_plane_decimals_follow_the_window(window, values):
 
 
 def _saddle(A: str):
-    from solgen.figures import saddle_figure
+    from solgen.problems.descent.figures import saddle_figure
 
-    p2 = solve(load_variant(sets=[f"problem2.A={A}"])).problem2
+    p2 = solve(load_variant(sets=[f"problem2.A={A}"])).result_of("problem2")
     return p2, saddle_figure(p2)
 
 
@@ -232,7 +237,7 @@ def test_the_saddle_path_is_cut_where_it_leaves_the_plot():
 
 
 def test_leave_window_keeps_inside_points_and_the_crossing():
-    from solgen.figures import leave_window
+    from solgen.problems.descent.figures import leave_window
 
     path = np.array([[0.0, 0.0], [0.5, 0.25], [2.0, 1.0], [4.0, 2.0]])
     assert leave_window(path, 1.0) == (((0.0, 0.0), (0.5, 0.25)), (1.0, 0.5))

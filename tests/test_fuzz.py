@@ -25,8 +25,11 @@ from hypothesis import strategies as st
 
 from solgen.cli import main
 from solgen.errors import InvalidInput
+from solgen.problems.network.fields import ACTIVATIONS
 from solgen.tomlinput import parse_toml
-from solgen.variant import ACTIVATIONS, FIELDS, Variant, build_variant
+from solgen.variant import Variant, build_variant, fields_of
+
+FIELDS = fields_of()
 
 FUZZ = settings(
     deadline=None,

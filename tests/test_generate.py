@@ -9,20 +9,15 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from solgen import generate
 from solgen.build import render_documents, solve
 from solgen.cli import main
 from solgen.errors import InvalidInput
-from solgen.generate import (
-    Shape,
-    Stream,
-    _one_input_unit,
-    is_well_posed,
-    problem1,
-    variant,
-    variant_text,
-)
-from solgen.problems.p3_convnet import check_layers
+from solgen.generate import variant, variant_text
+from solgen.problems.convnet.derive import check_layers
+from solgen.problems.network import draw as network_draw
+from solgen.problems.network.draw import Shape, _one_input_unit, is_well_posed
+from solgen.problems.network.draw import draw as problem1
+from solgen.stream import Stream
 from solgen.tomlinput import parse_toml
 from solgen.variant import build_variant
 
@@ -117,31 +112,34 @@ def test_every_field_is_present():
 @pytest.mark.parametrize("seed", range(200))
 def test_random_variants_are_well_posed_and_build(seed):
     v = build_variant(parse_toml(variant_text(seed), f"seed {seed}"))
-    p1 = v.problem1
+    p1 = v.input_of("problem1")
     # values on the 0.1 grid in [-1, 1]
     for value in [*sum(p1.X, ()), *p1.t, *sum(p1.W1, ()), *p1.b1, *p1.w2, p1.b2]:
         assert (value * 10).denominator == 1 and abs(value) <= 1
     solution = solve(v)
-    r1 = solution.problem1
+    r1 = solution.result_of("problem1")
     assert r1.zero_preactivations == ()
     for j in range(r1.h):  # every hidden unit active for some samples, inactive for others
         column = [row[j] for row in r1.exact.Z]
         assert any(z > 0 for z in column) and any(z < 0 for z in column)
     assert r1.exact.loss >= Fraction(1, 20)
     # problem 2: symmetric positive definite, rational or clean-surd eigenvalues
-    A = sp.Matrix(v.problem2.A)
-    assert A == A.T and solution.problem2.definiteness == "positive definite"
-    (a, b), (_, c) = v.problem2.A
+    A = sp.Matrix(v.input_of("problem2").A)
+    assert A == A.T and solution.result_of("problem2").definiteness == "positive definite"
+    (a, b), (_, c) = v.input_of("problem2").A
     assert 1 <= a <= 15 and 1 <= c <= 15 and 1 <= abs(b) <= 8
-    assert all(entry == int(entry) for entry in sum(v.problem2.A, ()))
+    assert all(entry == int(entry) for entry in sum(v.input_of("problem2").A, ()))
     disc = int((a - c) ** 2 + 4 * b * b)
-    eigenvalues = solution.problem2.eigenvalues
+    eigenvalues = solution.result_of("problem2").eigenvalues
     assert eigenvalues[1] - eigenvalues[0] == sp.sqrt(disc)
     surd = sp.sqrt(disc).as_coeff_Mul()[1]  # sqrt(k^2 m) = k sqrt(m): the m under the root
     assert surd == 1 or (surd.is_Pow and surd.base <= 30)  # rational, or sqrt(m), m <= 30
     assert eigenvalues[1] / eigenvalues[0] <= 30  # the descent figure stays readable
     # problem 3: the given layers reach the target
-    assert check_layers(v.problem3, v.problem3.layers)[-1].out_shape == v.problem3.target
+    assert (
+        check_layers(v.input_of("problem3"), v.input_of("problem3").layers)[-1].out_shape
+        == v.input_of("problem3").target
+    )
     documents = render_documents(v, solution)
     assert f"Variant {seed}" in documents["solution"]
     assert "--seed" not in documents["solution"] and "--seed" not in documents["assignment"]
@@ -345,8 +343,8 @@ def test_an_input_with_minus_and_plus_half_always_has_a_unit():
 
 def test_the_safety_nets_keep_every_draw_well_posed(monkeypatch):
     """With 1 attempt a unit or an output layer, the rescues do the work, and suffice."""
-    monkeypatch.setattr(generate, "MAX_ATTEMPTS", 1)
-    monkeypatch.setattr(generate, "MAX_X_REDRAWS", 1)  # the first redraw is made to have a unit
+    monkeypatch.setattr(network_draw, "MAX_ATTEMPTS", 1)
+    monkeypatch.setattr(network_draw, "MAX_X_REDRAWS", 1)  # the first redraw is made to have a unit
     for shape in TINY_SHAPES:
         for seed in range(1, 101):
             network = problem1(seed, shape)
@@ -355,7 +353,7 @@ def test_the_safety_nets_keep_every_draw_well_posed(monkeypatch):
 
 def test_the_last_redraw_is_rescued(monkeypatch):
     """165's first redraw (0, 0.1) has no unit; as the last redraw it gets -0.5 and 0.5."""
-    monkeypatch.setattr(generate, "MAX_X_REDRAWS", 1)
+    monkeypatch.setattr(network_draw, "MAX_X_REDRAWS", 1)
     network = problem1(165, Shape(2, 1, 1))
     assert network["X"] == [[Fraction(-1, 2)], [Fraction(1, 2)]]
     assert is_well_posed(network) and independent_well_posed(network, Shape(2, 1, 1))

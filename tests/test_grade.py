@@ -25,8 +25,8 @@ from sympy.core.cache import clear_cache
 from solgen.answerkey import Item, Tolerance
 from solgen.cli import main
 from solgen.grade import Unreadable, grade_eta, grade_number
-from solgen.problems.p3_design import designs
-from solgen.variant import Problem3Input
+from solgen.problems.convnet.design import designs
+from solgen.problems.convnet.fields import ConvnetInput
 
 CLASS = [
     ("s1", "Exact Everything"),
@@ -97,7 +97,7 @@ def other_design(klass: Path, student_id: str) -> tuple[str, int]:
     p3 = variant["problem3"]
     layers = [dict(layer) for layer in p3["layers"]]
     if sum("conv" in layer for layer in layers) < 2:
-        setup = Problem3Input(
+        setup = ConvnetInput(
             input=tuple(p3["input"]),
             target=tuple(p3["target"]),
             kernel_sizes=tuple(p3["kernel_sizes"]),

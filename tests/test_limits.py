@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from solgen.cli import main, printable
+from solgen.problems.network.fields import generated_samples
 from solgen.tomlinput import MAX_VARIANT_BYTES, nesting_depth
-from solgen.variant import generated_samples
 
 
 def _run(argv, capsys) -> tuple[int, list[str]]:

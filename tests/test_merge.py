@@ -266,8 +266,8 @@ def test_shards_of_another_batch_are_refused(built, work, tmp_path, capsys, whic
 def test_shards_built_with_other_templates_are_refused(built, work, tmp_path, capsys):
     templates = tmp_path / "templates"
     templates.mkdir()
-    source = Path(__file__).parent.parent / "templates" / "problem3.tex.j2"
-    (templates / "problem3.tex.j2").write_text(
+    source = Path(__file__).parent.parent / "templates" / "convnet.tex.j2"
+    (templates / "convnet.tex.j2").write_text(
         source.read_text("utf-8") + "% another course's remark\n", encoding="utf-8"
     )
     other = tmp_path / "other"

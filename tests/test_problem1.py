@@ -15,14 +15,15 @@ from hypothesis import strategies as st
 
 from solgen.cli import main
 from solgen.latex import sym
-from solgen.problems import p1_network
-from solgen.variant import ACTIVATIONS, Problem1Input, load_variant
+from solgen.problems.network import derive as p1_network
+from solgen.problems.network.fields import ACTIVATIONS, NetworkInput
+from solgen.variant import load_variant
 
 F = Fraction
 
 
-def seed() -> Problem1Input:
-    return load_variant().problem1
+def seed() -> NetworkInput:
+    return load_variant().input_of("problem1")
 
 
 def frac_matrix(rows):
@@ -38,7 +39,7 @@ NUMPY_ACTIVATIONS = {
 }
 
 
-def oracle_loss(inp: Problem1Input, W1, b1, w2, b2) -> float:
+def oracle_loss(inp: NetworkInput, W1, b1, w2, b2) -> float:
     """L = 1/2 sum_k (w2^T f(W1 x_k + b1) + b2 - t_k)^2, one sample at a time."""
     f = NUMPY_ACTIVATIONS[inp.activation]
     X = np.array(inp.X, dtype=float)
@@ -50,7 +51,7 @@ def oracle_loss(inp: Problem1Input, W1, b1, w2, b2) -> float:
     return float(total)
 
 
-def finite_differences(inp: Problem1Input, step: float = 1e-6) -> dict[str, np.ndarray]:
+def finite_differences(inp: NetworkInput, step: float = 1e-6) -> dict[str, np.ndarray]:
     """Central differences of the oracle loss with respect to every parameter entry."""
     params = {
         "W1": np.array(inp.W1, dtype=float),
@@ -348,7 +349,7 @@ def networks(draw):
     def mat(rows, cols):
         return tuple(tuple(draw(tenths()) for _ in range(cols)) for _ in range(rows))
 
-    return Problem1Input(
+    return NetworkInput(
         X=mat(N, d),
         t=tuple(draw(tenths()) for _ in range(N)),
         W1=mat(h, d),
@@ -381,7 +382,7 @@ def test_random_networks_three_routes_agree(inp):
 
 def test_zero_preactivation_decided_exactly():
     """0.1*0.2 + 0.2*0.4 - 0.1 is exactly 0, but +1.39e-17 in float64: the mask must stay 0."""
-    inp = Problem1Input(
+    inp = NetworkInput(
         X=frac_matrix([["0.1", "0.2"], ["1", "1"]]),
         t=(F(1), F(0)),
         W1=frac_matrix([["0.2", "0.4"]]),
@@ -404,7 +405,7 @@ def test_zero_preactivation_decided_exactly():
 
 
 def test_large_preactivations_do_not_overflow_sigmoid():
-    inp = Problem1Input(
+    inp = NetworkInput(
         X=frac_matrix([["1000"], ["-1000"]]),
         t=(F(0), F(1)),
         W1=frac_matrix([["1"]]),
@@ -420,7 +421,7 @@ def test_large_preactivations_do_not_overflow_sigmoid():
 
 def test_a_zero_factor_does_not_send_huge_integers_to_int64():
     """W1 = 0 made the int64 bound 0 while X held a 20-digit numerator (OverflowError)."""
-    from solgen.problems.p1_network import matmul
+    from solgen.problems.network.derive import matmul
 
     huge = Fraction(12345678901234567891, 10**20)
     A = np.array([[Fraction(0)]], dtype=object)
@@ -516,7 +517,7 @@ def test_smooth_answers_are_the_correctly_rounded_exact_values(tmp_path, activat
 def test_a_residual_ball_around_zero_times_a_zero_weight_is_zero(activation):
     """Hypothesis found it: y = t exactly (r a ball around 0) and w2 = 0; FLINT's arb ** 1 of
     that ball is nan, and the evaluation raised. Every answer is exact here."""
-    inp = Problem1Input(
+    inp = NetworkInput(
         X=((F(0),),), t=(F(1, 10),), W1=((F(0),),), b1=(F(0),), w2=(F(0),), b2=F(1, 10),
         activation=activation,
     )  # fmt: skip

@@ -15,17 +15,18 @@ import sympy as sp
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from solgen.problems.p2_descent import Problem2Result, solve
-from solgen.variant import Problem2Input, build_variant
+from solgen.problems.descent.derive import DescentResult, solve
+from solgen.problems.descent.fields import DescentInput
+from solgen.variant import build_variant
 
 SEED = [[5, 2], [2, 2]]
 
 
-def make(rows) -> Problem2Input:
-    return Problem2Input(A=tuple(tuple(Fraction(v) for v in row) for row in rows))
+def make(rows) -> DescentInput:
+    return DescentInput(A=tuple(tuple(Fraction(v) for v in row) for row in rows))
 
 
-def run(rows) -> Problem2Result:
+def run(rows) -> DescentResult:
     return solve(make(rows))
 
 
@@ -49,7 +50,7 @@ def descend(rows, step: float, starts: np.ndarray, steps: int) -> np.ndarray:
 
 
 def test_seed_is_the_default_variant():
-    assert build_variant({}).problem2 == make(SEED)
+    assert build_variant({}).input_of("problem2") == make(SEED)
 
 
 def test_seed_exact_answers():

@@ -9,9 +9,10 @@ from hypothesis import strategies as st
 from numpy.lib.stride_tricks import sliding_window_view
 
 from solgen.errors import InvalidInput
-from solgen.problems import p3_design
-from solgen.problems.p3_convnet import LayerResult, apply_layer, check_layers, solve
-from solgen.variant import Layer, Problem3Input, build_variant
+from solgen.problems.convnet import design as p3_design
+from solgen.problems.convnet.derive import LayerResult, apply_layer, check_layers, solve
+from solgen.problems.convnet.fields import ConvnetInput, Layer
+from solgen.variant import build_variant
 
 
 def conv(k: int, filters: int) -> Layer:
@@ -23,8 +24,8 @@ POOL = Layer(kind="pool", kernel=2)
 SEED_LAYERS = (conv(5, 8), POOL, conv(5, 32), POOL, conv(2, 64))
 
 
-def problem(input_shape, target, layers) -> Problem3Input:
-    return Problem3Input(
+def problem(input_shape, target, layers) -> ConvnetInput:
+    return ConvnetInput(
         input=tuple(input_shape),
         target=tuple(target),
         kernel_sizes=(3, 5, 7),
@@ -107,7 +108,7 @@ def test_the_reference_forward_pass_agrees_with_plain_loops():
 
 
 def test_seed_is_the_default_variant():
-    assert build_variant({}).problem3 == SEED
+    assert build_variant({}).input_of("problem3") == SEED
 
 
 def test_seed_table():
@@ -230,7 +231,7 @@ def test_apply_layer(layer, shape, expected):
 # Invalid architectures name the layer and say why
 
 
-def _messages(inp: Problem3Input) -> list[str]:
+def _messages(inp: ConvnetInput) -> list[str]:
     with pytest.raises(InvalidInput) as info:
         solve(inp)
     assert str(info.value) == "\n".join(info.value.problems)
@@ -353,7 +354,7 @@ def test_random_architectures(input_shape, layers, hit_target):
 
 
 def test_empty_layer_list_is_invalid_input():
-    inp = Problem3Input(
+    inp = ConvnetInput(
         input=(8, 8, 3), target=(4, 4, 8), kernel_sizes=(3,), layers=(), filters=None
     )
     with pytest.raises(InvalidInput) as err:
@@ -436,7 +437,7 @@ def test_search_equals_brute_force_random(h, w, th, tw, kernels):
 
 
 def test_designs_are_ranked_and_pass_the_forward_pass():
-    inp = Problem3Input(
+    inp = ConvnetInput(
         input=(32, 32, 3), target=(4, 4, 64), kernel_sizes=(1, 2, 3, 5), layers=None, filters=None
     )
     ranked = p3_design.designs(inp)
@@ -462,7 +463,7 @@ def test_doubling_filters(count, channels, expected):
 
 
 def test_fixed_filters_select_the_number_of_convolutions():
-    inp = Problem3Input(
+    inp = ConvnetInput(
         input=(32, 32, 3),
         target=(4, 4, 64),
         kernel_sizes=(3, 5, 7),
@@ -475,7 +476,7 @@ def test_fixed_filters_select_the_number_of_convolutions():
 
 
 def test_fixed_filters_with_no_matching_depth():
-    inp = Problem3Input(
+    inp = ConvnetInput(
         input=(32, 32, 3),
         target=(4, 4, 64),
         kernel_sizes=(3, 5, 7),
@@ -492,7 +493,7 @@ def test_fixed_filters_with_no_matching_depth():
 
 def test_unreachable_target_names_the_nearest_sizes():
     # with 5x5 kernels only: 32 -> 28 -> 14 -> 10 -> 5 -> 1
-    inp = Problem3Input(
+    inp = ConvnetInput(
         input=(32, 32, 3), target=(6, 6, 64), kernel_sizes=(5,), layers=None, filters=None
     )
     with pytest.raises(InvalidInput) as err:

@@ -56,8 +56,8 @@ def test_meta_is_escaped_once():
 
 
 def test_template_override_extends_ours(tmp_path):
-    (tmp_path / "problem3.tex.j2").write_text(
-        "((* extends 'solgen/problem3.tex.j2' *))\n"
+    (tmp_path / "convnet.tex.j2").write_text(
+        "((* extends 'solgen/convnet.tex.j2' *))\n"
         "((* block statement *))Design a small CNN, please.((* endblock *))\n",
         encoding="utf-8",
     )
@@ -210,15 +210,17 @@ def test_a_large_network_prints_every_entry_in_an_appendix(tmp_path):
     sheet = documents["assignment"]
     assert "the appendix at the end lists every entry of" in sheet
     assert _appendix_entries(sheet, "X") == [
-        [fmt_number(v) for v in row] for row in variant.problem1.X
+        [fmt_number(v) for v in row] for row in variant.input_of("problem1").X
     ]
     assert _appendix_entries(sheet, "W^{(1)}") == [
-        [fmt_number(v) for v in row] for row in variant.problem1.W1
+        [fmt_number(v) for v in row] for row in variant.input_of("problem1").W1
     ]
     assert "\\noindent$\\mathbf{t}$, entries 1--40: $(" in sheet
     assert "\\partial L / \\partial W^{(1)}$, rows" not in sheet  # no answers on the sheet
     grad = _appendix_entries(documents["solution"], "\\partial L / \\partial W^{(1)}")
-    assert grad == [[fmt_number(v) for v in row] for row in solution.problem1.exact.grad["W1"]]
+    assert grad == [
+        [fmt_number(v) for v in row] for row in solution.result_of("problem1").exact.grad["W1"]
+    ]
     assert "Appendix" not in _documents()  # the seed's data fit on the page
     files = (
         "\\texttt{data/X.csv}, \\texttt{data/t.csv}, \\texttt{data/W1.csv}, "

@@ -133,11 +133,11 @@ def test_ctrl_c_while_rendering_stops_the_child(tmp_path, monkeypatch):
 def test_no_user_template_is_compiled_in_solgen_itself(tmp_path):
     """Jinja2 folds constant expressions while compiling: ((( 9**9**9 ))) compiled in solgen's
     process would never finish. solgen compiles its own templates there, never the user's."""
-    _template(tmp_path, "((( 9**9**9 ))) ((* if *))", "problem1.tex.j2")
+    _template(tmp_path, "((( 9**9**9 ))) ((* if *))", "network.tex.j2")
     render_module._compile_ours(tmp_path)
     names = {key[1] for key in environment(tmp_path).cache}  # (loader, name)
-    assert "solgen/problem1.tex.j2" in names and "problem2.tex.j2" in names
-    assert "problem1.tex.j2" not in names
+    assert "solgen/network.tex.j2" in names and "descent.tex.j2" in names
+    assert "network.tex.j2" not in names
 
 
 def test_a_missing_template_is_named(tmp_path, capsys):
@@ -167,9 +167,9 @@ def test_a_failure_keeps_its_class_and_message_for_the_batch_report(tmp_path):
 
 
 def test_a_template_missing_from_the_folder_is_solgens(tmp_path):
-    _template(tmp_path, "mine", "problem3.tex.j2")
+    _template(tmp_path, "mine", "convnet.tex.j2")
     env = environment(tmp_path)
-    assert env.get_template("problem3.tex.j2").render() == "mine"
-    assert "Problem 2" in env.loader.get_source(env, "problem2.tex.j2")[0]
+    assert env.get_template("convnet.tex.j2").render() == "mine"
+    assert "gradient descent" in env.loader.get_source(env, "descent.tex.j2")[0]
     with pytest.raises(jinja2.TemplateNotFound):
-        env.get_template("../problem3.tex.j2")
+        env.get_template("../convnet.tex.j2")

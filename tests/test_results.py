@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from solgen.build import solve
+from solgen.problems.network.fields import ACTIVATIONS
 from solgen.results import results_dict, results_json
-from solgen.variant import ACTIVATIONS, build_variant, load_variant
+from solgen.variant import build_variant, load_variant
 
 # --- an independent implementation of every answer, from the contract alone ----------------------
 

@@ -17,7 +17,7 @@ ATTEMPTS = {
     "os.system": "((* set _ = cycler.__init__.__globals__.os.system('id > {marker}') *))",
     "open": "((( lipsum.__globals__['__builtins__']['open']('/etc/hostname').read() )))",
     "mro": "((( meta.title.__class__.__mro__[1].__subclasses__() )))",
-    "context": "((* set _ = p1.update({{'N': 99}}) *))((( p1.N )))",
+    "context": "((* set _ = p1.update({{'N': 99}}) *))((( problems[0].context.N )))",
     "format": "((( '{{0.__class__}}'.format(meta) )))",
 }
 MESSAGES = {
@@ -54,7 +54,8 @@ def test_an_honest_override_still_renders(tmp_path):
     templates.mkdir()
     (templates / "body.tex.j2").write_text(
         "((* extends 'solgen/body.tex.j2' *))\n((* block header *))"
-        "Course ((( meta.title|upper|tex_escape ))) ((( p1.N ))) ((* for k in range(2) *))"
+        "Course ((( meta.title|upper|tex_escape ))) ((( problems[0].context.N ))) "
+        "((* for k in range(2) *))"
         "((( loop.index )))((* endfor *))((( super() )))((* endblock header *))\n",
         encoding="utf-8",
     )
@@ -119,17 +120,17 @@ def test_a_linked_folder_in_the_templates_folder_is_refused(tmp_path, capsys):
 
 def test_an_override_that_is_itself_a_link_is_refused(tmp_path, capsys):
     real = tmp_path / "real.tex.j2"
-    real.write_text("((* extends 'solgen/problem3.tex.j2' *))\n", encoding="utf-8")
+    real.write_text("((* extends 'solgen/convnet.tex.j2' *))\n", encoding="utf-8")
     templates = tmp_path / "mine"
     templates.mkdir()
-    (templates / "problem3.tex.j2").symlink_to(real)
+    (templates / "convnet.tex.j2").symlink_to(real)
     err = _refused(tmp_path, capsys, templates)
     assert err.endswith(
-        ": problem3.tex.j2: expected a file inside "
+        ": convnet.tex.j2: expected a file inside "
         f"the --templates folder {templates}, found a symbolic link to {real}\n"
     )
     ours = (Path(solgen.__file__).parent.parent / "templates" / "body.tex.j2").read_text("utf-8")
-    line = ours.splitlines().index("((* include 'problem3.tex.j2' *))") + 1
+    line = ours.splitlines().index("((* include problem.templates.problem *))") + 1
     assert err.startswith(f"solgen: error: template error: body.tex.j2:{line}: ")
 
 

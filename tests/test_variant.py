@@ -10,17 +10,13 @@ import pytest
 
 from solgen.errors import InvalidInput
 from solgen.messages import did_you_mean
+from solgen.problems.convnet.fields import Layer
+from solgen.problems.descent.fields import DescentInput
+from solgen.problems.network.fields import ACTIVATIONS, NetworkInput
 from solgen.tomlinput import parse_set, parse_toml, read_variant_file
-from solgen.variant import (
-    ACTIVATIONS,
-    FIELDS,
-    Layer,
-    Meta,
-    Problem1Input,
-    Problem2Input,
-    build_variant,
-    load_variant,
-)
+from solgen.variant import Meta, build_variant, fields_of, load_variant
+
+FIELDS = fields_of()
 
 
 def q(numerator: int, denominator: int = 1) -> Fraction:
@@ -71,7 +67,7 @@ def test_default_variant_is_the_seed_exactly():
         author="Alan Copa",
         date="Submission deadline: November 21, 2024",
     )
-    assert v.problem1 == Problem1Input(
+    assert v.input_of("problem1") == NetworkInput(
         X=(
             (q(1, 5), q(-2, 5), q(1, 10), q(1, 2)),
             (q(4, 5), q(1), q(-1, 10), q(3, 10)),
@@ -84,15 +80,15 @@ def test_default_variant_is_the_seed_exactly():
         b2=q(-7, 10),
         activation="relu",
     )
-    assert v.problem2 == Problem2Input(A=((q(5), q(2)), (q(2), q(2))))
-    p3 = v.problem3
+    assert v.input_of("problem2") == DescentInput(A=((q(5), q(2)), (q(2), q(2))))
+    p3 = v.input_of("problem3")
     assert (p3.input, p3.target, p3.kernel_sizes) == ((32, 32, 3), (4, 4, 64), (3, 5, 7))
     assert p3.layers == DEFAULT_LAYERS
     assert p3.filters is None
 
 
 def test_default_numbers_are_fractions_not_binary_floats():
-    p1 = load_variant().problem1
+    p1 = load_variant().input_of("problem1")
     assert all(type(x) is Fraction for row in p1.X for x in row)
     assert p1.X[0][2] == q(1, 10)
     assert p1.X[0][2] != Fraction(0.1)  # the binary float 0.1 is not 1/10
@@ -125,7 +121,7 @@ def test_empty_variant_equals_default():
 def test_numbers_are_read_exactly(tmp_path, literal, expected):
     path = tmp_path / "v.toml"
     path.write_text(f"[problem1]\nb2 = {literal}\n", encoding="utf-8")
-    b2 = load_variant(path).problem1.b2
+    b2 = load_variant(path).input_of("problem1").b2
     assert b2 == expected
     assert type(b2) is Fraction
 
@@ -134,7 +130,7 @@ def test_file_with_0_1_gives_one_tenth_in_every_shape(tmp_path):
     path = tmp_path / "v.toml"
     path.write_text("[problem2]\nA = [[0.1, 0.2], [0.3, 0.4]]\n", encoding="utf-8")
     expected = ((q(1, 10), q(1, 5)), (q(3, 10), q(2, 5)))
-    matrix = load_variant(path).problem2.A
+    matrix = load_variant(path).input_of("problem2").A
     assert matrix == expected
 
 
@@ -221,8 +217,8 @@ def test_set_is_applied_after_the_file(tmp_path):
         '[problem1]\nb2 = 0.5\nb1 = [1, 2]\n[meta]\nauthor = "File"\n', encoding="utf-8"
     )
     v = load_variant(path, ["problem1.b2=0.25", "meta.author=Ada", "problem1.b2=0.125"])
-    assert v.problem1.b2 == q(1, 8)  # the last --set wins
-    assert v.problem1.b1 == (q(1), q(2))  # the file's other fields stay
+    assert v.input_of("problem1").b2 == q(1, 8)  # the last --set wins
+    assert v.input_of("problem1").b1 == (q(1), q(2))  # the file's other fields stay
     assert v.meta.author == "Ada"
     assert v.meta.title == "Machine Learning Assignment 2: Neural Networks"
 
@@ -230,13 +226,13 @@ def test_set_is_applied_after_the_file(tmp_path):
 def test_set_can_repair_an_invalid_file_field(tmp_path):
     path = tmp_path / "v.toml"
     path.write_text('[problem1]\nb2 = "oops"\n', encoding="utf-8")
-    assert load_variant(path, ["problem1.b2=2"]).problem1.b2 == q(2)
+    assert load_variant(path, ["problem1.b2=2"]).input_of("problem1").b2 == q(2)
 
 
 def test_set_on_matrix_and_text(tmp_path):
     v = load_variant(None, ["problem2.A=[[4,1],[1,3]]", 'meta.author="José"'])
     expected = ((q(4), q(1)), (q(1), q(3)))
-    matrix = v.problem2.A
+    matrix = v.input_of("problem2").A
     assert matrix == expected
     assert v.meta.author == "José"
 
@@ -278,16 +274,16 @@ def test_problem3_layers_rule(tmp_path, text, sets, layers):
     if text is not None:
         path = tmp_path / "v.toml"
         path.write_text(text, encoding="utf-8")
-    assert load_variant(path, list(sets)).problem3.layers == layers
+    assert load_variant(path, list(sets)).input_of("problem3").layers == layers
 
 
 def test_problem3_fields_without_layers():
     p3 = from_text("[problem3]\ninput = [28, 30, 1]\nkernel_sizes = [7, 3, 3, 5]\nfilters = [64]\n")
-    assert p3.problem3.input == (28, 30, 1)
-    assert p3.problem3.target == (4, 4, 64)
-    assert p3.problem3.kernel_sizes == (3, 5, 7)
-    assert p3.problem3.filters == (64,)
-    assert p3.problem3.layers is None
+    assert p3.input_of("problem3").input == (28, 30, 1)
+    assert p3.input_of("problem3").target == (4, 4, 64)
+    assert p3.input_of("problem3").kernel_sizes == (3, 5, 7)
+    assert p3.input_of("problem3").filters == (64,)
+    assert p3.input_of("problem3").layers is None
 
 
 # --- invalid variants ----------------------------------------------------------------------
@@ -804,7 +800,7 @@ def test_networks_too_large_to_answer_in_time_are_refused(activation, shape, lim
         "or relu"
     ]
     variant["problem1"]["activation"] = "relu"  # rationals: 50,000,000 products are fine
-    assert build_variant(variant).problem1.activation == "relu"
+    assert build_variant(variant).input_of("problem1").activation == "relu"
 
 
 def test_an_activation_that_is_a_list_is_invalid_input_not_a_crash():
@@ -819,8 +815,8 @@ def test_an_activation_that_is_a_list_is_invalid_input_not_a_crash():
 def test_every_table_by_activation_has_each_activation_once():
     """ACTIVATIONS is the one list; the limits, the statements and the formulas follow it."""
     from solgen.lmshtml import _ACTIVATIONS as STATEMENTS
-    from solgen.problems.p1_network import activation_expr
-    from solgen.variant import MAX_UNITS, MAX_WORK
+    from solgen.problems.network.derive import activation_expr
+    from solgen.problems.network.fields import MAX_UNITS, MAX_WORK
 
     for table in (MAX_WORK, MAX_UNITS, STATEMENTS):
         assert tuple(table) == ACTIVATIONS

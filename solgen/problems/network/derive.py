@@ -27,7 +27,7 @@ from solgen.cache import source_key
 from solgen.certified import ball_of, float_of_ball, float_of_exact
 from solgen.errors import DerivationError
 from solgen.exprdata import NotAnExpression, from_srepr, to_srepr
-from solgen.variant import Problem1Input
+from solgen.problems.network.fields import NetworkInput
 
 # Display names double as SymPy symbol names, so sympy.latex prints textbook notation.
 z = sp.Symbol("z", real=True)
@@ -322,10 +322,10 @@ class Cost:
 
 
 @dataclass(frozen=True)
-class Problem1Result:
+class NetworkResult:
     """Everything problem 1's solution states: derivation, exact and float evaluations, costs."""
 
-    inp: Problem1Input
+    inp: NetworkInput
     activation: str
     N: int
     d: int
@@ -437,7 +437,7 @@ class _Arithmetic:
 
 
 def _evaluate(
-    inp: Problem1Input,
+    inp: NetworkInput,
     deriv: Derivation,
     arith: _Arithmetic,
     Z: np.ndarray,
@@ -471,7 +471,7 @@ def _evaluate(
     return Evaluation(Z=Z, H=H, Fp=Fp, y=y, r=r, loss=loss, delta=delta, grad=grad)
 
 
-def _pre_activations(inp: Problem1Input) -> np.ndarray:
+def _pre_activations(inp: NetworkInput) -> np.ndarray:
     """Z = X W1^T + 1 b1^T, exactly (Fractions)."""
     X = np.array(inp.X, dtype=object)
     W1 = np.array(inp.W1, dtype=object)
@@ -542,7 +542,7 @@ def _ball_product(A: np.ndarray, B: np.ndarray) -> np.ndarray:
 
 
 def _evaluate_balls(
-    inp: Problem1Input, deriv: Derivation, Z: np.ndarray
+    inp: NetworkInput, deriv: Derivation, Z: np.ndarray
 ) -> tuple[Evaluation, Answers]:
     """Sigmoid and tanh in ball arithmetic, at more bits until every answer is decided.
 
@@ -624,7 +624,7 @@ def _broadcast(value: Any, like: np.ndarray) -> np.ndarray:
     return out
 
 
-def solve(inp: Problem1Input) -> Problem1Result:
+def solve(inp: NetworkInput) -> NetworkResult:
     """Loss, gradients and their intermediate quantities: exactly (Fractions for ReLU, balls
     for sigmoid and tanh), the answers correctly rounded to float64, and in float64."""
     deriv = derive(inp.activation)
@@ -655,7 +655,7 @@ def solve(inp: Problem1Input) -> Problem1Result:
         )
         numeric = _evaluate(inp, deriv, floats, Z_float)
     N, d, h = len(inp.X), len(inp.X[0]), len(inp.W1)
-    return Problem1Result(
+    return NetworkResult(
         inp=inp,
         activation=inp.activation,
         N=N,

@@ -10,7 +10,7 @@ import sympy as sp
 
 from solgen.certified import float_of_algebraic, floats_of_real_roots
 from solgen.errors import DerivationError
-from solgen.variant import Problem2Input
+from solgen.problems.descent.fields import DescentInput
 
 lam = sp.Symbol("lambda")
 eta = sp.Symbol("eta", positive=True)
@@ -43,7 +43,7 @@ class Eigenspace:
 
 
 @dataclass(frozen=True)
-class Problem2Result:
+class DescentResult:
     """Everything problem 2's solution states, exact (SymPy) with floats for results.json."""
 
     n: int
@@ -147,7 +147,7 @@ def _definiteness(positive: int, zero: int, negative: int) -> Definiteness:
     return "positive definite"
 
 
-def solve(inp: Problem2Input) -> Problem2Result:
+def solve(inp: DescentInput) -> DescentResult:
     """Gradient, Hessian, exact spectrum of S, and the convergent range of step sizes."""
     A = sp.Matrix([[sp.Rational(v.numerator, v.denominator) for v in row] for row in inp.A])
     n = A.rows
@@ -177,7 +177,7 @@ def solve(inp: Problem2Input) -> Problem2Result:
     spaces = None
     if n <= EIGENSPACE_SIZE and printable and definiteness not in ("positive definite", "zero"):
         spaces = eigenspaces(S, roots)
-    return Problem2Result(
+    return DescentResult(
         n=n,
         A=A,
         S=S,

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from solgen.errors import InvalidInput
 from solgen.messages import dimensions
-from solgen.problems.p3_design import Design, designs
-from solgen.variant import Layer, Problem3Input
+from solgen.problems.convnet.design import Design, designs
+from solgen.problems.convnet.fields import ConvnetInput, Layer
 
 Shape = tuple[int, int, int]  # height, width, channels
 
@@ -30,7 +30,7 @@ class LayerResult:
 
 
 @dataclass(frozen=True)
-class Problem3Result:
+class ConvnetResult:
     """The architecture, layer by layer, and its total number of learnable parameters."""
 
     input: Shape
@@ -84,32 +84,33 @@ def apply_layer(layer: Layer, shape: Shape) -> LayerResult | str:
     )
 
 
-def check_layers(inp: Problem3Input, layers: tuple[Layer, ...]) -> tuple[LayerResult, ...]:
+def check_layers(inp: ConvnetInput, layers: tuple[Layer, ...]) -> tuple[LayerResult, ...]:
     """Propagate the input through given layers; a misfit is invalid input naming the layer."""
     if not layers:
-        raise InvalidInput(["problem3.layers: expected at least one layer, found none"])
+        raise InvalidInput([f"{inp.section}.layers: expected at least one layer, found none"])
     shape: Shape = inp.input
     results = []
     for index, layer in enumerate(layers):
         outcome = apply_layer(layer, shape)
         if isinstance(outcome, str):
-            raise InvalidInput([f"problem3.layers[{index}] ({describe_layer(layer)}): {outcome}"])
+            where = f"{inp.section}.layers[{index}]"
+            raise InvalidInput([f"{where} ({describe_layer(layer)}): {outcome}"])
         results.append(outcome)
         shape = outcome.out_shape
     if shape != inp.target:
         raise InvalidInput(
             [
-                f"problem3.layers: the last layer ({describe_layer(layers[-1])}) outputs "
-                f"{dimensions(shape)}, expected problem3.target {dimensions(inp.target)}"
+                f"{inp.section}.layers: the last layer ({describe_layer(layers[-1])}) outputs "
+                f"{dimensions(shape)}, expected {inp.section}.target {dimensions(inp.target)}"
             ]
         )
     return tuple(results)
 
 
-def solve(inp: Problem3Input) -> Problem3Result:
+def solve(inp: ConvnetInput) -> ConvnetResult:
     """Check the given architecture, or design the best one, and count its parameters."""
     if inp.layers is not None:
-        return Problem3Result(
+        return ConvnetResult(
             input=inp.input,
             target=inp.target,
             kernel_sizes=inp.kernel_sizes,
@@ -117,7 +118,7 @@ def solve(inp: Problem3Input) -> Problem3Result:
             designed=False,
         )
     ranked = tuple(designs(inp))
-    return Problem3Result(
+    return ConvnetResult(
         input=inp.input,
         target=inp.target,
         kernel_sizes=inp.kernel_sizes,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from solgen.errors import InvalidInput
 from solgen.messages import dimensions, plural
-from solgen.variant import Layer, Problem3Input
+from solgen.problems.convnet.fields import ConvnetInput, Layer
 
 # A search that finds more designs than this is a sign of a badly posed variant.
 MAX_DESIGNS = 100_000
@@ -51,7 +51,10 @@ class Sequence:
 
 
 def sequences(
-    size: tuple[int, int], target: tuple[int, int], kernels: tuple[int, ...]
+    size: tuple[int, int],
+    target: tuple[int, int],
+    kernels: tuple[int, ...],
+    section: str = "problem3",  # the variant's table, for the message when there are too many
 ) -> tuple[list[Sequence], set[tuple[int, int]]]:
     """Every valid kernel sequence from size to target, and every size some sequence reaches.
 
@@ -104,7 +107,7 @@ def sequences(
             if len(found) > MAX_DESIGNS:
                 raise InvalidInput(
                     [
-                        f"problem3.kernel_sizes: more than {MAX_DESIGNS:,} designs reach the "
+                        f"{section}.kernel_sizes: more than {MAX_DESIGNS:,} designs reach the "
                         "target; allow fewer kernel sizes"
                     ]
                 )
@@ -130,10 +133,10 @@ def conv_params(kernels: tuple[int, ...], filters: tuple[int, ...], in_channels:
     return total
 
 
-def designs(inp: Problem3Input) -> list[Design]:
+def designs(inp: ConvnetInput) -> list[Design]:
     """All valid designs, best first; InvalidInput naming the nearest sizes when none exists."""
     size, target = (inp.input[0], inp.input[1]), (inp.target[0], inp.target[1])
-    found, reachable = sequences(size, target, inp.kernel_sizes)
+    found, reachable = sequences(size, target, inp.kernel_sizes, inp.section)
     allowed = ", ".join(map(str, inp.kernel_sizes))
     if not found:
 
@@ -144,7 +147,7 @@ def designs(inp: Problem3Input) -> list[Design]:
         hint = ", ".join(dimensions(s) for s in nearest[:3]) or "none"
         raise InvalidInput(
             [
-                f"problem3.target: {dimensions(target)} cannot be reached from "
+                f"{inp.section}.target: {dimensions(target)} cannot be reached from "
                 f"{dimensions(size)} by alternating convolutions (kernels {allowed}) and 2x2 "
                 f"poolings; the nearest reachable sizes are {hint}"
             ]
@@ -156,7 +159,8 @@ def designs(inp: Problem3Input) -> list[Design]:
         if not found:
             raise InvalidInput(
                 [
-                    f"problem3.filters: {plural(convs, 'entry')} ask{'s' if convs == 1 else ''} "
+                    f"{inp.section}.filters: {plural(convs, 'entry')} "
+                    f"ask{'s' if convs == 1 else ''} "
                     f"for {plural(convs, 'convolution')}, but the designs that reach "
                     f"{dimensions(target)} have {' or '.join(map(str, counts))} "
                     f"convolution{'' if counts == [1] else 's'}"

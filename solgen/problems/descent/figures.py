@@ -1,4 +1,4 @@
-"""Coordinates for the figures: Python computes every point, TikZ/pgfplots only draws them."""
+"""The descent figures' coordinates: Python computes every point, pgfplots only draws them."""
 
 from __future__ import annotations
 
@@ -7,79 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from solgen.problems.p1_network import Problem1Result
-from solgen.problems.p2_descent import Problem2Result
-from solgen.problems.p3_convnet import Problem3Result
+from solgen.problems.descent.derive import DescentResult
 
 Point = tuple[float, float]
-
-
-# --- problem 1: the network -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Node:
-    """A unit of the network diagram."""
-
-    index: int  # 1-based
-    x: float
-    y: float
-    active_for: tuple[int, ...] = ()  # hidden units: the samples (1-based) where z_kj > 0
-
-
-@dataclass(frozen=True)
-class NetworkDiagram:
-    """Node positions (cm) of the two-layer network; None when too large to draw legibly."""
-
-    inputs: tuple[Node, ...]
-    hidden: tuple[Node, ...]
-    output: Node
-    matrix_at: Point  # the bottom centre of the W1 label, above every unit and edge
-
-
-MAX_DRAWN_UNITS = 10
-LAYER_GAP = 5.0
-UNIT_GAP = 1.3
-HIDDEN_GAP = 2.2  # room for the bias above and the active samples below each hidden unit
-UNIT_RADIUS = 0.4  # the circles are 8 mm wide
-LABEL_CLEARANCE = 0.35
-
-
-def _column(count: int, x: float, gap: float = UNIT_GAP) -> list[Node]:
-    top = (count - 1) * gap / 2
-    return [Node(i + 1, x, top - i * gap) for i in range(count)]
-
-
-def network_diagram(p1: Problem1Result) -> NetworkDiagram | None:
-    """Where to draw each unit, and which samples switch each hidden unit on."""
-    if p1.d > MAX_DRAWN_UNITS or p1.h > MAX_DRAWN_UNITS:
-        return None
-    inputs = _column(p1.d, 0.0)
-    # Spread the hidden units over the height of the inputs, so that the edges fan out.
-    span = (p1.d - 1) * UNIT_GAP
-    gap = max(HIDDEN_GAP, span / (p1.h - 1)) if p1.h > 1 else HIDDEN_GAP
-    hidden = [
-        Node(
-            node.index,
-            node.x,
-            node.y,
-            tuple(k + 1 for k in range(p1.N) if p1.exact.Z[k, node.index - 1] > 0),
-        )
-        for node in _column(p1.h, LAYER_GAP, gap)
-    ]
-    output = Node(1, 2 * LAYER_GAP, 0.0)
-    # Centred over the first layer's edges, clear of the topmost input and hidden unit
-    # (with more hidden units than inputs the hidden column is the taller one).
-    top = max(inputs[0].y, hidden[0].y) + UNIT_RADIUS + LABEL_CLEARANCE
-    return NetworkDiagram(
-        inputs=tuple(inputs),
-        hidden=tuple(hidden),
-        output=output,
-        matrix_at=(LAYER_GAP / 2, top),
-    )
-
-
-# --- problem 2: level sets and trajectories ----------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -144,13 +74,25 @@ class DescentFigure:
 
 
 PATH_STEPS = 8
+
+
 # The two constant steps beside the optimal one, as multiples of eta_max: just inside the
 # bound (converges slowly, zigzagging) and just above it (diverges).
 NEAR_STEP = 0.95
+
+
 ABOVE_STEP = 1.05
+
+
 LONG_ELLIPSE = 10.0  # an ellipse longer than this many windows is drawn as arcs near the plot
+
+
 DISTANCE_STEPS = 30
+
+
 DISTANCE_FLOOR = 1e-12  # a distance curve ends below this (float64 noise, or exactly 0)
+
+
 LEVELS = (0.03, 0.12, 0.3, 0.6, 1.0, 1.6, 2.5, 4.0)
 
 
@@ -173,7 +115,7 @@ def gradient_descent(S: np.ndarray, u0: np.ndarray, eta: float, steps: int) -> n
     return np.array(points)
 
 
-def descent_figure(p2: Problem2Result) -> DescentFigure | None:
+def descent_figure(p2: DescentResult) -> DescentFigure | None:
     """Trajectories for an optimal, a near-critical and a too-large step; positive definite only."""
     if p2.definiteness != "positive definite" or p2.eta_max_float is None:
         return None
@@ -215,9 +157,6 @@ def descent_figure(p2: Problem2Result) -> DescentFigure | None:
     )
 
 
-# --- problem 2, indefinite: a saddle ------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class Hyperbola:
     """The level set u^T S u = c of an indefinite 2x2 S near the plot: sampled branches
@@ -240,9 +179,17 @@ class SaddleFigure:
 
 # Along the stable line the factor is 1 - 2 * 0.25 = 1/2: the iterates halve, without zigzag.
 SADDLE_STEP = 0.25
+
+
 OFF_LINE = 0.1  # the diverging start: this far off the stable line (in its largest coordinate)
+
+
 SADDLE_LEVELS = (0.2, 0.4, 0.6, 0.8, 1.0)  # the hyperbolas' vertices, in windows from 0
+
+
 REACH = 1.5  # level sets are drawn out to this many windows (the corners are at sqrt 2)
+
+
 ESCAPE_STEPS = 30  # the diverging path is followed until it leaves the window, or this long
 
 
@@ -300,7 +247,7 @@ def leave_window(path: np.ndarray, window: float) -> tuple[tuple[Point, ...], Po
     return tuple(inside), None
 
 
-def saddle_figure(p2: Problem2Result) -> SaddleFigure | None:
+def saddle_figure(p2: DescentResult) -> SaddleFigure | None:
     """From a start on the stable line (converges) and one just off it (diverges); 2x2
     indefinite S only. Both approach the saddle 0; the second then leaves along q_1."""
     if p2.n != 2 or p2.definiteness != "indefinite":
@@ -336,33 +283,3 @@ def saddle_figure(p2: Problem2Result) -> SaddleFigure | None:
 
 def _points(path: np.ndarray) -> tuple[Point, ...]:
     return tuple((float(p[0]), float(p[1])) for p in path)
-
-
-# --- problem 3: feature maps -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MapBox:
-    """One feature-map stack: drawn height from its size, width from its channels."""
-
-    x: float
-    height: float
-    width: float
-    shape: tuple[int, int, int]  # height, width, channels
-    made_by: tuple[str, int] | None  # the layer that made it: ("conv" or "pool", kernel side)
-
-
-def feature_maps(p3: Problem3Result) -> tuple[MapBox, ...]:
-    """Boxes left to right: the input, then the output of every layer."""
-    shapes = [p3.input] + [layer.out_shape for layer in p3.layers]
-    makers: list[tuple[str, int] | None] = [None]
-    makers += [(layer.kind, layer.kernel) for layer in p3.layers]
-    biggest = max(max(h, w) for h, w, _ in shapes)
-    boxes = []
-    x = 0.0
-    for (h, w, c), made_by in zip(shapes, makers, strict=True):
-        height = 0.35 + 2.4 * max(h, w) / biggest
-        width = 0.12 + 0.12 * math.log2(c + 1)
-        boxes.append(MapBox(x=x, height=height, width=width, shape=(h, w, c), made_by=made_by))
-        x += width + 1.55
-    return tuple(boxes)

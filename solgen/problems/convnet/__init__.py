@@ -1,0 +1,77 @@
+"""The convnet problem: a conv/pool architecture from an input shape to a target shape, designed
+or checked, with its parameter count.
+
+Everything about it is declared here and in this package's modules (fields, draw, design,
+derive, checks, results, context, figures, answers, templates); its modules import solgen's
+base modules only, and heavy ones only when a method needs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from fractions import Fraction
+from typing import Any, ClassVar
+
+from solgen.problem import CheckRun, Item, Problem
+
+
+class Convnet(Problem):
+    """Problem: convolutional networks."""
+
+    name = "convnet"
+    title = "Convolutional networks"
+    points = 15
+    package = __name__
+    fields = ("input", "target", "kernel_sizes", "layers", "filters")
+    groups: ClassVar[Mapping[str, Fraction]] = {"layers": Fraction(7), "total_params": Fraction(8)}
+    distinct_label = "input, target, kernels"
+    distinct_fields = ("input", "target", "kernel_sizes")
+    templates: ClassVar[Mapping[str, str]] = {"problem": "convnet.tex.j2"}
+
+    def merge(self, default: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+        """The default architecture belongs to the default problem: a variant that sets any
+        field of this table and not the layers asks for a design."""
+        merged = super().merge(default, given)
+        if given and "layers" not in given:
+            merged.pop("layers", None)
+        return merged
+
+    def parse(self, table: dict[str, Any], section: str, errors: list[str]) -> Any | None:
+        from solgen.problems.convnet.fields import parse
+
+        return parse(table, section, errors)
+
+    def draw(
+        self, seed: int, section: str, attempt: int, options: Mapping[str, int]
+    ) -> dict[str, object]:
+        from solgen.problems.convnet.draw import draw
+
+        return draw(seed, attempt, section)
+
+    def solve(self, inp: Any) -> Any:
+        from solgen.problems.convnet.derive import solve
+
+        return solve(inp)
+
+    def checks(self, result: Any) -> list[tuple[str, CheckRun]]:
+        from solgen.problems.convnet.checks import checks
+
+        return checks(result)
+
+    def results(self, result: Any) -> dict[str, Any]:
+        from solgen.problems.convnet.results import section
+
+        return section(result)
+
+    def context(self, result: Any) -> dict[str, Any]:
+        from solgen.problems.convnet.context import context
+
+        return context(result)
+
+    def items(self, section: dict[str, Any]) -> list[Item]:
+        from solgen.problems.convnet.answers import items
+
+        return items(section)
+
+
+PROBLEM = Convnet()

@@ -1,0 +1,75 @@
+"""The descent problem: the step sizes for which gradient descent on u^T A u converges (exact
+eigenvalues and surds, the optimal constant step, the exact line-search step).
+
+Everything about it is declared here and in this package's modules (fields, draw, derive,
+checks, results, context, figures, answers, templates); its modules import solgen's base
+modules only, and heavy ones (SymPy, NumPy) only when a method needs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+from typing import Any, ClassVar
+
+from solgen.problem import CheckRun, Item, Problem
+
+
+class Descent(Problem):
+    """Problem: gradient descent on a quadratic form."""
+
+    name = "descent"
+    title = "Gradient descent"
+    points = 15
+    package = __name__
+    fields = ("A",)
+    groups: ClassVar[Mapping[str, Fraction]] = {"lambda": Fraction(5), "eta_max": Fraction(10)}
+    distinct_label = "matrix A"
+    distinct_fields = ("A",)
+    templates: ClassVar[Mapping[str, str]] = {"problem": "descent.tex.j2"}
+
+    def parse(self, table: dict[str, Any], section: str, errors: list[str]) -> Any | None:
+        from solgen.problems.descent.fields import parse
+
+        return parse(table, section, errors)
+
+    def draw(
+        self, seed: int, section: str, attempt: int, options: Mapping[str, int]
+    ) -> dict[str, object]:
+        from solgen.problems.descent.draw import draw
+
+        return draw(seed, attempt, section)
+
+    def solve(self, inp: Any) -> Any:
+        from solgen.problems.descent.derive import solve
+
+        return solve(inp)
+
+    def checks(self, result: Any) -> list[tuple[str, CheckRun]]:
+        from solgen.problems.descent.checks import checks
+
+        return checks(result)
+
+    def results(self, result: Any) -> dict[str, Any]:
+        from solgen.problems.descent.results import section
+
+        return section(result)
+
+    def data_files(self, inp: Any) -> dict[str, Sequence[Sequence[Fraction]]]:
+        return {"A.csv": inp.A}
+
+    def data_file_names(self) -> tuple[str, ...]:
+        return ("A.csv",)
+
+    def context(self, result: Any) -> dict[str, Any]:
+        from solgen.problems.descent.context import context
+
+        return context(result)
+
+    def items(self, section: dict[str, Any]) -> list[Item]:
+        from solgen.problems.descent.answers import items
+
+        return items(section)
+
+
+PROBLEM = Descent()

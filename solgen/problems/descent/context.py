@@ -1,0 +1,400 @@
+"""The descent problem's templates' context: every number and formula as TeX, no prose."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+import sympy as sp
+
+from solgen.latex import (
+    Tex,
+    fmt_number,
+    is_exact,
+    num,
+    sym,
+)
+from solgen.plotting import cm, coords, fixed
+from solgen.problems.descent.derive import DescentResult, Eigenspace
+from solgen.problems.descent.figures import (
+    ABOVE_STEP,
+    LONG_ELLIPSE,
+    NEAR_STEP,
+    PATH_STEPS,
+    Point,
+    descent_figure,
+    saddle_figure,
+)
+from solgen.surd import surd_tex
+
+
+def _exact(expr: sp.Expr, inline: bool = False) -> Tex:
+    """An exact value as a reader writes it: surds over one denominator, \\frac{7 + \\sqrt{5}}{2}
+    (inline (7 + \\sqrt{5})/2); anything else as sympy.latex prints it."""
+    text = surd_tex(expr, inline)
+    if text is not None:
+        return text
+    return sym(expr, fold_short_frac=True) if inline else sym(expr)
+
+
+def _eq(expr: sp.Expr) -> Tex:
+    """'= 1/6', '= (7 - sqrt 5)/22 \\approx 0.216542', or '\\approx 0.22783' (no closed form)."""
+    value = fmt_number(float(sp.N(expr, 30)))
+    if expr.has(sp.CRootOf):
+        return Tex(rf"\approx {value}")
+    if expr.is_Rational:
+        return Tex(f"= {_exact(expr)}")
+    return Tex(rf"= {_exact(expr)} \approx {value}")
+
+
+def _decimal(expr: sp.Expr) -> tuple[Tex, Tex]:
+    """('=', '0.25') for a value whose decimal ends; ('\\approx', '0.166667') otherwise."""
+    if isinstance(expr, sp.Rational):
+        exact = Fraction(int(expr.p), int(expr.q))
+        if is_exact(exact):
+            return Tex("="), num(exact)
+    return Tex(r"\approx"), num(float(sp.N(expr, 30)))
+
+
+def _legend_value(expr: sp.Expr) -> tuple[Tex, Tex]:
+    """A step in a legend, short and exact where it can be: ('=', '0.175'), ('=', '1/7')
+    (not 0.142857 beside the 1/7 of the text), ('\\approx', '0.216542') for a surd."""
+    rel, value = _decimal(expr)
+    if rel == "=" or not expr.is_Rational:
+        return rel, value
+    return Tex("="), _exact(expr, inline=True)
+
+
+def _inline_eq(expr: sp.Expr) -> Tex:
+    """A value for running text after its symbol: '= 6', '= 5/2 = 2.5',
+    '= (7 + \\sqrt{5})/2 \\approx 4.61803', '\\approx 4.61803' (no closed form)."""
+    return _inline(expr) if expr.has(sp.CRootOf) else Tex(f"= {_inline(expr)}")
+
+
+def _inline(expr: sp.Expr, unnamed: str = "") -> Tex:
+    """A value for running text: '1/6 \\approx 0.166667', '1/4 = 0.25', '1' (not '1 = 1');
+    with no closed form (CRootOf), 'unnamed \\approx 0.183133', unnamed naming the value."""
+    if expr.is_Integer:
+        return sym(expr)
+    rel, value = _decimal(expr)
+    if expr.has(sp.CRootOf):
+        return Tex(f"{unnamed} {rel} {value}".lstrip())
+    return Tex(rf"{_exact(expr, inline=True)} {rel} {value}")
+
+
+def _factor_count(expr: sp.Expr) -> int:
+    """Non-constant factors (with multiplicity) of a factored polynomial."""
+    _, factors = sp.factor_list(expr)
+    return sum(multiplicity for _, multiplicity in factors)
+
+
+def context(p2: DescentResult) -> dict[str, Any]:
+    """The descent problem's numbers and formulas."""
+    eig_exact = p2.eigenvalues_exact_printable
+    eigen = [
+        _exact(e) if eig_exact else Tex(fmt_number(float(v)))
+        for e, v in zip(p2.eigenvalues, p2.eigenvalues_float, strict=True)
+    ]
+    eig_rel = "=" if eig_exact else r"\approx"
+    lam_max, lam_min = p2.eigenvalues[-1], p2.eigenvalues[0]
+    ls = p2.line_search
+    return {
+        "n": p2.n,
+        "A": sym(p2.A),
+        "S": sym(p2.S),
+        "symmetric": p2.symmetric,
+        # plain parentheses: a \top on \bigr) rose almost into the line above
+        "u_inline": Tex("(" + ", ".join(sym(c) for c in p2.coords) + r")^{\top}"),
+        "coords": Tex(", ".join(sym(c) for c in p2.coords)),
+        "f": sym(p2.f),
+        "f_zero": p2.f == 0,
+        "gradient": sym(p2.gradient),
+        "hessian": sym(p2.hessian),
+        "iteration": sym(p2.iteration),
+        "char_matrix": sym(sp.Symbol("lambda") * sp.eye(p2.n) - p2.S),
+        "char_poly": sym(p2.char_poly),
+        "char_poly_factored": sym(p2.char_poly_factored),
+        # lambda^2 factored is lambda^2 again: show the factored form only when it says more
+        "factored_differs": _factor_count(p2.char_poly_factored) > 1
+        and sym(p2.char_poly_factored) != sym(p2.char_poly),
+        "eigenvalues_list": Tex(
+            ", \\quad ".join(f"\\lambda_{{{i + 1}}} {eig_rel} {e}" for i, e in enumerate(eigen))
+        ),
+        "eigenvalues_exact": eig_exact,
+        "definiteness": p2.definiteness,
+        "zero_eigenvalues": p2.zero_eigenvalues,
+        "negative_eigenvalues": p2.negative_eigenvalues,
+        "lambda_max_eq": _eq(lam_max),
+        "eta_max_eq": None if p2.eta_max is None else _eq(p2.eta_max),
+        "eta_max_inline": None if p2.eta_max is None else _inline(p2.eta_max, r"1/\lambda_{\max}"),
+        "optimal_step_eq": None if p2.optimal_step is None else _eq(p2.optimal_step),
+        "optimal_rate_eq": None if p2.optimal_rate is None else _eq(p2.optimal_rate),
+        "figure": descent_context(p2),
+        "coords_first": sym(p2.coords[0]),
+        "coords_second": sym(p2.coords[1]) if p2.n > 1 else None,
+        "optimal_rate_inline": None
+        if p2.optimal_rate is None
+        else _inline(p2.optimal_rate, r"(\kappa - 1)/(\kappa + 1)"),
+        "ls_matrix_form": Tex(rf"\frac{{{sym(ls.numerator)}}}{{{sym(ls.denominator)}}}"),
+        "ls_explicit": None if ls.explicit is None else sym(ls.explicit),
+        "ls_low": None if p2.eta_max is None else _eq(sp.radsimp(1 / (2 * lam_max))),
+        "ls_can_exceed": p2.definiteness == "positive definite"
+        # 1/(2 lambda_min) > 1/lambda_max, for positive eigenvalues: decided exactly
+        and bool(lam_max > 2 * lam_min),
+        "ls_high": None
+        if p2.definiteness != "positive definite"
+        else _eq(sp.radsimp(1 / (2 * lam_min))),
+        **_line_search_constant(p2),
+        **_stable_context(p2),
+        "saddle": saddle_context(p2),
+        "contraction": contraction_context(p2),
+    }
+
+
+def _nonzero_eigenvalues(p2: DescentResult) -> list[sp.Expr]:
+    return [e for e in p2.eigenvalues if e != 0]
+
+
+def _vector(v: sp.Matrix) -> Tex:
+    """An exact direction in running text: (1, 1), (\\frac{1 + \\sqrt{5}}{2}, 1)."""
+    return Tex("(" + ", ".join(_exact(e) for e in v) + ")")
+
+
+def _space(spaces: tuple[Eigenspace, ...] | None, keep: Any) -> list[Tex] | None:
+    """The basis vectors of the eigenspaces whose eigenvalue passes keep, or None (not derived)."""
+    if spaces is None:
+        return None
+    return [_vector(v) for space in spaces if keep(space.value) for v in space.vectors]
+
+
+def _line_search_constant(p2: DescentResult) -> dict[str, Any]:
+    """Whether the exact line-search step is one number (every nonzero eigenvalue the same):
+    then g_n = 2 S u_n lies in the range of S, an eigenspace of lambda_max."""
+    nonzero = _nonzero_eigenvalues(p2)
+    constant = p2.eta_max is not None and len(set(nonzero)) == 1
+    top = _space(p2.eigenspaces, lambda value: value == p2.eigenvalues[-1])
+    return {
+        "ls_constant": constant,
+        "rank": len(nonzero),
+        # q_max of a rank-one S, when the eigenvectors were derived
+        "q_max": top[0] if constant and top is not None and len(top) == 1 else None,
+    }
+
+
+def _stable_context(p2: DescentResult) -> dict[str, Any]:
+    """Which starts converge when some eigenvalue is negative: those with no component along
+    an eigenvector of a negative eigenvalue, that is, the span of the others."""
+    negative = p2.negative_eigenvalues
+    positive = p2.n - negative - p2.zero_eigenvalues
+    lam_max = p2.eigenvalues[-1]
+    vectors = _space(p2.eigenspaces, lambda value: value >= 0) if negative else None
+    return {
+        "positive_eigenvalues": positive,
+        "stable_dim": p2.n - negative,
+        "stable_vectors": vectors,
+        "stable_span": Tex(", ".join(vectors)) if vectors else None,
+        "stable_values": _space_values(p2, lambda value: value >= 0) if negative else None,
+        "stable_eta_eq": _eq(sp.radsimp(1 / lam_max)) if negative and positive else None,
+    }
+
+
+def _space_values(p2: DescentResult, keep: Any) -> Tex | None:
+    """'\\lambda = 3' or '\\lambda = 0, 1': the eigenvalues whose eigenvectors are listed."""
+    if p2.eigenspaces is None:
+        return None
+    values = [_exact(space.value) for space in p2.eigenspaces if keep(space.value)]
+    return Tex(r"\lambda = " + ", ".join(values)) if values else None
+
+
+# Problem 2's paths: a line style and a mark each, so that paths along one line stay apart.
+LOOKS = {
+    "optimal": "black, thick, mark=*, mark size=1pt",
+    "near": "black!70, dashed, mark=square, mark size=1.3pt",
+    "above": "black!60, densely dotted, thick, mark=triangle, mark size=1.6pt",
+    "stable": "black, thick, mark=*, mark size=1pt",
+    "diverging": "black!70, dashed, mark=square, mark size=1.3pt",
+}
+
+
+PLANE_DIGITS = 4  # significant digits of the plot window: a coordinate resolves window / 1000
+
+
+def _decimals(window: float) -> int:
+    """Decimals for plane coordinates: the window's PLANE_DIGITS digits, and no more."""
+    return max(0, PLANE_DIGITS - 1 - math.floor(math.log10(window)))
+
+
+def _plane(points: Sequence[Point], decimals: int) -> Tex:
+    return Tex(" ".join(f"({fixed(x, decimals)},{fixed(y, decimals)})" for x, y in points))
+
+
+def _log_points(values: Sequence[float]) -> Tex:
+    """(n, value) for a log axis: four significant digits, 9.886e-05 where small, never a
+    fixed number of decimals (those turned 1e-7 into 0.000000 and the curve into a staircase)."""
+    return Tex(" ".join(f"({n},{v:.4g})" for n, v in enumerate(values)))
+
+
+def _look(label: str) -> Tex:
+    return Tex(LOOKS[label])
+
+
+def descent_context(p2: DescentResult) -> dict[str, Any] | None:
+    """Level sets, trajectories and distance curves of problem 2's figures."""
+    figure = descent_figure(p2)
+    eta_max = p2.eta_max
+    if figure is None or eta_max is None:  # a figure is drawn for positive definite S only
+        return None
+    near, above = num(NEAR_STEP), num(ABOVE_STEP)
+    optimal = p2.optimal_step if p2.optimal_step is not None else eta_max / 2
+    exact_eta = {  # the steps exactly, so that the legend writes = where nothing is rounded
+        "optimal": optimal,
+        "near": sp.Rational(str(NEAR_STEP)) * eta_max,
+        "above": sp.Rational(str(ABOVE_STEP)) * eta_max,
+    }
+    names = {
+        "optimal": r"\eta^\ast",
+        "near": rf"{near}\,\eta_{{\max}}",
+        "above": rf"{above}\,\eta_{{\max}}",
+    }
+    places = _decimals(figure.window)
+    return {
+        "plane": p2.n == 2,
+        "window": Tex(fixed(figure.window, places)),
+        "levels": [
+            {
+                "x_radius": Tex(fixed(e.x_radius, places)),
+                "y_radius": Tex(fixed(e.y_radius, places)),
+                "angle": Tex(fixed(e.angle, 2)),
+                "arcs": [_plane(arc, places) for arc in e.arcs(figure.window)]
+                if e.x_radius > LONG_ELLIPSE * figure.window
+                else [],
+            }
+            for e in figure.level_sets
+        ],
+        "trajectories": [
+            {
+                "label": t.label,
+                "look": _look(t.label),
+                "name": Tex(names[t.label]),
+                "eta_rel": _legend_value(exact_eta[t.label])[0],
+                "eta": _legend_value(exact_eta[t.label])[1],
+                "path": _plane(t.points, places),
+                "distances": _log_points(t.distances),
+            }
+            for t in figure.trajectories
+        ],
+        "start": Tex("(" + ", ".join(fmt_number(v) for v in figure.start) + ")"),
+        "steps": figure.steps,
+        # a curve that ends early (below DISTANCE_FLOOR) is explained in the caption
+        "curve_ends": any(len(t.distances) < figure.steps + 1 for t in figure.trajectories),
+        "path_steps": PATH_STEPS,
+        "near_factor": near,  # the two other steps, as multiples of eta_max
+        "above_factor": above,
+        # |1 - 2 eta lambda| along q_max and q_min at those steps, exactly
+        "near_qmax": _factor_text(exact_eta["near"], p2.eigenvalues[-1]),
+        "near_qmin": _factor_text(exact_eta["near"], p2.eigenvalues[0]),
+        "above_qmax": _factor_text(exact_eta["above"], p2.eigenvalues[-1]),
+    }
+
+
+def _factor_text(eta: sp.Expr, eigenvalue: sp.Expr) -> Tex:
+    """|1 - 2 eta lambda| as a reader checks it: 9/10 = 0.9, or (3 + sqrt 5)/10 ~ 0.523607."""
+    factor = sp.radsimp(sp.Abs(sp.expand(1 - 2 * eta * eigenvalue)))
+    rel, value = _decimal(factor)
+    if factor.is_Rational and factor.q == 1:
+        return Tex(str(factor))
+    return Tex(f"{_exact(factor, inline=True)} {rel} {value}")
+
+
+RHO_WINDOW = sp.Rational(5, 4)  # the contraction-factor plot runs to 1.25 eta_max
+
+
+def contraction_context(p2: DescentResult) -> dict[str, Any] | None:
+    """rho(eta) = max_i |1 - 2 eta lambda_i| for a positive definite S, against eta / eta_max
+    (so that any scale of A plots alike): the V with its minimum (kappa - 1)/(kappa + 1) at
+    eta* and the value 1 at eta_max. Kinks computed exactly, then plotted."""
+    if p2.optimal_step is None or p2.optimal_rate is None or p2.eta_max is None:
+        return None
+    lmin, lmax, eta_max = p2.eigenvalues[0], p2.eigenvalues[-1], p2.eta_max
+
+    def factor(eta: sp.Expr, eigenvalue: sp.Expr) -> sp.Expr:
+        return sp.Abs(1 - 2 * eta * eigenvalue)
+
+    def line(eigenvalue: sp.Expr) -> Tex:
+        """|1 - 2 eta lambda| up to the window: straight, with a kink where it touches 0."""
+        etas = [sp.Integer(0), RHO_WINDOW * eta_max]
+        zero = 1 / (2 * eigenvalue)
+        if sp.N(zero / eta_max, 30) < RHO_WINDOW:
+            etas.insert(1, zero)
+        return _graph([(e / eta_max, factor(e, eigenvalue)) for e in etas])
+
+    kinks = [sp.Integer(0), p2.optimal_step, eta_max, RHO_WINDOW * eta_max]
+    kappa = sp.radsimp(lmax / lmin)
+    return {
+        "rho": _graph([(e / eta_max, sp.Max(factor(e, lmin), factor(e, lmax))) for e in kinks]),
+        "low": line(lmin),
+        "high": line(lmax),
+        "bottom": _graph([(p2.optimal_step / eta_max, p2.optimal_rate)]),
+        # the label under the dot, a little lower (axis units)
+        "bottom_at": Tex(
+            f"{cm(float(sp.N(p2.optimal_step / eta_max, 30)))},"
+            f"{cm(float(sp.N(p2.optimal_rate, 30)) - 0.06)}"
+        ),
+        "xmax": Tex(cm(float(RHO_WINDOW))),
+        "one": _graph([(sp.Integer(0), sp.Integer(1)), (RHO_WINDOW, sp.Integer(1))]),
+        "kappa_eq": _inline_eq(kappa),
+    }
+
+
+def _graph(points: list[tuple[sp.Expr, sp.Expr]]) -> Tex:
+    """Exact points as plot coordinates."""
+    return coords([(float(sp.N(x, 30)), float(sp.N(y, 30))) for x, y in points])
+
+
+def saddle_context(p2: DescentResult) -> dict[str, Any] | None:
+    """Hyperbolas, the stable line and the two paths of an indefinite 2x2 problem's figure."""
+    figure = saddle_figure(p2)
+    if figure is None:
+        return None
+    places = _decimals(figure.window)
+    stable, diverging = figure.trajectories
+    return {
+        "window": Tex(fixed(figure.window, places)),
+        "levels": [_plane(branch, places) for h in figure.level_sets for branch in h.branches],
+        "stable_line": _plane(figure.stable_line, places),
+        "eta": num(figure.eta),
+        "eta_fraction": num(figure.eta * float(p2.eigenvalues[-1])),
+        "stable": {"look": _look("stable"), "path": _plane(stable.points, places)},
+        "diverging": {"look": _look("diverging"), "path": _plane(diverging.points, places)},
+        "stable_start": _start(stable.points[0]),
+        "stable_start_rel": _start_rel(stable.points[0]),
+        "start": _start(diverging.points[0]),
+        "start_rel": _start_rel(diverging.points[0]),
+        "stable_factor": num(1 - 2 * figure.eta * float(p2.eigenvalues[-1])),
+        "growth": num(1 - 2 * figure.eta * float(p2.eigenvalues[0])),
+        "escape_step": len(diverging.points),  # the first iterate outside the plot
+        # the segment from the last iterate inside to the edge of the plot, where the path leaves
+        "exit": None
+        if diverging.exit is None
+        else _plane([diverging.points[-1], diverging.exit], places),
+    }
+
+
+def _start(point: Point) -> Tex:
+    return Tex("(" + ", ".join(fmt_number(v) for v in point) + ")")
+
+
+def _printed(text: str) -> float:
+    """The value fmt_number's text stands for: '-0.618034' or '9.62743 \\cdot 10^{-4}'."""
+    mantissa, _, exponent = text.partition(r" \cdot 10^{")
+    return float(Decimal(mantissa).scaleb(int(exponent.rstrip("}")) if exponent else 0))
+
+
+def _start_rel(point: Point) -> Tex:
+    """'=' when the printed start is the start (-1, -1), '\\approx' when rounded (-0.618034)."""
+    printed = [_printed(fmt_number(v)) for v in point]
+    close = all(abs(a - b) <= 1e-12 * max(1.0, abs(b)) for a, b in zip(printed, point, strict=True))
+    return Tex("=" if close else r"\approx")

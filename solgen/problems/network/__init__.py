@@ -1,0 +1,117 @@
+"""The network problem: the loss and gradients of a two-layer network on given data, and why
+backpropagation beats forward-mode differentiation, counted for this network.
+
+Everything about it is declared here and in this package's modules (fields, draw, derive,
+checks, results, context, figures, answers, templates); its modules import solgen's base
+modules only, and heavy ones (SymPy, NumPy) only when a method needs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+from typing import Any, ClassVar
+
+from solgen.problem import CheckRun, DrawOption, Item, Problem
+
+
+class Network(Problem):
+    """Problem: calculating gradients of a two-layer network."""
+
+    name = "network"
+    title = "Calculating gradients"
+    points = 20
+    package = __name__
+    fields = ("X", "t", "W1", "b1", "w2", "b2", "activation")
+    groups: ClassVar[Mapping[str, Fraction]] = {
+        "loss": Fraction(2),
+        "y": Fraction(2),
+        "dW1": Fraction(4),
+        "db1": Fraction(4),
+        "dw2": Fraction(4),
+        "db2": Fraction(4),
+    }
+    distinct_label = "network and data"
+    distinct_fields = ("X", "t", "W1", "b1", "w2", "b2")
+    draw_options = (
+        DrawOption("--samples", 3, "N", "the network problem: samples"),
+        DrawOption("--inputs", 4, "D", "the network problem: inputs per sample"),
+        DrawOption("--hidden", 2, "H", "the network problem: hidden units"),
+    )
+    templates: ClassVar[Mapping[str, str]] = {
+        "problem": "network.tex.j2",
+        "appendix": "network-appendix.tex.j2",
+        "check": "network-check.tex.j2",
+    }
+
+    def parse(self, table: dict[str, Any], section: str, errors: list[str]) -> Any | None:
+        from solgen.problems.network.fields import parse
+
+        return parse(table, section, errors)
+
+    def draw_problems(self, options: Mapping[str, int]) -> list[str]:
+        from solgen.problems.network.fields import shape_problems
+
+        return shape_problems(options["samples"], options["inputs"], options["hidden"])
+
+    def draw(
+        self, seed: int, section: str, attempt: int, options: Mapping[str, int]
+    ) -> dict[str, object]:
+        from solgen.problems.network.draw import Shape, draw
+
+        shape = Shape(options["samples"], options["inputs"], options["hidden"])
+        return draw(seed, shape, attempt, section)
+
+    def warm(self) -> None:
+        """Derive the gradients for every activation (cached on disk and in memory)."""
+        from solgen.problems.network.derive import derive
+        from solgen.problems.network.fields import ACTIVATIONS
+
+        for activation in ACTIVATIONS:
+            derive(activation)
+
+    def solve(self, inp: Any) -> Any:
+        from solgen.problems.network.derive import solve
+
+        return solve(inp)
+
+    def checks(self, result: Any) -> list[tuple[str, CheckRun]]:
+        from solgen.problems.network.checks import checks
+
+        return checks(result)
+
+    def results(self, result: Any) -> dict[str, Any]:
+        from solgen.problems.network.results import section
+
+        return section(result)
+
+    def data_files(self, inp: Any) -> dict[str, Sequence[Sequence[Fraction]]]:
+        from solgen.problems.network.fields import DATA_FILES
+
+        rows: tuple[Sequence[Sequence[Fraction]], ...] = (
+            inp.X,
+            [(v,) for v in inp.t],
+            inp.W1,
+            [(v,) for v in inp.b1],
+            [(v,) for v in inp.w2],
+            [(inp.b2,)],
+        )
+        return dict(zip(DATA_FILES, rows, strict=True))
+
+    def data_file_names(self) -> tuple[str, ...]:
+        from solgen.problems.network.fields import DATA_FILES
+
+        return DATA_FILES
+
+    def context(self, result: Any) -> dict[str, Any]:
+        from solgen.problems.network.context import context
+
+        return context(result)
+
+    def items(self, section: dict[str, Any]) -> list[Item]:
+        from solgen.problems.network.answers import items
+
+        return items(section)
+
+
+PROBLEM = Network()

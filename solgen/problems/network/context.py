@@ -1,0 +1,282 @@
+"""The network problem's templates' context: every number and formula as TeX, no prose."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from solgen.latex import (
+    Tex,
+    approx_or_eq,
+    bmatrix,
+    column,
+    data_blocks,
+    elides,
+    fmt_int,
+    fmt_number,
+    is_exact,
+    num,
+    sym,
+    vector_blocks,
+)
+from solgen.plotting import cm
+from solgen.problems.network import derive as p1_network
+from solgen.problems.network.derive import Cost, NetworkResult
+from solgen.problems.network.fields import DATA_FILES
+from solgen.problems.network.figures import Node, network_diagram
+
+# More samples than this and the loss is shown as a sum, not term by term.
+TERMWISE_LIMIT = 6
+
+
+# Larger than this and Z = X W^T + 1 b^T is shown without its factors written out.
+EXPAND_ROWS = 6
+
+
+# The per-sample table of intermediate values is drawn for at most this many hidden units.
+SAMPLE_TABLE_UNITS = 3
+
+
+EXPAND_COLUMNS = 10
+
+
+def _flat(values: Any) -> list[Any]:
+    return list(np.asarray(values, dtype=object).ravel())
+
+
+def _rel(values: Any) -> Tex:
+    """'=' or '\\approx' for a displayed array."""
+    return approx_or_eq(_flat(values))
+
+
+def _cost(c: Cost) -> dict[str, Tex]:
+    counts = ("params", "forward_pass", "backward_pass", "tangent_pass", "one_hot_sweeps")
+    totals = ("reverse_total", "forward_total", "one_hot_total")
+    return {
+        **{name: fmt_int(getattr(c, name)) for name in ("N", "d", "h", *counts, *totals)},
+        "ratio": Tex(f"{c.forward_total / c.reverse_total:.1f}"),
+        "one_hot_ratio": Tex(f"{c.one_hot_total / c.reverse_total:.1f}"),
+        "W1_entries": fmt_int(c.h * c.d),
+    }
+
+
+def _cost_formulas() -> dict[str, Tex]:
+    """The counts as formulas in N, d, h, printed from the very expressions that count."""
+    return {name: sym(formula) for name, formula in p1_network.COUNT_FORMULAS.items()}
+
+
+WIDE_COLUMNS = 7  # columns of a matrix of rounded numbers shown in the text (the rest: dots)
+
+
+READ_BACK_UNITS = 4  # units read back one by one; a larger network gets none
+
+
+def _read_back(p1: NetworkResult) -> list[dict[str, Any]]:
+    """ReLU units a reader can check with one multiplication a row: a unit active for one
+    sample k has dL/dW1 row j = delta_kj x_k^T; a unit active for none has row j = 0."""
+    if p1.activation != "relu" or p1.h > READ_BACK_UNITS:
+        return []
+    ex, found = p1.exact, []
+    for j in range(p1.h):
+        active = [k for k in range(p1.N) if ex.Z[k, j] > 0]
+        if len(active) > 1:
+            continue
+        item: dict[str, Any] = {"j": j + 1, "samples": len(active)}
+        if active:
+            k = active[0]
+            item |= {
+                "k": k + 1,
+                "delta": num(ex.delta[k, j]),
+                "x": Tex("(" + ", ".join(fmt_number(v) for v in p1.inp.X[k]) + ")"),
+                "row": Tex("(" + ", ".join(fmt_number(v) for v in ex.grad["W1"][j]) + ")"),
+            }
+        found.append(item)
+    return found
+
+
+def context(p1: NetworkResult) -> dict[str, Any]:
+    """The network problem's numbers and formulas."""
+    deriv = p1.derivation
+    ex = p1.exact
+    inp = p1.inp
+    rw = np.outer(ex.r, np.array(inp.w2, dtype=object))
+    forms = p1_network.matrix_forms(p1.N, p1.d, p1.h)
+    residual_terms = [f"({fmt_number(v)})^2" if v < 0 else f"{fmt_number(v)}^2" for v in ex.r]
+    squares = [v * v for v in ex.r]
+    total = sum(squares)
+    return {
+        "activation": p1.activation,
+        "read_back": _read_back(p1),
+        # a small network's W1, b1, w2, b2 share one line of the statement (the sheet fits a page)
+        "parameters_one_line": p1.h <= 4 and p1.d <= 5,
+        "N": p1.N,
+        "d": p1.d,
+        "h": p1.h,
+        "termwise": p1.N <= TERMWISE_LIMIT and all(is_exact(v) for v in ex.r),
+        # Show the factors of the products only while they fit on a line.
+        "expand_products": p1.N <= EXPAND_ROWS and p1.d + 2 * p1.h <= EXPAND_COLUMNS,
+        # the data
+        "X": bmatrix(inp.X),
+        "t": column(inp.t),
+        "W1": bmatrix(inp.W1),
+        "W1T": bmatrix(list(zip(*inp.W1, strict=True))),
+        "b1": column(inp.b1),
+        "ones_b1": bmatrix([inp.b1] * p1.N),
+        "w2": column(inp.w2),
+        "b2": num(inp.b2),
+        # the derivation
+        "f": sym(deriv.f),
+        "fprime": sym(deriv.fprime),
+        "fprime_in_f": sym(deriv.fprime_in_f) if deriv.fprime_in_f is not None else None,
+        "local": {name: sym(expr) for name, expr in deriv.local.items()},
+        "entry": {name: sym(expr) for name, expr in deriv.display.items()},
+        "delta_entry": sym(deriv.display["b1"]),
+        "form": {name: sym(expr) for name, expr in forms.items() if name != "symbols"},
+        # the numbers
+        "Z": bmatrix(ex.Z.tolist()),
+        "Z_rel": _rel(ex.Z),
+        "H": bmatrix(ex.H.tolist()),
+        "H_rel": _rel(ex.H),
+        "Fp": bmatrix(ex.Fp.tolist()),
+        "Fp_rel": _rel(ex.Fp),
+        "y": column(list(ex.y)),
+        "y_rel": _rel(ex.y),
+        "r": column(list(ex.r)),
+        "r_rel": _rel(ex.r),
+        "residual_sum": Tex(" + ".join(residual_terms)),
+        "squares_sum": Tex(" + ".join(fmt_number(v) for v in squares)),
+        "squares_rel": approx_or_eq(squares),
+        "sum_squares": num(total),
+        "loss": num(ex.loss),
+        "loss_rel": approx_or_eq([ex.loss, total]),
+        "rw": bmatrix(rw.tolist(), max_cols=WIDE_COLUMNS),
+        "rw_Fp_rel": approx_or_eq([*_flat(rw), *_flat(ex.Fp)]),
+        # rounded six-digit entries: at most WIDE_COLUMNS columns, or they shrink to 7 pt
+        "Delta": bmatrix(ex.delta.tolist(), max_cols=WIDE_COLUMNS),
+        "Delta_rel": _rel(ex.delta),
+        "grad_W1": bmatrix(ex.grad["W1"].tolist(), max_cols=WIDE_COLUMNS),
+        "grad_W1_rel": _rel(ex.grad["W1"]),
+        "grad_b1": column(list(ex.grad["b1"])),
+        "grad_b1_rel": _rel(ex.grad["b1"]),
+        "grad_w2": column(list(ex.grad["w2"])),
+        "grad_w2_rel": _rel(ex.grad["w2"]),
+        "grad_b2": num(ex.grad["b2"]),
+        "grad_b2_rel": approx_or_eq([ex.grad["b2"]]),
+        "zero_preactivations": len(p1.zero_preactivations),
+        "zero_list": Tex(", ".join(f"z_{{{k + 1},{j + 1}}}" for k, j in p1.zero_preactivations)),
+        "diagram": diagram_context(p1),
+        "appendix": _appendix(p1),
+        "grad_appendix": data_blocks(r"\partial L / \partial W^{(1)}", ex.grad["W1"].tolist())
+        if elides(p1.h, p1.d)
+        else [],
+        "samples": sample_table(p1),
+        "cost": _cost(p1.cost),
+        "cost_scaled": _cost(p1.cost_scaled),
+        "cost_formula": _cost_formulas(),
+        "data_files": [Tex(rf"\texttt{{data/{name}}}") for name in DATA_FILES],
+        "hand_check": _hand_check(p1),
+    }
+
+
+def _appendix(p1: NetworkResult) -> list[dict[str, Tex | None]]:
+    """The full data of a network too large to print whole in the statement (else [])."""
+    inp = p1.inp
+    if not (elides(p1.N, p1.d) or elides(p1.h, p1.d)):
+        return []
+    blocks = data_blocks("X", inp.X) + vector_blocks(r"\mathbf{t}", inp.t)
+    blocks += data_blocks("W^{(1)}", inp.W1)
+    blocks += vector_blocks(r"\mathbf{b}^{(1)}", inp.b1)
+    blocks += vector_blocks(r"\mathbf{w}^{(2)}", inp.w2)
+    return blocks
+
+
+HAND_STEP = Fraction(1, 1000)  # the change of b2 in the check a reader redoes by hand
+
+
+def _hand_check(p1: NetworkResult) -> dict[str, Tex]:
+    """A check a reader can redo with a calculator: move b2 by h = 0.001 both ways. Every y_k
+    moves by h, so L(b2 +- h) = L +- h sum_k r_k + N h^2 / 2, and the central difference
+    [L(b2 + h) - L(b2 - h)] / (2h) is sum_k r_k = dL/db2 exactly."""
+    ex, h = p1.exact, HAND_STEP
+    up = sum((r + h) * (r + h) for r in ex.r) / 2
+    down = sum((r - h) * (r - h) for r in ex.r) / 2
+    quotient = (up - down) / (2 * h)
+    return {
+        "h": num(h),
+        "up": num(up),
+        "up_rel": approx_or_eq([up]),
+        "down": num(down),
+        "down_rel": approx_or_eq([down]),
+        "quotient": num(quotient),
+        "quotient_rel": approx_or_eq([quotient]),
+        "grad": num(ex.grad["b2"]),
+    }
+
+
+def _samples(ks: Sequence[int]) -> Tex:
+    return Tex(", ".join(str(k) for k in ks))
+
+
+def diagram_context(p1: NetworkResult) -> dict[str, Any] | None:
+    """Nodes and weighted edges of the network diagram."""
+    diagram = network_diagram(p1)
+    if diagram is None:
+        return None
+    inp = p1.inp
+
+    def node(n: Node) -> dict[str, Any]:
+        return {
+            "index": n.index,
+            "at": Tex(f"({cm(n.x)},{cm(n.y)})"),
+            "active": _samples(n.active_for),
+            "active_count": len(n.active_for),
+        }
+
+    biggest = max(abs(w) for row in inp.W1 for w in row) or 1
+    edges_in = [
+        {
+            "i": i + 1,
+            "j": j + 1,
+            "width": Tex(cm(0.25 + 1.6 * float(abs(inp.W1[j][i]) / biggest))),
+            "negative": inp.W1[j][i] < 0,
+        }
+        for j in range(p1.h)
+        for i in range(p1.d)
+        if inp.W1[j][i] != 0  # a zero weight is no connection: the caption says so
+    ]
+    edges_out = [{"j": j + 1, "label": num(inp.w2[j])} for j in range(p1.h)]
+    return {
+        "inputs": [node(n) for n in diagram.inputs],
+        "hidden": [{**node(n), "bias": num(inp.b1[n.index - 1])} for n in diagram.hidden],
+        "output": node(diagram.output),
+        "edges_in": edges_in,
+        "zero_edges": p1.h * p1.d - len(edges_in),
+        "edges_out": edges_out,
+        "W1": bmatrix(inp.W1, max_rows=6, max_cols=8),
+        "matrix_at": Tex(f"({cm(diagram.matrix_at[0])},{cm(diagram.matrix_at[1])})"),
+        "b2": num(inp.b2),
+        "N": p1.N,
+        "relu": p1.activation == "relu",  # "on" and "off" are ReLU's words
+    }
+
+
+def sample_table(p1: NetworkResult) -> list[dict[str, Any]] | None:
+    """One row a sample: z, f(z), y, t, r, delta, for following the chain with a finger."""
+    if p1.h > SAMPLE_TABLE_UNITS:
+        return None
+    ex = p1.exact
+    return [
+        {
+            "k": k + 1,
+            "z": [num(v) for v in ex.Z[k]],
+            "h": [num(v) for v in ex.H[k]],
+            "y": num(ex.y[k]),
+            "t": num(p1.inp.t[k]),
+            "r": num(ex.r[k]),
+            "delta": [num(v) for v in ex.delta[k]],
+        }
+        for k in range(p1.N)
+    ]
