@@ -20,14 +20,14 @@ import html
 import statistics
 from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from solgen.problem import Check, DrawOption, Item, Problem, number_item
-from solgen_softmax import checks as _checks
-from solgen_softmax import context as _context
 from solgen_softmax import variant as _variant
-from solgen_softmax.solve import SoftmaxResult, solve
 from solgen_softmax.variant import SoftmaxInput
+
+if TYPE_CHECKING:
+    from solgen_softmax.solve import SoftmaxResult
 
 LOSS_ID = "ce_loss"  # not "loss": that is the network problem's
 
@@ -96,11 +96,20 @@ class Softmax(Problem):
 
     # --- the solution -----------------------------------------------------------------------
 
+    def warm(self) -> None:
+        from solgen_softmax.derive import derive
+
+        derive()  # once, before a batch's workers fork
+
     def solve(self, inp: SoftmaxInput) -> SoftmaxResult:
+        from solgen_softmax.solve import solve
+
         return solve(inp)
 
     def checks(self, result: SoftmaxResult) -> list[tuple[str, Callable[[], Check]]]:
-        return _checks.checks(result)
+        from solgen_softmax.checks import checks
+
+        return checks(result)
 
     def results(self, result: SoftmaxResult) -> dict[str, Any]:
         floats, exact = result.floats, result.exact
@@ -131,7 +140,9 @@ class Softmax(Problem):
         }
 
     def context(self, result: SoftmaxResult) -> dict[str, Any]:
-        return _context.context(result)
+        from solgen_softmax.context import context
+
+        return context(result)
 
     # --- answers, grading, the class ---------------------------------------------------------
 
@@ -160,10 +171,14 @@ class Softmax(Problem):
         return items
 
     def key_context(self, section: dict[str, Any], inp: Any) -> dict[str, Any]:
-        return _context.key_context(section)
+        from solgen_softmax.context import key_context
+
+        return key_context(section)
 
     def statement_context(self, inp: SoftmaxInput) -> dict[str, Any]:
-        return _context.statement_context(inp)
+        from solgen_softmax.context import statement_context
+
+        return statement_context(inp)
 
     def spread(self, sections: Sequence[dict[str, Any]]) -> list[str]:
         def spread(values: list[float]) -> str:
@@ -189,4 +204,4 @@ class Softmax(Problem):
 
 PROBLEM = Softmax()
 
-__all__ = ["PROBLEM", "Softmax", "SoftmaxInput", "SoftmaxResult"]
+__all__ = ["PROBLEM", "Softmax", "SoftmaxInput"]

@@ -3,8 +3,8 @@
 The fields (a table of a variant file, such as [problem4]): W (a C x d matrix), b (C
 entries), x (d entries) and label (the sample's class, 1 to C). Numbers are exact: TOML's
 decimals and integers become Fractions. Every problem found is reported, each naming its
-field as "{section}.FIELD: expected ..., found ...", in solgen's words (solgen.variant's
-helpers check the numbers, the lists and the matrices).
+field as "{section}.FIELD: expected ..., found ...", in solgen's words (solgen.fields checks
+the numbers, the lists and the matrices; this module the sizes and the label).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 from typing import Any
 
+from solgen.fields import Matrix, Vector, matrix, shape_text, vector
 from solgen.messages import describe, plural, shown
-from solgen.stream import Stream
-from solgen.variant import _matrix, _vector
+from solgen.stream import Stream, draw_label
 
 FIELDS = ("W", "b", "x", "label")
 MAX_CLASSES = 10  # C: rows of W
@@ -30,9 +30,6 @@ DEFAULT_CLASSES = 3
 DEFAULT_INPUTS = 2
 GRID = Fraction(1, 10)
 MAX_ATTEMPTS = 1000
-
-Matrix = tuple[tuple[Fraction, ...], ...]
-Vector = tuple[Fraction, ...]
 
 
 @dataclass(frozen=True)
@@ -135,9 +132,9 @@ def parse(table: Mapping[str, Any], section: str, errors: list[str]) -> SoftmaxI
     before = len(errors)
     small = _small(table.get("W"), section, errors)
     raw = {name: _as_toml(table.get(name)) if small or name != "W" else None for name in FIELDS}
-    W = _matrix(raw["W"], f"{section}.W", errors) if small else None
-    b = _vector(raw["b"], f"{section}.b", errors)
-    x = _vector(raw["x"], f"{section}.x", errors)
+    W = matrix(raw["W"], f"{section}.W", errors) if small else None
+    b = vector(raw["b"], f"{section}.b", errors)
+    x = vector(raw["x"], f"{section}.x", errors)
     for name, parsed in (("W", W), ("b", b), ("x", x)):
         if parsed is not None:
             _too_large(raw[name], f"{section}.{name}", errors)
@@ -151,12 +148,12 @@ def parse(table: Mapping[str, Any], section: str, errors: list[str]) -> SoftmaxI
         if b is not None and len(b) != C:
             errors.append(
                 f"{section}.b: expected {plural(C, 'entry')}, one per class (rows of "
-                f"{section}.W, {C} x {d}), found {len(b)}"
+                f"{section}.W, {shape_text(W)}), found {len(b)}"
             )
         if x is not None and len(x) != d:
             errors.append(
                 f"{section}.x: expected {plural(d, 'entry')}, one per column of {section}.W "
-                f"({C} x {d}), found {len(x)}"
+                f"({shape_text(W)}), found {len(x)}"
             )
     label = _label(raw["label"], section, classes, errors)
     if len(errors) > before or W is None or b is None or x is None or label is None:
@@ -192,7 +189,7 @@ def draw(seed: int, section: str, attempt: int, options: Mapping[str, int]) -> d
         raise ValueError("; ".join(problems))
     classes = options.get("classes", DEFAULT_CLASSES)
     inputs = options.get("features", DEFAULT_INPUTS)
-    stream = Stream(seed, f"{section}/{attempt}")
+    stream = Stream(seed, draw_label(section, attempt))
     nonzero = [v for v in range(-10, 11) if v != 0]
     for _ in range(MAX_ATTEMPTS):
         W = [[stream.integer(-10, 10) * GRID for _ in range(inputs)] for _ in range(classes)]

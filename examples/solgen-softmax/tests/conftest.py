@@ -11,7 +11,7 @@ import pytest
 from solgen_softmax import PROBLEM
 from solgen_softmax.solve import SoftmaxResult
 
-from solgen import registry
+from solgen import registry, render
 from solgen.render import environment
 
 SECTION = "problem4"
@@ -21,14 +21,22 @@ SECTION = "problem4"
 def registered(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """solgen's registry with "softmax" in it: the installed entry point, or the same entry
     (module:attribute) added to the built-in table for this test."""
-    registry.registered.cache_clear()
-    registry.problem.cache_clear()
+    _forget()
     if "softmax" not in registry.registered():
         monkeypatch.setitem(registry.BUILTIN, "softmax", "solgen_softmax:PROBLEM")
-        registry.registered.cache_clear()
+        _forget()
     yield
+    monkeypatch.undo()
+    _forget()
+
+
+def _forget() -> None:
+    """Drop what solgen remembers of the registry: the problems and their templates."""
     registry.registered.cache_clear()
     registry.problem.cache_clear()
+    templates = getattr(render, "problem_templates", None)  # solgen's template loader
+    if templates is not None:
+        templates.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
+import sys
 from fractions import Fraction
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -232,3 +235,17 @@ def test_the_checks_pass_for_drawn_variants(seed: int) -> None:
     inp = PROBLEM.parse(PROBLEM.draw(seed, "problem4", 0, options), "problem4", [])
     result = PROBLEM.solve(inp)  # type: ignore[arg-type]
     assert [run().passed for _, run in PROBLEM.checks(result)] == [True] * len(NAMES)
+
+
+def test_importing_the_package_is_cheap() -> None:
+    """solgen loads every registered problem to find its templates: no SymPy, NumPy or FLINT
+    until a method needs them."""
+    code = (
+        "import sys, solgen_softmax; "
+        "print(sorted(m for m in ('sympy', 'numpy', 'flint', 'mpmath') if m in sys.modules))"
+    )
+    package_root = Path(__file__).resolve().parent.parent
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=package_root
+    )
+    assert run.stdout.strip() == "[]"
