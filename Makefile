@@ -11,13 +11,14 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: pdf
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml examples/solgen-softmax/pyproject.toml
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
 	  echo "python3 -m venv failed; installing python3-venv"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv && \
 	  rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e examples/solgen-softmax  # the example fourth problem (its tests run in make test)
 	@touch $@
 
 venv: $(VENV)/.installed
@@ -41,8 +42,8 @@ test-fast: venv
 	$(PY) -m pytest -q -m "not slow and not tex"
 
 lint: venv
-	$(VENV)/bin/ruff check solgen tests
-	$(VENV)/bin/ruff format --check solgen tests
+	$(VENV)/bin/ruff check solgen tests examples
+	$(VENV)/bin/ruff format --check solgen tests examples
 	$(VENV)/bin/mypy
 
 bench: venv tex

@@ -53,6 +53,16 @@ def registered() -> dict[str, str]:
 def problem(name: str) -> Problem:
     """The registered problem of this name (KeyError if none)."""
     loaded = _load(registered()[name])
+    misnamed = [
+        t
+        for t in loaded.templates.values()
+        if t != f"{name}.tex.j2" and not t.startswith(f"{name}-")
+    ]
+    if misnamed:
+        where = registered()[name]
+        raise TypeError(
+            f"{where}: template {misnamed[0]!r} must be named {name}.tex.j2 or {name}-PART.tex.j2"
+        )
     if loaded.name != name:
         where = registered()[name]
         raise TypeError(f"{where} calls itself {loaded.name!r}, registered as {name!r}")

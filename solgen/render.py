@@ -61,12 +61,13 @@ MAX_WORDS = 1000  # of a lipsum() paragraph
 
 class ProblemTemplates(jinja2.BaseLoader):
     """Every registered problem's templates, each read from its own package under the name it
-    declares (network.tex.j2): solgen's problems and installed ones alike."""
+    declares: NAME.tex.j2 or NAME-PART.tex.j2 for the problem NAME (the registry holds them
+    to that), so that only the problem a template names is loaded."""
 
     def get_source(
         self, environment: jinja2.Environment, template: str
     ) -> tuple[str, str | None, Callable[[], bool] | None]:
-        found = problem_templates().get(template)
+        found = problem_template(template)
         if found is None:
             raise jinja2.TemplateNotFound(template)
         text = found.read_text(encoding="utf-8")
@@ -77,15 +78,25 @@ class ProblemTemplates(jinja2.BaseLoader):
 
 
 @functools.cache
+def problem_template(template: str) -> Any:
+    """The file (an importlib.resources Traversable) of a problem's template, or None: found
+    in the problem that the name names, longest registered name first."""
+    for name in sorted(registered(), key=len, reverse=True):
+        if template == f"{name}.tex.j2" or template.startswith(f"{name}-"):
+            declared = problem(name)
+            if template in declared.templates.values():
+                return resources.files(declared.package).joinpath(template)
+    return None
+
+
+@functools.cache
 def problem_templates() -> dict[str, Any]:
-    """Template name -> its file (an importlib.resources Traversable), over every registered
-    problem; a name two problems declare is the first one's."""
-    found: dict[str, Any] = {}
-    for name in registered():
-        declared = problem(name)
-        for file_name in declared.templates.values():
-            found.setdefault(file_name, resources.files(declared.package).joinpath(file_name))
-    return found
+    """Template name -> its file, over every registered problem (loads them all)."""
+    return {
+        file_name: resources.files(problem(name).package).joinpath(file_name)
+        for name in registered()
+        for file_name in problem(name).templates.values()
+    }
 
 
 class UnescapedText(jinja2.TemplateError, InvalidTemplate):

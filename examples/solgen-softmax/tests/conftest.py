@@ -34,9 +34,9 @@ def _forget() -> None:
     """Drop what solgen remembers of the registry: the problems and their templates."""
     registry.registered.cache_clear()
     registry.problem.cache_clear()
-    templates = getattr(render, "problem_templates", None)  # solgen's template loader
-    if templates is not None:
-        templates.cache_clear()
+    render.problem_template.cache_clear()  # solgen's template loader
+    render.problem_templates.cache_clear()
+    render.environment.cache_clear()
 
 
 @pytest.fixture(scope="session")
