@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 from solgen import __version__
 from solgen.errors import InvalidInput
 from solgen.files import NotReadable, atomic_write, open_regular, read_regular
+from solgen.messages import abbreviated
 
 MANIFEST = "manifest.json"
 FORMAT = "solgen-batch-manifest/1"
@@ -407,8 +408,7 @@ def parse(data: Any, source: str) -> Manifest:
 
 
 def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=True)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return abbreviated(json.dumps(value, ensure_ascii=True), 40)
 
 
 _HEX = frozenset("0123456789abcdef")

@@ -37,7 +37,7 @@ import jinja2.utils
 
 from solgen.errors import InvalidTemplate
 from solgen.latex import Tex, tex_escape
-from solgen.messages import plural
+from solgen.messages import abbreviated, plural
 from solgen.registry import problem, registered
 
 TEMPLATE_PACKAGE = ("solgen.templates", ".")  # templates/ in the checkout (see pyproject.toml)
@@ -305,8 +305,7 @@ def _short(value: Any) -> str:
     """A value as a message quotes it: at most 40 characters, a huge number by its size."""
     if isinstance(value, int) and abs(value) >= 10**40:
         return f"(a number of {_digits(_log10(value))} digits)"
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return abbreviated(repr(value), 40)
 
 
 def _range(*args: int) -> range:

@@ -13,6 +13,7 @@ from pathlib import Path
 from solgen.charset import unsettable_characters
 from solgen.encodings import wide_encoding
 from solgen.errors import InvalidInput
+from solgen.messages import abbreviated
 
 # Folder names a student may not get (lower-case compare): the batch directory's own files.
 RESERVED = frozenset(
@@ -294,7 +295,7 @@ def _has_control(text: str) -> bool:
 
 def _short(text: str) -> str:
     """text, or its first 37 characters and '...': messages stay one short line."""
-    return text if len(text) <= 40 else text[:37] + "..."
+    return abbreviated(text, 40)
 
 
 def _escaped(text: str) -> str:
