@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -11,7 +12,6 @@ from fractions import Fraction
 from solgen.errors import InvalidInput
 from solgen.messages import shown
 from solgen.problems.convnet.draw import draw as problem3
-from solgen.problems.convnet.fields import Layer
 from solgen.problems.descent.draw import draw as problem2
 from solgen.problems.network.draw import Shape
 from solgen.problems.network.draw import draw as problem1
@@ -29,6 +29,7 @@ class Draws:
 
 
 MAX_REDRAWS = 64  # a class larger than a problem's space shares some of its values
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")  # a TOML key that needs no quotes
 
 
 def _identity(problem: dict[str, object], names: tuple[str, ...]) -> str:
@@ -89,8 +90,14 @@ def variant(
     }
 
 
+def _key(name: object) -> str:
+    """A TOML key: bare when it may be, else a basic string."""
+    text = str(name)
+    return text if _BARE_KEY.fullmatch(text) else json.dumps(text, ensure_ascii=False)
+
+
 def _value(value: object) -> str:
-    """One TOML value: exact decimals, integers, strings, lists, layer and inline tables."""
+    """One TOML value: exact decimals, integers, strings, lists and inline tables."""
     if isinstance(value, bool):
         raise TypeError("no booleans in a variant")
     if isinstance(value, Fraction):
@@ -101,16 +108,10 @@ def _value(value: object) -> str:
         return str(value)
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)  # a valid TOML basic string
-    if isinstance(value, Layer):
-        if value.kind == "pool":
-            return "{ pool = 2 }"
-        return f"{{ conv = {value.kernel}, filters = {value.filters} }}"
     if isinstance(value, list):
         return "[" + ", ".join(_value(v) for v in value) + "]"
     if isinstance(value, dict):
-        items = (
-            f"{json.dumps(str(k), ensure_ascii=False)} = {_value(v)}" for k, v in value.items()
-        )
+        items = (f"{_key(k)} = {_value(v)}" for k, v in value.items())
         return "{ " + ", ".join(items) + " }"
     raise TypeError(f"cannot write {type(value).__name__} as TOML")
 
@@ -127,17 +128,18 @@ def _decimal(value: Fraction) -> str:
 
 
 def to_toml(data: dict[str, dict[str, object]], comment: str) -> str:
-    """The variant as a TOML file under a comment line, one field a line, layers one a line."""
+    """The variant as a TOML file under a comment line, one field a line, a list of tables one
+    table a line."""
     lines = [f"# {comment}"]
     for section, fields in data.items():
         lines += ["", f"[{section}]"]
         for name, value in fields.items():
-            if name == "layers" and isinstance(value, list):
-                lines.append(f"{name} = [")
-                lines += [f"    {_value(layer)}," for layer in value]
+            if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+                lines.append(f"{_key(name)} = [")
+                lines += [f"    {_value(table)}," for table in value]
                 lines.append("]")
             else:
-                lines.append(f"{name} = {_value(value)}")
+                lines.append(f"{_key(name)} = {_value(value)}")
     return "\n".join(lines) + "\n"
 
 
