@@ -22,7 +22,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
@@ -43,10 +43,19 @@ from solgen.files import (
     scratch_dir,
     signals_held,
 )
-from solgen.generate import apply_sets, class_draws, student_variant_text, to_toml, variant
+from solgen.generate import (
+    apply_sets,
+    assignment_table,
+    class_draws,
+    plan_key,
+    practice_comment,
+    student_variant_text,
+    to_toml,
+    variant,
+)
 from solgen.manifest import Manifest, Options, Record, sha256_text
 from solgen.pool import Finished, run_forked
-from solgen.problems.network.draw import Shape
+from solgen.registry import DEFAULT, Assignment
 from solgen.roster import Student, read_roster, safe_folder
 from solgen.tomlinput import MAX_VARIANT_BYTES
 
@@ -65,7 +74,10 @@ class BatchOptions:
     pdf: bool = True
     shard: tuple[int, int] = (1, 1)  # K/M: the indices i with i % M == K - 1
     force: bool = False
-    shape: Shape = field(default_factory=Shape)
+    assignment: Assignment = DEFAULT  # its problems and points (--assignment)
+    # The draw options of its problems (--samples, ...) by DrawOption.dest; a missing one is
+    # its default
+    draw_options: Mapping[str, int] = field(default_factory=dict)
     timeout: float = DEFAULT_TIMEOUT
     template_dir: Path | None = None
 
@@ -161,15 +173,23 @@ def plan(options: BatchOptions) -> list[tuple[str, int]]:
     ]
 
 
+def plan_digest(options: BatchOptions) -> str:
+    """The manifest's plan: a digest of what shapes every variant of the batch besides its
+    seed or student (--set, the assignment and its problems' draw options); shards of one
+    batch agree on it."""
+    return sha256_text(
+        json.dumps([list(options.sets), plan_key(options.assignment, options.draw_options)])
+    )
+
+
 def seeded_jobs(options: BatchOptions) -> list[Job]:
     """Every variant of a seeded batch (all shards): the same file as `solgen variant --seed`."""
     everything = replace(options, shard=(1, 1))
     jobs = []
     for variant_id, seed in plan(everything):
-        data = variant(seed, options.shape)
+        data = variant(seed, options.assignment, options.draw_options)
         apply_sets(data, options.sets)
-        comment = f"solgen variant --seed {seed}: a random, well-posed variant of the assignment."
-        jobs.append(Job(variant_id, variant_id, "", seed, to_toml(data, comment)))
+        jobs.append(Job(variant_id, variant_id, "", seed, to_toml(data, practice_comment(seed))))
     return jobs
 
 
@@ -189,7 +209,7 @@ def roster_jobs(
     draws = dict(
         zip(
             [s.id for s in order],
-            class_draws([seeds[s.id] for s in order], options.shape),
+            class_draws([seeds[s.id] for s in order], options.assignment, options.draw_options),
             strict=True,
         )
     )
@@ -200,7 +220,13 @@ def roster_jobs(
             s.name,
             None,
             student_variant_text(
-                seeds[s.id], s.id, s.name, draws[s.id], options.shape, options.sets
+                seeds[s.id],
+                s.id,
+                s.name,
+                draws[s.id],
+                options.assignment,
+                options.draw_options,
+                options.sets,
             ),
         )
         for s in students
@@ -518,9 +544,9 @@ class _Jobs:
     """The batch's jobs: made (every variant generated) only when needed.
 
     A rerun whose inputs of generation are unchanged (Manifest.jobs: the key, the roster's ids,
-    names and their draw order, --set and the shape, solgen) and whose records agree knows
-    every generated variant's hash without generating any: a no-op rerun reads no mathematics
-    and generates nothing, whatever the shape.
+    names and their draw order, --set, the assignment and its draw options, solgen) and whose
+    records agree knows every generated variant's hash without generating any: a no-op rerun
+    reads no mathematics and generates nothing, whatever the draw options.
     """
 
     def __init__(
@@ -572,7 +598,7 @@ class _Jobs:
             self.fingerprint,
             self.options.seed,
             list(self.options.sets),
-            repr(self.options.shape),
+            plan_key(self.options.assignment, self.options.draw_options),
             mf.solgen_digest(),
             order,
             agree,
@@ -627,7 +653,7 @@ def _run_locked(
     from solgen import classfiles
 
     manifest.expected = [job.id for job in jobs.jobs]
-    manifest.plan = sha256_text(repr((options.sets, options.shape)))
+    manifest.plan = plan_digest(options)
     try:
         outcomes, tasks = _decide_all(options, manifest, jobs, now)
     except _NeedsGenerated:
@@ -813,16 +839,17 @@ def _os_error(exc: OSError) -> str:
 
 
 def _warm_caches(options: BatchOptions) -> None:
-    """Before the workers fork: each problem's shared work (derivations), the preamble's
-    format (so that the workers do not all make them at once)."""
+    """Before the workers fork: the shared work of each problem of the batch's assignment
+    (derivations), the preamble's format, made from the default variant of that assignment
+    (so that the workers do not all make them at once)."""
     from solgen.build import own_preamble, render_documents, solve
     from solgen.compile import precompile
-    from solgen.registry import DEFAULT
-    from solgen.variant import load_variant
+    from solgen.variant import ASSIGNMENT, build_variant
 
-    for placed in DEFAULT:
+    for placed in options.assignment:
         placed.problem.warm()
     if options.pdf and own_preamble(options.template_dir):
-        default = load_variant(None)
+        table = assignment_table(options.assignment)
+        default = build_variant({} if table is None else {ASSIGNMENT: table})
         texts = render_documents(default, solve(default), options.template_dir)
         precompile(texts["solution"], options.timeout)

@@ -27,8 +27,9 @@ from solgen.errors import (
 from solgen.files import SAID, interrupted_from_now
 from solgen.messages import capped
 
-if TYPE_CHECKING:  # generate.py is imported by the commands that draw variants only
-    from solgen.problems.network.draw import Shape
+if TYPE_CHECKING:
+    from solgen.problem import DrawOption
+    from solgen.registry import Assignment
 
 EXIT_OK = 0  # EXIT_FAILED 1, EXIT_INVALID 2 and the signals' 130 / 143: see errors.py
 MAX_TIMEOUT = 86400  # one day; subprocess cannot wait for ever (inf overflows)
@@ -86,7 +87,8 @@ def parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="the variant file to write (default: standard output)",
     )
-    _shape_options(gen)
+    _assignment_option(gen)
+    _draw_options(gen)
     batch = sub.add_parser(
         "batch", help="build a class's variants (a roster with a key, or seeds) with answer keys"
     )
@@ -149,7 +151,8 @@ def parser() -> argparse.ArgumentParser:
         help="rebuild variants that are up to date (default: only those that changed)",
     )
     _rendering_options(batch)
-    _shape_options(batch)
+    _assignment_option(batch)
+    _draw_options(batch)
     key = sub.add_parser("key", help="write a new secret course key (for batch --roster)")
     key.add_argument(
         "-o",
@@ -257,19 +260,51 @@ def _rendering_options(command: argparse.ArgumentParser) -> None:
     )
 
 
-def _shape_options(command: argparse.ArgumentParser) -> None:
-    for name, default, metavar, what in (
-        ("--samples", 3, "N", "samples"),
-        ("--inputs", 4, "D", "inputs per sample"),
-        ("--hidden", 2, "H", "hidden units"),
-    ):
-        command.add_argument(
-            name,
-            type=_positive,
-            default=default,
-            metavar=metavar,
-            help=f"problem 1: {what} (default: %(default)s)",
-        )
+def _assignment_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--assignment",
+        type=Path,
+        metavar="FILE",
+        help="TOML file with an [assignment] table: problems = [...] and points = [...] "
+        "(default: none, the assignment as given)",
+    )
+
+
+def _registered_draw_options() -> list[DrawOption]:
+    """Every registered problem's draw options, one per flag (the first problem declaring a
+    flag gives its default and help). A problem that cannot be loaded adds none here: the
+    command that uses it says why."""
+    from solgen.registry import problem, registered
+
+    found: dict[str, DrawOption] = {}
+    for name in registered():
+        try:
+            options = problem(name).draw_options
+        except Exception:  # a broken plugin must not break every command
+            continue
+        for option in options:
+            found.setdefault(option.flag, option)
+    return list(found.values())
+
+
+def _draw_dest(option: DrawOption) -> str:
+    return f"draw_option_{option.dest}"
+
+
+def _draw_options(command: argparse.ArgumentParser) -> None:
+    """--samples, --inputs, --hidden, ...: the registered problems' draw options."""
+    for option in _registered_draw_options():
+        try:
+            command.add_argument(
+                option.flag,
+                type=_positive,
+                default=None,
+                dest=_draw_dest(option),
+                metavar=option.metavar,
+                help=f"{option.help.replace('%', '%%')} (default: {option.default})",
+            )
+        except argparse.ArgumentError:
+            continue  # a plugin's flag that the command has already (--seed): not a draw option
 
 
 def _natural(text: str) -> int:
@@ -316,15 +351,69 @@ def _check_directories(args: argparse.Namespace) -> None:
         raise InvalidInput([f"--out: {args.out} exists and is not a directory"])
 
 
-def _shape(args: argparse.Namespace) -> Shape:
-    """--samples, --inputs and --hidden; InvalidInput when they cannot give a valid variant."""
-    from solgen.problems.network.draw import Shape
-    from solgen.problems.network.fields import shape_problems
+def _assignment(args: argparse.Namespace) -> Assignment:
+    """--assignment FILE: the [assignment] table of a TOML file (read, never evaluated), or the
+    default assignment; InvalidInput naming the file and the field."""
+    from solgen.registry import DEFAULT, assignment_of, problem
+    from solgen.tomlinput import read_variant_file
+    from solgen.variant import ASSIGNMENT
 
-    problems = shape_problems(args.samples, args.inputs, args.hidden)
+    path = args.assignment
+    if path is None:
+        return DEFAULT
+    data = read_variant_file(path, "--assignment")
+    others = [key for key in data if key != ASSIGNMENT]
+    if others:
+        raise InvalidInput(
+            [f"{path}: {others[0]}: unknown section; an assignment file holds [assignment] only"]
+        )
+    if ASSIGNMENT not in data:
+        raise InvalidInput(
+            [
+                f"{path}: assignment: missing; expected a table [assignment] with problems = "
+                "[...] and points = [...]"
+            ]
+        )
+    try:
+        assignment = assignment_of(data[ASSIGNMENT])
+    except InvalidInput as exc:
+        raise InvalidInput([f"{path}: {problem}" for problem in exc.problems]) from None
+    for index, name in enumerate(assignment.names):
+        try:
+            problem(name)
+        except Exception as exc:  # an installed problem that is broken: said, not a traceback
+            raise InvalidInput(
+                [
+                    f"{path}: assignment.problems[{index}]: the problem {name!r} cannot be "
+                    f"loaded: {type(exc).__name__}: {exc}"
+                ]
+            ) from None
+    return assignment
+
+
+def _draw_settings(args: argparse.Namespace, assignment: Assignment) -> dict[str, int]:
+    """The draw options given (--samples, ...) for the assignment's problems; InvalidInput when
+    one is given that none of its problems uses, or when they cannot give a valid variant."""
+    from solgen.generate import draw_problems, draw_settings
+
+    given: dict[str, int] = {}
+    used = {option.dest for placed in assignment for option in placed.problem.draw_options}
+    names = ", ".join(placed.problem.name for placed in assignment)
+    unused = []
+    for option in _registered_draw_options():
+        value = getattr(args, _draw_dest(option), None)
+        if value is None:
+            continue
+        if option.dest not in used:
+            unused.append(f"{option.flag}: none of the assignment's problems ({names}) uses it")
+        given[option.dest] = value
+    if unused:
+        raise InvalidInput(unused)
+    settings = draw_settings(assignment, given)
+    problems = draw_problems(assignment, settings)
     if problems:
         raise InvalidInput(problems)
-    return Shape(args.samples, args.inputs, args.hidden)
+    return settings
 
 
 def run_build(args: argparse.Namespace) -> int:
@@ -351,7 +440,8 @@ def run_variant(args: argparse.Namespace) -> int:
 
     if args.output is not None:
         _check_output(args.output, "variant.toml")
-    text = variant_text(args.seed, _shape(args))
+    assignment = _assignment(args)
+    text = variant_text(args.seed, assignment, _draw_settings(args, assignment))
     if args.output is None:
         sys.stdout.write(text)
     else:
@@ -373,7 +463,8 @@ def run_batch(args: argparse.Namespace) -> int:
     from solgen.batch import BatchOptions, parse_shard, run_batch
 
     _check_directories(args)
-    shape = _shape(args)
+    assignment = _assignment(args)
+    settings = _draw_settings(args, assignment)
     if args.roster is not None and args.seed is not None:
         raise InvalidInput(["--seed: only for a practice set (--count); a roster uses --key"])
     if args.roster is None and args.key is not None:
@@ -389,7 +480,8 @@ def run_batch(args: argparse.Namespace) -> int:
         pdf=not args.no_pdf,
         shard=parse_shard(args.shard),
         force=args.force,
-        shape=shape,
+        assignment=assignment,
+        draw_options=settings,
         timeout=args.timeout,
         template_dir=args.templates,
     )

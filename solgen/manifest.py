@@ -299,7 +299,7 @@ class Manifest:
     kind: str  # "roster" or "seeded"
     key: str = ""  # the course key's fingerprint (roster)
     expected: list[str] = field(default_factory=list)  # every id of the whole batch (all shards)
-    plan: str = ""  # digest of what shapes every variant (--set values, problem 1's shape)
+    plan: str = ""  # digest of what shapes every variant (--set, the assignment, draw options)
     shard: tuple[int, int] = (1, 1)
     records: dict[str, Record] = field(default_factory=dict)  # id -> record
     class_inputs: str = ""  # digest of what key.pdf, release/ and the combined PDFs were made of

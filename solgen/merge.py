@@ -81,7 +81,7 @@ def gather(shards: list[Path]) -> tuple[Manifest, dict[str, Path]]:
             ("kind", "a roster batch and a practice set", first.kind, found.kind),
             ("key", "another course key", first.key, found.key),
             ("expected", "another roster or count", first.expected, found.expected),
-            ("plan", "--set values or problem 1's shape", first.plan, found.plan),
+            ("plan", "--set values, the assignment or its draw options", first.plan, found.plan),
         ):
             if ours != theirs:
                 problems.append(

@@ -76,36 +76,37 @@ def _unreadable_value(exc: ValueError) -> str:
     return f"a number has {digits.group(1)} digits, expected a number of magnitude at most 1e6"
 
 
-def read_variant_file(path: Path) -> dict[str, Any]:
-    """Read and parse a variant file, turning every file-level failure into InvalidInput."""
+def read_variant_file(path: Path, option: str = "--variant") -> dict[str, Any]:
+    """Read and parse a variant file (or another TOML input, given by `option`: such as an
+    --assignment file), turning every file-level failure into InvalidInput naming `option`."""
     if not path.exists():
-        raise InvalidInput([f"--variant: the file {path} does not exist"])
+        raise InvalidInput([f"{option}: the file {path} does not exist"])
     if path.is_dir():
-        raise InvalidInput([f"--variant: {path} is a directory, expected a TOML file"])
+        raise InvalidInput([f"{option}: {path} is a directory, expected a TOML file"])
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_VARIANT_BYTES + 1)
     except OSError as exc:
-        raise InvalidInput([f"--variant: cannot read {path}: {exc.strerror}"]) from None
+        raise InvalidInput([f"{option}: cannot read {path}: {exc.strerror}"]) from None
     if len(data) > MAX_VARIANT_BYTES:
         raise InvalidInput(
             [
-                f"--variant: {path} is larger than {MAX_VARIANT_BYTES // 1024 // 1024} MB, "
+                f"{option}: {path} is larger than {MAX_VARIANT_BYTES // 1024 // 1024} MB, "
                 "expected a variant file of at most that size"
             ]
         )
     encoding = wide_encoding(data)
     if encoding is not None:
         raise InvalidInput(
-            [f"--variant: {path} is {encoding} text, expected UTF-8 (save it as UTF-8)"]
+            [f"{option}: {path} is {encoding} text, expected UTF-8 (save it as UTF-8)"]
         )
     if b"\x00" in data:
-        raise InvalidInput([f"--variant: {path} is a binary file, expected a TOML text file"])
+        raise InvalidInput([f"{option}: {path} is a binary file, expected a TOML text file"])
     try:
         text = data.decode("utf-8-sig")  # a byte-order mark is harmless
     except UnicodeDecodeError as exc:
         raise InvalidInput(
-            [f"--variant: {path} is not UTF-8 text (byte {exc.start}: {data[exc.start]:#04x})"]
+            [f"{option}: {path} is not UTF-8 text (byte {exc.start}: {data[exc.start]:#04x})"]
         ) from None
     return parse_toml(text, str(path))
 

@@ -104,7 +104,7 @@ def test_merge_refuses_conflicts_and_missing_shards(tmp_path, capsys):
     a, b = tmp_path / "a", tmp_path / "b"
     assert (
         f"merge: {b}/manifest.json: plan: differs from {a}/manifest.json: the shards are of "
-        "different batches (--set values or problem 1's shape)"
+        "different batches (--set values, the assignment or its draw options)"
     ) in capsys.readouterr().err
     assert main(["merge", "--out", str(tmp_path / "m"), str(tmp_path / "nothing")]) == 2
     assert f"merge: {tmp_path / 'nothing'} is not a directory" in capsys.readouterr().err

@@ -23,7 +23,9 @@ from helpers import pdf_content, pdf_pages, pdf_string, snapshot
 from solgen.batch import BatchOptions, roster_jobs
 from solgen.cli import main
 from solgen.coursekey import fingerprint, read_key, student_seed
-from solgen.generate import Draws, class_draws, problem2, problem3
+from solgen.generate import class_draws
+from solgen.problems.convnet.draw import draw as problem3
+from solgen.problems.descent.draw import draw as problem2
 from solgen.roster import read_roster
 
 # A student's data files, sorted as file listings sort them.
@@ -230,10 +232,10 @@ def test_no_two_students_share_a_problem(klass):
 
 def test_class_draws_redraw_what_an_earlier_student_has():
     draws = class_draws([7, 7, 7])
-    assert draws[0] == Draws(0, 0, 0)
-    assert all(d.problem1 > 0 and d.problem2 > 0 and d.problem3 > 0 for d in draws[1:])
-    matrices = {repr(problem2(7, d.problem2)) for d in draws}
-    setups = {repr(problem3(7, d.problem3)) for d in draws}
+    assert draws[0] == (0, 0, 0)
+    assert all(len(d) == 3 and d[0] > 0 and d[1] > 0 and d[2] > 0 for d in draws[1:])
+    matrices = {repr(problem2(7, d[1])) for d in draws}
+    setups = {repr(problem3(7, d[2])) for d in draws}
     assert len(matrices) == len(setups) == 3
 
 

@@ -146,7 +146,7 @@ def test_random_variants_are_well_posed_and_build(seed):
 
 
 def test_shape_options():
-    data = variant(11, Shape(samples=5, inputs=2, hidden=3))
+    data = variant(11, options={"samples": 5, "inputs": 2, "hidden": 3})
     assert len(data["problem1"]["X"]) == 5 and len(data["problem1"]["X"][0]) == 2
     assert len(data["problem1"]["W1"]) == 3
     # the other problems do not depend on problem 1's shape

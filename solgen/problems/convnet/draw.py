@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from solgen.errors import InvalidInput
 from solgen.problems.convnet.design import designs
-from solgen.problems.convnet.fields import ConvnetInput
+from solgen.problems.convnet.fields import ConvnetInput, Layer
 from solgen.stream import Stream, draw_label
 
 MAX_ATTEMPTS = 10_000
@@ -17,6 +17,13 @@ INPUT_CHANNELS = (1, 3)
 TARGET_SIDES = (2, 3, 4, 5, 6, 7)
 TARGET_CHANNELS = (8, 16, 24, 32, 48, 64, 96, 128)
 KERNEL_SETS = ((3, 5, 7), (3, 5), (2, 3, 5), (3, 5, 7, 9))
+
+
+def _table(layer: Layer) -> dict[str, object]:
+    """A layer as the variant file writes it: {conv = K, filters = F} or {pool = 2}."""
+    if layer.kind == "pool":
+        return {"pool": 2}
+    return {"conv": layer.kernel, "filters": layer.filters}
 
 
 def draw(seed: int, attempt: int = 0, section: str = "problem3") -> dict[str, object]:
@@ -44,6 +51,6 @@ def draw(seed: int, attempt: int = 0, section: str = "problem3") -> dict[str, ob
             "input": list(inp.input),
             "target": list(inp.target),
             "kernel_sizes": list(kernels),
-            "layers": list(best.layers()),
+            "layers": [_table(layer) for layer in best.layers()],
         }
     raise AssertionError("no reachable target found")  # pragma: no cover
