@@ -266,7 +266,7 @@ def test_shards_of_another_batch_are_refused(built, work, tmp_path, capsys, whic
 def test_shards_built_with_other_templates_are_refused(built, work, tmp_path, capsys):
     templates = tmp_path / "templates"
     templates.mkdir()
-    source = Path(__file__).parent.parent / "templates" / "convnet.tex.j2"
+    source = Path(__file__).parent.parent / "solgen" / "problems" / "convnet" / "convnet.tex.j2"
     (templates / "convnet.tex.j2").write_text(
         source.read_text("utf-8") + "% another course's remark\n", encoding="utf-8"
     )
