@@ -1,12 +1,13 @@
 """The answer key of a batch: one model, read by grade and by every export.
 
-Each student's key is a list of items. An item has an id (the answers.csv column: loss, y1,
-dW1_11, db1_1, dw2_1, db2, lambda1, eta_max, layers, total_params, as answerids names them;
-dW1_1_11 on a network with 10 or more inputs or hidden units), a kind (number, interval,
-design), the exact value (SymPy syntax, read back with numparse, never evaluated as code)
-and its float, a tolerance and points. The points add up to the assignment's 20/15/15 unless
-a grading policy says otherwise (policy.py). Nothing here recomputes an answer: the values
-come from the builds' results.json, the problem-3 set-up from the variant file.
+Each student's key is a list of items, from each problem of the student's assignment (its
+`items` hook, numbered by the assignment). An item has an id (the answers.csv column, as
+answerids names them), a kind (number, interval, or its problem's own), the exact value (SymPy
+syntax, read back with numparse, never evaluated as code) and its float, a tolerance and
+points. The points are each problem's groups' (Problem.groups), scaled to the points the
+assignment gives the problem, unless a grading policy says otherwise (policy.py). Nothing here
+recomputes an answer: the values come from the builds' results.json, a problem's set-up from
+the variant file.
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ def items_of(results: dict[str, Any], assignment: Assignment = DEFAULT) -> list[
 
 def with_points(items: list[Item], points: dict[str, Fraction]) -> list[Item]:
     """Items with points from a table of group or item ids (an item id wins over its group);
-    a group's points are split evenly over its items."""
+    a group's points are split evenly over its items. An item the table names neither by its
+    id nor by its group keeps its points."""
     sizes: dict[str, int] = {}
     for item in items:
         sizes[item.group] = sizes.get(item.group, 0) + 1
@@ -82,8 +84,10 @@ def with_points(items: list[Item], points: dict[str, Fraction]) -> list[Item]:
     for item in items:
         if item.id in points and item.id != item.group:
             given = points[item.id]
+        elif item.group in points:
+            given = points[item.group] / sizes[item.group]
         else:
-            given = points.get(item.group, Fraction(0)) / sizes[item.group]
+            given = item.points
         result.append(replace(item, points=given))
     return result
 
@@ -116,8 +120,3 @@ def load_key(directory: Path) -> ClassKey:
         items = tuple(items_of(answers[student_id], variant.assignment))
         students.append(StudentKey(student_id, record.name, record.folder, variant, items))
     return ClassKey(kind=found.kind, students=tuple(students))
-
-
-# The default assignment's groups and points (a grading policy starts from them).
-DEFAULT_POINTS = default_points()
-GROUPS = tuple(DEFAULT_POINTS)

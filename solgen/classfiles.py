@@ -21,9 +21,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from solgen import answerids as ids
 from solgen import manifest as mf
-from solgen.classreport import class_report
+from solgen.classreport import assignment_for, assignments_of, class_report
 from solgen.compile import Compiled, compile_in_parallel, compile_tex
 from solgen.files import (
     NotReadable,
@@ -34,6 +33,7 @@ from solgen.files import (
     signals_held,
 )
 from solgen.manifest import Manifest, sha256_bytes, sha256_text, solgen_digest
+from solgen.registry import DEFAULT, Assignment
 
 ANSWERS_CSV = "answers.csv"
 ANSWERS_JSON = "answers.json"
@@ -64,8 +64,10 @@ def finish(
     report = _report_if_current(out, manifest, digest)
     if report is None:
         answers = collect_answers(out, manifest)
-        write_answers(out, manifest, answers, written)
-        report = class_report(out, _readable_view(out, manifest), answers)
+        view = _readable_view(out, manifest)
+        assignments = assignments_of(out, view)
+        write_answers(out, manifest, answers, written, assignments)
+        report = class_report(out, view, answers)
         _write_if_changed(out / REPORT, report, written)
         for name in ANSWER_FILES:
             manifest.stamps.sha(name, out / name)
@@ -183,34 +185,24 @@ def write_answers(
     manifest: Manifest,
     answers: dict[str, dict[str, Any]],
     written: list[str] | None = None,
+    assignments: dict[str, Assignment | None] | None = None,
 ) -> None:
     """DIR/answers.json (id -> results.json) and DIR/answers.csv (one row a variant)."""
     text = json.dumps(answers, indent=2, ensure_ascii=False) + "\n"
     _write_if_changed(out / ANSWERS_JSON, text, written)
     names = {i: r.name for i, r in manifest.records.items()}
     seeds = {i: r.seed for i, r in manifest.records.items()}
-    csv_text = answers_csv(answers, names, seeds, manifest.kind)
+    csv_text = answers_csv(answers, names, seeds, manifest.kind, assignments)
     _write_if_changed(out / ANSWERS_CSV, csv_text, written)
 
 
-def flatten(results: dict[str, Any]) -> dict[str, Any]:
-    """The key answers of one results.json as CSV columns, named by answerids."""
-    p1, p2, p3 = results["problem1"], results["problem2"], results["problem3"]
-    row: dict[str, Any] = {ids.LOSS: p1["loss"]}
-    row.update({ids.output_id(k + 1): v for k, v in enumerate(p1["y"])})
-    grad = p1["grad"]
-    shape = (len(grad["W1"]), len(grad["W1"][0]))
-    for j, values in enumerate(grad["W1"]):
-        row.update(
-            {ids.gradient_id("W1", j + 1, i + 1, shape=shape): v for i, v in enumerate(values)}
-        )
-    row.update({ids.gradient_id("b1", j + 1): v for j, v in enumerate(grad["b1"])})
-    row.update({ids.gradient_id("w2", j + 1): v for j, v in enumerate(grad["w2"])})
-    row[ids.DB2] = grad["b2"]
-    row.update({ids.eigenvalue_id(i + 1): v for i, v in enumerate(p2["eigenvalues"])})
-    row[ids.ETA_MAX] = p2["eta_max"]
-    row[ids.ETA_MAX_EXACT] = p2["eta_max_exact"]
-    row[ids.TOTAL_PARAMS] = p3["total_params"]
+def flatten(results: dict[str, Any], assignment: Assignment | None = DEFAULT) -> dict[str, Any]:
+    """The key answers of one results.json as CSV columns, named by answerids: each problem's
+    answer_cells, in the assignment's order (None: an assignment not known, see
+    assignment_for)."""
+    row: dict[str, Any] = {}
+    for placed in assignment_for(results, assignment):
+        row.update(placed.problem.answer_cells(results[placed.section]))
     return row
 
 
@@ -227,9 +219,15 @@ def answers_csv(
     names: dict[str, str] | None = None,
     seeds: dict[str, int | None] | None = None,
     kind: str = "seeded",
+    assignments: dict[str, Assignment | None] | None = None,
 ) -> str:
-    """One row a variant (id, then name or seed, then the key answers), rows in id order."""
-    rows = {variant_id: flatten(results) for variant_id, results in sorted(answers.items())}
+    """One row a variant (id, then name or seed, then the key answers), rows in id order.
+    assignments: each variant's (the default's for a variant not in it)."""
+    given = assignments or {}
+    rows = {
+        variant_id: flatten(results, given.get(variant_id, DEFAULT))
+        for variant_id, results in sorted(answers.items())
+    }
     columns: list[str] = []
     for row in rows.values():
         columns += [c for c in row if c not in columns]
@@ -323,7 +321,9 @@ def class_pdfs(
     key_ids = [i for i in key_ids if i in answers]
     if not ids and not key_ids:
         return
-    compiled = _compile_class(out, manifest, ids, {i: answers[i] for i in key_ids}, timeout)
+    assignments = assignments_of(out, _readable_view(out, manifest))
+    keys = {i: (answers[i], assignments.get(i)) for i in key_ids}
+    compiled = _compile_class(out, manifest, ids, keys, timeout)
     try:
         release = _stage_release(out, manifest, ids) if manifest.kind == "roster" else None
     except BaseException:
@@ -362,14 +362,15 @@ def _compile_class(
     out: Path,
     manifest: Manifest,
     ids: list[str],
-    keys: dict[str, dict[str, Any]],
+    keys: dict[str, tuple[dict[str, Any], Assignment | None]],
     timeout: float,
 ) -> dict[str, Compiled]:
-    """Compile key.pdf and the two combined PDFs at once, in scratch folders."""
+    """Compile key.pdf and the two combined PDFs at once, in scratch folders (keys: each
+    student's results.json and assignment)."""
     from solgen.render import combine, key_document
 
     sources: dict[str, tuple[str, dict[str, Path]]] = {}
-    blocks = [key_block(manifest, i, results) for i, results in keys.items()]
+    blocks = [key_block(manifest, i, *key) for i, key in keys.items()]
     title = _title(out, manifest, list(keys) or ids)
     sources[KEY] = (key_document(title, "Confidential: for graders only.", blocks), {})
     if ids:
@@ -393,67 +394,54 @@ def _compile_class(
 # --- key.pdf: from the answer key (answerkey.py), like answers.csv, grade and the exports -------
 
 MAX_KEY_ITEMS = 48  # entries of one group a block lists (answers.csv has every one)
+KEY_PROBLEM = "keyproblem.tex.j2"  # a problem's part of a block when it has no "key" template
 
 
-def key_block(manifest: Manifest, variant_id: str, results: dict[str, Any]) -> str:
+def key_block(
+    manifest: Manifest,
+    variant_id: str,
+    results: dict[str, Any],
+    assignment: Assignment | None = DEFAULT,
+) -> str:
     """One student's block of key.pdf: the items of the answer key, with the numbers that
-    answers.csv holds (and the exact value where it says more)."""
+    answers.csv holds (and the exact value where it says more), each problem's part from its
+    "key" template (keyproblem.tex.j2 when it has none) and its key_context."""
     from solgen.answerkey import items_of
     from solgen.latex import Tex
     from solgen.render import KEY_BLOCK, environment
 
     record = manifest.records[variant_id]
-    items = items_of(results)
-    p1, p2, p3 = results["problem1"], results["problem2"], results["problem3"]
-    shape = p1.get("shape", {})
-    groups: dict[int, list[Any]] = {1: [], 2: [], 3: []}
-    counts: dict[str, int] = {}
-    hidden: dict[int, int] = {1: 0, 2: 0, 3: 0}
+    known = assignment_for(results, assignment)
+    items = items_of(results, known)
+    problems: dict[int, dict[str, Any]] = {
+        placed.number: {
+            "number": placed.number,
+            "title": placed.problem.title,
+            "template": placed.problem.templates.get("key", KEY_PROBLEM),
+            "context": placed.problem.key_context(results[placed.section]),
+            "entries": [],
+            "hidden": 0,
+        }
+        for placed in known
+    }
+    by_number = {placed.number: placed.problem for placed in known}
+    counts: dict[tuple[int, str], int] = {}
     for item in items:
-        counts[item.group] = counts.get(item.group, 0) + 1
-        if counts[item.group] > MAX_KEY_ITEMS:
-            hidden[item.problem] += 1
+        group = (item.problem, item.group)
+        counts[group] = counts.get(group, 0) + 1
+        if counts[group] > MAX_KEY_ITEMS:
+            problems[item.problem]["hidden"] += 1
             continue
-        if item.kind == "design":
-            continue
-        groups[item.problem].append(Tex(_key_entry(item)))
-    design = next(item for item in items if item.kind == "design")
-    layers = [_layer_tex(token) for token in (design.exact or "").split()]
+        value = _exact_tex(item.exact, item.value) if item.value is not None else ""
+        entry = by_number[item.problem].key_entry(item, value)
+        if entry is not None:
+            problems[item.problem]["entries"].append(Tex(entry))
     context = {
         "name": record.name if manifest.kind == "roster" else f"Variant {record.seed}",
         "student_id": variant_id if manifest.kind == "roster" else "",
-        "activation": str(p1["activation"]),
-        "shape": {k: int(shape.get(k, 0)) for k in ("N", "d", "h")},
-        "definiteness": str(p2.get("definiteness", "")),
-        "problems": groups,
-        "hidden": hidden,
-        "bounded": p2.get("eta_max") is not None,
-        "input": Tex(r" \times ".join(str(int(v)) for v in p3["input"])),
-        "target": Tex(r" \times ".join(str(int(v)) for v in p3["target"])),
-        "layers": [Tex(t) for t in layers],
-        "total": Tex(f"{int(p3['total_params']):,}".replace(",", "{,}")),
+        "problems": list(problems.values()),
     }
     return str(environment(None).get_template(KEY_BLOCK).render(context))
-
-
-def _layer_tex(token: str) -> str:
-    if token.startswith("conv") and ":" in token:
-        kernel, filters = token[4:].split(":", 1)
-        return f"conv ${int(kernel)}$, {int(filters)} filters"
-    return r"pool $2 \times 2$"
-
-
-def _key_entry(item: Any) -> str:
-    r"""One item as TeX math: '\lambda_{2} = 6', 'y_{1} = \frac{1}{3} \approx 0.333333333333',
-    'L \approx 0.123' (a float without an exact form): the number answers.csv holds."""
-    if item.kind == "interval":
-        if item.exact is None:
-            return str(item.tex) + r"\text{: none (no step size converges from every start)}"
-        return r"0 < \eta < \eta_{\max} = " + _exact_tex(item.exact, item.value)
-    if item.value is None:
-        return str(item.tex) + r"\text{: none}"
-    value = _exact_tex(item.exact, item.value)
-    return f"{item.tex} {value}" if value.startswith("\\approx") else f"{item.tex} = {value}"
 
 
 def _exact_tex(exact: str | None, value: Any) -> str:

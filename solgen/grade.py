@@ -1,45 +1,32 @@
 """Grade a class's answers (a form's CSV export) against the batch's answer key.
 
-Every number is read exactly (numparse: decimals, fractions, surds; never evaluated as code)
-and compared with the exact key within the item's tolerance. eta_max takes the bound or the
-interval. Problem 3 takes any valid design: the student's own layers are checked against the
-student's input and target (the same check as a variant's given layers), and total_params
-against that design's count. A cell saying there is no value (none, None, n/a, -) is an
-answer: right for eta_max of a variant without a bound, wrong for every other item; a blank
-cell is unanswered. Columns are named by answerids (the answers.csv columns).
+Each item is graded by its problem (its `grade` hook: an interval, a design of the student's
+own, a count of that design) or, by default, as a number: read exactly (marking, numparse:
+decimals, fractions, surds; never evaluated as code) and compared with the exact key within
+the item's tolerance. A cell saying there is no value (none, None, n/a, -) is an answer (wrong
+for a number); a blank cell is unanswered, unless a column the problem names for it
+(answer_aliases) holds the answer. Columns are named by answerids (the answers.csv columns).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import re
 import shutil
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
-import sympy as sp
-
-from solgen.answerids import ETA_MAX, ETA_MAX_EXACT, LAYERS, TOTAL_PARAMS, w1_hint
 from solgen.answerkey import Item, StudentKey, load_key
 from solgen.csvsafe import safe_cell, safe_row
-from solgen.errors import InvalidInput, UnreadableInput
+from solgen.errors import InvalidInput
 from solgen.files import atomic_write, replace_dir, scratch_dir
-from solgen.messages import abbreviated, capped
-from solgen.numparse import NumberError, parse_interval, parse_number
-from solgen.policy import Policy, read_policy
+from solgen.marking import grade_number
+from solgen.messages import capped
+from solgen.policy import Policy, id_hint, problems_of, read_policy
+from solgen.problem import Problem, Unreadable
 from solgen.roster import csv_delimiter, load_csv_text
-
-MAX_SHOWN = 60  # characters of a cell quoted in a message: a 100 kB cell is not printed back
-MAX_LAYERS = 64
-MAX_LAYER_SIZE = 4096  # a kernel size or filter count, as a variant's layers allow (MAX_SIZE)
-# Written where a number is expected: "there is none". Right for eta_max of a variant without
-# a bound, wrong (no points, the file still graded) for every other number.
-_NO_BOUND = {"none", "no", "-", "—", "∅", "no bound", "null", "n/a", "na"}
-_FRACTION = re.compile(r"-?\d+(/\d+)?")
-_LAYER = re.compile(r"conv\s*(\d+)\s*(?:x\s*\d+\s*)?:\s*(\d+)|pool\s*(?:2|2x2)?", re.I)
-_LAYER_HELP = "write conv5:8 for a 5x5 convolution with 8 filters, pool for 2x2 max-pooling"
 
 
 @dataclass(frozen=True)
@@ -73,209 +60,33 @@ class GradeReport:
     graded: list[Graded]
     # unknown and unreadable are the lines to print, capped together by messages.capped: at most
     # 20, the last of them then "and N more" (500,000 unknown ids printed 500,000 lines).
-    unknown: list[str]  # rows with ids that are not in the batch; W1 columns of another scheme
+    unknown: list[str]  # rows with ids that are not in the batch; ids of another spelling
     unreadable: list[str]  # cells graded as wrong because they could not be read (--lenient)
     written: list[Path] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)  # the items with points, in key order
 
 
-class Unreadable(UnreadableInput):
-    """A cell that is not an answer of its kind; the message says why."""
-
-
-class UnreadableLayers(Unreadable):
-    """The layers cell cannot be read (so neither layers nor total_params can be graded)."""
-
-
-# --- reading answers ----------------------------------------------------------------------------
-
-
-def _number_text(text: str, integer: bool) -> str:
-    """Spreadsheet spellings: 0,131 (a decimal comma), 15,296 or 15 296 (thousands)."""
-    text = text.strip()
-    if integer and re.fullmatch(r"[+-]?\d{1,3}([, \u202f\u00a0]\d{3})+", text):
-        return re.sub(r"[, \u202f\u00a0]", "", text)
-    if re.fullmatch(r"[+-]?\d+,\d+", text):
-        return text.replace(",", ".")
-    return text
-
-
-def shown(text: str) -> str:
-    """A cell quoted for a message, shortened to MAX_SHOWN characters."""
-    return repr(abbreviated(text, MAX_SHOWN))
-
-
-def _value(text: str, integer: bool = False) -> sp.Expr:
-    try:
-        return parse_number(_number_text(text, integer))
-    except NumberError as exc:
-        raise Unreadable(f"{shown(text)} is not a number ({exc})") from None
-
-
-def _size(digits: str) -> int:
-    """A layer's size; MAX_LAYER_SIZE + 1 for any longer than it, without converting them."""
-    return (
-        int(digits) if len(digits.lstrip("0")) <= len(str(MAX_LAYER_SIZE)) else MAX_LAYER_SIZE + 1
-    )
-
-
-def parse_layers(text: str) -> list[tuple[str, int, int]]:
-    """'conv5:8 pool conv5:32, pool conv2:64' -> [('conv', 5, 8), ('pool', 2, 0), ...].
-
-    Bounded before any work: at most MAX_LAYERS layers, and sizes of at most 4 digits are
-    converted (conv followed by 5,000 nines was a ValueError traceback)."""
-    tokens = list(filter(None, re.split(r"[\s,;]+", text.strip())))
-    if not tokens:
-        raise UnreadableLayers("no layers")
-    if len(tokens) > MAX_LAYERS:
-        raise UnreadableLayers(f"more than {MAX_LAYERS} layers")
-    layers: list[tuple[str, int, int]] = []
-    for token in tokens:
-        match = _LAYER.fullmatch(token)
-        if match is None:
-            raise UnreadableLayers(f"{shown(token)} is not a layer ({_LAYER_HELP})")
-        if match.group(1):
-            kernel, filters = (_size(digits) for digits in match.group(1, 2))
-            if max(kernel, filters) > MAX_LAYER_SIZE:
-                raise UnreadableLayers(
-                    f"{shown(token)} is not a layer (kernel sizes and filter counts are at most "
-                    f"{MAX_LAYER_SIZE})"
-                )
-            layers.append(("conv", kernel, filters))
-        else:
-            layers.append(("pool", 2, 0))
-    return layers
-
-
-# --- comparing ----------------------------------------------------------------------------------
-
-
-def _key_value(item: Item) -> sp.Expr:
-    """The key's value exactly: its exact form, else its float's own value (sigmoid and tanh
-    give the correctly rounded float; nsimplify would turn 6.9e-88 into 0)."""
-    assert item.value is not None
-    if item.exact is not None:
-        try:
-            return parse_number(item.exact)
-        except NumberError:  # longer than a student's answer may be: solgen's own fraction
-            if _FRACTION.fullmatch(item.exact):
-                return sp.Rational(item.exact)
-    return sp.Rational(*float(item.value).as_integer_ratio())
-
-
-def _close(answer: sp.Expr, item: Item) -> bool:
-    assert item.value is not None
-    width = item.tolerance.width(float(item.value))
-    return bool(abs(sp.N(answer - _key_value(item), 30)) <= width)
-
-
-def _fmt(value: float | int | None) -> str:
-    return "none" if value is None else f"{value:.6g}"
-
-
-def says_none(text: str) -> bool:
-    """Whether an answer says there is no value: none, None, n/a, -, ..."""
-    return text.strip().lower() in _NO_BOUND
-
-
-def grade_number(item: Item, text: str) -> tuple[bool, str]:
-    """Whether a number is right, and the feedback; 'none' is a wrong answer, not an
-    unreadable one."""
-    if says_none(text):
-        return False, f"{item.label}: {text} is wrong; expected {_fmt(item.value)}"
-    answer = _value(text, integer=isinstance(item.value, int))
-    if _close(answer, item):
-        return True, f"{item.label}: {text} is right"
-    return False, f"{item.label}: {text} is wrong; expected {_fmt(item.value)}"
-
-
-def grade_eta(item: Item, text: str) -> tuple[bool, str]:
-    """eta_max: the bound, or the interval of step sizes that converge."""
-    if item.value is None:  # no step size converges from every start
-        if says_none(text):
-            return True, f"{item.label}: right, no step size converges from every start"
-        return False, f"{item.label}: {text} is wrong; no step size converges from every start"
-    expected = f"0 < eta < {_fmt(item.value)} (exactly {item.exact})"
-    if says_none(text):
-        return False, f"{item.label}: {text} is wrong; expected {expected}"
-    try:
-        interval = parse_interval(text)
-    except NumberError as exc:
-        raise Unreadable(f"{shown(text)} is not an interval ({exc})") from None
-    if interval is None:
-        answer = _value(text)
-        if _close(answer, item):
-            return True, f"{item.label}: {text} is right"
-        return False, f"{item.label}: {text} is wrong; expected {expected}"
-    if interval.low != 0 or not _close(interval.high, item):
-        return False, f"{item.label}: {text} is wrong; expected {expected}"
-    if interval.low_closed or interval.high_closed:
-        return False, (
-            f"{item.label}: {text} has the right ends but includes an end that does not "
-            f"converge (eta = 0 does not move, eta = eta_max oscillates); expected {expected}"
-        )
-    return True, f"{item.label}: {text} is right"
-
-
-def design_params(student: StudentKey, text: str) -> tuple[int | None, str]:
-    """The parameter count of the student's design, or None and why it is not valid."""
-    from solgen.problems.convnet.derive import check_layers
-    from solgen.problems.convnet.fields import Layer
-
-    layers = tuple(
-        Layer(kind="conv", kernel=k, filters=f) if kind == "conv" else Layer(kind="pool", kernel=2)
-        for kind, k, f in parse_layers(text)
-    )
-    try:
-        checked = check_layers(student.variant.problem3, layers)
-    except InvalidInput as exc:
-        return None, "; ".join(p.replace("problem3.", "") for p in exc.problems)
-    if checked[-1].out_shape != student.variant.problem3.target:
-        shape = "x".join(map(str, checked[-1].out_shape))
-        return None, f"it ends at {shape}, not at the target"
-    return sum(layer.params for layer in checked), ""
-
-
 # --- one student ----------------------------------------------------------------------------------
 
 
-def _layers(cells: dict[str, str]) -> str:
-    """The student's layers, '' when not given or given as none."""
-    text = cells.get(LAYERS, "").strip()
-    return "" if says_none(text) else text
-
-
-def _design(student: StudentKey, cells: dict[str, str]) -> tuple[int | None, str]:
-    """The parameter count of the student's own design and why it is not valid ('' if it is);
-    (None, '') when no layers were given. Unreadable when the layers cannot be read."""
-    text = _layers(cells)
-    return design_params(student, text) if text else (None, "")
-
-
-def _mark(student: StudentKey, item: Item, cells: dict[str, str]) -> Mark:
-    """One item graded; Unreadable when its cell (or the layers it depends on) cannot be read."""
+def _answer(problem: Problem, item: Item, cells: dict[str, str]) -> str:
+    """The student's answer to an item: its column's, else the first of the columns its problem
+    names for it (answer_aliases) that is not blank."""
     text = cells.get(item.id, "").strip()
-    if item.id == ETA_MAX and not text:
-        text = cells.get(ETA_MAX_EXACT, "").strip()
+    for alias, target in problem.answer_aliases.items():
+        if not text and target == item.id:
+            text = cells.get(alias, "").strip()
+    return text
+
+
+def _mark(problem: Problem, inp: Any, item: Item, cells: dict[str, str]) -> Mark:
+    """One item graded; Unreadable when its cell (or a cell it depends on) cannot be read."""
+    text = _answer(problem, item, cells)
     if not text:
         return Mark(item, "", Fraction(0), f"{item.label}: not answered")
-    if item.kind == "design":
-        if says_none(text):
-            note = f"layers: {text} is wrong; expected a valid design, such as {item.exact}"
-            return Mark(item, text, Fraction(0), note)
-        count, why = _design(student, cells)
-        if count is None:
-            return Mark(item, text, Fraction(0), f"layers: not a valid design: {why}")
-        return Mark(item, text, item.points, f"layers: a valid design ({count:,} parameters)")
-    if item.id == TOTAL_PARAMS and _layers(cells):
-        count, why = _design(student, cells)
-        if count is None:
-            note = f"{item.label}: {text} cannot be right: the design is not valid"
-            return Mark(item, text, Fraction(0), note)
-        ok, note = grade_number(replace(item, exact=str(count), value=count), text)
-        return Mark(item, text, item.points if ok else Fraction(0), f"{note} (your design)")
-    ok, note = grade_eta(item, text) if item.kind == "interval" else grade_number(item, text)
-    return Mark(item, text, item.points if ok else Fraction(0), note)
+    grading = problem.grade(item, text, cells, inp)
+    right, note = grade_number(item, text) if grading is None else (grading.right, grading.note)
+    return Mark(item, text, item.points if right else Fraction(0), note)
 
 
 def grade_student(
@@ -288,12 +99,12 @@ def grade_student(
     """
     graded = Graded(student, answered=True)
     unreadable = []
+    placed = {p.number: (p.problem, inp) for p, inp in student.variant}
     for item in items:
         try:
-            graded.marks.append(_mark(student, item, cells))
+            graded.marks.append(_mark(*placed[item.problem], item, cells))
         except Unreadable as exc:
-            column = LAYERS if isinstance(exc, UnreadableLayers) else item.id
-            unreadable.append((column, str(exc)))
+            unreadable.append((exc.column or item.id, str(exc)))
             graded.marks.append(
                 Mark(item, cells.get(item.id, ""), Fraction(0), f"{item.label}: {exc}")
             )
@@ -333,11 +144,13 @@ def grade_class(
 ) -> GradeReport:
     """Grade every row of the answers file; InvalidInput for a file that cannot be read.
 
-    A cell that is not an answer of its kind (a number, an interval, layers) refuses the file,
+    A cell that is not an answer of its kind (a number, or its problem's own) refuses the file,
     naming its row and column, unless lenient: then it is graded as wrong and listed.
     """
     key = load_key(key_dir)
-    policy = read_policy(policy_path, {item.id for s in key.students for item in s.items})
+    assignments = list(dict.fromkeys(s.variant.assignment for s in key.students))
+    known = {item.id for s in key.students for item in s.items}
+    policy = read_policy(policy_path, known, assignments)
     columns, rows = _rows(answers, policy)
     where = f"--answers {answers}"
     by_id = {s.id: s for s in key.students}
@@ -348,9 +161,9 @@ def grade_class(
     seen: dict[str, int] = {}
     problems: list[str] = []
     report = GradeReport([], [], [])
-    known = {item.id for s in key.students for item in s.items}
+    asked = problems_of(assignments)
     for column in dict.fromkeys(columns):
-        hint = "" if column in known else w1_hint(column, known)
+        hint = "" if column in known else id_hint(asked, column, known)
         if hint:
             report.unknown.append(
                 f"column {column} is not an answer of {key_dir}, not graded{hint}"
@@ -386,7 +199,8 @@ def grade_class(
         if student is None:
             report.unknown.append(f"row {number}: id {student_id!r} is not in {key_dir}")
             continue
-        graded[student.id], bad = grade_student(student, policy.apply(list(student.items)), given)
+        items = policy.apply(list(student.items), student.variant.assignment)
+        graded[student.id], bad = grade_student(student, items, given)
         for column, why in dict(bad).items():
             if lenient:
                 report.unreadable.append(f"row {number}, column {column}: {why} (graded as wrong)")
@@ -399,7 +213,7 @@ def grade_class(
     report.unknown, report.unreadable = notes[:shown_unknown], notes[shown_unknown:]
     report.graded = [graded.get(s.id, Graded(s)) for s in key.students]
     for student in key.students:
-        for item in policy.apply(list(student.items)):
+        for item in policy.apply(list(student.items), student.variant.assignment):
             if item.points and item.id not in report.columns:
                 report.columns.append(item.id)
     return report
@@ -433,11 +247,11 @@ def feedback_text(graded: Graded) -> str:
     if not graded.answered:
         return f"{head}: no answers received.\n"
     lines = [f"{head}: {points_text(graded.total)} of {points_text(possible)} points."]
-    for problem in (1, 2, 3):
-        marks = [m for m in graded.marks if m.item.problem == problem]
+    for placed in student.variant.assignment:
+        marks = [m for m in graded.marks if m.item.problem == placed.number]
         got = sum((m.points for m in marks), Fraction(0))
         of = sum((m.item.points for m in marks), Fraction(0))
-        lines.append(f"Problem {problem}: {points_text(got)} of {points_text(of)}")
+        lines.append(f"Problem {placed.number}: {points_text(got)} of {points_text(of)}")
         lines += [f"  {m.note}" for m in marks]
     return "\n".join(lines) + "\n"
 

@@ -207,6 +207,71 @@ class Problem(ABC):
 
     # (more hooks of the class and grading stages here)
 
+    # Columns of answers.csv (so of a class's answers file) that hold one of its item's answers
+    # in another form: column -> item id. A blank item cell is read from them, in this order,
+    # and a grading policy may map a header to one.
+    answer_aliases: ClassVar[Mapping[str, str]] = {}
+
+    def answer_cells(self, section: dict[str, Any]) -> dict[str, Any]:
+        """Its columns of a class's answers.csv and their values, in order, from its
+        results.json section: each item's value under its id by default."""
+        return {item.id: item.value for item in self.items(section)}
+
+    def grade(self, item: Item, text: str, cells: Cells, inp: Any) -> Grading | None:
+        """Its own grading of a student's answer `text` (not blank) to one of its items, or None
+        to have it graded as a number within its tolerance (the default). cells: the student's
+        every answer by column, for an answer judged by another; inp: the student's input of
+        this problem. Unreadable when the text, or a cell it depends on (naming its column),
+        is no answer of its kind."""
+        return None
+
+    def keeps_tolerance(self, item: Item) -> bool:
+        """Whether an item keeps its own tolerance under a grading policy's default one (a count
+        is exact); a policy's [tolerance.<group or item>] still applies. No by default."""
+        return False
+
+    def id_hint(self, name: str, item_ids: set[str]) -> str:
+        """A hint for a name that is not among a class's item ids (item_ids) but is one of its
+        own ids spelled another way, for the message naming it; '' by default."""
+        return ""
+
+    def id_examples(self, item_ids: set[str]) -> tuple[str, ...]:
+        """Ids of its items to name in a message as examples, spelled as this class's ids
+        (item_ids) spell them; none by default."""
+        return ()
+
+    def key_context(self, section: dict[str, Any]) -> dict[str, Any]:
+        """Its key template's values (TeX or numbers) from its results.json section: its set-up
+        in a few words, for the heading of its part of a key block; none by default."""
+        return {}
+
+    def key_entry(self, item: Item, value: str) -> str | None:
+        r"""One of its items as TeX math in its part of a key block, or None to leave it out.
+        value: the number answers.csv holds, as TeX, after the exact value where that says
+        more ('\frac{1}{3} \approx 0.333333333333', '\approx 0.123'); '' for an item without
+        a value. By default 'tex = value', 'tex \approx value' or 'tex: none'."""
+        if item.value is None:
+            return str(item.tex) + r"\text{: none}"
+        return f"{item.tex} {value}" if value.startswith("\\approx") else f"{item.tex} = {value}"
+
+    def report_identity(self) -> tuple[str, ...]:
+        """The fields the class report compares when it counts distinct data (no two students
+        should share them): distinct_fields by default."""
+        return self.distinct_fields
+
+    def report_spread(
+        self, sections: Sequence[dict[str, Any]]
+    ) -> list[tuple[str, list[float], str]]:
+        """Its lines of the class report's spread of the key answers (min / median / max), from
+        every student's section of results.json: a label, the class's values, and a remark
+        after them ('' or ' (...)'); none by default."""
+        return []
+
+    def report_tally(self, sections: Sequence[dict[str, Any]]) -> list[tuple[str, dict[str, int]]]:
+        """Its counted values in the class report (after every problem's spread), from every
+        student's section of results.json: a label and each value's count; none by default."""
+        return []
+
     # --- the LMS exports (Moodle XML, QTI) ---------------------------------------------------
 
     # (hooks of the LMS exports here)

@@ -24,9 +24,11 @@ from sympy.core.cache import clear_cache
 
 from solgen.answerkey import Item, Tolerance
 from solgen.cli import main
-from solgen.grade import Unreadable, grade_eta, grade_number
+from solgen.marking import grade_number
+from solgen.problem import Unreadable
 from solgen.problems.convnet.design import designs
 from solgen.problems.convnet.fields import ConvnetInput
+from solgen.problems.descent.answers import grade_eta
 
 CLASS = [
     ("s1", "Exact Everything"),

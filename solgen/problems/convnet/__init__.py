@@ -8,11 +8,12 @@ base modules only, and heavy ones only when a method needs them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any, ClassVar
 
-from solgen.problem import CheckRun, Item, Problem
+from solgen.answerids import TOTAL_PARAMS
+from solgen.problem import Cells, CheckRun, Grading, Item, Problem
 
 
 class Convnet(Problem):
@@ -26,7 +27,10 @@ class Convnet(Problem):
     groups: ClassVar[Mapping[str, Fraction]] = {"layers": Fraction(7), "total_params": Fraction(8)}
     distinct_label = "input, target, kernels"
     distinct_fields = ("input", "target", "kernel_sizes")
-    templates: ClassVar[Mapping[str, str]] = {"problem": "convnet.tex.j2"}
+    templates: ClassVar[Mapping[str, str]] = {
+        "problem": "convnet.tex.j2",
+        "key": "convnet-key.tex.j2",
+    }
 
     def merge(self, default: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
         """The default architecture belongs to the default problem: a variant that sets any
@@ -74,6 +78,36 @@ class Convnet(Problem):
         return items(section)
 
     # --- the class and grading stages' hooks -------------------------------------------------
+
+    def answer_cells(self, section: dict[str, Any]) -> dict[str, Any]:
+        from solgen.problems.convnet.answers import answer_cells
+
+        return answer_cells(section)
+
+    def grade(self, item: Item, text: str, cells: Cells, inp: Any) -> Grading | None:
+        from solgen.problems.convnet.answers import grade
+
+        return grade(item, text, cells, inp)
+
+    def keeps_tolerance(self, item: Item) -> bool:
+        """The parameter count is exact (digits=0) whatever a policy's default tolerance."""
+        return item.id == TOTAL_PARAMS
+
+    def key_context(self, section: dict[str, Any]) -> dict[str, Any]:
+        from solgen.problems.convnet.answers import key_context
+
+        return key_context(section)
+
+    def key_entry(self, item: Item, value: str) -> str | None:
+        """Not listed: its part of a key block shows the design and its count (key_context)."""
+        return None
+
+    def report_spread(
+        self, sections: Sequence[dict[str, Any]]
+    ) -> list[tuple[str, list[float], str]]:
+        from solgen.problems.convnet.answers import report_spread
+
+        return report_spread(sections)
 
     # --- the LMS exports' hooks --------------------------------------------------------------
 

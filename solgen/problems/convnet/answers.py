@@ -1,12 +1,24 @@
-"""The convnet problem's answers: a design and its parameter count."""
+"""The convnet problem's answers: a design and its parameter count. Any valid design is right:
+a student's own layers are checked against the student's input and target (the same check as
+a variant's given layers), and the count against that design's. Its answers.csv column (the
+count), its part of a key block and its line of the class report.
+
+Imports SymPy (through marking) when a design or a count is graded.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
 from solgen.answerids import LAYERS, TOTAL_PARAMS
-from solgen.problem import Item, Tolerance
+from solgen.errors import InvalidInput
+from solgen.latex import Tex
+from solgen.problem import Cells, Grading, Item, Tolerance, Unreadable
+from solgen.problems.convnet.fields import ConvnetInput, Layer
 
 
 def items(p3: dict[str, Any]) -> list[Item]:
@@ -40,3 +52,133 @@ def items(p3: dict[str, Any]) -> list[Item]:
         Fraction(0),
     )
     return [design, total]
+
+
+# --- answers.csv and grading: any valid design, and the count of the student's own ----------------
+
+MAX_LAYERS = 64
+MAX_LAYER_SIZE = 4096  # a kernel size or filter count, as a variant's layers allow (MAX_SIZE)
+_LAYER = re.compile(r"conv\s*(\d+)\s*(?:x\s*\d+\s*)?:\s*(\d+)|pool\s*(?:2|2x2)?", re.I)
+_LAYER_HELP = "write conv5:8 for a 5x5 convolution with 8 filters, pool for 2x2 max-pooling"
+
+
+def answer_cells(p3: dict[str, Any]) -> dict[str, Any]:
+    """Its answers.csv column: the key design's count (any valid design is right)."""
+    return {TOTAL_PARAMS: p3["total_params"]}
+
+
+def _size(digits: str) -> int:
+    """A layer's size; MAX_LAYER_SIZE + 1 for any longer than it, without converting them."""
+    return (
+        int(digits) if len(digits.lstrip("0")) <= len(str(MAX_LAYER_SIZE)) else MAX_LAYER_SIZE + 1
+    )
+
+
+def _unreadable(message: str) -> Unreadable:
+    """The layers cell cannot be read (so neither the layers nor the count can be graded)."""
+    return Unreadable(message, column=LAYERS)
+
+
+def parse_layers(text: str) -> list[tuple[str, int, int]]:
+    """'conv5:8 pool conv5:32, pool conv2:64' -> [('conv', 5, 8), ('pool', 2, 0), ...].
+
+    Bounded before any work: at most MAX_LAYERS layers, and sizes of at most 4 digits are
+    converted (conv followed by 5,000 nines was a ValueError traceback)."""
+    from solgen.marking import shown
+
+    tokens = list(filter(None, re.split(r"[\s,;]+", text.strip())))
+    if not tokens:
+        raise _unreadable("no layers")
+    if len(tokens) > MAX_LAYERS:
+        raise _unreadable(f"more than {MAX_LAYERS} layers")
+    layers: list[tuple[str, int, int]] = []
+    for token in tokens:
+        match = _LAYER.fullmatch(token)
+        if match is None:
+            raise _unreadable(f"{shown(token)} is not a layer ({_LAYER_HELP})")
+        if match.group(1):
+            kernel, filters = (_size(digits) for digits in match.group(1, 2))
+            if max(kernel, filters) > MAX_LAYER_SIZE:
+                raise _unreadable(
+                    f"{shown(token)} is not a layer (kernel sizes and filter counts are at most "
+                    f"{MAX_LAYER_SIZE})"
+                )
+            layers.append(("conv", kernel, filters))
+        else:
+            layers.append(("pool", 2, 0))
+    return layers
+
+
+def design_params(inp: ConvnetInput, text: str) -> tuple[int | None, str]:
+    """The parameter count of a student's design for this input, or None and why it is not
+    valid (the same check as a variant's given layers)."""
+    from solgen.problems.convnet.derive import check_layers
+
+    layers = tuple(
+        Layer(kind="conv", kernel=k, filters=f) if kind == "conv" else Layer(kind="pool", kernel=2)
+        for kind, k, f in parse_layers(text)
+    )
+    try:
+        checked = check_layers(inp, layers)
+    except InvalidInput as exc:
+        return None, "; ".join(p.replace(f"{inp.section}.", "") for p in exc.problems)
+    if checked[-1].out_shape != inp.target:
+        shape = "x".join(map(str, checked[-1].out_shape))
+        return None, f"it ends at {shape}, not at the target"
+    return sum(layer.params for layer in checked), ""
+
+
+def _layers(cells: Cells) -> str:
+    """The student's layers, '' when not given or given as none."""
+    from solgen.marking import says_none
+
+    text = cells.get(LAYERS, "").strip()
+    return "" if says_none(text) else text
+
+
+def grade(item: Item, text: str, cells: Cells, inp: ConvnetInput) -> Grading | None:
+    """The layers: any valid design from the student's input to the target. The count: of the
+    student's own design when layers are given, else the key's (None: graded as a number)."""
+    from solgen.marking import grade_number, says_none
+
+    if item.kind == "design":
+        if says_none(text):
+            return Grading(
+                False, f"layers: {text} is wrong; expected a valid design, such as {item.exact}"
+            )
+        count, why = design_params(inp, _layers(cells))
+        if count is None:
+            return Grading(False, f"layers: not a valid design: {why}")
+        return Grading(True, f"layers: a valid design ({count:,} parameters)")
+    if item.id == TOTAL_PARAMS and _layers(cells):
+        count, why = design_params(inp, _layers(cells))
+        if count is None:
+            return Grading(False, f"{item.label}: {text} cannot be right: the design is not valid")
+        right, note = grade_number(replace(item, exact=str(count), value=count), text)
+        return Grading(right, f"{note} (your design)", count)
+    return None
+
+
+# --- the key block --------------------------------------------------------------------------------
+
+
+def key_context(p3: dict[str, Any]) -> dict[str, Any]:
+    """Its key part: the input and the target, the key's layers, and its parameter count."""
+    return {
+        "input": Tex(r" \times ".join(str(int(v)) for v in p3["input"])),
+        "target": Tex(r" \times ".join(str(int(v)) for v in p3["target"])),
+        "layers": [
+            Tex(
+                f"conv ${int(layer['kernel'])}$, {int(layer['out_channels'])} filters"
+                if layer["type"] == "conv"
+                else r"pool $2 \times 2$"
+            )
+            for layer in p3["layers"]
+        ],
+        "total": Tex(f"{int(p3['total_params']):,}".replace(",", "{,}")),
+    }
+
+
+def report_spread(sections: Sequence[dict[str, Any]]) -> list[tuple[str, list[float], str]]:
+    """The spread of the key designs' parameter counts."""
+    return [(TOTAL_PARAMS, [e["total_params"] for e in sections], "")]

@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any, ClassVar
 
-from solgen.problem import CheckRun, Item, Problem
+from solgen.answerids import ETA_MAX, ETA_MAX_EXACT
+from solgen.problem import Cells, CheckRun, Grading, Item, Problem
 
 
 class Descent(Problem):
@@ -26,7 +27,10 @@ class Descent(Problem):
     groups: ClassVar[Mapping[str, Fraction]] = {"lambda": Fraction(5), "eta_max": Fraction(10)}
     distinct_label = "matrix A"
     distinct_fields = ("A",)
-    templates: ClassVar[Mapping[str, str]] = {"problem": "descent.tex.j2"}
+    templates: ClassVar[Mapping[str, str]] = {
+        "problem": "descent.tex.j2",
+        "key": "descent-key.tex.j2",
+    }
 
     def parse(self, table: dict[str, Any], section: str, errors: list[str]) -> Any | None:
         from solgen.problems.descent.fields import parse
@@ -72,6 +76,35 @@ class Descent(Problem):
         return items(section)
 
     # --- the class and grading stages' hooks -------------------------------------------------
+
+    answer_aliases: ClassVar[Mapping[str, str]] = {ETA_MAX_EXACT: ETA_MAX}
+
+    def answer_cells(self, section: dict[str, Any]) -> dict[str, Any]:
+        from solgen.problems.descent.answers import answer_cells
+
+        return answer_cells(section)
+
+    def grade(self, item: Item, text: str, cells: Cells, inp: Any) -> Grading | None:
+        from solgen.problems.descent.answers import grade
+
+        return grade(item, text)
+
+    def key_context(self, section: dict[str, Any]) -> dict[str, Any]:
+        from solgen.problems.descent.answers import key_context
+
+        return key_context(section)
+
+    def key_entry(self, item: Item, value: str) -> str | None:
+        from solgen.problems.descent.answers import key_entry
+
+        return key_entry(item, value) or super().key_entry(item, value)
+
+    def report_spread(
+        self, sections: Sequence[dict[str, Any]]
+    ) -> list[tuple[str, list[float], str]]:
+        from solgen.problems.descent.answers import report_spread
+
+        return report_spread(sections)
 
     # --- the LMS exports' hooks --------------------------------------------------------------
 

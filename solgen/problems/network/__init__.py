@@ -42,6 +42,7 @@ class Network(Problem):
         "problem": "network.tex.j2",
         "appendix": "network-appendix.tex.j2",
         "check": "network-check.tex.j2",
+        "key": "network-key.tex.j2",
     }
 
     def parse(self, table: dict[str, Any], section: str, errors: list[str]) -> Any | None:
@@ -114,6 +115,38 @@ class Network(Problem):
         return items(section)
 
     # --- the class and grading stages' hooks -------------------------------------------------
+
+    def id_hint(self, name: str, item_ids: set[str]) -> str:
+        from solgen.problems.network.answers import id_hint
+
+        return id_hint(name, item_ids)
+
+    def id_examples(self, item_ids: set[str]) -> tuple[str, ...]:
+        from solgen.problems.network.answers import id_examples
+
+        return id_examples(item_ids)
+
+    def key_context(self, section: dict[str, Any]) -> dict[str, Any]:
+        from solgen.problems.network.answers import key_context
+
+        return key_context(section)
+
+    def report_identity(self) -> tuple[str, ...]:
+        """Its data and its activation: the same data under another activation is another
+        problem for a student (a draw keeps students apart by the data alone)."""
+        return (*self.distinct_fields, "activation")
+
+    def report_spread(
+        self, sections: Sequence[dict[str, Any]]
+    ) -> list[tuple[str, list[float], str]]:
+        from solgen.problems.network.answers import report_spread
+
+        return report_spread(sections)
+
+    def report_tally(self, sections: Sequence[dict[str, Any]]) -> list[tuple[str, dict[str, int]]]:
+        from solgen.problems.network.answers import report_tally
+
+        return report_tally(sections)
 
     # --- the LMS exports' hooks --------------------------------------------------------------
 

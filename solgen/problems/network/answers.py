@@ -1,10 +1,13 @@
-"""The network problem's answers: its gradable items, named as answerids names them."""
+"""The network problem's answers: its gradable items, named as answerids names them (whose
+values are its answers.csv columns), the W1 ids in messages, its part of a key block and its
+lines of the class report."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from solgen.answerids import DB2, LOSS, gradient_id, output_id
+from solgen.answerids import DB2, LOSS, SEPARATED_FROM, gradient_id, output_id, w1_hint
 from solgen.problem import Item, number_item
 
 
@@ -56,3 +59,42 @@ def items(p1: dict[str, Any]) -> list[Item]:
         )
     )
     return items
+
+
+# --- ids in messages, the key block and the class report ----------------------------------------
+
+
+def id_hint(name: str, item_ids: set[str]) -> str:
+    """A W1 id written without the separator its network's ids have (dW1_111 for dW1_1_11)."""
+    return w1_hint(name, item_ids)
+
+
+def id_examples(item_ids: set[str]) -> tuple[str, ...]:
+    """The loss and W1[1,2], as this class's ids spell it (dW1_12 or dW1_1_2)."""
+    wide = gradient_id("W1", 1, 2, shape=(SEPARATED_FROM, SEPARATED_FROM))
+    return (LOSS, wide if wide in item_ids else gradient_id("W1", 1, 2, shape=(2, 2)))
+
+
+def key_context(p1: dict[str, Any]) -> dict[str, Any]:
+    """Its key heading: the activation and the network's size."""
+    shape = p1.get("shape", {})
+    return {
+        "activation": str(p1["activation"]),
+        "shape": {k: int(shape.get(k, 0)) for k in ("N", "d", "h")},
+    }
+
+
+def report_spread(sections: Sequence[dict[str, Any]]) -> list[tuple[str, list[float], str]]:
+    """The spread of the loss and of |dL/db2|."""
+    return [
+        ("loss", [e["loss"] for e in sections], ""),
+        ("|dL/db2|", [abs(e["grad"]["b2"]) for e in sections], ""),
+    ]
+
+
+def report_tally(sections: Sequence[dict[str, Any]]) -> list[tuple[str, dict[str, int]]]:
+    """How many students have each activation."""
+    activations: dict[str, int] = {}
+    for entry in sections:
+        activations[entry["activation"]] = activations.get(entry["activation"], 0) + 1
+    return [("activations", activations)]
