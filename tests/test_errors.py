@@ -58,7 +58,6 @@ STATUSES: dict[type[BaseException], int] = {
     render.TemplateRefused: 2,
     render.TemplateFailed: 2,
     grade.Unreadable: 2,
-    grade.UnreadableLayers: 2,
     problem.Unreadable: 2,
     numparse.NumberError: 2,
     exprdata.NotAnExpression: 1,

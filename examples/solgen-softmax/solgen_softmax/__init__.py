@@ -17,7 +17,6 @@ Installed, it registers itself in solgen's entry-point group ``solgen.problems``
 from __future__ import annotations
 
 import html
-import statistics
 from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -170,7 +169,7 @@ class Softmax(Problem):
             )
         return items
 
-    def key_context(self, section: dict[str, Any], inp: Any) -> dict[str, Any]:
+    def key_context(self, section: dict[str, Any]) -> dict[str, Any]:
         from solgen_softmax.context import key_context
 
         return key_context(section)
@@ -180,17 +179,13 @@ class Softmax(Problem):
 
         return statement_context(inp)
 
-    def spread(self, sections: Sequence[dict[str, Any]]) -> list[str]:
-        def spread(values: list[float]) -> str:
-            if not values:
-                return "none"
-            low, middle, high = min(values), statistics.median(values), max(values)
-            return f"{_number(low)} / {_number(middle)} / {_number(high)}"
-
-        label_p = [s["probabilities"][int(s["label"]) - 1] for s in sections]
+    def report_spread(
+        self, sections: Sequence[dict[str, Any]]
+    ) -> list[tuple[str, list[float], str]]:
+        label_p = [float(s["probabilities"][int(s["label"]) - 1]) for s in sections]
         return [
-            f"  {LOSS_ID}: {spread([s['loss'] for s in sections])}",
-            f"  p_c (the label's probability): {spread(label_p)}",
+            (LOSS_ID, [float(s["loss"]) for s in sections], ""),
+            ("p_c (the label's probability)", label_p, ""),
         ]
 
     def ask_html(self, items: Sequence[Item]) -> str:

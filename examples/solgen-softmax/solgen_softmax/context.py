@@ -152,17 +152,10 @@ def _relation(exact: Any, value: float) -> str:
 
 
 def key_context(section: dict[str, Any]) -> dict[str, Any]:
-    """The key line: L and dL/dz as answers.csv holds them (12 significant digits)."""
-    exact = section.get("exact", {})
-    loss = section["loss"]
-    answers = [Tex(f"L {_relation(exact.get('loss'), loss)} {cell_tex(loss)}")]
-    exact_dz = exact.get("grad", {}).get("z", [])
-    for i, value in enumerate(section["grad"]["z"]):
-        relation = _relation(exact_dz[i] if i < len(exact_dz) else None, value)
-        answers.append(Tex(rf"\partial L/\partial z_{{{i + 1}}} {relation} {cell_tex(value)}"))
+    """The heading of its part of a key block: the classes, the inputs and the sample's class
+    (the answers themselves are listed by the stage, as answers.csv holds them)."""
     return {
         "C": int(section["shape"]["C"]),
         "d": int(section["shape"]["d"]),
         "label": int(section["label"]),
-        "answers": answers,
     }

@@ -1,16 +1,12 @@
 """End to end: an assignment of four problems, the fourth this package's, through solgen's
 stages (build, batch, grade, both exports), with nothing in solgen naming it.
 
-The build passes since the stages that make one variant iterate over the assignment's problems;
-the batch, grade and export tests wait for the class stages (batch, grade, the exports) to do
-the same.
 The problem is registered by its entry point when the package is installed (pip install -e
 examples/solgen-softmax), else by the `registered` fixture, which adds the same entry to the
 registry for the test; the stages run in this process (solgen.cli.main).
 
-A batch takes its assignment from --set assignment.problems=... / assignment.points=...
-(the variant file's [assignment] table, field by field): if the batch grows another way to
-name it, change `ASSIGNMENT_SETS`.
+A batch takes its assignment from an assignment file (--assignment FILE: its [assignment]
+table), a roster and a course key, and writes every student's PDFs and the grader's key.pdf.
 """
 
 from __future__ import annotations
@@ -36,12 +32,7 @@ VARIANT = f"""\
 problems = {json.dumps(PROBLEMS)}
 points = {json.dumps(POINTS)}
 """
-ASSIGNMENT_SETS = [
-    "--set",
-    f"assignment.problems={json.dumps(PROBLEMS)}",
-    "--set",
-    f"assignment.points={json.dumps(POINTS)}",
-]
+ROSTER = "id,name\ns1,Ada Lovelace\ns2,Alan Turing\ns3,Grace Hopper\n"
 ANSWER_COLUMNS_NOT_GRADED = ("seed", "name", "eta_max_exact")
 
 
@@ -69,14 +60,34 @@ def test_build_writes_the_fourth_problem(registered: None, tmp_path: Path) -> No
     assert "1.46185" not in sheet  # the sheet has no answers
 
 
-@pytest.fixture
-def batch(registered: None, tmp_path: Path) -> Path:
-    out = tmp_path / "batch"
-    args = ["batch", "--count", "3", "--no-pdf", "--out", str(out), *ASSIGNMENT_SETS]
-    assert main(args) == 0
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A roster batch of the four problems, with PDFs and key.pdf (the package installed)."""
+    work = tmp_path_factory.mktemp("class")
+    assignment = work / "assignment.toml"
+    assignment.write_text(VARIANT, encoding="utf-8")
+    roster = work / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    key = work / "course.key"
+    assert main(["key", "-o", str(key)]) == 0
+    out = work / "batch"
+    args = ["batch", "--roster", str(roster), "--key", str(key), "--out", str(out)]
+    assert main([*args, "--assignment", str(assignment), "--jobs", "2"]) == 0
     return out
 
 
+@pytest.mark.tex
+def test_the_roster_batch_writes_every_students_pdfs_and_the_key(batch: Path) -> None:
+    for student in ("s1", "s2", "s3"):
+        folder = next(batch.glob(f"{student}*"))
+        variant = (folder / "variant.toml").read_text("utf-8")
+        assert '[assignment]\nproblems = ["network", "descent", "convnet", "softmax"]' in variant
+        assert "Problem 4. Softmax cross-entropy (10 points)" in _text(folder / "assignment.pdf")
+    key = _text(batch / "key.pdf")
+    assert key.count("Problem 4") == 3 and "Grace Hopper" in key
+
+
+@pytest.mark.tex
 def test_batch_then_grade_gives_full_marks(batch: Path, tmp_path: Path) -> None:
     rows = list(csv.DictReader(io.StringIO((batch / "answers.csv").read_text("utf-8"))))
     assert len(rows) == 3
@@ -84,6 +95,10 @@ def test_batch_then_grade_gives_full_marks(batch: Path, tmp_path: Path) -> None:
         assert {"ce_loss", "dz_1", "dz_2", "dz_3"} <= set(row)
         results = json.loads((batch / row["id"] / "results.json").read_text("utf-8"))
         assert float(row["ce_loss"]) == pytest.approx(results["problem4"]["loss"], rel=1e-11)
+        row["layers"] = " ".join(  # answers.csv has no design (any valid one is right): the key's
+            f"conv{layer['kernel']}:{layer['out_channels']}" if layer["type"] == "conv" else "pool"
+            for layer in results["problem3"]["layers"]
+        )
     columns = [c for c in rows[0] if c not in ANSWER_COLUMNS_NOT_GRADED]
     sheet = io.StringIO()
     writer = csv.DictWriter(sheet, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
@@ -99,6 +114,7 @@ def test_batch_then_grade_gives_full_marks(batch: Path, tmp_path: Path) -> None:
     assert all(row["dz_1"] == "2" for row in graded)  # 6 points over 3 entries
 
 
+@pytest.mark.tex
 def test_both_exports(batch: Path, tmp_path: Path) -> None:
     moodle = tmp_path / "questions.xml"
     assert main(["export", "moodle", "--key", str(batch), "-o", str(moodle)]) == 0
