@@ -26,7 +26,10 @@ class Convnet(Problem):
     groups: ClassVar[Mapping[str, Fraction]] = {"layers": Fraction(7), "total_params": Fraction(8)}
     distinct_label = "input, target, kernels"
     distinct_fields = ("input", "target", "kernel_sizes")
-    templates: ClassVar[Mapping[str, str]] = {"problem": "convnet.tex.j2"}
+    templates: ClassVar[Mapping[str, str]] = {
+        "problem": "convnet.tex.j2",
+        "statement": "convnet-statement.tex.j2",
+    }
 
     def merge(self, default: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
         """The default architecture belongs to the default problem: a variant that sets any

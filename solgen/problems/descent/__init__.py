@@ -26,7 +26,10 @@ class Descent(Problem):
     groups: ClassVar[Mapping[str, Fraction]] = {"lambda": Fraction(5), "eta_max": Fraction(10)}
     distinct_label = "matrix A"
     distinct_fields = ("A",)
-    templates: ClassVar[Mapping[str, str]] = {"problem": "descent.tex.j2"}
+    templates: ClassVar[Mapping[str, str]] = {
+        "problem": "descent.tex.j2",
+        "statement": "descent-statement.tex.j2",
+    }
 
     def parse(self, table: dict[str, Any], section: str, errors: list[str]) -> Any | None:
         from solgen.problems.descent.fields import parse

@@ -42,6 +42,7 @@ class Network(Problem):
         "problem": "network.tex.j2",
         "appendix": "network-appendix.tex.j2",
         "check": "network-check.tex.j2",
+        "statement": "network-statement.tex.j2",
     }
 
     def parse(self, table: dict[str, Any], section: str, errors: list[str]) -> Any | None:
