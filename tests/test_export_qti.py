@@ -14,12 +14,14 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+import sympy as sp
 
 from solgen.answerkey import ClassKey, StudentKey, load_key
 from solgen.cli import main
 from solgen.coursekey import student_seed
 from solgen.errors import InvalidInput
 from solgen.export_qti import export_qti, write_qti
+from solgen.latex import sym
 from solgen.lmshtml import tex_matrix, value_tex
 
 QTI = "{http://www.imsglobal.org/xsd/ims_qtiasiv1p2}"
@@ -106,6 +108,8 @@ MATHJAX = {
     "lbrack",
     "rbrack",
     "mathit",
+    "bigl",
+    "bigr",
 }
 
 
@@ -315,7 +319,8 @@ def test_question_texts_show_each_variants_data_and_feedback_its_answers(assessm
         ):
             assert label in general  # the gradients Canvas cannot grade are in the feedback
         question, general = item_html(groups[1][n])
-        assert html.escape(tex_matrix(variant.input_of("problem2").A)) in question
+        # A as the statement template writes it in the PDF too (the one formatter, latex.sym)
+        assert html.escape(sym(sp.Matrix(variant.input_of("problem2").A))) in question
         assert r"\eta_{\max}" in question and r"\eta_{\max} = \frac{1}{\lambda_{\max}}" in general
         question, general = item_html(groups[2][n])
         height, width, _ = variant.input_of("problem3").input

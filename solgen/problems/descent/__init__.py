@@ -78,6 +78,16 @@ class Descent(Problem):
 
     # --- the LMS exports' hooks --------------------------------------------------------------
 
+    def statement_context(self, inp: Any) -> dict[str, Any]:
+        from solgen.problems.descent.lms import statement_context
+
+        return statement_context(inp)
+
+    def lms_question(self, inp: Any, items: tuple[Item, ...], lms: str) -> Problem.Question:
+        from solgen.problems.descent.lms import question
+
+        return question(inp, items, lms)
+
     # --- generate's and batch's hooks --------------------------------------------------------
 
 

@@ -118,6 +118,16 @@ class Network(Problem):
 
     # --- the LMS exports' hooks --------------------------------------------------------------
 
+    def statement_context(self, inp: Any) -> dict[str, Any]:
+        from solgen.problems.network.lms import statement_context
+
+        return statement_context(inp)
+
+    def lms_question(self, inp: Any, items: tuple[Item, ...], lms: str) -> Problem.Question:
+        from solgen.problems.network.lms import question
+
+        return question(inp, items, lms)
+
     # --- generate's and batch's hooks --------------------------------------------------------
 
 
