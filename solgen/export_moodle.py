@@ -42,7 +42,7 @@ from pathlib import Path
 from solgen import lmshtml
 from solgen.answerkey import ClassKey, Item, load_key
 from solgen.files import atomic_write, check_output_file, named, shared
-from solgen.lmsclass import Posed, class_assignment, posed, problem_title
+from solgen.lmsclass import Posed, class_assignment, problem_title, questions_by_problem
 from solgen.lmshtml import xml_clean, xml_sub
 from solgen.registry import Placed
 
@@ -191,7 +191,7 @@ def _question(quiz: ET.Element, posed: Posed) -> None:
 def export_moodle(key: ClassKey, title: str) -> bytes:
     """The whole Moodle XML document: per problem, its category and one question a variant."""
     quiz = ET.Element("quiz")
-    for placed, questions in posed(key, "moodle"):
+    for placed, questions in questions_by_problem(key, "moodle"):
         _category(quiz, title, placed, key.kind)
         for question in questions:
             _question(quiz, question)

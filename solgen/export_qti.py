@@ -41,7 +41,7 @@ from pathlib import Path
 from solgen.answerkey import ClassKey, Item, StudentKey, load_key
 from solgen.errors import InvalidInput
 from solgen.files import atomic_write_bytes, check_output_file, named, shared
-from solgen.lmsclass import Posed, class_assignment, posed, problem_title
+from solgen.lmsclass import Posed, class_assignment, problem_title, questions_by_problem
 from solgen.lmshtml import xml_sub
 from solgen.registry import Placed
 
@@ -157,7 +157,7 @@ def _assessment(key: ClassKey, title: str, assessment_id: str, tag: str) -> ET.E
     # qmd_assessmenttype Examination: the importer makes a graded quiz (quiz_type assignment).
     _meta_fields(assessment, [("qmd_assessmenttype", "Examination"), ("cc_maxattempts", "1")])
     root_section = xml_sub(assessment, "section", ident="root_section")
-    for placed, questions in posed(key, "qti"):
+    for placed, questions in questions_by_problem(key, "qti"):
         points = _problem_points(key, placed)
         section = xml_sub(
             root_section,

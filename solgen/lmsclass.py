@@ -62,7 +62,7 @@ def class_assignment(key: ClassKey) -> Assignment:
     return found.pop() if found else DEFAULT
 
 
-def posed(key: ClassKey, lms: str) -> Iterator[tuple[Placed, list[Posed]]]:
+def questions_by_problem(key: ClassKey, lms: str) -> Iterator[tuple[Placed, list[Posed]]]:
     """Problem by problem, in the assignment's order: every student's question, in key order."""
     for placed in class_assignment(key):
         yield placed, [pose(placed, student, lms) for student in key.students]

@@ -245,3 +245,52 @@ def test_a_problem_without_lms_hooks_gets_an_essay_and_its_whole_context(variant
     feedback = ET.fromstring(f"<div>{question.feedback}</div>")
     entries = ["".join(li.itertext()) for li in feedback.iter("li")]
     assert len(entries) == len(mine) and entries[0] == r"L: \(1.0185\)"
+
+
+def test_the_exports_follow_the_students_assignment():
+    """Another assignment (descent first, then network, for 10 and 30 points): each problem
+    keeps its own question and statement under its new number, title and points."""
+    from solgen.variant import build_variant
+
+    variant = build_variant(
+        {"assignment": {"problems": ["descent", "network"], "points": [10, 30]}}
+    )
+    items = tuple(items_of(results_dict(solve(variant)), variant.assignment))
+    key = ClassKey("seeded", (StudentKey("0001", "", "0001", variant, items),))
+    bank = ET.fromstring(export_moodle(key, "Quiz"))
+    categories = [q.findtext("category/text") for q in bank if q.get("type") == "category"]
+    assert categories == [
+        "$course$/top/Quiz (solgen)/Problem 1: Gradient descent",
+        "$course$/top/Quiz (solgen)/Problem 2: Calculating gradients",
+    ]
+    questions = [q for q in bank if q.get("type") != "category"]
+    assert [
+        (q.get("type"), q.findtext("name/text"), q.findtext("defaultgrade")) for q in questions
+    ] == [
+        ("numerical", "P1 0001", "10"),
+        ("cloze", "P2 0001", "30"),
+    ]
+    statements = [statement_html(placed.problem, inp) for placed, inp in variant]
+    assert (questions[0].findtext("questiontext/text") or "").startswith(statements[0])
+    members = export_qti(key, "Quiz")
+    (name,) = (n for n in members if n != "imsmanifest.xml")
+    sections = ET.fromstring(members[name]).iter(f"{QTI}section")
+    titles = [(s.get("title"), s.findtext(f".//{QTI}points_per_item")) for s in sections]
+    assert titles[1:] == [
+        ("Problem 1: Gradient descent", "10"),
+        ("Problem 2: Calculating gradients", "30"),
+    ]
+
+
+def test_students_of_different_assignments_are_refused():
+    from solgen.errors import InvalidInput
+    from solgen.variant import build_variant
+
+    other = build_variant({"assignment": {"problems": ["descent"]}})
+    students = (
+        StudentKey("a", "", "a", load_variant(), ()),
+        StudentKey("b", "", "b", other, ()),
+    )
+    for export in (export_moodle, export_qti):
+        with pytest.raises(InvalidInput, match="different assignments"):
+            export(ClassKey("seeded", students), "Quiz")
