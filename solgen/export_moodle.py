@@ -1,23 +1,28 @@
 """solgen export moodle: a batch's variants as a Moodle XML question bank.
 
-One category per problem under "$course$/top/<title> (solgen)/", one question per variant in
-each, named "P1 <id>" (a roster's student id, a practice set's zero-padded seed). A quiz then
-takes a "random question" from each category, so every student gets one variant.
+One category per problem of the assignment under "$course$/top/<title> (solgen)/", named
+"Problem n: <its title>", one question per variant in each, named "Pn <id>" (a roster's student
+id, a practice set's zero-padded seed). A quiz then takes a "random question" from each
+category, so every student gets one variant.
 
-- Problem 1 is a cloze (multianswer) question: the data in the text, then a NUMERICAL gap for
-  every number of the key (outputs, loss, every gradient entry), each with the item's
-  tolerance width and a weight proportional to the item's points. Moodle sets a cloze
-  question's default mark to the sum of its gap weights (integers; it ignores <defaultgrade>
-  on import), so the weights are the points over their least common denominator: 120 for the
-  default 20 points. Only the ratios count in a quiz, whose slot sets the maximum mark.
-- Problem 2 is a numerical question for eta_max, with the tolerance width. A variant without a
-  bound (S has a negative eigenvalue, or S = 0; a random variant always has one) becomes an
-  essay question instead: Moodle's numerical answer cannot say "no learning rate", and an
-  answer "*" would accept every number.
-- Problem 3 is an essay question: any valid design counts, which Moodle cannot check; the
-  grader's information holds the key's design, its parameter count and the rule.
-The final answers of each variant are its general feedback. The format follows Moodle's own
-exporter (question/format/xml/format.php) element by element.
+Each question is its problem's statement (the statement template its PDF includes, converted
+to HTML: solgen.lmsclass) and what the problem asks (its lms_question hook), as one of:
+
+- a cloze (multianswer) question: the statement, what to enter, then a NUMERICAL gap for every
+  item the problem asks for (the network problem: outputs, loss, every gradient entry, as
+  matrices), each with the item's tolerance width and a weight proportional to the item's
+  points. Moodle sets a cloze question's default mark to the sum of its gap weights (integers;
+  it ignores <defaultgrade> on import), so the weights are the points over their least common
+  denominator: 120 for the network problem's default 20 points. Only the ratios count in a
+  quiz, whose slot sets the maximum mark.
+- a numerical question for one item (the descent problem's eta_max), with its tolerance width.
+  A problem asks an essay instead where a number cannot answer (no learning rate converges):
+  an answer "*" would accept every number.
+- an essay question, which a person grades (any valid convnet design counts, which Moodle
+  cannot check); the grader's information is the feedback.
+The problem's final answers are each question's general feedback, and its default grade the
+points the assignment gives the problem. The format follows Moodle's own exporter
+(question/format/xml/format.php) element by element.
 
 The XML is built with xml.etree.ElementTree from the standard library, which escapes every
 text and attribute, so the document is well-formed whatever a variant holds. No third-party
@@ -35,13 +40,12 @@ from fractions import Fraction
 from pathlib import Path
 
 from solgen import lmshtml
-from solgen.answerids import ETA_MAX
-from solgen.answerkey import ClassKey, Item, StudentKey, load_key
+from solgen.answerkey import ClassKey, Item, load_key
 from solgen.files import atomic_write, check_output_file, named, shared
+from solgen.lmsclass import Posed, class_assignment, problem_title, questions_by_problem
 from solgen.lmshtml import xml_clean, xml_sub
+from solgen.registry import Placed
 
-PROBLEMS = lmshtml.PROBLEM_TITLES
-DEFAULT_GRADES = {1: 20, 2: 15, 3: 15}
 PENALTY = "0.3333333"  # Moodle's default penalty for each wrong try (interactive behaviour)
 MAX_IDNUMBER = 100  # Moodle's question idnumber column
 MAX_CATEGORY = 200  # leaves room in Moodle's 255 characters for a category name
@@ -93,36 +97,36 @@ def _category_part(name: str) -> str:
     return escaped
 
 
-def category_path(title: str, problem: int) -> str:
-    """$course$/top/<title> (solgen)/Problem n: ..."""
-    return f"$course$/top/{_category_part(f'{title} (solgen)')}/{_category_part(PROBLEMS[problem])}"
+def category_path(title: str, placed: Placed) -> str:
+    """$course$/top/<title> (solgen)/Problem n: <its title>"""
+    top = _category_part(f"{title} (solgen)")
+    return f"$course$/top/{top}/{_category_part(problem_title(placed))}"
 
 
-def _category(quiz: ET.Element, title: str, problem: int, kind: str) -> None:
+def _category(quiz: ET.Element, title: str, placed: Placed, kind: str) -> None:
     question = xml_sub(quiz, "question", type="category")
-    _text(question, "category", category_path(title, problem))
+    _text(question, "category", category_path(title, placed))
     whom = "student of the roster" if kind == "roster" else "variant of the practice set"
     info = lmshtml.para(
         lmshtml.esc(
-            f"{PROBLEMS[problem]} of {title}: one question per {whom}. Add a random question "
-            "from this category to a quiz to give every student one variant."
+            f"{problem_title(placed)} of {title}: one question per {whom}. Add a random "
+            "question from this category to a quiz to give every student one variant."
         )
     )
     _text(question, "info", info, "html")
 
 
-def _header(
-    quiz: ET.Element, qtype: str, problem: int, student: StudentKey, text: str, feedback: str
-) -> ET.Element:
+def _header(quiz: ET.Element, qtype: str, posed: Posed, text: str) -> ET.Element:
     """The elements every question has, in the order of Moodle's exporter."""
+    number, student = posed.placed.number, posed.student
     question = xml_sub(quiz, "question", type=qtype)
-    _text(question, "name", f"P{problem} {student.id}")
+    _text(question, "name", f"P{number} {student.id}")
     _text(question, "questiontext", text, "html")
-    _text(question, "generalfeedback", feedback, "html")
-    xml_sub(question, "defaultgrade", str(DEFAULT_GRADES[problem]))
+    _text(question, "generalfeedback", posed.question.feedback, "html")
+    xml_sub(question, "defaultgrade", str(posed.placed.points))
     xml_sub(question, "penalty", "0" if qtype == "essay" else PENALTY)
     xml_sub(question, "hidden", "0")
-    idnumber = f"P{problem}-{student.id}"
+    idnumber = f"P{number}-{student.id}"
     xml_sub(question, "idnumber", idnumber if len(idnumber) <= MAX_IDNUMBER else "")
     return question
 
@@ -150,73 +154,47 @@ def _gap_table(group: lmshtml.AnswerGroup, weights: dict[str, int]) -> str:
     return "<table><tbody>" + "".join(rows) + "</tbody></table>"
 
 
-def problem1_text(student: StudentKey) -> str:
-    """The cloze text of problem 1: the statement, then the gaps, group by group."""
-    groups = lmshtml.answer_groups(student, 1)
+def cloze_text(posed: Posed) -> str:
+    """The text of a cloze question: the statement, what to enter, then the gaps, group by
+    group."""
+    groups = posed.question.gaps
     items = [item for group in groups for item in group.items]
     weights = dict(zip((item.id for item in items), gap_weights(items), strict=True))
-    parts = [
-        lmshtml.problem1_html(student.variant),
-        lmshtml.para(lmshtml.esc(lmshtml.precision_text(items))),
-    ]
+    parts = [posed.statement, posed.question.ask]
     parts.extend(_gap_table(group, weights) for group in groups)
     return "".join(parts)
 
 
-def _problem1(quiz: ET.Element, student: StudentKey) -> None:
-    _header(quiz, "cloze", 1, student, problem1_text(student), lmshtml.feedback_html(student, 1))
-
-
-def _problem2(quiz: ET.Element, student: StudentKey) -> None:
-    statement = lmshtml.problem2_html(student.variant)
-    feedback = lmshtml.feedback_html(student, 2)
-    eta = student.item(ETA_MAX)
-    if eta.value is None:
-        text = statement + lmshtml.para(
-            "Give every learning rate for which it does, or explain why there is none, with "
-            "your reasoning."
-        )
-        _essay(_header(quiz, "essay", 2, student, text, feedback), feedback)
+def _question(quiz: ET.Element, posed: Posed) -> None:
+    """One student's question of one problem, of the kind its problem asks."""
+    kind, feedback = posed.question.kind, posed.question.feedback
+    if kind == "cloze":
+        _header(quiz, "cloze", posed, cloze_text(posed))
         return
-    text = statement + lmshtml.para(
-        "Enter ",
-        lmshtml.inline(r"\eta_{\max}"),
-        ", the supremum of these learning rates: gradient descent converges from every "
-        "starting point for every ",
-        lmshtml.inline(r"0 < \eta < \eta_{\max}"),
-        ". ",
-        lmshtml.esc(lmshtml.precision_text([eta], "it")),
-    )
-    question = _header(quiz, "numerical", 2, student, text, feedback)
-    answer = xml_sub(question, "answer", fraction="100", format="moodle_auto_format")
-    xml_sub(answer, "text", number_text(eta.value))
-    _text(answer, "feedback", "", "html")
-    xml_sub(answer, "tolerance", number_text(eta.tolerance.width(float(eta.value))))
+    text = posed.statement + posed.question.ask
+    if kind == "essay":
+        _essay(_header(quiz, "essay", posed, text), feedback)
+        return
+    answer = posed.question.answer
+    assert answer is not None and answer.value is not None  # lmsclass checked it
+    question = _header(quiz, "numerical", posed, text)
+    element = xml_sub(question, "answer", fraction="100", format="moodle_auto_format")
+    xml_sub(element, "text", number_text(answer.value))
+    _text(element, "feedback", "", "html")
+    xml_sub(element, "tolerance", number_text(answer.tolerance.width(float(answer.value))))
     xml_sub(question, "unitgradingtype", "0")
     xml_sub(question, "unitpenalty", "0.1000000")
     xml_sub(question, "showunits", "3")  # no units
     xml_sub(question, "unitsleft", "0")
 
 
-def _problem3(quiz: ET.Element, student: StudentKey) -> None:
-    text = lmshtml.problem3_html(student.variant) + lmshtml.para(
-        "Write a ",
-        lmshtml.inline(r"k \times k"),
-        " convolution with F filters as convk:F and a pooling layer as pool (for example "
-        "conv3:16 pool), then the feature maps after each layer and the total.",
-    )
-    feedback = lmshtml.feedback_html(student, 3)
-    _essay(_header(quiz, "essay", 3, student, text, feedback), feedback)
-
-
 def export_moodle(key: ClassKey, title: str) -> bytes:
     """The whole Moodle XML document: per problem, its category and one question a variant."""
     quiz = ET.Element("quiz")
-    builders = {1: _problem1, 2: _problem2, 3: _problem3}
-    for problem, build in builders.items():
-        _category(quiz, title, problem, key.kind)
-        for student in key.students:
-            build(quiz, student)
+    for placed, questions in questions_by_problem(key, "moodle"):
+        _category(quiz, title, placed, key.kind)
+        for question in questions:
+            _question(quiz, question)
     ET.indent(quiz)
     buffer = io.BytesIO()
     ET.ElementTree(quiz).write(buffer, encoding="UTF-8", xml_declaration=True)
@@ -245,4 +223,4 @@ def write_moodle(directory: Path, output: Path) -> int:
         atomic_write(output, data.decode("utf-8"))  # UTF-8 bytes in, the same bytes out
     except OSError as exc:  # -o was checked writable: this is the disk's failure (exit 1)
         raise named(exc, output) from None
-    return len(PROBLEMS) * len(key.students)
+    return len(tuple(class_assignment(key))) * len(key.students)

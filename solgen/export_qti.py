@@ -7,21 +7,20 @@ QTIMigrationTool that turns QTI 1.2 into QTI 2.1, then gems/plugins/qti_exporter
 - imsmanifest.xml: IMS Content Packaging 1.1.3, one resource of type imsqti_xmlv1p2
   pointing at the assessment file;
 - <ident>/<ident>.xml: <questestinterop><assessment> with one question group (a <section>
-  with <selection_ordering>: pick 1, points_per_item) per problem and one item per variant.
+  with <selection_ordering>: pick 1, points_per_item) per problem of the assignment, titled
+  "Problem n: <its title>", and one item per variant.
 
 Canvas picks one item of each group at random for each student: Classic Quizzes cannot hand a
 student their own variant, so the groups are a pool of variants, not a per-student mapping.
 
-The items, in Canvas's question types:
-
-- Problem 1: a numerical_question for the loss L. Canvas Classic has no cloze question with
-  numeric tolerances (fill_in_multiple_blanks_question compares text), so the gradients,
-  which the batch's answer key has, go into the item's general feedback and are not graded
-  by Canvas.
-- Problem 2: a numerical_question for eta_max. A variant without a bound (no step size
-  converges) is an essay_question instead: a number cannot say so.
-- Problem 3: an essay_question (any valid architecture is right: a person grades it); the
-  general feedback shows the key's design.
+Each item is its problem's statement (the statement template its PDF includes, converted to
+HTML: solgen.lmsclass) and what the problem asks (its lms_question hook), in one of Canvas's
+question types: a numerical_question for one key item (the network problem's loss L, the
+descent problem's eta_max), or an essay_question, which a person grades (a convnet design;
+eta_max where no step size converges, which a number cannot say). Canvas Classic has no cloze
+question with numeric tolerances (fill_in_multiple_blanks_question compares text), so what
+else a problem's key holds (the network's gradients) is in the item's general feedback, not
+graded by Canvas.
 
 A numerical answer is a range answer, as Canvas writes one: <vargte> the low and <varlte> the
 high bound, value -/+ the item's tolerance width. The XML is built with ElementTree, the zip
@@ -39,21 +38,12 @@ from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 
-from solgen.answerids import ETA_MAX, LOSS
 from solgen.answerkey import ClassKey, Item, StudentKey, load_key
 from solgen.errors import InvalidInput
 from solgen.files import atomic_write_bytes, check_output_file, named, shared
-from solgen.lmshtml import (
-    PROBLEM_TITLES,
-    feedback_html,
-    inline,
-    para,
-    precision_text,
-    problem1_html,
-    problem2_html,
-    problem3_html,
-    xml_sub,
-)
+from solgen.lmsclass import Posed, class_assignment, problem_title, questions_by_problem
+from solgen.lmshtml import xml_sub
+from solgen.registry import Placed
 
 QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
 QTI_XSD = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2p1.xsd"
@@ -62,9 +52,6 @@ CP_XSD = "http://www.imsglobal.org/xsd/imscp_v1p1.xsd"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 QTI_RESOURCE_TYPE = "imsqti_xmlv1p2"  # Canvas's CCHelper::QTI_ASSESSMENT_TYPE
 MANIFEST = "imsmanifest.xml"
-
-SECTION_TITLES = PROBLEM_TITLES
-ANSWER_ITEM = {1: LOSS, 2: ETA_MAX}  # the key item a problem's numerical question asks for
 
 # Fixed zip metadata: the same key gives the same bytes on every run.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -96,7 +83,7 @@ def write_qti(directory: Path, output: Path) -> int:
         atomic_write_bytes(output, data)
     except OSError as exc:  # -o was checked writable: this is the disk's failure (exit 1)
         raise named(exc, output) from None
-    return 3 * len(key.students)
+    return len(tuple(class_assignment(key))) * len(key.students)
 
 
 def zip_bytes(members: dict[str, bytes]) -> bytes:
@@ -128,8 +115,8 @@ def _class_tag(key: ClassKey) -> str:
     return _digest(*parts)[:12]
 
 
-def _item_ident(tag: str, problem: int, student: StudentKey) -> str:
-    return f"solgen_{tag}_p{problem}_{_digest(tag, student.id)[:12]}"
+def _item_ident(tag: str, number: int, student: StudentKey) -> str:
+    return f"solgen_{tag}_p{number}_{_digest(tag, student.id)[:12]}"
 
 
 # The assessment ----------------------------------------------------------------------------
@@ -147,16 +134,17 @@ def _points(value: Fraction) -> str:
     return str(value.numerator) if value.denominator == 1 else repr(float(value))
 
 
-def _problem_points(key: ClassKey, problem: int) -> Fraction:
+def _problem_points(key: ClassKey, placed: Placed) -> Fraction:
     """The points of a problem, the same for every student (a group has one points_per_item)."""
+    number = placed.number
     totals = {
-        sum((i.points for i in s.items if i.problem == problem), Fraction(0)) for s in key.students
+        sum((i.points for i in s.items if i.problem == number), Fraction(0)) for s in key.students
     }
     if len(totals) != 1:
         found = ", ".join(sorted(_points(t) for t in totals))
         raise InvalidInput(
             [
-                f"--key: problem {problem} is worth different points for different students"
+                f"--key: problem {number} is worth different points for different students"
                 f" ({found}); a Canvas question group gives all its questions one value"
             ]
         )
@@ -169,39 +157,34 @@ def _assessment(key: ClassKey, title: str, assessment_id: str, tag: str) -> ET.E
     # qmd_assessmenttype Examination: the importer makes a graded quiz (quiz_type assignment).
     _meta_fields(assessment, [("qmd_assessmenttype", "Examination"), ("cc_maxattempts", "1")])
     root_section = xml_sub(assessment, "section", ident="root_section")
-    for problem in (1, 2, 3):
-        points = _problem_points(key, problem)
+    for placed, questions in questions_by_problem(key, "qti"):
+        points = _problem_points(key, placed)
         section = xml_sub(
             root_section,
             "section",
-            ident=f"{assessment_id}_p{problem}",
-            title=SECTION_TITLES[problem],
+            ident=f"{assessment_id}_p{placed.number}",
+            title=problem_title(placed),
         )
         selection = xml_sub(xml_sub(section, "selection_ordering"), "selection")
         xml_sub(selection, "selection_number", "1")
         xml_sub(xml_sub(selection, "selection_extension"), "points_per_item", _points(points))
-        for number, student in enumerate(key.students, start=1):
-            _item(section, problem, number, student, _item_ident(tag, problem, student), points)
+        for variant, question in enumerate(questions, start=1):
+            ident = _item_ident(tag, placed.number, question.student)
+            _item(section, variant, question, ident, points)
     return root
 
 
-def _item(
-    section: ET.Element,
-    problem: int,
-    number: int,
-    student: StudentKey,
-    ident: str,
-    points: Fraction,
-) -> None:
-    answer = _answer_item(student, problem)
+def _item(section: ET.Element, variant: int, posed: Posed, ident: str, points: Fraction) -> None:
+    answer = posed.question.answer if posed.question.kind == "numerical" else None
     kind = "essay_question" if answer is None else "numerical_question"
-    item = xml_sub(section, "item", ident=ident, title=f"Problem {problem}, variant {number}")
+    title = f"Problem {posed.placed.number}, variant {variant}"
+    item = xml_sub(section, "item", ident=ident, title=title)
     _meta_fields(
         xml_sub(item, "itemmetadata"),
         [("question_type", kind), ("points_possible", _points(points))],
     )
     presentation = xml_sub(item, "presentation")
-    _html(xml_sub(presentation, "material"), _question_html(student, problem, answer))
+    _html(xml_sub(presentation, "material"), posed.statement + posed.question.ask)
     response = xml_sub(presentation, "response_str", ident="response1", rcardinality="Single")
     if answer is None:
         xml_sub(xml_sub(response, "render_fib"), "response_label", ident="answer1", rshuffle="No")
@@ -236,17 +219,7 @@ def _item(
         xml_sub(condition, "varlte", repr(high), respident="response1")
         xml_sub(correct, "setvar", "100", action="Set", varname="SCORE")
     feedback = xml_sub(item, "itemfeedback", ident="general_fb")
-    _html(xml_sub(xml_sub(feedback, "flow_mat"), "material"), feedback_html(student, problem))
-
-
-def _answer_item(student: StudentKey, problem: int) -> Item | None:
-    """The key item a problem's numerical question asks for; None for an essay question."""
-    if problem not in ANSWER_ITEM:
-        return None
-    item = student.item(ANSWER_ITEM[problem])
-    if not isinstance(item.value, float | int) or isinstance(item.value, bool):
-        return None
-    return item
+    _html(xml_sub(xml_sub(feedback, "flow_mat"), "material"), posed.question.feedback)
 
 
 def answer_range(item: Item) -> tuple[float, float]:
@@ -298,40 +271,3 @@ def _manifest(assessment_id: str, assessment_file: str) -> ET.Element:
     )
     xml_sub(resource, "file", href=assessment_file)
     return root
-
-
-# HTML ------------------------------------------------------------------------------------
-
-
-def _question_html(student: StudentKey, problem: int, answer: Item | None) -> str:
-    """The variant's statement (solgen.lmshtml, shared with the Moodle export), then what to
-    type into Canvas's one answer box."""
-    variant = student.variant
-    if problem == 1:
-        return problem1_html(variant) + para(
-            "Enter the loss ",
-            inline("L"),
-            " below. ",
-            precision_text([student.item(LOSS)], "it"),
-            " Only the loss is graded here; the feedback lists the outputs and the gradients.",
-        )
-    if problem == 2:
-        if answer is None:
-            ask = para(
-                "Answer in words: give the learning rates for which gradient descent converges, "
-                "or explain why there are none."
-            )
-        else:
-            ask = para(
-                "Enter the number ",
-                inline(r"\eta_{\max}"),
-                " such that gradient descent converges from every starting point exactly for ",
-                inline(r"0 < \eta < \eta_{\max}"),
-                ". ",
-                precision_text([answer], "it"),
-            )
-        return problem2_html(variant) + ask
-    return problem3_html(variant) + para(
-        "Answer in the text box: your layers in order, the size and number of the feature maps "
-        "after each layer, and the total number of learnable parameters."
-    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -142,6 +142,19 @@ def fmt_number(value: Any) -> str:
     return text.rstrip(".") if rounded else _plain_decimal(text)  # nstr writes 123457.
 
 
+def fmt_exact(value: Fraction | int) -> str:
+    """An exact number in full, never rounded: a terminating decimal (0.1234567), else a
+    fraction (\\frac{1}{3}); for data that must be shown whole (an LMS page)."""
+    value = Fraction(value)
+    sign = "-" if value < 0 else ""
+    places = _terminating_places(value)
+    magnitude = abs(value)
+    if places is None:
+        return rf"{sign}\frac{{{magnitude.numerator}}}{{{magnitude.denominator}}}"
+    digits = str(magnitude.numerator * 10**places // magnitude.denominator).rjust(places + 1, "0")
+    return sign + (f"{digits[:-places]}.{digits[-places:]}" if places else digits)
+
+
 def fmt_int(value: int) -> Tex:
     """An integer with thousands separated by a comma that math mode does not space: 15{,}296."""
     return Tex(f"{value:,}".replace(",", "{,}"))
@@ -157,8 +170,14 @@ def approx_or_eq(values: Iterable[Any]) -> Tex:
     return Tex("=" if all(is_exact(v) for v in values) else r"\approx")
 
 
-def bmatrix(rows: Sequence[Sequence[Any]], max_rows: int = 12, max_cols: int = 10) -> Tex:
-    """A bmatrix of numbers, elided with dots in the middle when it would not fit the page."""
+def bmatrix(
+    rows: Sequence[Sequence[Any]],
+    max_rows: int = 12,
+    max_cols: int = 10,
+    number: Callable[[Any], str] = fmt_number,
+) -> Tex:
+    """A bmatrix of numbers (each written by `number`), elided with dots in the middle when it
+    would not fit the page."""
     row_idx = _elided(len(rows), max_rows)
     col_idx = _elided(len(rows[0]), max_cols)
     lines = []
@@ -166,16 +185,18 @@ def bmatrix(rows: Sequence[Sequence[Any]], max_rows: int = 12, max_cols: int = 1
         if i is None:
             lines.append(" & ".join(r"\vdots" if j is not None else r"\ddots" for j in col_idx))
             continue
-        cells = [fmt_number(rows[i][j]) if j is not None else r"\cdots" for j in col_idx]
+        cells = [number(rows[i][j]) if j is not None else r"\cdots" for j in col_idx]
         lines.append(" & ".join(cells))
     if len(col_idx) == 1:  # a column vector reads best in the .tex on one line
         return Tex("\\begin{bmatrix} " + " \\\\ ".join(lines) + " \\end{bmatrix}")
     return Tex("\\begin{bmatrix}\n" + " \\\\\n".join(lines) + "\n\\end{bmatrix}")
 
 
-def column(values: Sequence[Any], max_rows: int = 12) -> Tex:
+def column(
+    values: Sequence[Any], max_rows: int = 12, number: Callable[[Any], str] = fmt_number
+) -> Tex:
     """A column vector of numbers."""
-    return bmatrix([[v] for v in values], max_rows=max_rows)
+    return bmatrix([[v] for v in values], max_rows=max_rows, number=number)
 
 
 DATA_ROWS = 24  # rows of one appendix block (a block never breaks across pages)

@@ -276,6 +276,67 @@ class Problem(ABC):
 
     # (hooks of the LMS exports here)
 
+    # Its statement in an LMS is its "statement" template (the one the PDF's problem template
+    # includes), rendered with statement_context and converted to HTML by solgen.texhtml; a
+    # problem without one has its "problem" template rendered without solutions instead.
+
+    @dataclass(frozen=True)
+    class AnswerGroup:
+        """Answers an LMS shows (or asks for) together: a label (TeX) and the items in the
+        shape of their matrix, row by row."""
+
+        label_tex: str
+        rows: tuple[tuple[Item, ...], ...]
+
+        @property
+        def items(self) -> tuple[Item, ...]:
+            """The items, row by row."""
+            return tuple(item for row in self.rows for item in row)
+
+    @dataclass(frozen=True)
+    class Question:
+        """A problem's question for one student in an LMS, after its statement.
+
+        kind: "numerical" (the LMS grades `answer` within its tolerance), "cloze" (Moodle
+        only: a numeric gap for every item of `gaps`, shown after `ask`) or "essay" (a person
+        grades; `feedback` is the graders' information too). ask: HTML, what to enter where.
+        feedback: HTML, the key's answers, shown after an attempt.
+        """
+
+        kind: str
+        ask: str
+        feedback: str
+        answer: Item | None = None
+        gaps: tuple[Problem.AnswerGroup, ...] = ()
+
+    def statement_context(self, inp: Any) -> dict[str, Any]:
+        """Its "statement" template's context (p) for an LMS, from the input alone and cheaply
+        (an export does this for every student): the statement's numbers and formulas as TeX,
+        every datum whole and exact, since an LMS page has no appendix and no data files. By
+        default its templates' whole context, from solving the input."""
+        return self.context(self.solve(inp))
+
+    def lms_question(self, inp: Any, items: tuple[Item, ...], lms: str) -> Problem.Question:
+        """Its question in an LMS for one student: inp is the student's input, items the
+        student's key items of this problem (with their points). lms is "moodle" (Moodle XML:
+        numerical, cloze or essay) or "qti" (Canvas Classic Quizzes: numerical or essay). By
+        default an essay whose feedback lists every answer."""
+        import html
+
+        from solgen.latex import fmt_number
+
+        def shown(item: Item) -> str:
+            if item.value is None:
+                return html.escape(item.exact or "none", quote=False)
+            return "\\(" + html.escape(fmt_number(item.value), quote=False) + "\\)"
+
+        answers = "".join(
+            f"<li>{html.escape(item.label, quote=False)}: {shown(item)}</li>" for item in items
+        )
+        ask = "<p>Answer in the text box, with your reasoning.</p>"
+        feedback = f"<p>The answers of this variant:</p><ul>{answers}</ul>"
+        return Problem.Question("essay", ask, feedback)
+
     # --- drawing variants for a class (generate, batch) --------------------------------------
 
     # (hooks of generate and batch here)

@@ -24,12 +24,17 @@ ROSTER = [
     ("d4", "Mallory <b>&amp; Co"),
 ]
 ODD_TITLE = 'Week 3/4 <i>test</i> & "more"/'
-CATEGORIES = ("Problem 1: gradients", "Problem 2: step sizes", "Problem 3: architecture")
+# "Problem n: " and the problem's title (Problem.title), in both LMSs
+CATEGORIES = (
+    "Problem 1: Calculating gradients",
+    "Problem 2: Gradient descent",
+    "Problem 3: Convolutional networks",
+)
 # TeX commands that MathJax's standard TeX input knows; the exports may use no others.
 MATHJAX = {
     "begin", "end", "frac", "mathbf", "mathbb", "top", "partial", "cdot", "times", "sqrt",
     "quad", "qquad", "text", "max", "tanh", "sum", "left", "right", "eta", "lambda",
-    "nabla", "in", "approx", "equiv",
+    "nabla", "in", "approx", "equiv", "bigl", "bigr", "vdots",
 }  # fmt: skip
 # Moodle's own pattern for a number of a cloze NUMERICAL answer (qtype_multianswer).
 MOODLE_NUMBER = r"-?(([0-9]+[.,]?[0-9]*|[.,][0-9]+)([eE][-+]?[0-9]+)?)"

@@ -14,12 +14,14 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+import sympy as sp
 
 from solgen.answerkey import ClassKey, StudentKey, load_key
 from solgen.cli import main
 from solgen.coursekey import student_seed
 from solgen.errors import InvalidInput
 from solgen.export_qti import export_qti, write_qti
+from solgen.latex import sym
 from solgen.lmshtml import tex_matrix, value_tex
 
 QTI = "{http://www.imsglobal.org/xsd/ims_qtiasiv1p2}"
@@ -106,6 +108,8 @@ MATHJAX = {
     "lbrack",
     "rbrack",
     "mathit",
+    "bigl",
+    "bigr",
 }
 
 
@@ -315,7 +319,8 @@ def test_question_texts_show_each_variants_data_and_feedback_its_answers(assessm
         ):
             assert label in general  # the gradients Canvas cannot grade are in the feedback
         question, general = item_html(groups[1][n])
-        assert html.escape(tex_matrix(variant.input_of("problem2").A)) in question
+        # A as the statement template writes it in the PDF too (the one formatter, latex.sym)
+        assert html.escape(sym(sp.Matrix(variant.input_of("problem2").A))) in question
         assert r"\eta_{\max}" in question and r"\eta_{\max} = \frac{1}{\lambda_{\max}}" in general
         question, general = item_html(groups[2][n])
         height, width, _ = variant.input_of("problem3").input
@@ -488,3 +493,26 @@ def test_a_full_disk_at_the_export_is_exit_1_naming_the_file(
     assert main(["export", fmt, "--key", str(batch), "-o", str(output)]) == 1
     assert capsys.readouterr().err == f"solgen: error: No space left on device: {output}\n"
     assert not output.exists()
+
+
+def test_any_accepted_title_leaves_both_exports_valid_xml(key):
+    """meta.title accepts every control and format character (the PDF drops them), the C0
+    controls that XML 1.0 forbids among them: both exports leave those out, keep the rest,
+    and parse."""
+    from solgen.export_moodle import export_moodle
+    from solgen.variant import build_variant
+
+    accepted = [chr(c) for c in (*range(0x20), *range(0x7F, 0xA0))]
+    accepted += ["\u00ad", "\u200b", "\u200e", "\ufeff", "\U000e0001"]
+    title = "Quiz " + "".join(accepted) + " one"
+    assert build_variant({"meta": {"title": title}}).meta.title == title
+    expected = re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f]", "", title)
+    assert len(expected) == len(title) - 29
+    members = export_qti(key, title)
+    parsed = [ET.fromstring(data) for data in members.values()]
+    top = parsed[1].find(f"{QTI}assessment")
+    assert top is not None and top.get("title") == expected
+    bank = ET.fromstring(export_moodle(key, title))
+    info = bank.findtext("question/info/text") or ""
+    # an element's text is line-end normalised when parsed (\r -> \n); an attribute's is kept
+    assert f"of {expected.replace(chr(13), chr(10))}: one question" in info

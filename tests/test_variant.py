@@ -814,10 +814,17 @@ def test_an_activation_that_is_a_list_is_invalid_input_not_a_crash():
 
 def test_every_table_by_activation_has_each_activation_once():
     """ACTIVATIONS is the one list; the limits, the statements and the formulas follow it."""
-    from solgen.lmshtml import _ACTIVATIONS as STATEMENTS
+    from dataclasses import replace
+
+    from solgen.lmsclass import statement_html
+    from solgen.problems.network import PROBLEM as NETWORK
     from solgen.problems.network.derive import activation_expr
     from solgen.problems.network.fields import MAX_UNITS, MAX_WORK
 
-    for table in (MAX_WORK, MAX_UNITS, STATEMENTS):
+    for table in (MAX_WORK, MAX_UNITS):
         assert tuple(table) == ACTIVATIONS
     assert all(activation_expr(name) is not None for name in ACTIVATIONS)
+    # the statement template names each activation its own way (its LMS HTML differs)
+    inp = load_variant().input_of("problem1")
+    statements = {statement_html(NETWORK, replace(inp, activation=a)) for a in ACTIVATIONS}
+    assert len(statements) == len(ACTIVATIONS)

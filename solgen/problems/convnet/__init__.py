@@ -30,6 +30,7 @@ class Convnet(Problem):
     templates: ClassVar[Mapping[str, str]] = {
         "problem": "convnet.tex.j2",
         "key": "convnet-key.tex.j2",
+        "statement": "convnet-statement.tex.j2",
     }
 
     def merge(self, default: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
@@ -110,6 +111,16 @@ class Convnet(Problem):
         return report_spread(sections)
 
     # --- the LMS exports' hooks --------------------------------------------------------------
+
+    def statement_context(self, inp: Any) -> dict[str, Any]:
+        from solgen.problems.convnet.lms import statement_context
+
+        return statement_context(inp)
+
+    def lms_question(self, inp: Any, items: tuple[Item, ...], lms: str) -> Problem.Question:
+        from solgen.problems.convnet.lms import question
+
+        return question(inp, items, lms)
 
     # --- generate's and batch's hooks --------------------------------------------------------
 

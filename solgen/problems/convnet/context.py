@@ -12,7 +12,29 @@ from solgen.latex import (
 from solgen.plotting import coords
 from solgen.problems.convnet.derive import ConvnetResult
 from solgen.problems.convnet.design import Design
+from solgen.problems.convnet.fields import ConvnetInput
 from solgen.problems.convnet.figures import feature_maps
+
+
+def statement_context(inp: ConvnetInput) -> dict[str, Any]:
+    """What the statement (convnet-statement.tex.j2) shows, from the input alone."""
+    return _statement(inp.input, inp.target, inp.kernel_sizes)
+
+
+def _statement(
+    shape_in: tuple[int, int, int], target: tuple[int, int, int], kernel_sizes: tuple[int, ...]
+) -> dict[str, Any]:
+    sizes = [f"{k} \\times {k}" for k in kernel_sizes]
+    kernel_list = sizes[0]
+    if len(sizes) > 1:
+        kernel_list = ", ".join(sizes[:-1]) + r" \text{ or } " + sizes[-1]
+    return {
+        "input": Tex(f"{shape_in[0]} \\times {shape_in[1]}"),
+        "input_channels": shape_in[2],
+        "target": Tex(f"{target[0]} \\times {target[1]}"),
+        "target_channels": target[2],
+        "kernel_list": Tex(kernel_list),
+    }
 
 
 def context(p3: ConvnetResult) -> dict[str, Any]:
@@ -49,15 +71,8 @@ def context(p3: ConvnetResult) -> dict[str, Any]:
             }
         )
     conv_params = [fmt_int(layer.params) for layer in p3.layers if layer.kind == "conv"]
-    sizes = [f"{k} \\times {k}" for k in p3.kernel_sizes]
-    kernel_list = sizes[0]
-    if len(sizes) > 1:
-        kernel_list = ", ".join(sizes[:-1]) + r" \text{ or } " + sizes[-1]
     return {
-        "input": Tex(f"{p3.input[0]} \\times {p3.input[1]}"),
-        "input_channels": p3.input[2],
-        "target": Tex(f"{p3.target[0]} \\times {p3.target[1]}"),
-        "target_channels": p3.target[2],
+        **_statement(p3.input, p3.target, p3.kernel_sizes),
         "layers": layers,
         "conv_sum": Tex(" + ".join(conv_params))
         if len(conv_params) > 1
@@ -75,7 +90,6 @@ def context(p3: ConvnetResult) -> dict[str, Any]:
         ),
         "designed": p3.designed,
         "maps": feature_map_context(p3),
-        "kernel_list": Tex(kernel_list),
         **(_designs_context(p3) if p3.designed else {}),
     }
 

@@ -30,6 +30,7 @@ class Descent(Problem):
     templates: ClassVar[Mapping[str, str]] = {
         "problem": "descent.tex.j2",
         "key": "descent-key.tex.j2",
+        "statement": "descent-statement.tex.j2",
     }
 
     def parse(self, table: dict[str, Any], section: str, errors: list[str]) -> Any | None:
@@ -107,6 +108,16 @@ class Descent(Problem):
         return report_spread(sections)
 
     # --- the LMS exports' hooks --------------------------------------------------------------
+
+    def statement_context(self, inp: Any) -> dict[str, Any]:
+        from solgen.problems.descent.lms import statement_context
+
+        return statement_context(inp)
+
+    def lms_question(self, inp: Any, items: tuple[Item, ...], lms: str) -> Problem.Question:
+        from solgen.problems.descent.lms import question
+
+        return question(inp, items, lms)
 
     # --- generate's and batch's hooks --------------------------------------------------------
 

@@ -18,7 +18,15 @@ from solgen.latex import (
     sym,
 )
 from solgen.plotting import cm, coords, fixed
-from solgen.problems.descent.derive import DescentResult, Eigenspace
+from solgen.problems.descent.derive import (
+    DescentResult,
+    Eigenspace,
+    coordinates,
+    definiteness_of,
+    matrix_of,
+    quadratic_form,
+)
+from solgen.problems.descent.fields import DescentInput
 from solgen.problems.descent.figures import (
     ABOVE_STEP,
     LONG_ELLIPSE,
@@ -91,6 +99,29 @@ def _factor_count(expr: sp.Expr) -> int:
     return sum(multiplicity for _, multiplicity in factors)
 
 
+def statement_context(inp: DescentInput) -> dict[str, Any]:
+    """What the statement (descent-statement.tex.j2) shows, from the input alone: no
+    eigenvalue is found, only the signs that decide its last question (derive.signature)."""
+    A = matrix_of(inp)
+    coords = coordinates(A.rows)
+    return _statement(A, coords, quadratic_form(A, coords), definiteness_of(A))
+
+
+def _statement(
+    A: sp.Matrix, coords: tuple[sp.Symbol, ...], f: sp.Expr, definiteness: str
+) -> dict[str, Any]:
+    return {
+        "n": A.rows,
+        "A": sym(A),
+        # plain parentheses: a \top on \bigr) rose almost into the line above
+        "u_inline": Tex("(" + ", ".join(sym(c) for c in coords) + r")^{\top}"),
+        "coords": Tex(", ".join(sym(c) for c in coords)),
+        "f": sym(f),
+        "f_zero": f == 0,
+        "definiteness": definiteness,
+    }
+
+
 def context(p2: DescentResult) -> dict[str, Any]:
     """The descent problem's numbers and formulas."""
     eig_exact = p2.eigenvalues_exact_printable
@@ -102,15 +133,9 @@ def context(p2: DescentResult) -> dict[str, Any]:
     lam_max, lam_min = p2.eigenvalues[-1], p2.eigenvalues[0]
     ls = p2.line_search
     return {
-        "n": p2.n,
-        "A": sym(p2.A),
+        **_statement(p2.A, p2.coords, p2.f, p2.definiteness),
         "S": sym(p2.S),
         "symmetric": p2.symmetric,
-        # plain parentheses: a \top on \bigr) rose almost into the line above
-        "u_inline": Tex("(" + ", ".join(sym(c) for c in p2.coords) + r")^{\top}"),
-        "coords": Tex(", ".join(sym(c) for c in p2.coords)),
-        "f": sym(p2.f),
-        "f_zero": p2.f == 0,
         "gradient": sym(p2.gradient),
         "hessian": sym(p2.hessian),
         "iteration": sym(p2.iteration),
@@ -124,7 +149,6 @@ def context(p2: DescentResult) -> dict[str, Any]:
             ", \\quad ".join(f"\\lambda_{{{i + 1}}} {eig_rel} {e}" for i, e in enumerate(eigen))
         ),
         "eigenvalues_exact": eig_exact,
-        "definiteness": p2.definiteness,
         "zero_eigenvalues": p2.zero_eigenvalues,
         "negative_eigenvalues": p2.negative_eigenvalues,
         "lambda_max_eq": _eq(lam_max),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Literal
@@ -147,14 +148,45 @@ def _definiteness(positive: int, zero: int, negative: int) -> Definiteness:
     return "positive definite"
 
 
+def matrix_of(inp: DescentInput) -> sp.Matrix:
+    """The variant's A as an exact SymPy matrix."""
+    return sp.Matrix([[sp.Rational(v.numerator, v.denominator) for v in row] for row in inp.A])
+
+
+def quadratic_form(A: sp.Matrix, coords: tuple[sp.Symbol, ...]) -> sp.Expr:
+    """f = u^T A u expanded in the coordinates."""
+    u = sp.Matrix(coords)
+    return sp.expand((u.T * A * u)[0, 0])
+
+
+def signature(S: sp.Matrix) -> tuple[int, int, int]:
+    """The numbers of positive, zero and negative eigenvalues of a symmetric S, exactly and
+    without finding them: every root of its characteristic polynomial is real, so Descartes'
+    rule of signs counts the positive roots (the sign changes of p(lambda)) and the negative
+    ones (those of p(-lambda)) exactly; 0 is a root as often as trailing coefficients vanish.
+    (solve finds the roots themselves; the statement needs only their signs.)"""
+    poly = sp.Poly(S.charpoly(lam).as_expr(), lam)
+    mirrored = sp.Poly(poly.as_expr().subs(lam, -lam), lam)
+
+    def changes(p: sp.Poly) -> int:
+        signs = [c > 0 for c in p.all_coeffs() if c != 0]
+        return sum(1 for a, b in itertools.pairwise(signs) if a != b)
+
+    return changes(poly), _zero_roots(poly), changes(mirrored)
+
+
+def definiteness_of(A: sp.Matrix) -> Definiteness:
+    """The definiteness of A's symmetric part, from the signs of its eigenvalues."""
+    return _definiteness(*signature(symmetric_part(A)))
+
+
 def solve(inp: DescentInput) -> DescentResult:
     """Gradient, Hessian, exact spectrum of S, and the convergent range of step sizes."""
-    A = sp.Matrix([[sp.Rational(v.numerator, v.denominator) for v in row] for row in inp.A])
+    A = matrix_of(inp)
     n = A.rows
     S = symmetric_part(A)
     coords = coordinates(n)
-    u = sp.Matrix(coords)
-    f = sp.expand((u.T * A * u)[0, 0])
+    f = quadratic_form(A, coords)
     gradient = sp.Matrix([sp.diff(f, c) for c in coords])
     hessian = sp.hessian(f, coords)
     poly = sp.Poly((lam * sp.eye(n) - S).det(), lam)

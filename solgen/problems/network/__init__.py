@@ -43,6 +43,7 @@ class Network(Problem):
         "appendix": "network-appendix.tex.j2",
         "check": "network-check.tex.j2",
         "key": "network-key.tex.j2",
+        "statement": "network-statement.tex.j2",
     }
 
     def parse(self, table: dict[str, Any], section: str, errors: list[str]) -> Any | None:
@@ -149,6 +150,16 @@ class Network(Problem):
         return report_tally(sections)
 
     # --- the LMS exports' hooks --------------------------------------------------------------
+
+    def statement_context(self, inp: Any) -> dict[str, Any]:
+        from solgen.problems.network.lms import statement_context
+
+        return statement_context(inp)
+
+    def lms_question(self, inp: Any, items: tuple[Item, ...], lms: str) -> Problem.Question:
+        from solgen.problems.network.lms import question
+
+        return question(inp, items, lms)
 
     # --- generate's and batch's hooks --------------------------------------------------------
 

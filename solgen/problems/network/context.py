@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
@@ -15,6 +16,7 @@ from solgen.latex import (
     column,
     data_blocks,
     elides,
+    fmt_exact,
     fmt_int,
     fmt_number,
     is_exact,
@@ -25,7 +27,7 @@ from solgen.latex import (
 from solgen.plotting import cm
 from solgen.problems.network import derive as p1_network
 from solgen.problems.network.derive import Cost, NetworkResult
-from solgen.problems.network.fields import DATA_FILES
+from solgen.problems.network.fields import DATA_FILES, NetworkInput
 from solgen.problems.network.figures import Node, network_diagram
 
 # More samples than this and the loss is shown as a sum, not term by term.
@@ -97,6 +99,39 @@ def _read_back(p1: NetworkResult) -> list[dict[str, Any]]:
     return found
 
 
+def statement_context(inp: NetworkInput, whole: bool = False) -> dict[str, Any]:
+    """What the statement (network-statement.tex.j2) shows, from the input alone: the data as
+    the PDF prints them (large matrices elided, the appendix and data/ hold every entry), or
+    whole and exact (an LMS page, which has neither)."""
+    n, d, h = len(inp.X), len(inp.X[0]), len(inp.W1)
+    number = fmt_exact if whole else fmt_number
+    rows: dict[str, int] = {"max_rows": max(n, h)} if whole else {}  # no dots when whole
+    columns: dict[str, int] = {"max_cols": d} if whole else {}
+    return {
+        "activation": inp.activation,
+        # a small network's W1, b1, w2, b2 share one line of the statement (the sheet fits a page)
+        "parameters_one_line": h <= 4 and d <= 5,
+        "N": n,
+        "d": d,
+        "h": h,
+        "f": _activation_tex(inp.activation),
+        "X": bmatrix(inp.X, number=number, **rows, **columns),
+        "t": column(inp.t, number=number, **rows),
+        "W1": bmatrix(inp.W1, number=number, **rows, **columns),
+        "b1": column(inp.b1, number=number, **rows),
+        "w2": column(inp.w2, number=number, **rows),
+        "b2": Tex(number(inp.b2)),
+        "appendix": [] if whole else _appendix(inp),
+        "data_files": [Tex(rf"\texttt{{data/{name}}}") for name in DATA_FILES],
+    }
+
+
+@functools.cache
+def _activation_tex(activation: str) -> Tex:
+    """f(z) as TeX: the derivation's f, which derive checks is activation_expr's."""
+    return sym(p1_network.activation_expr(activation))
+
+
 def context(p1: NetworkResult) -> dict[str, Any]:
     """The network problem's numbers and formulas."""
     deriv = p1.derivation
@@ -108,27 +143,15 @@ def context(p1: NetworkResult) -> dict[str, Any]:
     squares = [v * v for v in ex.r]
     total = sum(squares)
     return {
-        "activation": p1.activation,
+        **statement_context(inp),
         "read_back": _read_back(p1),
-        # a small network's W1, b1, w2, b2 share one line of the statement (the sheet fits a page)
-        "parameters_one_line": p1.h <= 4 and p1.d <= 5,
-        "N": p1.N,
-        "d": p1.d,
-        "h": p1.h,
         "termwise": p1.N <= TERMWISE_LIMIT and all(is_exact(v) for v in ex.r),
         # Show the factors of the products only while they fit on a line.
         "expand_products": p1.N <= EXPAND_ROWS and p1.d + 2 * p1.h <= EXPAND_COLUMNS,
-        # the data
-        "X": bmatrix(inp.X),
-        "t": column(inp.t),
-        "W1": bmatrix(inp.W1),
+        # the data the solution shows besides the statement's
         "W1T": bmatrix(list(zip(*inp.W1, strict=True))),
-        "b1": column(inp.b1),
         "ones_b1": bmatrix([inp.b1] * p1.N),
-        "w2": column(inp.w2),
-        "b2": num(inp.b2),
         # the derivation
-        "f": sym(deriv.f),
         "fprime": sym(deriv.fprime),
         "fprime_in_f": sym(deriv.fprime_in_f) if deriv.fprime_in_f is not None else None,
         "local": {name: sym(expr) for name, expr in deriv.local.items()},
@@ -168,7 +191,6 @@ def context(p1: NetworkResult) -> dict[str, Any]:
         "zero_preactivations": len(p1.zero_preactivations),
         "zero_list": Tex(", ".join(f"z_{{{k + 1},{j + 1}}}" for k, j in p1.zero_preactivations)),
         "diagram": diagram_context(p1),
-        "appendix": _appendix(p1),
         "grad_appendix": data_blocks(r"\partial L / \partial W^{(1)}", ex.grad["W1"].tolist())
         if elides(p1.h, p1.d)
         else [],
@@ -176,15 +198,14 @@ def context(p1: NetworkResult) -> dict[str, Any]:
         "cost": _cost(p1.cost),
         "cost_scaled": _cost(p1.cost_scaled),
         "cost_formula": _cost_formulas(),
-        "data_files": [Tex(rf"\texttt{{data/{name}}}") for name in DATA_FILES],
         "hand_check": _hand_check(p1),
     }
 
 
-def _appendix(p1: NetworkResult) -> list[dict[str, Tex | None]]:
+def _appendix(inp: NetworkInput) -> list[dict[str, Tex | None]]:
     """The full data of a network too large to print whole in the statement (else [])."""
-    inp = p1.inp
-    if not (elides(p1.N, p1.d) or elides(p1.h, p1.d)):
+    n, d, h = len(inp.X), len(inp.X[0]), len(inp.W1)
+    if not (elides(n, d) or elides(h, d)):
         return []
     blocks = data_blocks("X", inp.X) + vector_blocks(r"\mathbf{t}", inp.t)
     blocks += data_blocks("W^{(1)}", inp.W1)
