@@ -69,32 +69,6 @@ def gradient_id(
     return f"d{name}_{_index(name, j)}"
 
 
-def problem1_ids(samples: int, hidden: int, inputs: int) -> list[str]:
-    """Problem 1's ids in answers.csv's order: loss, y1..., dW1 row by row, db1..., dw2...,
-    db2."""
-    shape = (hidden, inputs)
-    return [
-        LOSS,
-        *(output_id(k) for k in range(1, samples + 1)),
-        *(
-            gradient_id("W1", j, i, shape=shape)
-            for j in range(1, hidden + 1)
-            for i in range(1, inputs + 1)
-        ),
-        *(gradient_id("b1", j) for j in range(1, hidden + 1)),
-        *(gradient_id("w2", j) for j in range(1, hidden + 1)),
-        DB2,
-    ]
-
-
-def problem2_ids(size: int) -> list[str]:
-    """Problem 2's ids (the items; answers.csv adds eta_max_exact after eta_max)."""
-    return [*(eigenvalue_id(i) for i in range(1, size + 1)), ETA_MAX]
-
-
-PROBLEM3_IDS = (LAYERS, TOTAL_PARAMS)
-
-
 def w1_hint(name: str, known: Iterable[str]) -> str:
     """A hint for a name written as an unseparated W1 id (dW1_111) where the known ids
     separate row and column; '' otherwise."""

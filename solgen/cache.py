@@ -4,7 +4,7 @@ An entry is JSON: {"key": the name it was stored under, "sha256": a hash of that
 value, "value": ...}. An entry that is damaged (not JSON, edited, copied under another key) is
 reported once on stderr and is a miss; the caller recomputes it and stores it again. The hash
 is no signature (solgen is public, anyone can compute it): whoever reads a value still checks
-what it means (p1_network verifies every derivation it reads back).
+what it means (the network problem verifies every derivation it reads back).
 """
 
 from __future__ import annotations

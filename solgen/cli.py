@@ -74,7 +74,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write .tex, results.json and data/ only (default: also the PDFs)",
     )
-    _set_option(build, "override one field, e.g. problem2.A='[[4,1],[1,3]]'")
+    _set_option(build, "override one field, e.g. meta.date='Due 5 December'")
     _rendering_options(build)
     gen = sub.add_parser("variant", help="write a random, well-posed variant file")
     gen.add_argument(

@@ -24,7 +24,7 @@ class Solution:
         return zip(self.assignment, self.results, strict=True)
 
     def result_of(self, section: str) -> Any:
-        """The result of the problem whose table is `section` (problem1, ...)."""
+        """The result of the problem whose table is `section` (its number after 'problem')."""
         for placed, result in self:
             if placed.section == section:
                 return result

@@ -33,6 +33,6 @@ class Stream:
 
 
 def draw_label(section: str, attempt: int) -> str:
-    """The stream label of a problem's draw: its section (problem1, ...); attempt > 0 draws
+    """The stream label of a problem's draw: its section (its table's name); attempt > 0 draws
     again (a classmate has the first)."""
     return section if attempt == 0 else f"{section}/{attempt}"

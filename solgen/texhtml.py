@@ -33,8 +33,10 @@ import html
 import re
 from dataclasses import dataclass
 
+from solgen.errors import SolgenError
 
-class TexHtmlError(ValueError):
+
+class TexHtmlError(SolgenError, ValueError):
     """TeX that the converter has no HTML for (or that is not well-formed)."""
 
 

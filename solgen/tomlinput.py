@@ -59,12 +59,12 @@ def parse_toml(text: str, source: str) -> dict[str, Any]:
         raise InvalidInput([f"{source}: {_unreadable_value(exc)}"]) from None
 
 
-# tomllib names keys as Python tuples: "Cannot declare ('problem1',) twice".
+# tomllib names keys as Python tuples: "Cannot declare ('meta',) twice".
 _KEY_TUPLE = re.compile(r"\(('[^']*'(?:, '[^']*')*),?\)")
 
 
 def _readable_keys(message: str) -> str:
-    """tomllib's message with its keys written as in TOML: problem1, not ('problem1',)."""
+    """tomllib's message with its keys written as in TOML: meta, not ('meta',)."""
     return _KEY_TUPLE.sub(lambda m: ".".join(re.findall(r"'([^']*)'", m.group(1))), message)
 
 
@@ -118,7 +118,7 @@ def parse_set(assignment: str) -> tuple[str, str, Any]:
     key = ".".join(parts)
     if not sep or len(parts) != 2 or not all(parts):
         raise InvalidInput(
-            [f"--set {assignment}: expected SECTION.FIELD=VALUE (e.g. problem2.A='[[4,1],[1,3]]')"]
+            [f"--set {assignment}: expected SECTION.FIELD=VALUE (e.g. meta.date='Due 5 December')"]
         )
     raw = raw.strip()
     if "\n" in raw or "\r" in raw:

@@ -45,15 +45,8 @@ class Variant:
         """Each problem of the assignment with its input."""
         return zip(self.assignment, self.inputs, strict=True)
 
-    def __getattr__(self, name: str) -> Any:
-        # TRANSITION (issue 19, removed when every stage reads inputs through the registry):
-        # variant.problem1 for the stages not moved yet.
-        if name.startswith("problem"):
-            return self.input_of(name)
-        raise AttributeError(name)
-
     def input_of(self, section: str) -> Any:
-        """The input of the problem whose table is `section` (problem1, ...)."""
+        """The input of the problem whose table is `section` (its number after 'problem')."""
         for placed, inp in self:
             if placed.section == section:
                 return inp

@@ -6,18 +6,12 @@ import re
 
 import pytest
 
-from solgen.answerids import (
-    PROBLEM3_IDS,
-    eigenvalue_id,
-    gradient_id,
-    output_id,
-    problem1_ids,
-    problem2_ids,
-    separated,
-    w1_hint,
-)
+from solgen.answerids import eigenvalue_id, gradient_id, output_id, separated, w1_hint
 from solgen.answerkey import items_of
 from solgen.classfiles import answers_csv, flatten
+from solgen.problems.convnet.answers import ITEM_IDS as PROBLEM3_IDS
+from solgen.problems.descent.answers import item_ids as problem2_ids
+from solgen.problems.network.answers import item_ids as problem1_ids
 
 
 def w1_ids(hidden: int, inputs: int) -> list[str]:

@@ -392,12 +392,6 @@ def test_a_two_problem_batch_builds_and_reruns(tmp_path, capsys, monkeypatch, ki
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    raises=KeyError,
-    strict=True,
-    reason="the class files (classfiles.py) still read problem1..problem3 on this branch; "
-    "remove this mark once the class stage iterates over the assignment",
-)
 def test_a_two_problem_batch_with_its_class_files(tmp_path):
     out = tmp_path / "batch"
     args = ["batch", "--count", "2", "--no-pdf", "--out", str(out)]

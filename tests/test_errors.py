@@ -33,6 +33,7 @@ from solgen import (
     numparse,
     problem,
     render,
+    texhtml,
 )
 from solgen import compile as compile_module
 from solgen.cli import main
@@ -65,6 +66,7 @@ STATUSES: dict[type[BaseException], int] = {
     batch._NeedsGenerated: 1,
     network_draw._NoUnit: 1,
     checking.NotApplicable: 1,
+    texhtml.TexHtmlError: 1,
 }
 
 # Signals, not errors: BaseExceptions, so that they pass every `except Exception` and cleanup

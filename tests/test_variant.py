@@ -27,7 +27,7 @@ P1_FIELDS = "X, t, W1, b1, w2, b2, activation"
 SECTIONS = "meta, problem1, problem2, problem3"
 ACT = "problem1.activation: expected one of 'relu', 'sigmoid', 'tanh', found"
 HIDDEN = "one per hidden unit (rows of problem1.W1, 2 x 4)"
-SET_FORMAT = "expected SECTION.FIELD=VALUE (e.g. problem2.A='[[4,1],[1,3]]')"
+SET_FORMAT = "expected SECTION.FIELD=VALUE (e.g. meta.date='Due 5 December')"
 
 DEFAULT_LAYERS = (
     Layer(kind="conv", kernel=5, filters=8),

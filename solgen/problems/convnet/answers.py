@@ -182,3 +182,6 @@ def key_context(p3: dict[str, Any]) -> dict[str, Any]:
 def report_spread(sections: Sequence[dict[str, Any]]) -> list[tuple[str, list[float], str]]:
     """The spread of the key designs' parameter counts."""
     return [(TOTAL_PARAMS, [e["total_params"] for e in sections], "")]
+
+
+ITEM_IDS = (LAYERS, TOTAL_PARAMS)  # its ids, in answers.csv's order

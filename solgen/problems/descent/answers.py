@@ -112,3 +112,8 @@ def report_spread(sections: Sequence[dict[str, Any]]) -> list[tuple[str, list[fl
         f" {len(sections) - len(eta)} without a bound)"
     )
     return [("eta_max", eta, remark)]
+
+
+def item_ids(size: int) -> list[str]:
+    """Its ids (the items; answers.csv adds eta_max_exact after eta_max)."""
+    return [*(eigenvalue_id(i) for i in range(1, size + 1)), ETA_MAX]

@@ -98,3 +98,21 @@ def report_tally(sections: Sequence[dict[str, Any]]) -> list[tuple[str, dict[str
     for entry in sections:
         activations[entry["activation"]] = activations.get(entry["activation"], 0) + 1
     return [("activations", activations)]
+
+
+def item_ids(samples: int, hidden: int, inputs: int) -> list[str]:
+    """Its ids in answers.csv's order: loss, y1..., dW1 row by row, db1..., dw2...,
+    db2."""
+    shape = (hidden, inputs)
+    return [
+        LOSS,
+        *(output_id(k) for k in range(1, samples + 1)),
+        *(
+            gradient_id("W1", j, i, shape=shape)
+            for j in range(1, hidden + 1)
+            for i in range(1, inputs + 1)
+        ),
+        *(gradient_id("b1", j) for j in range(1, hidden + 1)),
+        *(gradient_id("w2", j) for j in range(1, hidden + 1)),
+        DB2,
+    ]
