@@ -125,7 +125,7 @@ def bench_derivation(runs: int) -> dict[str, float]:
     """The SymPy derivation: computed (cold) versus read from the disk cache (warm)."""
     from sympy.core.cache import clear_cache
 
-    from solgen import cache
+    from solgen.base import cache
     from solgen.problems.network import derive as p1_network
 
     cold, warm = [], []

@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from solgen import __version__
-from solgen.compile import DEFAULT_TIMEOUT, CompileError
-from solgen.errors import (
+from solgen.base.errors import (
     EXIT_FAILED,
     EXIT_INVALID,
     InvalidInput,
@@ -24,12 +23,13 @@ from solgen.errors import (
     Terminated,
     interrupt_status,
 )
-from solgen.files import SAID, interrupted_from_now
-from solgen.messages import capped
+from solgen.base.files import SAID, interrupted_from_now
+from solgen.base.messages import capped
+from solgen.document.compile import DEFAULT_TIMEOUT, CompileError
 
 if TYPE_CHECKING:
-    from solgen.problem import DrawOption
-    from solgen.registry import Assignment
+    from solgen.problems.problem import DrawOption
+    from solgen.problems.registry import Assignment
 
 EXIT_OK = 0  # EXIT_FAILED 1, EXIT_INVALID 2 and the signals' 130 / 143: see errors.py
 MAX_TIMEOUT = 86400  # one day; subprocess cannot wait for ever (inf overflows)
@@ -274,7 +274,7 @@ def _registered_draw_options() -> list[DrawOption]:
     """Every registered problem's draw options, one per flag (the first problem declaring a
     flag gives its default and help). A problem that cannot be loaded adds none here: the
     command that uses it says why."""
-    from solgen.registry import problem, registered
+    from solgen.problems.registry import problem, registered
 
     found: dict[str, DrawOption] = {}
     for name in registered():
@@ -354,9 +354,9 @@ def _check_directories(args: argparse.Namespace) -> None:
 def _assignment(args: argparse.Namespace) -> Assignment:
     """--assignment FILE: the [assignment] table of a TOML file (read, never evaluated), or the
     default assignment; InvalidInput naming the file and the field."""
-    from solgen.registry import DEFAULT, assignment_of, problem
-    from solgen.tomlinput import read_variant_file
-    from solgen.variant import ASSIGNMENT
+    from solgen.base.tomlinput import read_variant_file
+    from solgen.document.variant import ASSIGNMENT
+    from solgen.problems.registry import DEFAULT, assignment_of, problem
 
     path = args.assignment
     if path is None:
@@ -394,7 +394,7 @@ def _assignment(args: argparse.Namespace) -> Assignment:
 def _draw_settings(args: argparse.Namespace, assignment: Assignment) -> dict[str, int]:
     """The draw options given (--samples, ...) for the assignment's problems; InvalidInput when
     one is given that none of its problems uses, or when they cannot give a valid variant."""
-    from solgen.generate import draw_problems, draw_settings
+    from solgen.course.generate import draw_problems, draw_settings
 
     given: dict[str, int] = {}
     used = {option.dest for placed in assignment for option in placed.problem.draw_options}
@@ -418,11 +418,14 @@ def _draw_settings(args: argparse.Namespace, assignment: Assignment) -> dict[str
 
 def run_build(args: argparse.Namespace) -> int:
     """The build subcommand."""
-    from solgen.variant import load_variant
+    from solgen.document.variant import load_variant
 
     _check_directories(args)
     variant = load_variant(args.variant, args.sets)
-    from solgen.build import BuildOptions, build  # SymPy and NumPy: only for a valid variant
+    from solgen.document.build import (  # SymPy and NumPy: only for a valid variant
+        BuildOptions,
+        build,
+    )
 
     options = BuildOptions(
         out_dir=args.out, pdf=not args.no_pdf, template_dir=args.templates, timeout=args.timeout
@@ -435,8 +438,8 @@ def run_build(args: argparse.Namespace) -> int:
 
 def run_variant(args: argparse.Namespace) -> int:
     """The variant subcommand."""
-    from solgen.files import atomic_write
-    from solgen.generate import variant_text
+    from solgen.base.files import atomic_write
+    from solgen.course.generate import variant_text
 
     if args.output is not None:
         _check_output(args.output, "variant.toml")
@@ -452,7 +455,7 @@ def run_variant(args: argparse.Namespace) -> int:
 def _check_output(path: Path, example: str) -> None:
     """-o FILE: exit status 2 before any work unless FILE can be written (a file name in a
     folder that exists and can be written into), as for every command."""
-    from solgen.files import check_output_file, check_writable
+    from solgen.base.files import check_output_file, check_writable
 
     check_output_file(path, example)
     check_writable(path.parent, f"-o {path}")
@@ -460,7 +463,7 @@ def _check_output(path: Path, example: str) -> None:
 
 def run_batch(args: argparse.Namespace) -> int:
     """The batch subcommand."""
-    from solgen.batch import BatchOptions, parse_shard, run_batch
+    from solgen.course.batch import BatchOptions, parse_shard, run_batch
 
     _check_directories(args)
     assignment = _assignment(args)
@@ -567,7 +570,7 @@ def _os_error_text(exc: OSError) -> str:
 
 def run_key(args: argparse.Namespace) -> int:
     """The key subcommand."""
-    from solgen.coursekey import write_new_key
+    from solgen.course.coursekey import write_new_key
 
     write_new_key(args.output)
     print(f"wrote {args.output} (readable by you only; keep it secret and keep a copy)")
@@ -576,8 +579,8 @@ def run_key(args: argparse.Namespace) -> int:
 
 def run_grade(args: argparse.Namespace) -> int:
     """The grade subcommand."""
-    from solgen.files import shared
-    from solgen.grade import grade, points_text
+    from solgen.base.files import shared
+    from solgen.grading.grade import grade, points_text
 
     _check_output(args.output, "grades.csv")
     with shared(args.key, "--key"):
@@ -603,9 +606,9 @@ def run_grade(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     """The export subcommand."""
     if args.format == "moodle":
-        from solgen.export_moodle import write_moodle as write
+        from solgen.lms.export_moodle import write_moodle as write
     else:
-        from solgen.export_qti import write_qti as write
+        from solgen.lms.export_qti import write_qti as write
     _check_output(args.output, "bank.xml" if args.format == "moodle" else "quiz.zip")
     count = write(args.key, args.output)
     interrupted_from_now(f"interrupted after export had finished; {args.output} is complete")
@@ -615,7 +618,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_merge(args: argparse.Namespace) -> int:
     """The merge subcommand."""
-    from solgen.merge import merge
+    from solgen.course.merge import merge
 
     _check_directories(args)
     count = merge(args.out, args.shards)

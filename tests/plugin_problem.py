@@ -1,5 +1,5 @@
 """A tiny fourth problem, as an instructor's plugin would be: the tests register it under the name
-"tiny" by patching solgen.registry.BUILTIN (an installed package would use the entry-point
+"tiny" by patching solgen.problems.registry.BUILTIN (an installed package would use the entry-point
 group solgen.problems). It draws from its own stream and records every call of draw."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any, ClassVar
 
-from solgen.problem import Check, CheckRun, DrawOption, Item, Problem
-from solgen.stream import Stream, draw_label
+from solgen.base.stream import Stream, draw_label
+from solgen.problems.problem import Check, CheckRun, DrawOption, Item, Problem
 
 
 class Tiny(Problem):

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from solgen.answerids import eigenvalue_id, gradient_id, output_id, separated, w1_hint
-from solgen.answerkey import items_of
-from solgen.classfiles import answers_csv, flatten
+from solgen.base.answerids import eigenvalue_id, gradient_id, output_id, separated, w1_hint
+from solgen.course.answerkey import items_of
+from solgen.course.classfiles import answers_csv, flatten
 from solgen.problems.convnet.answers import ITEM_IDS as PROBLEM3_IDS
 from solgen.problems.descent.answers import item_ids as problem2_ids
 from solgen.problems.network.answers import item_ids as problem1_ids

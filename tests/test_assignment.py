@@ -12,14 +12,14 @@ from pathlib import Path
 import plugin_problem
 import pytest
 
-from solgen import batch as batch_module
-from solgen import registry
-from solgen.batch import BatchOptions, plan_digest, roster_jobs, run_batch
+from solgen.base.tomlinput import parse_toml
 from solgen.cli import main
-from solgen.generate import class_draws, variant, variant_text
-from solgen.registry import Assignment
-from solgen.roster import read_roster
-from solgen.tomlinput import parse_toml
+from solgen.course import batch as batch_module
+from solgen.course.batch import BatchOptions, plan_digest, roster_jobs, run_batch
+from solgen.course.generate import class_draws, variant, variant_text
+from solgen.course.roster import read_roster
+from solgen.problems import registry
+from solgen.problems.registry import Assignment
 
 TWO = Assignment(("descent", "convnet"), (10, 5))
 KEY_HEX = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
@@ -318,7 +318,9 @@ def test_a_batch_warms_its_assignments_problems_only(tiny, monkeypatch):
 
 def test_a_batch_precompiles_with_a_default_variant_of_its_assignment(monkeypatch):
     compiled = []
-    monkeypatch.setattr("solgen.compile.precompile", lambda text, timeout: compiled.append(text))
+    monkeypatch.setattr(
+        "solgen.document.compile.precompile", lambda text, timeout: compiled.append(text)
+    )
     batch_module._warm_caches(BatchOptions(assignment=TWO, pdf=True))
     (solution,) = compiled
     assert "Gradient descent" in solution and "Convolutional networks" in solution
@@ -368,7 +370,7 @@ def check_two_problem_batch(out: Path, ids: list[str]) -> None:
 def test_a_two_problem_batch_builds_and_reruns(tmp_path, capsys, monkeypatch, kind):
     """Every variant of a 2-problem batch is built from its own [assignment]; the class files
     (answers.csv, report.txt, ...: the class stage's part) are left out here."""
-    monkeypatch.setattr("solgen.classfiles.finish", lambda *args, **kwargs: "")
+    monkeypatch.setattr("solgen.course.classfiles.finish", lambda *args, **kwargs: "")
     out = tmp_path / "batch"
     args = ["batch", "--no-pdf", "--jobs", "2", "--out", str(out)]
     args += ["--assignment", str(two_problem_spec(tmp_path))]
@@ -402,7 +404,7 @@ def test_a_two_problem_batch_with_its_class_files(tmp_path):
 @pytest.mark.slow
 def test_run_batch_takes_the_assignment(tmp_path, monkeypatch):
     """BatchOptions carries the assignment and the draw options (no CLI)."""
-    monkeypatch.setattr("solgen.classfiles.finish", lambda *args, **kwargs: "")
+    monkeypatch.setattr("solgen.course.classfiles.finish", lambda *args, **kwargs: "")
     options = BatchOptions(count=1, seed=3, out=tmp_path / "b", pdf=False, jobs=1, assignment=TWO)
     report = run_batch(options, io.StringIO())
     assert [o.status for o in report.outcomes] == ["built"]

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from helpers import pdf_content, pdf_pages, pdf_string
 
-from solgen.batch import BatchOptions, parse_shard, plan, run_batch
-from solgen.classfiles import answers_csv
+from solgen.base.errors import InvalidInput
 from solgen.cli import main
-from solgen.errors import InvalidInput
+from solgen.course.batch import BatchOptions, parse_shard, plan, run_batch
+from solgen.course.classfiles import answers_csv
 
 
 def batch(tmp: Path, *extra: str) -> int:
@@ -221,7 +221,7 @@ class FakeTerminal(io.StringIO):
 
 
 def test_progress_bar_on_a_terminal_only():
-    from solgen.batch import Outcome, Progress
+    from solgen.course.batch import Outcome, Progress
 
     terminal = FakeTerminal()
     progress = Progress(4, terminal)

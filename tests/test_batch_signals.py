@@ -26,7 +26,7 @@ from typing import TypeVar
 import pytest
 from helpers import live_processes_under, override
 
-from solgen import manifest as mf
+from solgen.course import manifest as mf
 
 pytestmark = [pytest.mark.tex, pytest.mark.slow]
 

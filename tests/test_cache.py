@@ -13,8 +13,8 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from solgen import cache
-from solgen.exprdata import NotAnExpression, from_srepr, to_srepr
+from solgen.base import cache
+from solgen.base.exprdata import NotAnExpression, from_srepr, to_srepr
 from solgen.problems.network import derive as p1_network
 from solgen.problems.network.fields import ACTIVATIONS
 
@@ -244,7 +244,7 @@ HUGE_POWER = """
 import os, sys
 os.environ["SOLGEN_CACHE_DIR"] = sys.argv[1]
 import sympy as sp
-from solgen import cache
+from solgen.base import cache
 from solgen.problems.network import derive as p1_network
 key = "derive-tanh-" + cache.source_key(sp.__version__, p1_network.Path(p1_network.__file__))
 data = p1_network.derivation_to_data(p1_network.derive_uncached("tanh"))

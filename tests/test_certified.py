@@ -39,10 +39,10 @@ from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 from mpmath import iv
 
-from solgen.build import solve
-from solgen.errors import InvalidInput
-from solgen.results import results_json
-from solgen.variant import build_variant
+from solgen.base.errors import InvalidInput
+from solgen.document.build import solve
+from solgen.document.results import results_json
+from solgen.document.variant import build_variant
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 Net = dict[str, Any]  # problem1 as decimal strings: X, t, W1, b1, w2 (lists), b2, activation

@@ -13,17 +13,17 @@ import pytest
 import sympy as sp
 from helpers import snapshot
 
-from solgen.build import solve
-from solgen.checks import run_checks
 from solgen.cli import main
+from solgen.document.build import solve
+from solgen.document.checks import run_checks
+from solgen.document.solution import Check
+from solgen.document.variant import load_variant
 from solgen.problems.convnet import derive as p3_convnet
 from solgen.problems.convnet.checks import architecture_check
 from solgen.problems.descent import checks as checks_module
 from solgen.problems.descent import derive as p2_descent
 from solgen.problems.descent.checks import eigen_check
 from solgen.problems.network import derive as p1_network
-from solgen.solution import Check
-from solgen.variant import load_variant
 
 NAMES = [
     "forward_pass_float64",
@@ -200,7 +200,7 @@ def test_results_json_and_the_document_report_the_checks(tmp_path):
 
 
 def test_a_failed_check_writes_nothing_and_exits_1(previous_build, monkeypatch, capsys):
-    from solgen import build as build_module
+    from solgen.document import build as build_module
 
     before = snapshot(previous_build)
     wrong = Check("eigenpair_residuals", "made to fail", float(np.float64(1.0)), False)

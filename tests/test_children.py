@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from helpers import live_processes_under
 
-from solgen import compile as compile_module
+from solgen.document import compile as compile_module
 
 LOOP = (
     "((* extends 'solgen/base.tex.j2' *))((* block body *))\\def\\x{\\x}\\x((* endblock body *))\n"
@@ -124,9 +124,9 @@ def test_dump_folders_of_killed_builds_are_removed_and_running_ones_kept(tmp_pat
 @pytest.mark.tex
 def test_a_directory_at_the_format_path_is_not_a_format(tmp_path, monkeypatch):
     """A directory at formats/<key>.fmt gave exit 1 on every build."""
-    from solgen import preamble
-    from solgen.build import render_documents, solve
-    from solgen.variant import load_variant
+    from solgen.document import preamble
+    from solgen.document.build import render_documents, solve
+    from solgen.document.variant import load_variant
 
     monkeypatch.setenv("SOLGEN_CACHE_DIR", str(tmp_path / "cache"))
     variant = load_variant()
@@ -144,7 +144,7 @@ def test_a_directory_at_the_format_path_is_not_a_format(tmp_path, monkeypatch):
 
 RENDER_FOR_A_MINUTE = """
 import sys
-from solgen import render
+from solgen.document import render
 render.RENDER_SECONDS = 60.0
 from solgen.cli import main
 sys.exit(main(sys.argv[1:]))
@@ -195,8 +195,8 @@ def test_a_rendering_child_dies_when_solgen_is_killed(tmp_path):
 def test_a_build_after_stop_all_still_compiles(tmp_path, capsys):
     """stop_all() (Ctrl-C in a notebook, a stopped batch in a test session) used to stop every
     later build of the process as well: the stop belongs to the build it stopped."""
-    from solgen import compile as compile_module
     from solgen.cli import main
+    from solgen.document import compile as compile_module
 
     compile_module.stop_all()
     assert main(["build", "--out", str(tmp_path)]) == 0

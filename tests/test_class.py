@@ -20,13 +20,13 @@ import numpy as np
 import pytest
 from helpers import pdf_content, pdf_pages, pdf_string, snapshot
 
-from solgen.batch import BatchOptions, roster_jobs
 from solgen.cli import main
-from solgen.coursekey import fingerprint, read_key, student_seed
-from solgen.generate import class_draws
+from solgen.course.batch import BatchOptions, roster_jobs
+from solgen.course.coursekey import fingerprint, read_key, student_seed
+from solgen.course.generate import class_draws
+from solgen.course.roster import read_roster
 from solgen.problems.convnet.draw import draw as problem3
 from solgen.problems.descent.draw import draw as problem2
-from solgen.roster import read_roster
 
 # A student's data files, sorted as file listings sort them.
 DATA_FILES = [f"data/{n}.csv" for n in ("A", "W1", "X", "b1", "b2", "t", "w2")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 
-from solgen.classreport import _variant
+from solgen.course.classreport import _variant
 
 
 def test_a_fifo_or_a_link_as_variant_toml_is_skipped_without_blocking(tmp_path):

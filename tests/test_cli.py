@@ -16,7 +16,7 @@ from helpers import live_processes_under, override, snapshot
 
 from solgen import __version__
 from solgen.cli import main
-from solgen.compile import INSTALL_COMMAND
+from solgen.document.compile import INSTALL_COMMAND
 
 SEED_FILES = ["assignment.tex", "data", "results.json", "solution.tex"]
 DATA_NAMES = ["A.csv", "W1.csv", "X.csv", "b1.csv", "b2.csv", "t.csv", "w2.csv"]

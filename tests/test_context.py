@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from solgen.build import render_documents, solve
+from solgen.document.build import render_documents, solve
+from solgen.document.variant import load_variant
 from solgen.problems.descent.context import context as problem2_context
-from solgen.variant import load_variant
 
 
 @pytest.mark.parametrize(
@@ -251,8 +251,8 @@ def test_the_fuzzed_indefinite_matrix_builds(tmp_path):
 )
 def test_approx_only_where_a_value_is_rounded(A, inline, legend):
     """The solution promises: a number after = is exact, after \\approx rounded."""
-    from solgen.build import render_documents, solve
-    from solgen.variant import load_variant
+    from solgen.document.build import render_documents, solve
+    from solgen.document.variant import load_variant
 
     variant = load_variant(sets=[f"problem2.A={A}"])
     tex = render_documents(variant, solve(variant))["solution"]
@@ -265,7 +265,7 @@ def test_approx_only_where_a_value_is_rounded(A, inline, legend):
     ("value", "text"), [(-1e-17, "0"), (1.2e-5, "0.000012"), (2.2, "2.2"), (10.5614, "10.56")]
 )
 def test_figure_coordinates_never_print_minus_zero(value, text):
-    from solgen.plotting import cm as _cm
+    from solgen.markup.plotting import cm as _cm
 
     assert _cm(value) == text
 

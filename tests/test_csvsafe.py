@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from solgen.base.csvsafe import TRIGGERS, safe_cell, safe_row
 from solgen.cli import main
-from solgen.csvsafe import TRIGGERS, safe_cell, safe_row
 
 KEY = "sgk1-" + "42" * 32
 # Checked here independently of csvsafe: what a spreadsheet opens as a plain number.

@@ -16,8 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from solgen.cli import main
-from solgen.datafiles import data_file_names, decimal_text
-from solgen.variant import Variant, load_variant
+from solgen.document.datafiles import data_file_names, decimal_text
+from solgen.document.variant import Variant, load_variant
 
 DATA_FILES = data_file_names()
 DEFAULT_TEXTS = {

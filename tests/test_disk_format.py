@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from solgen import compile as compile_module
-from solgen import preamble
-from solgen.compile import CompileError, compile_tex
+from solgen.document import compile as compile_module
+from solgen.document import preamble
+from solgen.document.compile import CompileError, compile_tex
 
 DOCUMENT = (
     "\\documentclass{article}\n"

@@ -23,21 +23,15 @@ import jinja2
 import pytest
 
 import solgen
-from solgen import (
-    batch,
-    checking,
-    errors,
-    exprdata,
-    files,
-    grade,
-    numparse,
-    problem,
-    render,
-    texhtml,
-)
-from solgen import compile as compile_module
+from solgen.base import errors, exprdata, files, numparse
+from solgen.base.errors import SolgenError, Terminated
 from solgen.cli import main
-from solgen.errors import SolgenError, Terminated
+from solgen.course import batch
+from solgen.document import compile as compile_module
+from solgen.document import render
+from solgen.grading import grade
+from solgen.markup import texhtml
+from solgen.problems import checking, problem
 from solgen.problems.network import draw as network_draw
 
 # --- the classes and their exit statuses ------------------------------------------------------
@@ -273,7 +267,7 @@ def test_a_build_after_stop_all_compiles(standin_tex, tmp_path, capsys):
 
 def test_a_batch_after_stop_all_compiles(standin_tex, tmp_path, capsys):
     """The batch dumps the preamble's format before it forks (compile.precompile): that
-    failed with a traceback, 'solgen.compile.Interrupted: preamble', after any stop."""
+    failed with a traceback, 'solgen.document.compile.Interrupted: preamble', after any stop."""
     compile_module.stop_all()
     out = tmp_path / "batch"
     assert main(["batch", "--count", "1", "--jobs", "1", "--out", str(out)]) == 0

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from solgen.answerkey import ClassKey, Item, load_key
+from solgen.base.errors import InvalidInput
 from solgen.cli import main
-from solgen.errors import InvalidInput
-from solgen.export_moodle import export_moodle, write_moodle
-from solgen.latex import fmt_number
+from solgen.course.answerkey import ClassKey, Item, load_key
+from solgen.lms.export_moodle import export_moodle, write_moodle
+from solgen.markup.latex import fmt_number
 
 ROSTER = [
     ("a1", "Ada Lovelace"),

@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from solgen.answerkey import ClassKey, StudentKey, load_key
+from solgen.base.errors import InvalidInput
 from solgen.cli import main
-from solgen.coursekey import student_seed
-from solgen.errors import InvalidInput
-from solgen.export_qti import export_qti, write_qti
-from solgen.latex import sym
-from solgen.lmshtml import tex_matrix, value_tex
+from solgen.course.answerkey import ClassKey, StudentKey, load_key
+from solgen.course.coursekey import student_seed
+from solgen.lms.export_qti import export_qti, write_qti
+from solgen.markup.latex import sym
+from solgen.problems.lmshtml import tex_matrix, value_tex
 
 QTI = "{http://www.imsglobal.org/xsd/ims_qtiasiv1p2}"
 CP = "{http://www.imsglobal.org/xsd/imscp_v1p1}"
@@ -449,7 +449,7 @@ def test_a_wide_network_shows_every_gradient_entry_in_its_place(tmp_path):
 def test_a_control_character_in_the_title_leaves_both_exports_parsable(tmp_path):
     """XML 1.0 forbids U+0007: the Canvas assessment did not parse while Moodle's did (each
     export had its own element writer; now both use lmshtml.xml_sub)."""
-    from solgen.export_moodle import write_moodle
+    from solgen.lms.export_moodle import write_moodle
 
     (tmp_path / "roster.csv").write_text("id,name\r\ns1,Ann Lee\r\n", encoding="utf-8")
     (tmp_path / "course.key").write_text(f"sgk1-{KEY_HEX}\n", encoding="ascii")
@@ -474,8 +474,8 @@ def test_a_control_character_in_the_title_leaves_both_exports_parsable(tmp_path)
 
 
 @pytest.mark.parametrize(("fmt", "module", "writer"), [
-    ("qti", "solgen.export_qti", "atomic_write_bytes"),
-    ("moodle", "solgen.export_moodle", "atomic_write"),
+    ("qti", "solgen.lms.export_qti", "atomic_write_bytes"),
+    ("moodle", "solgen.lms.export_moodle", "atomic_write"),
 ])  # fmt: skip
 def test_a_full_disk_at_the_export_is_exit_1_naming_the_file(
     batch, tmp_path, monkeypatch, capsys, fmt, module, writer
@@ -499,8 +499,8 @@ def test_any_accepted_title_leaves_both_exports_valid_xml(key):
     """meta.title accepts every control and format character (the PDF drops them), the C0
     controls that XML 1.0 forbids among them: both exports leave those out, keep the rest,
     and parse."""
-    from solgen.export_moodle import export_moodle
-    from solgen.variant import build_variant
+    from solgen.document.variant import build_variant
+    from solgen.lms.export_moodle import export_moodle
 
     accepted = [chr(c) for c in (*range(0x20), *range(0x7F, 0xA0))]
     accepted += ["\u00ad", "\u200b", "\u200e", "\ufeff", "\U000e0001"]

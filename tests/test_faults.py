@@ -24,10 +24,10 @@ from pathlib import Path
 import pytest
 from helpers import snapshot
 
-from solgen import build as build_module
-from solgen import classfiles
+from solgen.base.files import SCRATCH_MARK, exclusive, shared
 from solgen.cli import main
-from solgen.files import SCRATCH_MARK, exclusive, shared
+from solgen.course import classfiles
+from solgen.document import build as build_module
 
 COUNT = 3
 IDS = [f"{i:04d}" for i in range(COUNT)]
@@ -209,7 +209,7 @@ def full_disk_for(monkeypatch, fragment: str) -> None:
         name = os.readlink(f"/proc/self/fd/{fd}")
         return Full(handle) if fragment in name else handle
 
-    monkeypatch.setattr("solgen.files.os.fdopen", fdopen)
+    monkeypatch.setattr("solgen.base.files.os.fdopen", fdopen)
 
 
 def test_a_full_disk_names_the_file_and_every_student(tmp_path, monkeypatch, capsys):
@@ -286,7 +286,7 @@ def test_sigterm_while_making_the_class_files_says_what_was_replaced(tmp_path, m
     """'the previous outputs are untouched' was printed after every student was rebuilt and
     answers.json rewritten."""
     out = tmp_path / "b"
-    sigterm_after(monkeypatch, "solgen.classfiles.write_answers")
+    sigterm_after(monkeypatch, "solgen.course.classfiles.write_answers")
     assert batch(out) == 143
     err = capsys.readouterr().err
     assert err == (
@@ -299,7 +299,7 @@ def test_sigterm_while_making_the_class_files_says_what_was_replaced(tmp_path, m
 
 
 def test_sigterm_after_the_batch_finished_is_143_and_says_so(out, monkeypatch, capsys):
-    sigterm_after(monkeypatch, "solgen.batch.run_batch")
+    sigterm_after(monkeypatch, "solgen.course.batch.run_batch")
     before = snapshot(out)
     assert batch(out) == 143
     assert capsys.readouterr().err == (
@@ -310,7 +310,7 @@ def test_sigterm_after_the_batch_finished_is_143_and_says_so(out, monkeypatch, c
 
 
 def test_sigterm_after_a_build_finished_is_143_and_says_so(tmp_path, monkeypatch, capsys):
-    sigterm_after(monkeypatch, "solgen.build.build")
+    sigterm_after(monkeypatch, "solgen.document.build.build")
     assert main(["build", "--no-pdf", "--out", str(tmp_path / "o")]) == 143
     assert capsys.readouterr().err == (
         "solgen: error: interrupted after the build had finished; its new outputs are complete\n"
@@ -322,7 +322,7 @@ def test_sigterm_during_a_merge_leaves_out_and_no_scratch(out, tmp_path, monkeyp
     merged = tmp_path / "merged"
     assert main(["merge", "--out", str(merged), str(out)]) == 0
     before = snapshot(merged)
-    sigterm_after(monkeypatch, "solgen.classfiles.write_answers")
+    sigterm_after(monkeypatch, "solgen.course.classfiles.write_answers")
     capsys.readouterr()
     assert main(["merge", "--out", str(merged), str(out)]) == 143
     assert capsys.readouterr().err == (
@@ -524,8 +524,10 @@ def test_class_files_are_not_rewritten_by_a_no_op_rerun(out, monkeypatch):
     real = classfiles.collect_answers
     monkeypatch.setattr(classfiles, "collect_answers", lambda *a: read.append(1) or real(*a))
     hashed = []
-    real_sha = sys.modules["solgen.manifest"].file_sha
-    monkeypatch.setattr("solgen.manifest.file_sha", lambda p: hashed.append(p) or real_sha(p))
+    real_sha = sys.modules["solgen.course.manifest"].file_sha
+    monkeypatch.setattr(
+        "solgen.course.manifest.file_sha", lambda p: hashed.append(p) or real_sha(p)
+    )
     assert batch(out) == 0
     assert read == [] and hashed == []
 

@@ -7,11 +7,11 @@ import itertools
 import numpy as np
 import pytest
 
-from solgen.build import solve
+from solgen.document.build import solve
+from solgen.document.variant import load_variant
 from solgen.problems.convnet.figures import feature_maps
 from solgen.problems.descent.figures import descent_figure
 from solgen.problems.network.figures import network_diagram
-from solgen.variant import load_variant
 
 
 def simulate(S: np.ndarray, u0: np.ndarray, eta: float, steps: int) -> np.ndarray:
@@ -180,7 +180,7 @@ def test_plane_coordinates_have_just_enough_digits():
     ],
 )
 def test_plane_decimals_follow_the_window(window, values):
-    from solgen.plotting import fixed as _fixed
+    from solgen.markup.plotting import fixed as _fixed
     from solgen.problems.descent.context import _decimals
 
     places = _decimals(window)

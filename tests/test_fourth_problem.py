@@ -12,16 +12,16 @@ from typing import Any, ClassVar
 
 import pytest
 
-import solgen.registry
-import solgen.render
-from solgen.answerkey import StudentKey, items_of
-from solgen.classfiles import answers_csv, key_block
-from solgen.grade import feedback_text, grade_student
-from solgen.manifest import Manifest, Options, Record
-from solgen.policy import read_policy
-from solgen.problem import CheckRun, Item, Problem, number_item
-from solgen.registry import Assignment
-from solgen.variant import build_variant
+import solgen.document.render
+import solgen.problems.registry
+from solgen.course.answerkey import StudentKey, items_of
+from solgen.course.classfiles import answers_csv, key_block
+from solgen.course.manifest import Manifest, Options, Record
+from solgen.document.variant import build_variant
+from solgen.grading.grade import feedback_text, grade_student
+from solgen.grading.policy import read_policy
+from solgen.problems.problem import CheckRun, Item, Problem, number_item
+from solgen.problems.registry import Assignment
 
 RESULTS = Path(__file__).resolve().parent / "golden" / "bytes" / "default" / "results.json"
 FOUR = {"problems": ["network", "descent", "convnet", "tiny"], "points": [20, 15, 15, 5]}
@@ -70,17 +70,17 @@ PROBLEM = Tiny()
 
 
 def _clear() -> None:
-    solgen.registry.registered.cache_clear()
-    solgen.registry.problem.cache_clear()
-    solgen.render.problem_templates.cache_clear()
-    solgen.render.environment.cache_clear()
+    solgen.problems.registry.registered.cache_clear()
+    solgen.problems.registry.problem.cache_clear()
+    solgen.document.render.problem_templates.cache_clear()
+    solgen.document.render.environment.cache_clear()
 
 
 @pytest.fixture
 def four(monkeypatch):
     """The assignment of the default's three problems and tiny; a student's variant and key."""
-    builtin = {**solgen.registry.BUILTIN, "tiny": f"{__name__}:PROBLEM"}
-    monkeypatch.setattr(solgen.registry, "BUILTIN", builtin)
+    builtin = {**solgen.problems.registry.BUILTIN, "tiny": f"{__name__}:PROBLEM"}
+    monkeypatch.setattr(solgen.problems.registry, "BUILTIN", builtin)
     _clear()
     variant = build_variant({"assignment": FOUR, "problem4": {"a": 3}})
     results = json.loads(RESULTS.read_text("utf-8")) | {"problem4": {"double": 6}}

@@ -23,11 +23,11 @@ from helpers import snapshot
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from solgen.base.errors import InvalidInput
+from solgen.base.tomlinput import parse_toml
 from solgen.cli import main
-from solgen.errors import InvalidInput
+from solgen.document.variant import Variant, build_variant, fields_of
 from solgen.problems.network.fields import ACTIVATIONS
-from solgen.tomlinput import parse_toml
-from solgen.variant import Variant, build_variant, fields_of
 
 FIELDS = fields_of()
 

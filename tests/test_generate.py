@@ -9,17 +9,17 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from solgen.build import render_documents, solve
+from solgen.base.errors import InvalidInput
+from solgen.base.stream import Stream
+from solgen.base.tomlinput import parse_toml
 from solgen.cli import main
-from solgen.errors import InvalidInput
-from solgen.generate import variant, variant_text
+from solgen.course.generate import variant, variant_text
+from solgen.document.build import render_documents, solve
+from solgen.document.variant import build_variant
 from solgen.problems.convnet.derive import check_layers
 from solgen.problems.network import draw as network_draw
 from solgen.problems.network.draw import Shape, _one_input_unit, is_well_posed
 from solgen.problems.network.draw import draw as problem1
-from solgen.stream import Stream
-from solgen.tomlinput import parse_toml
-from solgen.variant import build_variant
 
 GOLDEN = Path(__file__).parent / "golden" / "variant-seed-1.toml"
 
@@ -57,7 +57,7 @@ def test_seed_1_problem1_starts_with_the_golden_draws():
 
 
 def reference_draws(seed: int, label: str, low: int, high: int, count: int) -> list[int]:
-    """Stream's algorithm, written separately from solgen.generate (which it does not call).
+    """Stream's algorithm, written separately from solgen.course.generate (which it does not call).
 
     The docstring says "SHA-256 of (seed, label, counter)"; spelled out: SHA-256 of the UTF-8
     text "solgen:SEED:LABEL:N" for N = 1, 2, ..., its first 16 bytes read as a big-endian

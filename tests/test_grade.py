@@ -22,13 +22,13 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sympy.core.cache import clear_cache
 
-from solgen.answerkey import Item, Tolerance
 from solgen.cli import main
-from solgen.marking import grade_number
-from solgen.problem import Unreadable
+from solgen.course.answerkey import Item, Tolerance
 from solgen.problems.convnet.design import designs
 from solgen.problems.convnet.fields import ConvnetInput
 from solgen.problems.descent.answers import grade_eta
+from solgen.problems.marking import grade_number
+from solgen.problems.problem import Unreadable
 
 CLASS = [
     ("s1", "Exact Everything"),

@@ -25,10 +25,10 @@ from helpers import BUILD_OUTPUTS
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from solgen.build import render_documents, solve
 from solgen.cli import main
-from solgen.compile import compile_tex
-from solgen.variant import load_variant
+from solgen.document.build import render_documents, solve
+from solgen.document.compile import compile_tex
+from solgen.document.variant import load_variant
 
 pytestmark = pytest.mark.tex
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from golden_cases import BATCH, BUILDS
 
-from solgen import manifest as mf
-from solgen.classfiles import collect_answers, key_block
 from solgen.cli import main
+from solgen.course import manifest as mf
+from solgen.course.classfiles import collect_answers, key_block
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "keyblocks"
 BYTES = Path(__file__).resolve().parent / "golden" / "bytes"

@@ -8,8 +8,8 @@ import mpmath
 import pytest
 import sympy as sp
 
-from solgen.charset import unsettable_characters
-from solgen.latex import (
+from solgen.base.charset import unsettable_characters
+from solgen.markup.latex import (
     Tex,
     approx_or_eq,
     bmatrix,
@@ -55,8 +55,8 @@ def test_tex_escape(text, expected):
 
 def test_every_character_tex_escape_writes_as_a_command_counts_as_settable():
     """charset's rule (what validation accepts) and tex_escape's table agree."""
-    from solgen.charset import settable
-    from solgen.latex import _SPECIALS
+    from solgen.base.charset import settable
+    from solgen.markup.latex import _SPECIALS
 
     assert all(settable(char) for char in _SPECIALS)
     assert unsettable_characters("".join(_SPECIALS)) == []

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from solgen.base.tomlinput import MAX_VARIANT_BYTES, nesting_depth
 from solgen.cli import main, printable
 from solgen.problems.network.fields import generated_samples
-from solgen.tomlinput import MAX_VARIANT_BYTES, nesting_depth
 
 
 def _run(argv, capsys) -> tuple[int, list[str]]:

@@ -11,7 +11,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from solgen.numparse import Interval, NumberError, parse_interval, parse_number
+from solgen.base.numparse import Interval, NumberError, parse_interval, parse_number
 
 S = sp.sqrt
 

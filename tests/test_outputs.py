@@ -8,9 +8,9 @@ import signal
 import pytest
 from helpers import snapshot
 
-from solgen import build as build_module
+from solgen.base.files import SCRATCH_MARK, remove_leftover_scratch, scratch_dir
 from solgen.cli import main
-from solgen.files import SCRATCH_MARK, remove_leftover_scratch, scratch_dir
+from solgen.document import build as build_module
 
 
 class Killed(BaseException):

@@ -105,9 +105,9 @@ def test_default_solution_is_10_pages_and_the_assignment_1(pdf_build):
 
 def test_default_solution_has_no_overfull_boxes(tmp_path):
     """The log of the seed's solution: no overfull box wider than 1pt, no undefined anything."""
-    from solgen.build import render_documents, solve
-    from solgen.compile import compile_tex
-    from solgen.variant import load_variant
+    from solgen.document.build import render_documents, solve
+    from solgen.document.compile import compile_tex
+    from solgen.document.variant import load_variant
 
     variant = load_variant()
     tex = render_documents(variant, solve(variant))["solution"]
@@ -121,7 +121,7 @@ def test_default_solution_has_no_overfull_boxes(tmp_path):
 
 def test_every_settable_character_compiles_and_survives(tmp_path):
     """Every character tex_escape keeps, as an author name: pdflatex sets all of them."""
-    from solgen.charset import unsettable_characters
+    from solgen.base.charset import unsettable_characters
 
     keep = [chr(c) for c in range(0x20, 0x180) if not unsettable_characters(chr(c))]
     assert len(keep) > 300
@@ -152,9 +152,9 @@ def test_unsettable_characters_are_invalid_input(tmp_path, capsys):
 )
 def test_large_variants_stay_inside_the_margins(tmp_path, argv):
     """No overfull box beyond 1pt, whatever the size: wide matrices are elided or shrunk."""
-    from solgen.build import render_documents, solve
-    from solgen.compile import compile_tex
-    from solgen.variant import load_variant
+    from solgen.document.build import render_documents, solve
+    from solgen.document.compile import compile_tex
+    from solgen.document.variant import load_variant
 
     variant_file = tmp_path / "v.toml"
     assert main(["variant", "--seed", "3", "-o", str(variant_file), *argv]) == 0
@@ -169,7 +169,7 @@ def test_large_variants_stay_inside_the_margins(tmp_path, argv):
 
 def test_one_pass_unless_latex_asks_for_more(tmp_path):
     """latexmk would run pdflatex twice (the .aux is new); solgen's documents need one pass."""
-    from solgen.compile import compile_tex, needs_rerun
+    from solgen.document.compile import compile_tex, needs_rerun
 
     plain = "\\documentclass{article}\\begin{document}x\\end{document}\n"
     compiled = compile_tex(plain, "plain", tmp_path, timeout=60)
@@ -188,7 +188,7 @@ def test_one_pass_unless_latex_asks_for_more(tmp_path):
 
 
 def test_latexmk_is_asked_for_a_single_pass():
-    from solgen.compile import latexmk_command
+    from solgen.document.compile import latexmk_command
 
     assert latexmk_command("x.tex")[:4] == ["latexmk", "-norc", "-e", "$max_repeat=1"]
     assert "$max_repeat=1" not in latexmk_command("x.tex", single_pass=False)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from solgen.base.errors import InvalidInput
 from solgen.cli import main
-from solgen.errors import InvalidInput
-from solgen.policy import read_policy
+from solgen.grading.policy import read_policy
 
 ITEMS = {"loss", "y1", "dW1_11", "db2"}
 

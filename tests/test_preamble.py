@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from solgen import preamble
-from solgen.build import BuildOptions, build
-from solgen.compile import CompileError, compile_tex
-from solgen.variant import load_variant
+from solgen.document import preamble
+from solgen.document.build import BuildOptions, build
+from solgen.document.compile import CompileError, compile_tex
+from solgen.document.variant import load_variant
 
 DOCUMENT = (
     "\\documentclass{article}\n"
@@ -153,7 +153,7 @@ def test_a_preamble_that_cannot_be_dumped_is_compiled_plainly(cache, tmp_path):
 
 
 def test_only_solgensown_preamble_is_precompiled(tmp_path):
-    from solgen.build import own_preamble
+    from solgen.document.build import own_preamble
 
     assert own_preamble(None)
     assert own_preamble(tmp_path)  # overrides of other templates keep our preamble
@@ -232,7 +232,7 @@ def test_inputs_are_copied_so_tex_cannot_write_through_them(tmp_path):
 
 
 def test_tex_makes_no_fonts_or_formats_outside_its_folder():
-    from solgen.compile import latexmk_command, tex_environment
+    from solgen.document.compile import latexmk_command, tex_environment
 
     env = tex_environment(Path("/cache/formats"))
     assert env["TEXFORMATS"] == "/cache/formats"

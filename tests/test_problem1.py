@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from solgen.cli import main
-from solgen.latex import sym
+from solgen.document.variant import load_variant
+from solgen.markup.latex import sym
 from solgen.problems.network import derive as p1_network
 from solgen.problems.network.fields import ACTIVATIONS, NetworkInput
-from solgen.variant import load_variant
 
 F = Fraction
 

@@ -15,9 +15,9 @@ import sympy as sp
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from solgen.document.variant import build_variant
 from solgen.problems.descent.derive import DescentResult, solve
 from solgen.problems.descent.fields import DescentInput
-from solgen.variant import build_variant
 
 SEED = [[5, 2], [2, 2]]
 
@@ -537,7 +537,7 @@ def test_line_search_bounds_are_attained_along_eigenvectors():
 
 
 # ---------------------------------------------------------------------------------------------
-# Surds as a reader writes them (solgen.surd), and the exact eigenvectors
+# Surds as a reader writes them (solgen.markup.surd), and the exact eigenvectors
 
 
 SQ2, SQ5 = sp.sqrt(2), sp.sqrt(5)
@@ -571,7 +571,7 @@ SQ2, SQ5 = sp.sqrt(2), sp.sqrt(5)
     ],
 )
 def test_surds_print_over_one_denominator(expr, display, inline):
-    from solgen.surd import surd_tex
+    from solgen.markup.surd import surd_tex
 
     assert surd_tex(expr) == display
     assert surd_tex(expr, inline=True) == inline
@@ -582,14 +582,14 @@ def test_surds_print_over_one_denominator(expr, display, inline):
     [sp.cbrt(2), SQ2 + sp.sqrt(3), sp.CRootOf(sp.Symbol("x") ** 3 - 3 * sp.Symbol("x") + 1, 0)],
 )
 def test_other_numbers_are_not_surds(expr):
-    from solgen.surd import surd, surd_tex
+    from solgen.markup.surd import surd, surd_tex
 
     assert surd(expr) is None
     assert surd_tex(expr) is None
 
 
 def test_surd_parts_are_in_lowest_terms():
-    from solgen.surd import Surd, surd
+    from solgen.markup.surd import Surd, surd
 
     assert surd(2 / (7 + SQ5)) == Surd(7, -1, 5, 22)
     assert surd(sp.Rational(-3, 4)) == Surd(-3, 0, 1, 4)

@@ -8,11 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.lib.stride_tricks import sliding_window_view
 
-from solgen.errors import InvalidInput
+from solgen.base.errors import InvalidInput
+from solgen.document.variant import build_variant
 from solgen.problems.convnet import design as p3_design
 from solgen.problems.convnet.derive import LayerResult, apply_layer, check_layers, solve
 from solgen.problems.convnet.fields import ConvnetInput, Layer
-from solgen.variant import build_variant
 
 
 def conv(k: int, filters: int) -> Layer:

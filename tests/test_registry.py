@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from solgen import registry
-from solgen.errors import InvalidInput
-from solgen.problem import Problem
-from solgen.registry import DEFAULT, Assignment, assignment_of
+from solgen.base.errors import InvalidInput
+from solgen.problems import registry
+from solgen.problems.problem import Problem
+from solgen.problems.registry import DEFAULT, Assignment, assignment_of
 
-SOLGEN = Path(registry.__file__).parent
+SOLGEN = Path(registry.__file__).parent.parent  # solgen/
 
 # Where a problem may be named: its own package, and the default assignment's definition.
-ALLOWED = ("problems/", "registry.py")
+ALLOWED = ("problems/network/", "problems/descent/", "problems/convnet/", "problems/registry.py")
 # What naming a problem looks like: its section (problem1), its number in a table or a loop,
 # its module or template by number.
 NAMING = re.compile(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import jinja2
 import pytest
 
-from solgen.build import render_documents, solve
-from solgen.render import UnescapedText, environment
-from solgen.variant import load_variant
+from solgen.document.build import render_documents, solve
+from solgen.document.render import UnescapedText, environment
+from solgen.document.variant import load_variant
 
 
 def render_string(source: str, **context) -> str:
@@ -84,7 +84,7 @@ def test_template_output_is_tex_for_super_macros_and_set_blocks(tmp_path):
 
 
 def test_combined_document_lists_each_pdf_with_a_bookmark():
-    from solgen.render import combine
+    from solgen.document.render import combine
 
     tex = combine([("a1-solution.pdf", "a1 Zoë")])
     # UTF-16BE with a byte-order mark, every byte an octal escape: "a1 Zoë"
@@ -95,7 +95,7 @@ def test_combined_document_lists_each_pdf_with_a_bookmark():
 
 @pytest.mark.parametrize("text", ["a}b", "x{", "\\relax", "%", "Noether, Emmy", "Łukasz 😀"])
 def test_bookmark_titles_reach_tex_as_digits_only(text):
-    from solgen.render import pdf_string
+    from solgen.document.render import pdf_string
 
     tex = pdf_string(text)
     assert tex.startswith("\\detokenize{\\376\\377") and tex.endswith("}")
@@ -107,7 +107,7 @@ def test_bookmark_titles_reach_tex_as_digits_only(text):
 
 @pytest.mark.parametrize("name", ["a}b.pdf", "a b.pdf", "a\\relax.pdf", "../x.pdf"])
 def test_combined_document_refuses_file_names_that_would_need_escaping(name):
-    from solgen.render import combine
+    from solgen.document.render import combine
 
     with pytest.raises(ValueError, match="not a plain file name"):
         combine([(name, "Variant 1")])
@@ -125,14 +125,14 @@ def test_combined_document_refuses_file_names_that_would_need_escaping(name):
     ],
 )
 def test_counted_nouns(count, noun, text):
-    from solgen.render import counted
+    from solgen.document.render import counted
 
     assert counted(count, noun) == text
 
 
 def _documents(*sets):
-    from solgen.build import render_documents, solve
-    from solgen.variant import load_variant
+    from solgen.document.build import render_documents, solve
+    from solgen.document.variant import load_variant
 
     variant = load_variant(None, list(sets))
     return render_documents(variant, solve(variant))["solution"]
@@ -180,10 +180,10 @@ def _appendix_entries(tex: str, name: str) -> list[list[str]]:
 
 
 def test_a_large_network_prints_every_entry_in_an_appendix(tmp_path):
-    from solgen.build import render_documents, solve
     from solgen.cli import main
-    from solgen.latex import fmt_number
-    from solgen.variant import load_variant
+    from solgen.document.build import render_documents, solve
+    from solgen.document.variant import load_variant
+    from solgen.markup.latex import fmt_number
 
     path = tmp_path / "v.toml"
     assert (
@@ -260,8 +260,8 @@ def test_the_optimal_step_does_not_reuse_the_loss_L():
 def test_the_solution_says_what_its_approximations_mean():
     """Exact decimals (0.2496) print in full, approximations (0.245499) to SIGNIFICANT digits:
     the reader is told which is which, once, under the title."""
-    from solgen.build import render_documents, solve
-    from solgen.variant import load_variant
+    from solgen.document.build import render_documents, solve
+    from solgen.document.variant import load_variant
 
     variant = load_variant()
     documents = render_documents(variant, solve(variant))
@@ -272,13 +272,13 @@ def test_the_solution_says_what_its_approximations_mean():
 
 @pytest.mark.parametrize(("count", "word"), [(0, "are"), (1, "is"), (2, "are")])
 def test_agree_picks_the_word_for_the_count(count, word):
-    from solgen.render import agree
+    from solgen.document.render import agree
 
     assert agree(count, "is", "are") == word
 
 
 def test_agree_takes_plain_words_only():
-    from solgen.render import agree
+    from solgen.document.render import agree
 
     with pytest.raises(ValueError, match=r"agree: expected a plain word, found '\\\\x'"):
         agree(2, "is", "\\x")

@@ -10,9 +10,9 @@ import time
 import jinja2
 import pytest
 
-from solgen import render as render_module
 from solgen.cli import main
-from solgen.render import TemplateFailed, environment, render
+from solgen.document import render as render_module
+from solgen.document.render import TemplateFailed, environment, render
 
 
 def _template(folder, text: str, name: str = "t.tex.j2") -> None:
@@ -44,8 +44,8 @@ def _gone(pid: int) -> bool:
 
 
 def test_solgens_own_templates_render_in_this_process(monkeypatch):
-    from solgen.build import render_documents, solve
-    from solgen.variant import load_variant
+    from solgen.document.build import render_documents, solve
+    from solgen.document.variant import load_variant
 
     def no_fork() -> int:
         raise AssertionError("forked")

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from solgen.build import solve
+from solgen.document.build import solve
+from solgen.document.results import results_dict, results_json
+from solgen.document.variant import build_variant, load_variant
 from solgen.problems.network.fields import ACTIVATIONS
-from solgen.results import results_dict, results_json
-from solgen.variant import build_variant, load_variant
 
 # --- an independent implementation of every answer, from the contract alone ----------------------
 

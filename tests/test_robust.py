@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from helpers import BUILD_OUTPUTS, live_processes_under, override, snapshot
 
-from solgen.build import exclusive
 from solgen.cli import main
+from solgen.document.build import exclusive
 
 ROOT = Path(__file__).resolve().parent.parent
 

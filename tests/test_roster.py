@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from solgen.charset import unsettable_characters
+from solgen.base.charset import unsettable_characters
+from solgen.base.errors import InvalidInput
 from solgen.cli import main
-from solgen.errors import InvalidInput
-from solgen.roster import MAX_BYTES, RESERVED, Student, read_roster, safe_folder
+from solgen.course.roster import MAX_BYTES, RESERVED, Student, read_roster, safe_folder
 
 PDFLATEX = "expected Latin letters, digits and punctuation"
 HEADER_NEEDED = "expected a header row with the columns id and name"

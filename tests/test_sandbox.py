@@ -163,7 +163,7 @@ def test_a_template_that_is_not_utf8_is_refused(tmp_path, capsys):
 
 RUN = """
 import sys
-from solgen import render
+from solgen.document import render
 render.RENDER_SECONDS = 3.0
 # a quarter of the memory bound, so that a doubling text meets it well before the 3 s on a
 # loaded machine (at 1 GiB it sometimes met the clock first)

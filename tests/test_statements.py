@@ -12,18 +12,18 @@ from fractions import Fraction
 import pytest
 from golden_cases import BUILDS
 
-from solgen.answerkey import ClassKey, StudentKey, items_of
-from solgen.build import render_documents, solve
-from solgen.export_moodle import export_moodle
-from solgen.export_qti import export_qti
-from solgen.lmsclass import statement_html
+from solgen.course.answerkey import ClassKey, StudentKey, items_of
+from solgen.document.build import render_documents, solve
+from solgen.document.results import results_dict
+from solgen.document.solution import Solution
+from solgen.document.variant import Variant, load_variant
+from solgen.lms.export_moodle import export_moodle
+from solgen.lms.export_qti import export_qti
+from solgen.lms.lmsclass import statement_html
 from solgen.problems.descent.context import context as descent_context
 from solgen.problems.descent.context import statement_context as descent_statement
 from solgen.problems.descent.derive import solve as descent_solve
 from solgen.problems.descent.fields import DescentInput
-from solgen.results import results_dict
-from solgen.solution import Solution
-from solgen.variant import Variant, load_variant
 
 QTI = "{http://www.imsglobal.org/xsd/ims_qtiasiv1p2}"
 # The kinds of variant the byte goldens pin (default, indefinite A, A = 0, 3 x 3 A, a designed
@@ -231,7 +231,7 @@ def test_a_problem_without_lms_hooks_gets_an_essay_and_its_whole_context(variant
     """The interface's defaults, for an installed problem that declares no LMS hooks: its
     statement context is its templates' whole context (from solving), its question an essay
     whose feedback lists every answer."""
-    from solgen.problem import Problem
+    from solgen.problems.problem import Problem
 
     variant = variants["default"]
     items = tuple(items_of(results_dict(solutions["default"]), variant.assignment))
@@ -250,7 +250,7 @@ def test_a_problem_without_lms_hooks_gets_an_essay_and_its_whole_context(variant
 def test_the_exports_follow_the_students_assignment():
     """Another assignment (descent first, then network, for 10 and 30 points): each problem
     keeps its own question and statement under its new number, title and points."""
-    from solgen.variant import build_variant
+    from solgen.document.variant import build_variant
 
     variant = build_variant(
         {"assignment": {"problems": ["descent", "network"], "points": [10, 30]}}
@@ -283,8 +283,8 @@ def test_the_exports_follow_the_students_assignment():
 
 
 def test_students_of_different_assignments_are_refused():
-    from solgen.errors import InvalidInput
-    from solgen.variant import build_variant
+    from solgen.base.errors import InvalidInput
+    from solgen.document.variant import build_variant
 
     other = build_variant({"assignment": {"problems": ["descent"]}})
     students = (

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from solgen.texhtml import TexHtmlError, math_html, tex_to_html
+from solgen.markup.texhtml import TexHtmlError, math_html, tex_to_html
 
 CASES = [
     # paragraphs: a line break is a space, a blank line (or \par) a new paragraph

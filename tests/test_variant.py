@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from solgen.errors import InvalidInput
-from solgen.messages import did_you_mean
+from solgen.base.errors import InvalidInput
+from solgen.base.messages import did_you_mean
+from solgen.base.tomlinput import parse_set, parse_toml, read_variant_file
+from solgen.document.variant import Meta, build_variant, fields_of, load_variant
 from solgen.problems.convnet.fields import Layer
 from solgen.problems.descent.fields import DescentInput
 from solgen.problems.network.fields import ACTIVATIONS, NetworkInput
-from solgen.tomlinput import parse_set, parse_toml, read_variant_file
-from solgen.variant import Meta, build_variant, fields_of, load_variant
 
 FIELDS = fields_of()
 
@@ -741,7 +741,7 @@ def test_read_variant_file_returns_the_parsed_table(tmp_path):
     ],
 )
 def test_numbers_in_messages_are_shown_as_toml_writes_them(value, expected):
-    from solgen.messages import shown
+    from solgen.base.messages import shown
 
     assert shown(value) == expected
 
@@ -752,7 +752,7 @@ def test_numbers_in_messages_are_shown_as_toml_writes_them(value, expected):
      (2, "entry", "2 entries"), (0, "column", "0 columns")],
 )  # fmt: skip
 def test_plural(count, noun, expected):
-    from solgen.messages import plural
+    from solgen.base.messages import plural
 
     assert plural(count, noun) == expected
 
@@ -816,7 +816,7 @@ def test_every_table_by_activation_has_each_activation_once():
     """ACTIVATIONS is the one list; the limits, the statements and the formulas follow it."""
     from dataclasses import replace
 
-    from solgen.lmsclass import statement_html
+    from solgen.lms.lmsclass import statement_html
     from solgen.problems.network import PROBLEM as NETWORK
     from solgen.problems.network.derive import activation_expr
     from solgen.problems.network.fields import MAX_UNITS, MAX_WORK

@@ -1,5 +1,5 @@
 """solgen's own problems, one package each (network, descent, convnet), found through the
-registry (solgen.registry) like any installed problem.
+registry (solgen.problems.registry) like any installed problem.
 
 A problem package may import solgen's base modules (problem, fields, checking, latex,
 plotting, surd, certified, stream, answerids, messages, errors, cache, exprdata, and for its

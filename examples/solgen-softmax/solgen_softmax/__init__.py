@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from solgen.problem import Check, DrawOption, Item, Problem, number_item
+from solgen.problems.problem import Check, DrawOption, Item, Problem, number_item
 from solgen_softmax import variant as _variant
 from solgen_softmax.variant import SoftmaxInput
 

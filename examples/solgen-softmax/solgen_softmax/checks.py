@@ -27,9 +27,9 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from solgen.certified import fmpq_of
-from solgen.messages import plural
-from solgen.problem import Check
+from solgen.base.certified import fmpq_of
+from solgen.base.messages import plural
+from solgen.problems.problem import Check
 from solgen_softmax.solve import SoftmaxResult
 
 UNIT = 2.0**-53  # float64's unit roundoff

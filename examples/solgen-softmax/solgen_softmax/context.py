@@ -14,7 +14,7 @@ from typing import Any
 
 import sympy as sp
 
-from solgen.latex import Tex, approx_or_eq, bmatrix, column, num, sym
+from solgen.markup.latex import Tex, approx_or_eq, bmatrix, column, num, sym
 from solgen_softmax.solve import SoftmaxResult
 from solgen_softmax.variant import SoftmaxInput
 

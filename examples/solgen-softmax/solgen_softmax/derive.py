@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from solgen.errors import DerivationError
+from solgen.base.errors import DerivationError
 
 # Display names double as SymPy symbol names, so sympy.latex prints textbook notation.
 z_i = sp.Symbol("z_{i}", real=True)

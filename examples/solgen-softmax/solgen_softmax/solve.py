@@ -21,7 +21,7 @@ import flint
 import mpmath
 import sympy as sp
 
-from solgen.certified import ball_of, float_of_ball
+from solgen.base.certified import ball_of, float_of_ball
 from solgen_softmax.derive import Derivation, S, delta, derive, p_i, x_j, z_c, z_i
 from solgen_softmax.variant import SoftmaxInput, logits
 

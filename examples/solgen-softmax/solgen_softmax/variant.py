@@ -3,7 +3,7 @@
 The fields (a table of a variant file, such as [problem4]): W (a C x d matrix), b (C
 entries), x (d entries) and label (the sample's class, 1 to C). Numbers are exact: TOML's
 decimals and integers become Fractions. Every problem found is reported, each naming its
-field as "{section}.FIELD: expected ..., found ...", in solgen's words (solgen.fields checks
+field as "{section}.FIELD: expected ..., found ...", in solgen's words (solgen.base.fields checks
 the numbers, the lists and the matrices; this module the sizes and the label).
 """
 
@@ -15,9 +15,9 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 from typing import Any
 
-from solgen.fields import Matrix, Vector, matrix, shape_text, vector
-from solgen.messages import describe, plural, shown
-from solgen.stream import Stream, draw_label
+from solgen.base.fields import Matrix, Vector, matrix, shape_text, vector
+from solgen.base.messages import describe, plural, shown
+from solgen.base.stream import Stream, draw_label
 
 FIELDS = ("W", "b", "x", "label")
 MAX_CLASSES = 10  # C: rows of W

@@ -11,8 +11,9 @@ import pytest
 from solgen_softmax import PROBLEM
 from solgen_softmax.solve import SoftmaxResult
 
-from solgen import registry, render
-from solgen.render import environment
+from solgen.document import render
+from solgen.document.render import environment
+from solgen.problems import registry
 
 SECTION = "problem4"
 

@@ -10,7 +10,7 @@ import sympy as sp
 from solgen_softmax.checks import wrong_derivatives
 from solgen_softmax.derive import S, derive, z_c, z_i
 
-from solgen.latex import sym
+from solgen.markup.latex import sym
 
 
 @pytest.mark.parametrize(

@@ -16,8 +16,8 @@ import pytest
 from solgen_softmax import PROBLEM, Softmax
 from solgen_softmax.solve import SoftmaxResult
 
-from solgen import registry
-from solgen.problem import Check, Item, Problem, Tolerance
+from solgen.problems import registry
+from solgen.problems.problem import Check, Item, Problem, Tolerance
 
 # The ids of solgen's own problems (answers.csv columns) that no other problem may take.
 BUILTIN_IDS = {"loss", "db2", "eta_max", "eta_max_exact", "layers", "total_params"}

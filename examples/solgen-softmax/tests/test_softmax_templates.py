@@ -15,7 +15,7 @@ import pytest
 from solgen_softmax import PROBLEM
 from solgen_softmax.solve import SoftmaxResult
 
-from solgen.latex import Tex
+from solgen.markup.latex import Tex
 
 HUGE = {
     "W": [[1000] * 10, [-1000] * 10, [999] * 10],

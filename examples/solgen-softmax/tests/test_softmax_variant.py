@@ -10,7 +10,7 @@ import pytest
 from solgen_softmax import PROBLEM
 from solgen_softmax.variant import SoftmaxInput, logits
 
-from solgen.tomlinput import parse_toml
+from solgen.base.tomlinput import parse_toml
 
 SECTION = "problem4"
 # Message beginnings that several cases share (each case's whole message is exact).
@@ -177,7 +177,7 @@ def test_the_same_seed_draws_the_same_table() -> None:
 
 def test_a_draw_is_pinned() -> None:
     """The numbers depend on nothing but the seed, the section and the attempt (SHA-256 of
-    them, solgen.stream, with draw_label's stream label): the same on every machine."""
+    them, solgen.base.stream, with draw_label's stream label): the same on every machine."""
     assert toml_of(PROBLEM.draw(7, SECTION, 0, {})) == (
         "W = [[-0.4, 0.7], [0.7, -0.9], [-0.2, 0.5]]\n"
         "b = [1.0, -0.3, 0.4]\n"

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any, ClassVar
 
-from solgen.answerids import TOTAL_PARAMS
-from solgen.problem import Cells, CheckRun, Grading, Item, Problem
+from solgen.base.answerids import TOTAL_PARAMS
+from solgen.problems.problem import Cells, CheckRun, Grading, Item, Problem
 
 
 class Convnet(Problem):
@@ -78,7 +78,7 @@ class Convnet(Problem):
 
         return items(section)
 
-    # --- the class and grading stages' hooks -------------------------------------------------
+    # --- answers, grading, the class ------------------------------------------------------------
 
     def answer_cells(self, section: dict[str, Any]) -> dict[str, Any]:
         from solgen.problems.convnet.answers import answer_cells
@@ -110,7 +110,7 @@ class Convnet(Problem):
 
         return report_spread(sections)
 
-    # --- the LMS exports' hooks --------------------------------------------------------------
+    # --- the LMS exports -----------------------------------------------------------------------
 
     def statement_context(self, inp: Any) -> dict[str, Any]:
         from solgen.problems.convnet.lms import statement_context
@@ -121,8 +121,6 @@ class Convnet(Problem):
         from solgen.problems.convnet.lms import question
 
         return question(inp, items, lms)
-
-    # --- generate's and batch's hooks --------------------------------------------------------
 
 
 PROBLEM = Convnet()

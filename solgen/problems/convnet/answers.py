@@ -14,11 +14,11 @@ from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
-from solgen.answerids import LAYERS, TOTAL_PARAMS
-from solgen.errors import InvalidInput
-from solgen.latex import Tex
-from solgen.problem import Cells, Grading, Item, Tolerance, Unreadable
+from solgen.base.answerids import LAYERS, TOTAL_PARAMS
+from solgen.base.errors import InvalidInput
+from solgen.markup.latex import Tex
 from solgen.problems.convnet.fields import ConvnetInput, Layer
+from solgen.problems.problem import Cells, Grading, Item, Tolerance, Unreadable
 
 
 def items(p3: dict[str, Any]) -> list[Item]:
@@ -84,7 +84,7 @@ def parse_layers(text: str) -> list[tuple[str, int, int]]:
 
     Bounded before any work: at most MAX_LAYERS layers, and sizes of at most 4 digits are
     converted (conv followed by 5,000 nines was a ValueError traceback)."""
-    from solgen.marking import shown
+    from solgen.problems.marking import shown
 
     tokens = list(filter(None, re.split(r"[\s,;]+", text.strip())))
     if not tokens:
@@ -130,7 +130,7 @@ def design_params(inp: ConvnetInput, text: str) -> tuple[int | None, str]:
 
 def _layers(cells: Cells) -> str:
     """The student's layers, '' when not given or given as none."""
-    from solgen.marking import says_none
+    from solgen.problems.marking import says_none
 
     text = cells.get(LAYERS, "").strip()
     return "" if says_none(text) else text
@@ -139,7 +139,7 @@ def _layers(cells: Cells) -> str:
 def grade(item: Item, text: str, cells: Cells, inp: ConvnetInput) -> Grading | None:
     """The layers: any valid design from the student's input to the target. The count: of the
     student's own design when layers are given, else the key's (None: graded as a number)."""
-    from solgen.marking import grade_number, says_none
+    from solgen.problems.marking import grade_number, says_none
 
     if item.kind == "design":
         if says_none(text):

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from solgen.latex import fmt_int
-from solgen.problem import Check, CheckRun
+from solgen.markup.latex import fmt_int
 from solgen.problems.convnet.derive import ConvnetResult
+from solgen.problems.problem import Check, CheckRun
 
 FORWARD_BUDGET = 300_000_000  # multiply-adds of a real forward pass (about a second)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from solgen.latex import (
+from solgen.markup.latex import (
     Tex,
     fmt_int,
 )
-from solgen.plotting import coords
+from solgen.markup.plotting import coords
 from solgen.problems.convnet.derive import ConvnetResult
 from solgen.problems.convnet.design import Design
 from solgen.problems.convnet.fields import ConvnetInput

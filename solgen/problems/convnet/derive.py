@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from solgen.errors import InvalidInput
-from solgen.messages import dimensions
+from solgen.base.errors import InvalidInput
+from solgen.base.messages import dimensions
 from solgen.problems.convnet.design import Design, designs
 from solgen.problems.convnet.fields import ConvnetInput, Layer
 

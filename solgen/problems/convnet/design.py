@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from solgen.errors import InvalidInput
-from solgen.messages import dimensions, plural
+from solgen.base.errors import InvalidInput
+from solgen.base.messages import dimensions, plural
 from solgen.problems.convnet.fields import ConvnetInput, Layer
 
 # A search that finds more designs than this is a sign of a badly posed variant.

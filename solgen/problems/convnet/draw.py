@@ -3,10 +3,10 @@ best design."""
 
 from __future__ import annotations
 
-from solgen.errors import InvalidInput
+from solgen.base.errors import InvalidInput
+from solgen.base.stream import Stream, draw_label
 from solgen.problems.convnet.design import designs
 from solgen.problems.convnet.fields import ConvnetInput, Layer
-from solgen.stream import Stream, draw_label
 
 MAX_ATTEMPTS = 10_000
 

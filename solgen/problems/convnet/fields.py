@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from solgen.fields import int_list, positive_int
-from solgen.messages import describe
+from solgen.base.fields import int_list, positive_int
+from solgen.base.messages import describe
 
 
 @dataclass(frozen=True)

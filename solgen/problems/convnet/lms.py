@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from solgen.answerids import TOTAL_PARAMS
-from solgen.lmshtml import esc, inline, para, tex_size
-from solgen.problem import Item, Problem
+from solgen.base.answerids import TOTAL_PARAMS
 from solgen.problems.convnet.context import statement_context as _statement_context
 from solgen.problems.convnet.fields import ConvnetInput
+from solgen.problems.lmshtml import esc, inline, para, tex_size
+from solgen.problems.problem import Item, Problem
 
 
 def statement_context(inp: ConvnetInput) -> dict[str, Any]:

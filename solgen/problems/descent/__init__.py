@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any, ClassVar
 
-from solgen.answerids import ETA_MAX, ETA_MAX_EXACT
-from solgen.problem import Cells, CheckRun, Grading, Item, Problem
+from solgen.base.answerids import ETA_MAX, ETA_MAX_EXACT
+from solgen.problems.problem import Cells, CheckRun, Grading, Item, Problem
 
 
 class Descent(Problem):
@@ -76,7 +76,7 @@ class Descent(Problem):
 
         return items(section)
 
-    # --- the class and grading stages' hooks -------------------------------------------------
+    # --- answers, grading, the class ------------------------------------------------------------
 
     answer_aliases: ClassVar[Mapping[str, str]] = {ETA_MAX_EXACT: ETA_MAX}
 
@@ -107,7 +107,7 @@ class Descent(Problem):
 
         return report_spread(sections)
 
-    # --- the LMS exports' hooks --------------------------------------------------------------
+    # --- the LMS exports -----------------------------------------------------------------------
 
     def statement_context(self, inp: Any) -> dict[str, Any]:
         from solgen.problems.descent.lms import statement_context
@@ -118,8 +118,6 @@ class Descent(Problem):
         from solgen.problems.descent.lms import question
 
         return question(inp, items, lms)
-
-    # --- generate's and batch's hooks --------------------------------------------------------
 
 
 PROBLEM = Descent()

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
-from solgen.answerids import ETA_MAX, ETA_MAX_EXACT, eigenvalue_id
-from solgen.problem import Grading, Item, Tolerance, number_item
+from solgen.base.answerids import ETA_MAX, ETA_MAX_EXACT, eigenvalue_id
+from solgen.problems.problem import Grading, Item, Tolerance, number_item
 
 
 def items(p2: dict[str, Any]) -> list[Item]:
@@ -51,9 +51,9 @@ def answer_cells(p2: dict[str, Any]) -> dict[str, Any]:
 def grade_eta(item: Item, text: str) -> tuple[bool, str]:
     """eta_max: the bound, or the interval of step sizes that converge (a cell saying none is
     right for a variant without a bound)."""
-    from solgen.marking import close, fmt, read_number, says_none, shown
-    from solgen.numparse import NumberError, parse_interval
-    from solgen.problem import Unreadable
+    from solgen.base.numparse import NumberError, parse_interval
+    from solgen.problems.marking import close, fmt, read_number, says_none, shown
+    from solgen.problems.problem import Unreadable
 
     if item.value is None:  # no step size converges from every start
         if says_none(text):

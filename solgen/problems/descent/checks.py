@@ -13,9 +13,9 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from solgen.checking import NotApplicable, fractions, short, tex_float
-from solgen.problem import Check, CheckRun
+from solgen.problems.checking import NotApplicable, fractions, short, tex_float
 from solgen.problems.descent.derive import DescentResult
+from solgen.problems.problem import Check, CheckRun
 
 RESIDUAL_TOLERANCE = 1e-9
 

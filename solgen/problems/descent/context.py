@@ -10,14 +10,15 @@ from typing import Any
 
 import sympy as sp
 
-from solgen.latex import (
+from solgen.markup.latex import (
     Tex,
     fmt_number,
     is_exact,
     num,
     sym,
 )
-from solgen.plotting import cm, coords, fixed
+from solgen.markup.plotting import cm, coords, fixed
+from solgen.markup.surd import surd_tex
 from solgen.problems.descent.derive import (
     DescentResult,
     Eigenspace,
@@ -36,7 +37,6 @@ from solgen.problems.descent.figures import (
     descent_figure,
     saddle_figure,
 )
-from solgen.surd import surd_tex
 
 
 def _exact(expr: sp.Expr, inline: bool = False) -> Tex:

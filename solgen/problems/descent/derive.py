@@ -9,8 +9,8 @@ from typing import Literal
 
 import sympy as sp
 
-from solgen.certified import float_of_algebraic, floats_of_real_roots
-from solgen.errors import DerivationError
+from solgen.base.certified import float_of_algebraic, floats_of_real_roots
+from solgen.base.errors import DerivationError
 from solgen.problems.descent.fields import DescentInput
 
 lam = sp.Symbol("lambda")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from math import isqrt
 
-from solgen.stream import Stream, draw_label
+from solgen.base.stream import Stream, draw_label
 
 MAX_ATTEMPTS = 10_000
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from solgen.fields import Matrix, matrix, shape_text
+from solgen.base.fields import Matrix, matrix, shape_text
 
 
 @dataclass(frozen=True)

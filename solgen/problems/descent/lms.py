@@ -9,8 +9,10 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
-from solgen.answerids import ETA_MAX
-from solgen.lmshtml import (
+from solgen.base.answerids import ETA_MAX
+from solgen.problems.descent.context import statement_context as _statement_context
+from solgen.problems.descent.fields import DescentInput
+from solgen.problems.lmshtml import (
     esc,
     exact_tex,
     inline,
@@ -20,9 +22,7 @@ from solgen.lmshtml import (
     tex_matrix,
     value_tex,
 )
-from solgen.problem import Item, Problem
-from solgen.problems.descent.context import statement_context as _statement_context
-from solgen.problems.descent.fields import DescentInput
+from solgen.problems.problem import Item, Problem
 
 
 def statement_context(inp: DescentInput) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any, ClassVar
 
-from solgen.problem import CheckRun, DrawOption, Item, Problem
+from solgen.problems.problem import CheckRun, DrawOption, Item, Problem
 
 
 class Network(Problem):
@@ -115,7 +115,7 @@ class Network(Problem):
 
         return items(section)
 
-    # --- the class and grading stages' hooks -------------------------------------------------
+    # --- answers, grading, the class ------------------------------------------------------------
 
     def id_hint(self, name: str, item_ids: set[str]) -> str:
         from solgen.problems.network.answers import id_hint
@@ -149,7 +149,7 @@ class Network(Problem):
 
         return report_tally(sections)
 
-    # --- the LMS exports' hooks --------------------------------------------------------------
+    # --- the LMS exports -----------------------------------------------------------------------
 
     def statement_context(self, inp: Any) -> dict[str, Any]:
         from solgen.problems.network.lms import statement_context
@@ -160,8 +160,6 @@ class Network(Problem):
         from solgen.problems.network.lms import question
 
         return question(inp, items, lms)
-
-    # --- generate's and batch's hooks --------------------------------------------------------
 
 
 PROBLEM = Network()

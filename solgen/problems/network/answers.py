@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from solgen.answerids import DB2, LOSS, SEPARATED_FROM, gradient_id, output_id, w1_hint
-from solgen.problem import Item, number_item
+from solgen.base.answerids import DB2, LOSS, SEPARATED_FROM, gradient_id, output_id, w1_hint
+from solgen.problems.problem import Item, number_item
 
 
 def items(p1: dict[str, Any]) -> list[Item]:

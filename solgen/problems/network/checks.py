@@ -18,11 +18,11 @@ import flint
 import mpmath
 import numpy as np
 
-from solgen.certified import fmpq_of
-from solgen.checking import TINY, UNIT, fractions, ratio, short, tex_float
-from solgen.messages import plural
-from solgen.problem import Check, CheckRun
+from solgen.base.certified import fmpq_of
+from solgen.base.messages import plural
+from solgen.problems.checking import TINY, UNIT, fractions, ratio, short, tex_float
 from solgen.problems.network.derive import NetworkResult
+from solgen.problems.problem import Check, CheckRun
 
 MAX_PARAMETERS = 200  # gradient entries checked by central differences (evenly spread)
 MAX_SMOOTH_PARAMETERS = 48  # each costs 2N exponentials at 60 digits

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from solgen.latex import (
+from solgen.markup.latex import (
     Tex,
     approx_or_eq,
     bmatrix,
@@ -24,7 +24,7 @@ from solgen.latex import (
     sym,
     vector_blocks,
 )
-from solgen.plotting import cm
+from solgen.markup.plotting import cm
 from solgen.problems.network import derive as p1_network
 from solgen.problems.network.derive import Cost, NetworkResult
 from solgen.problems.network.fields import DATA_FILES, NetworkInput

@@ -22,11 +22,11 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from solgen import cache
-from solgen.cache import source_key
-from solgen.certified import ball_of, float_of_ball, float_of_exact
-from solgen.errors import DerivationError
-from solgen.exprdata import NotAnExpression, from_srepr, to_srepr
+from solgen.base import cache
+from solgen.base.cache import source_key
+from solgen.base.certified import ball_of, float_of_ball, float_of_exact
+from solgen.base.errors import DerivationError
+from solgen.base.exprdata import NotAnExpression, from_srepr, to_srepr
 from solgen.problems.network.fields import NetworkInput
 
 # Display names double as SymPy symbol names, so sympy.latex prints textbook notation.

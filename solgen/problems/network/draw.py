@@ -9,8 +9,8 @@ from fractions import Fraction
 from itertools import pairwise
 from operator import mul
 
-from solgen.errors import InvalidInput, SolgenError
-from solgen.stream import Stream, draw_label
+from solgen.base.errors import InvalidInput, SolgenError
+from solgen.base.stream import Stream, draw_label
 
 GRID = Fraction(1, 10)  # problem 1's values lie on a 0.1 grid in [-1, 1]
 MIN_LOSS = Fraction(1, 20)  # a loss below this looks like a trick question

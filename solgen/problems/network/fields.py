@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from solgen.fields import MAX_SIZE, Matrix, Vector, matrix, number, shape_text, vector
-from solgen.messages import describe, did_you_mean, plural
+from solgen.base.fields import MAX_SIZE, Matrix, Vector, matrix, number, shape_text, vector
+from solgen.base.messages import describe, did_you_mean, plural
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 DATA_FILES = ("X.csv", "t.csv", "W1.csv", "b1.csv", "w2.csv", "b2.csv")  # its files in data/

@@ -7,11 +7,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from solgen.answerids import LOSS
-from solgen.lmshtml import AnswerGroup, display, esc, group_tex, inline, para, precision_text
-from solgen.problem import Item, Problem
+from solgen.base.answerids import LOSS
+from solgen.problems.lmshtml import (
+    AnswerGroup,
+    display,
+    esc,
+    group_tex,
+    inline,
+    para,
+    precision_text,
+)
 from solgen.problems.network.context import statement_context as _statement_context
 from solgen.problems.network.fields import NetworkInput
+from solgen.problems.problem import Item, Problem
 
 # How a group of items is labelled when its entries are shown (or asked for) as one matrix.
 GROUP_TEX: dict[str, str] = {

@@ -1,0 +1,122 @@
+"""The answer key of a batch: one model, read by grade and by every export.
+
+Each student's key is a list of items, from each problem of the student's assignment (its
+`items` hook, numbered by the assignment). An item has an id (the answers.csv column, as
+answerids names them), a kind (number, interval, or its problem's own), the exact value (SymPy
+syntax, read back with numparse, never evaluated as code) and its float, a tolerance and
+points. The points are each problem's groups' (Problem.groups), scaled to the points the
+assignment gives the problem, unless a grading policy says otherwise (policy.py). Nothing here
+recomputes an answer: the values come from the builds' results.json, a problem's set-up from
+the variant file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from solgen.base.errors import InvalidInput
+from solgen.base.tomlinput import read_variant_file
+from solgen.course import manifest as mf
+from solgen.course.classfiles import collect_answers
+from solgen.document.variant import Variant, build_variant
+from solgen.problems.problem import Item as Item  # re-exported: the key's items
+from solgen.problems.problem import Tolerance as Tolerance
+from solgen.problems.registry import DEFAULT, Assignment
+
+
+@dataclass(frozen=True)
+class StudentKey:
+    """One student's (or practice variant's) key, with the variant it was built from."""
+
+    id: str
+    name: str
+    folder: str
+    variant: Variant
+    items: tuple[Item, ...]
+
+    def item(self, item_id: str) -> Item:
+        """The item with this id (KeyError if there is none)."""
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        raise KeyError(item_id)
+
+
+@dataclass(frozen=True)
+class ClassKey:
+    """Every student's key, in id order."""
+
+    kind: str  # "roster" or "seeded"
+    students: tuple[StudentKey, ...]
+
+
+def default_points(assignment: Assignment = DEFAULT) -> dict[str, Fraction]:
+    """Each answer group's points: its problem's, scaled to the points the assignment gives
+    that problem (the default assignment's 20 / 15 / 15 are the problems' own)."""
+    points: dict[str, Fraction] = {}
+    for placed in assignment:
+        scale = Fraction(placed.points, placed.problem.points)
+        points |= {group: share * scale for group, share in placed.problem.groups.items()}
+    return points
+
+
+def items_of(results: dict[str, Any], assignment: Assignment = DEFAULT) -> list[Item]:
+    """The items of one results.json, with the default points split over each group."""
+    items = [
+        replace(item, problem=placed.number)
+        for placed in assignment
+        for item in placed.problem.items(results[placed.section])
+    ]
+    return with_points(items, default_points(assignment))
+
+
+def with_points(items: list[Item], points: dict[str, Fraction]) -> list[Item]:
+    """Items with points from a table of group or item ids (an item id wins over its group);
+    a group's points are split evenly over its items. An item the table names neither by its
+    id nor by its group keeps its points."""
+    sizes: dict[str, int] = {}
+    for item in items:
+        sizes[item.group] = sizes.get(item.group, 0) + 1
+    result = []
+    for item in items:
+        if item.id in points and item.id != item.group:
+            given = points[item.id]
+        elif item.group in points:
+            given = points[item.group] / sizes[item.group]
+        else:
+            given = item.points
+        result.append(replace(item, points=given))
+    return result
+
+
+def load_key(directory: Path) -> ClassKey:
+    """The answer key of a batch directory (solgen batch, or merge); InvalidInput naming what
+    is missing or damaged."""
+    if not directory.is_dir():
+        raise InvalidInput([f"--key: {directory} is not a directory (expected a batch directory)"])
+    found = mf.load(directory)
+    if found is None:
+        raise InvalidInput(
+            [f"--key: {directory} has no {mf.MANIFEST}; expected a directory made by solgen batch"]
+        )
+    answers = collect_answers(directory, found)
+    damaged = sorted(set(found.records) - set(answers))
+    if damaged:
+        raise InvalidInput(
+            [
+                f"--key: {directory}: results.json of {', '.join(damaged[:10])} is missing or "
+                "differs from the manifest; rerun the batch to repair it"
+            ]
+        )
+    students = []
+    for student_id, record in sorted(found.records.items()):
+        path = directory / record.folder / "variant.toml"
+        if mf.file_sha(path) != record.variant:
+            raise InvalidInput([f"--key: {path} differs from {mf.MANIFEST}; rerun the batch"])
+        variant = build_variant(read_variant_file(path))
+        items = tuple(items_of(answers[student_id], variant.assignment))
+        students.append(StudentKey(student_id, record.name, record.folder, variant, items))
+    return ClassKey(kind=found.kind, students=tuple(students))

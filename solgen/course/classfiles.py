@@ -1,0 +1,492 @@
+"""A batch's class-level files: answers.csv/json, report.txt, key.pdf, release/, combined PDFs.
+
+They are made from every variant recorded in the directory's manifest (not only those this
+run built), so they always cover the whole class, and they are remade only when what they
+are made of changed or they are missing or damaged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import errno
+import functools
+import io
+import json
+import os
+import shutil
+import tomllib
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from solgen.base.files import (
+    NotReadable,
+    atomic_write,
+    read_regular,
+    replace_dir,
+    scratch_dir,
+    signals_held,
+)
+from solgen.course import manifest as mf
+from solgen.course.classreport import assignment_for, assignments_of, class_report
+from solgen.course.manifest import Manifest, sha256_bytes, sha256_text, solgen_digest
+from solgen.document.compile import Compiled, compile_in_parallel, compile_tex
+from solgen.problems.registry import DEFAULT, Assignment
+
+ANSWERS_CSV = "answers.csv"
+ANSWERS_JSON = "answers.json"
+REPORT = "report.txt"
+KEY = "key"
+RELEASE = "release"
+COMBINED = {"solution": "all-solutions", "assignment": "all-assignments"}
+RELEASED = ("assignment.pdf", "solution.pdf")
+
+
+ANSWER_FILES = (ANSWERS_JSON, ANSWERS_CSV, REPORT)
+MAX_ANSWERS_BYTES = 1024 * 1024 * 1024  # answers.json, read only for a student's last answers
+
+
+def finish(
+    out: Path, manifest: Manifest, timeout: float, pdf: bool, written: list[str] | None = None
+) -> str:
+    """Write the class-level files for every recorded variant; return the class report.
+
+    written: each class file this call replaced is appended as it is replaced, so that a
+    caller interrupted (or failing) half way can say exactly what changed. Nothing that is
+    up to date is rewritten, and a rerun with nothing to do writes nothing at all (a read-only
+    directory is fine): answers.csv/json and report.txt are compared by their stamps with
+    what they were made of (in manifest.Stamps) before anything is read.
+    """
+    written = [] if written is None else written
+    digest = _answers_digest(manifest)
+    report = _report_if_current(out, manifest, digest)
+    if report is None:
+        answers = collect_answers(out, manifest)
+        view = _readable_view(out, manifest)
+        assignments = assignments_of(out, view)
+        write_answers(out, manifest, answers, written, assignments)
+        report = class_report(out, view, answers)
+        _write_if_changed(out / REPORT, report, written)
+        for name in ANSWER_FILES:
+            manifest.stamps.sha(name, out / name)
+        manifest.stamps.set("answers", digest)
+    if pdf and manifest.records:
+        class_pdfs(out, manifest, timeout, written)
+    try:
+        manifest.save_if_changed(out)
+    except OSError as exc:  # a no-op rerun in a read-only directory whose stamps went stale
+        if written or exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise
+    return report
+
+
+def _answers_digest(manifest: Manifest) -> str:
+    """What answers.csv/json and report.txt are made of: each record's results and variant."""
+    parts = [
+        [i, r.name, r.seed, r.folder, r.variant, r.generated, r.outputs.get("results.json")]
+        for i, r in sorted(manifest.records.items())
+    ]
+    # expected: the report names the variants no longer listed
+    return sha256_text(json.dumps([manifest.kind, solgen_digest(), manifest.expected, parts]))
+
+
+def _report_if_current(out: Path, manifest: Manifest, digest: str) -> str | None:
+    """report.txt's text when answers.csv/json and report.txt are what this manifest makes
+    (same inputs, files unchanged since by their stamps), else None."""
+    if manifest.stamps.values.get("answers") != digest:
+        return None
+    if not manifest.stamps.current({name: out / name for name in ANSWER_FILES}):
+        return None
+    try:
+        return read_regular(out / REPORT, 16 * 1024 * 1024).decode("utf-8")
+    except (NotReadable, UnicodeDecodeError):
+        return None
+
+
+def _readable_view(out: Path, manifest: Manifest) -> Manifest:
+    """The manifest with every record whose variant.toml is not a regular file in a real
+    folder pointed at a folder that does not exist: the class report reads variant files
+    plainly, and a FIFO there would block it for ever."""
+    records = {}
+    for variant_id, record in manifest.records.items():
+        folder = out / record.folder
+        ok = mf.stamp(folder / "variant.toml") is not None and not folder.is_symlink()
+        records[variant_id] = record if ok else replace(record, folder=".solgen-unreadable")
+    return replace(manifest, records=records)
+
+
+def collect_answers(out: Path, manifest: Manifest) -> dict[str, dict[str, Any]]:
+    """id -> results.json of every recorded variant whose results.json is the recorded one.
+
+    A variant whose results.json is missing or damaged (a rebuild that failed, a deleted
+    folder) keeps its last good answers: its entry in DIR/answers.json, when that entry is
+    byte for byte the recorded results.json (its hash is the record's). Reads are bounded
+    and of regular files only.
+    """
+    answers: dict[str, dict[str, Any]] = {}
+    missing = []
+    for variant_id, record in sorted(manifest.records.items()):
+        path = out / record.folder / "results.json"
+        expected = record.outputs.get("results.json")
+        try:
+            data = read_regular(path, mf.MAX_RESULTS_BYTES)
+        except NotReadable:
+            missing.append(variant_id)
+            continue
+        if sha256_bytes(data) == expected:
+            with contextlib.suppress(ValueError, RecursionError):
+                answers[variant_id] = json.loads(data)
+                continue
+        missing.append(variant_id)
+    if missing:
+        answers.update(_last_answers(out, manifest, missing))
+    return dict(sorted(answers.items()))
+
+
+def _last_answers(out: Path, manifest: Manifest, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The entries of DIR/answers.json for these ids that are their recorded results.json."""
+    try:
+        earlier = json.loads(read_regular(out / ANSWERS_JSON, MAX_ANSWERS_BYTES))
+    except (NotReadable, ValueError, RecursionError):
+        return {}
+    if not isinstance(earlier, dict):
+        return {}
+    found = {}
+    for variant_id in ids:
+        entry = earlier.get(variant_id)
+        expected = manifest.records[variant_id].outputs.get("results.json")
+        if isinstance(entry, dict) and sha256_text(_results_text(entry)) == expected:
+            found[variant_id] = entry
+    return found
+
+
+def _results_text(results: dict[str, Any]) -> str:
+    """results.json's text for its data, as results.py writes it."""
+    return json.dumps(results, indent=2, ensure_ascii=False) + "\n"
+
+
+def _write_if_changed(path: Path, text: str, written: list[str] | None = None) -> None:
+    """atomic_write, skipped when the file holds this text already (a rerun touches nothing)."""
+    data = text.encode("utf-8")
+    try:
+        if read_regular(path, len(data)) == data:
+            return
+    except NotReadable:
+        pass
+    atomic_write(path, text)
+    if written is not None:
+        written.append(path.name)
+
+
+def write_answers(
+    out: Path,
+    manifest: Manifest,
+    answers: dict[str, dict[str, Any]],
+    written: list[str] | None = None,
+    assignments: dict[str, Assignment | None] | None = None,
+) -> None:
+    """DIR/answers.json (id -> results.json) and DIR/answers.csv (one row a variant)."""
+    text = json.dumps(answers, indent=2, ensure_ascii=False) + "\n"
+    _write_if_changed(out / ANSWERS_JSON, text, written)
+    names = {i: r.name for i, r in manifest.records.items()}
+    seeds = {i: r.seed for i, r in manifest.records.items()}
+    csv_text = answers_csv(answers, names, seeds, manifest.kind, assignments)
+    _write_if_changed(out / ANSWERS_CSV, csv_text, written)
+
+
+def flatten(results: dict[str, Any], assignment: Assignment | None = DEFAULT) -> dict[str, Any]:
+    """The key answers of one results.json as CSV columns, named by answerids: each problem's
+    answer_cells, in the assignment's order (None: an assignment not known, see
+    assignment_for)."""
+    row: dict[str, Any] = {}
+    for placed in assignment_for(results, assignment):
+        row.update(placed.problem.answer_cells(results[placed.section]))
+    return row
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.12g}"  # 12 significant digits: float noise gone, same on every machine
+    return str(value)
+
+
+def answers_csv(
+    answers: dict[str, dict[str, Any]],
+    names: dict[str, str] | None = None,
+    seeds: dict[str, int | None] | None = None,
+    kind: str = "seeded",
+    assignments: dict[str, Assignment | None] | None = None,
+) -> str:
+    """One row a variant (id, then name or seed, then the key answers), rows in id order.
+    assignments: each variant's (the default's for a variant not in it)."""
+    given = assignments or {}
+    rows = {
+        variant_id: flatten(results, given.get(variant_id, DEFAULT))
+        for variant_id, results in sorted(answers.items())
+    }
+    columns: list[str] = []
+    for row in rows.values():
+        columns += [c for c in row if c not in columns]
+    out = io.StringIO()
+    from solgen.base.csvsafe import safe_row  # no cell starts a spreadsheet formula (roster text)
+
+    writer = csv.writer(out, lineterminator="\n")
+    second = "name" if kind == "roster" else "seed"
+    writer.writerow(safe_row(["id", second, *columns]))
+    for variant_id, row in rows.items():
+        if kind == "roster":
+            who: object = (names or {}).get(variant_id, "")
+        else:
+            seed = (seeds or {}).get(variant_id)
+            who = int(variant_id) if seed is None else seed
+        writer.writerow(safe_row([variant_id, who, *(_cell(row.get(c)) for c in columns)]))
+    return out.getvalue()
+
+
+def _with_pdfs(out: Path, manifest: Manifest) -> list[str]:
+    """The variants whose PDFs (and released data files) are recorded and there as recorded:
+    a student whose rebuild failed with a PDF missing is left out of the combined PDFs and
+    release/ (the failure was reported), never a LaTeX error for the whole class."""
+    ids = []
+    for variant_id, record in sorted(manifest.records.items()):
+        if not all(n in record.outputs for n in RELEASED):
+            continue
+        folder = out / record.folder
+        if all(
+            manifest.stamps.unchanged(f"{record.folder}/{n}", folder / n, record.outputs.get(n))
+            for n in _released(manifest, variant_id)
+        ):
+            ids.append(variant_id)
+    return ids
+
+
+def _released(manifest: Manifest, variant_id: str) -> list[str]:
+    """A student's files in release/: the PDFs, and the data files its build recorded (a
+    student built by an older solgen and kept off the roster has none)."""
+    outputs = manifest.records[variant_id].outputs
+    return [*RELEASED, *mf.recorded_data(outputs)]
+
+
+def _class_digest(manifest: Manifest, ids: list[str], key_ids: list[str]) -> str:
+    parts = [
+        [i, r.name, r.folder, [r.outputs[n] for n in names]]
+        for i in ids
+        for r, names in [(manifest.records[i], _released(manifest, i))]
+    ]
+    # key.pdf is made from each student's results.json (the answer key), never from TeX
+    keys = [
+        [i, manifest.records[i].name, manifest.records[i].outputs.get("results.json")]
+        for i in key_ids
+    ]
+    # solgen's own source too: key.tex.j2 and combined.tex.j2 shape these files
+    return sha256_text(json.dumps([manifest.kind, solgen_digest(), parts, keys]))
+
+
+def _class_files(manifest: Manifest, ids: list[str]) -> list[str]:
+    files = [f"{KEY}.pdf", *(f"{name}.pdf" for name in COMBINED.values())]
+    if manifest.kind == "roster":
+        for i in ids:
+            files += [f"{RELEASE}/{manifest.records[i].folder}/{n}" for n in _released(manifest, i)]
+    return files
+
+
+def class_pdfs(
+    out: Path, manifest: Manifest, timeout: float, written: list[str] | None = None
+) -> None:
+    """key.pdf, the combined PDFs and (roster) release/, unless they are up to date.
+
+    Up to date is decided by stamps (a rerun hashes only files that changed). They are
+    compiled in scratch folders first; SIGINT or SIGTERM during the compile stops LaTeX and
+    leaves the old ones (written says nothing was replaced); the renames into place happen
+    with both signals held. A compile that failed writing (a full disk) is an OSError naming
+    the file, not a LaTeX error without an error line.
+    """
+    written = [] if written is None else written
+    answers = None
+    ids = _with_pdfs(out, manifest)
+    key_ids = [i for i in sorted(manifest.records) if i in ids or i not in manifest.records]
+    digest = _class_digest(manifest, ids, key_ids)
+    files = _class_files(manifest, ids)
+    if (
+        manifest.class_inputs == digest
+        and set(manifest.class_outputs) == set(files)
+        and all(manifest.stamps.unchanged(f, out / f, manifest.class_outputs[f]) for f in files)
+    ):
+        return
+    answers = collect_answers(out, manifest)
+    key_ids = [i for i in key_ids if i in answers]
+    if not ids and not key_ids:
+        return
+    assignments = assignments_of(out, _readable_view(out, manifest))
+    keys = {i: (answers[i], assignments.get(i)) for i in key_ids}
+    compiled = _compile_class(out, manifest, ids, keys, timeout)
+    try:
+        release = _stage_release(out, manifest, ids) if manifest.kind == "roster" else None
+    except BaseException:
+        for done in compiled.values():
+            shutil.rmtree(done.scratch, ignore_errors=True)
+        raise
+    with signals_held():
+        for name, done in compiled.items():
+            os.replace(done.pdf, out / f"{name}.pdf")
+            written.append(f"{name}.pdf")
+            shutil.rmtree(done.scratch, ignore_errors=True)
+        if release is not None:
+            replace_dir(out / RELEASE, release)
+            written.append(f"{RELEASE}/")
+    manifest.class_inputs = digest
+    manifest.class_outputs = {f: manifest.stamps.sha(f, out / f) or "" for f in files}
+
+
+def _title(out: Path, manifest: Manifest, ids: list[str]) -> str:
+    """The assignment's title, from the first variant's file."""
+    try:
+        path = out / manifest.records[ids[0]].folder / "variant.toml"
+        text = read_regular(path, 4 * 1024 * 1024).decode("utf-8")
+        title = tomllib.loads(text)["meta"]["title"]
+        return title if isinstance(title, str) else ""
+    except (NotReadable, ValueError, KeyError, IndexError, TypeError):
+        return ""
+
+
+def _bookmark(manifest: Manifest, variant_id: str) -> str:
+    record = manifest.records[variant_id]
+    return f"{variant_id} {record.name}" if manifest.kind == "roster" else f"Variant {variant_id}"
+
+
+def _compile_class(
+    out: Path,
+    manifest: Manifest,
+    ids: list[str],
+    keys: dict[str, tuple[dict[str, Any], Assignment | None]],
+    timeout: float,
+) -> dict[str, Compiled]:
+    """Compile key.pdf and the two combined PDFs at once, in scratch folders (keys: each
+    student's results.json and assignment)."""
+    from solgen.document.render import combine, key_document
+
+    sources: dict[str, tuple[str, dict[str, Path]]] = {}
+    blocks = [key_block(manifest, i, *key) for i, key in keys.items()]
+    title = _title(out, manifest, list(keys) or ids)
+    sources[KEY] = (key_document(title, "Confidential: for graders only.", blocks), {})
+    if ids:
+        for document, name in COMBINED.items():
+            inputs = {
+                f"{manifest.records[i].folder}-{document}.pdf": out
+                / manifest.records[i].folder
+                / f"{document}.pdf"
+                for i in ids
+            }
+            titles = [_bookmark(manifest, i) for i in ids]
+            sources[name] = (combine(list(zip(inputs, titles, strict=True))), inputs)
+    long = timeout * max(1, len(keys) // 10)
+    jobs: dict[str, Callable[[], Compiled]] = {
+        name: functools.partial(compile_tex, tex, name, out, long, inputs=inputs)
+        for name, (tex, inputs) in sources.items()
+    }
+    return compile_in_parallel(jobs, out)
+
+
+# --- key.pdf: from the answer key (answerkey.py), like answers.csv, grade and the exports -------
+
+MAX_KEY_ITEMS = 48  # entries of one group a block lists (answers.csv has every one)
+KEY_PROBLEM = "keyproblem.tex.j2"  # a problem's part of a block when it has no "key" template
+
+
+def key_block(
+    manifest: Manifest,
+    variant_id: str,
+    results: dict[str, Any],
+    assignment: Assignment | None = DEFAULT,
+) -> str:
+    """One student's block of key.pdf: the items of the answer key, with the numbers that
+    answers.csv holds (and the exact value where it says more), each problem's part from its
+    "key" template (keyproblem.tex.j2 when it has none) and its key_context."""
+    from solgen.course.answerkey import items_of
+    from solgen.document.render import KEY_BLOCK, environment
+    from solgen.markup.latex import Tex
+
+    record = manifest.records[variant_id]
+    known = assignment_for(results, assignment)
+    items = items_of(results, known)
+    problems: dict[int, dict[str, Any]] = {
+        placed.number: {
+            "number": placed.number,
+            "title": placed.problem.title,
+            "template": placed.problem.templates.get("key", KEY_PROBLEM),
+            "context": placed.problem.key_context(results[placed.section]),
+            "entries": [],
+            "hidden": 0,
+        }
+        for placed in known
+    }
+    by_number = {placed.number: placed.problem for placed in known}
+    counts: dict[tuple[int, str], int] = {}
+    for item in items:
+        group = (item.problem, item.group)
+        counts[group] = counts.get(group, 0) + 1
+        if counts[group] > MAX_KEY_ITEMS:
+            problems[item.problem]["hidden"] += 1
+            continue
+        value = _exact_tex(item.exact, item.value) if item.value is not None else ""
+        entry = by_number[item.problem].key_entry(item, value)
+        if entry is not None:
+            problems[item.problem]["entries"].append(Tex(entry))
+    context = {
+        "name": record.name if manifest.kind == "roster" else f"Variant {record.seed}",
+        "student_id": variant_id if manifest.kind == "roster" else "",
+        "problems": list(problems.values()),
+    }
+    return str(environment(None).get_template(KEY_BLOCK).render(context))
+
+
+def _exact_tex(exact: str | None, value: Any) -> str:
+    from fractions import Fraction
+
+    from solgen.base.numparse import NumberError, parse_number
+    from solgen.markup.latex import sym
+
+    cell = _cell(value)
+    shown = _number_tex(cell)
+    if exact is None:
+        return r"\approx " + shown if isinstance(value, float) else shown
+    try:
+        if Fraction(exact) == Fraction(cell):
+            return shown
+    except (ValueError, ZeroDivisionError):
+        pass
+    if len(exact) > 60:
+        return r"\approx " + shown  # a long exact form: answers.csv has the float
+    try:
+        return f"{sym(parse_number(exact))} \\approx {shown}"
+    except (NumberError, ValueError, TypeError):
+        return r"\approx " + shown
+
+
+def _number_tex(cell: str) -> str:
+    r"""answers.csv's cell as TeX: 1.5e-52 as 1.5 \cdot 10^{-52}."""
+    if "e" in cell:
+        mantissa, exponent = cell.split("e")
+        return f"{mantissa} \\cdot 10^{{{int(exponent)}}}"
+    return cell
+
+
+def _stage_release(out: Path, manifest: Manifest, ids: list[str]) -> Path:
+    """release/ in a staging folder: a folder a student holding only that student's PDFs and
+    data files."""
+    stage = scratch_dir(out, "release")
+    for variant_id in ids:
+        folder = manifest.records[variant_id].folder
+        (stage / folder).mkdir()
+        for name in _released(manifest, variant_id):
+            source, target = out / folder / name, stage / folder / name
+            target.parent.mkdir(exist_ok=True)  # data/
+            try:
+                os.link(source, target)  # no copy: a build replaces its files, never edits them
+            except OSError:
+                shutil.copyfile(source, target)
+    return stage

@@ -1,0 +1,231 @@
+"""Random, well-posed variants of an assignment: the same seed gives the same file, byte for
+byte, anywhere.
+
+Each problem draws its own table (Problem.draw); this module puts them in the assignment's
+order, keeps a class's draws apart (class_draws) and writes the file.
+
+May import: base modules (errors, messages, tomlinput), the registry and variant; a problem
+only through the registry.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from fractions import Fraction
+
+from solgen.base.errors import InvalidInput
+from solgen.base.messages import shown
+from solgen.base.tomlinput import parse_set, parse_toml
+from solgen.document.variant import ASSIGNMENT, default_text
+from solgen.problems.registry import DEFAULT, Assignment
+
+# Which draw of each problem of an assignment a variant takes, in the assignment's order
+# (0: the first; more when a classmate had it). () means the first draw of every problem.
+Attempts = tuple[int, ...]
+
+MAX_REDRAWS = 64  # a class larger than a problem's space shares some of its values
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")  # a TOML key that needs no quotes
+
+
+def draw_settings(
+    assignment: Assignment = DEFAULT, given: Mapping[str, int] | None = None
+) -> dict[str, int]:
+    """The draw options of the assignment's problems (--samples, ...): given ones, else their
+    defaults; keyed by DrawOption.dest, in the problems' order."""
+    given = given or {}
+    settings: dict[str, int] = {}
+    for placed in assignment:
+        for option in placed.problem.draw_options:
+            settings.setdefault(option.dest, given.get(option.dest, option.default))
+    return settings
+
+
+def draw_problems(assignment: Assignment, settings: Mapping[str, int]) -> list[str]:
+    """Why these draw options cannot make a valid variant of the assignment ([] if they can)."""
+    return [problem for placed in assignment for problem in placed.problem.draw_problems(settings)]
+
+
+def assignment_table(assignment: Assignment) -> dict[str, object] | None:
+    """The [assignment] table of a variant of this assignment (its problems and their points),
+    or None for the default assignment, whose variant files have none."""
+    placed = list(assignment)
+    if _problems_and_points(assignment) == _problems_and_points(DEFAULT):
+        return None
+    return {"problems": [p.problem.name for p in placed], "points": [p.points for p in placed]}
+
+
+def _problems_and_points(assignment: Assignment) -> list[list[object]]:
+    return [[p.problem.name, p.points] for p in assignment]
+
+
+def plan_key(assignment: Assignment, given: Mapping[str, int] | None = None) -> list[object]:
+    """What decides every variant's draw besides its seed, as JSON-ready data: the assignment
+    (problems and points) and the draw options its problems use."""
+    return [
+        _problems_and_points(assignment),
+        sorted(draw_settings(assignment, given).items()),
+    ]
+
+
+def _identity(problem: dict[str, object], names: tuple[str, ...]) -> str:
+    """What makes two draws of a problem the same for a student (its data, not its answers)."""
+    return repr([problem[name] for name in names])
+
+
+def class_draws(
+    seeds: Sequence[int],
+    assignment: Assignment = DEFAULT,
+    options: Mapping[str, int] | None = None,
+) -> list[Attempts]:
+    """Draws for each seed, in the given order, so that no two share a problem's data.
+
+    The first seed keeps its first draws; a later seed whose draw of a problem an earlier one
+    already has draws that problem again, up to MAX_REDRAWS times (then the space is spent
+    and it keeps the last draw: the class report counts such repeats). What counts as the
+    same is the problem's distinct_fields.
+    """
+    settings = draw_settings(assignment, options)
+    placed = list(assignment)
+    taken: list[set[str]] = [set() for _ in placed]
+    result = []
+    for seed in seeds:
+        attempts = []
+        for place, seen in zip(placed, taken, strict=True):
+            problem = place.problem
+            for attempt in range(MAX_REDRAWS):
+                drawn = problem.draw(seed, place.section, attempt, settings)
+                identity = _identity(drawn, problem.distinct_fields)
+                if identity not in seen:
+                    break
+            seen.add(identity)
+            attempts.append(attempt)
+        result.append(tuple(attempts))
+    return result
+
+
+def practice_meta(seed: int) -> dict[str, str]:
+    """A practice variant's header: the default title and 'Variant N' (never a command)."""
+    title = parse_toml(default_text(), "default variant")["meta"]["title"]
+    return {"title": title, "author": f"Variant {seed}", "date": "", "student_id": ""}
+
+
+def variant(
+    seed: int,
+    assignment: Assignment = DEFAULT,
+    options: Mapping[str, int] | None = None,
+    attempts: Attempts = (),
+    meta: dict[str, str] | None = None,
+) -> dict[str, dict[str, object]]:
+    """A complete random variant (every field present) of the assignment for one seed: [meta],
+    [assignment] unless it is the default one, then each problem's table in order."""
+    settings = draw_settings(assignment, options)
+    placed = list(assignment)
+    if attempts and len(attempts) != len(placed):
+        raise ValueError(f"{len(attempts)} attempts for {len(placed)} problems")
+    data: dict[str, dict[str, object]] = {
+        "meta": dict(meta if meta is not None else practice_meta(seed))
+    }
+    table = assignment_table(assignment)
+    if table is not None:
+        data[ASSIGNMENT] = table
+    for number, place in enumerate(placed):
+        attempt = attempts[number] if attempts else 0
+        data[place.section] = place.problem.draw(seed, place.section, attempt, settings)
+    return data
+
+
+def _key(name: object) -> str:
+    """A TOML key: bare when it may be, else a basic string."""
+    text = str(name)
+    return text if _BARE_KEY.fullmatch(text) else json.dumps(text, ensure_ascii=False)
+
+
+def _value(value: object) -> str:
+    """One TOML value: exact decimals, integers, strings, lists and inline tables."""
+    if isinstance(value, bool):
+        raise TypeError("no booleans in a variant")
+    if isinstance(value, Fraction):
+        return _decimal(value)
+    if isinstance(value, Decimal):  # from --set: as TOML writes it, exactly
+        return shown(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a valid TOML basic string
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        items = (f"{_key(k)} = {_value(v)}" for k, v in value.items())
+        return "{ " + ", ".join(items) + " }"
+    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+
+
+def _decimal(value: Fraction) -> str:
+    """A terminating fraction as a decimal string: 7/10 -> '0.7', -2 -> '-2.0'."""
+    scaled = value * 10**6
+    if scaled.denominator != 1:
+        raise ValueError(f"{value} has no short decimal form")
+    sign = "-" if value < 0 else ""
+    whole, part = divmod(abs(scaled.numerator), 10**6)
+    digits = str(part).rjust(6, "0").rstrip("0") or "0"
+    return f"{sign}{whole}.{digits}"
+
+
+def to_toml(data: dict[str, dict[str, object]], comment: str) -> str:
+    """The variant as a TOML file under a comment line, one field a line, a list of tables one
+    table a line."""
+    lines = [f"# {comment}"]
+    for section, fields in data.items():
+        lines += ["", f"[{section}]"]
+        for name, value in fields.items():
+            if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+                lines.append(f"{_key(name)} = [")
+                lines += [f"    {_value(table)}," for table in value]
+                lines.append("]")
+            else:
+                lines.append(f"{_key(name)} = {_value(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def practice_comment(seed: int) -> str:
+    """The first line of a practice variant file."""
+    return f"solgen variant --seed {seed}: a random, well-posed variant of the assignment."
+
+
+def variant_text(
+    seed: int, assignment: Assignment = DEFAULT, options: Mapping[str, int] | None = None
+) -> str:
+    """The TOML text of the random variant of the assignment for one seed."""
+    return to_toml(variant(seed, assignment, options), practice_comment(seed))
+
+
+def apply_sets(data: dict[str, dict[str, object]], sets: Sequence[str]) -> None:
+    """Apply --set SECTION.FIELD=VALUE overrides to a generated variant (validated later)."""
+    for assignment in sets:
+        section, name, value = parse_set(assignment)
+        if section == ASSIGNMENT:
+            raise InvalidInput(
+                [f"--set {section}.{name}: the problems and their points come from --assignment"]
+            )
+        if section not in data:
+            raise InvalidInput([f"--set {section}.{name}: unknown section {section!r}"])
+        data[section][name] = value
+
+
+def student_variant_text(
+    seed: int,
+    student_id: str,
+    name: str,
+    attempts: Attempts = (),
+    assignment: Assignment = DEFAULT,
+    options: Mapping[str, int] | None = None,
+    sets: Sequence[str] = (),
+) -> str:
+    """The TOML text of one student's variant: their name and id, never their seed."""
+    meta = practice_meta(seed) | {"author": name, "student_id": student_id}
+    data = variant(seed, assignment, options, attempts, meta)
+    apply_sets(data, sets)
+    return to_toml(data, f"The variant of student {student_id}, drawn from the course key.")

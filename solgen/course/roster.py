@@ -1,0 +1,313 @@
+"""The class roster: a CSV file of students (id, name), read and checked in one pass."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import string
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from solgen.base.charset import unsettable_characters
+from solgen.base.encodings import wide_encoding
+from solgen.base.errors import InvalidInput
+from solgen.base.messages import abbreviated
+
+# Folder names a student may not get (lower-case compare): the batch directory's own files.
+RESERVED = frozenset(
+    {
+        "release",
+        "answers.csv",
+        "answers.json",
+        "report.txt",
+        "key.pdf",
+        "manifest.json",
+        "all-solutions.pdf",
+        "all-assignments.pdf",
+    }
+)
+MAX_BYTES = 10 * 1024 * 1024  # a roster of 5000 students is far below; anything bigger is not one
+MAX_STUDENTS = 5000
+MAX_ID = 64
+MAX_NAME = 200
+MAX_FOLDER = 64
+_SAFE = frozenset(string.ascii_letters + string.digits + "-_.")
+# Control and format characters and line/paragraph separators: invisible or line-breaking,
+# so an id or name holding one would look like another or break a one-line message.
+_CONTROL = frozenset({"Cc", "Cf", "Zl", "Zp"})
+_UTF8_BOM = b"\xef\xbb\xbf"
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass(frozen=True)
+class Student:
+    """One row of the roster."""
+
+    id: str  # as written in the roster, surrounding whitespace stripped, NFC-normalised
+    name: str  # likewise
+    folder: str  # the id made safe as a directory name (safe_folder)
+    row: int  # the row number in the file, the header being row 1 (counted as spreadsheets do)
+
+
+def safe_folder(student_id: str) -> str:
+    """The id as a directory name: only [A-Za-z0-9._-], no leading '.', at most 64 characters."""
+    # NFC first, so that é typed as one or as two code points gives the same folder.
+    text = unicodedata.normalize("NFC", student_id)
+    folder = "".join(c if c in _SAFE else "_" for c in text)[:MAX_FOLDER] or "_"
+    if folder.startswith("."):
+        folder = "_" + folder[1:]  # no hidden folders, and never '.' or '..'
+    if folder.lower() in RESERVED:
+        folder += "_"
+    return folder
+
+
+def read_roster(path: Path) -> list[Student]:
+    """The students of a roster CSV in file order; InvalidInput lists every problem found."""
+    problems: list[str] = []
+    text = load_csv_text(path, problems)
+    students = _parse(text, problems) if text is not None else []
+    if problems:
+        # Every problem: the command line prints 20 and "and N more" (one cap for all commands).
+        prefix = f"--roster {_escaped(str(path))}: "
+        raise InvalidInput([prefix + problem for problem in problems])
+    return students
+
+
+def load_csv_text(
+    path: Path, problems: list[str], header: str = "the columns id and name"
+) -> str | None:
+    """A CSV file's text, or None after adding the one file-level problem that prevents reading
+    (header: what the header row should hold, for the message about an empty file)."""
+    try:
+        if not path.exists():
+            problems.append("the file does not exist")
+            return None
+        if path.is_dir():
+            problems.append("expected a CSV file, found a directory")
+            return None
+        if not path.is_file():  # a FIFO or device could block or never end
+            problems.append("expected a CSV file, found a special file")
+            return None
+        with path.open("rb") as file:
+            data = file.read(MAX_BYTES + 1)  # never more: the file may be huge or growing
+    except OSError as exc:
+        problems.append(f"cannot read the file: {exc.strerror or exc}")
+        return None
+    if len(data) > MAX_BYTES:
+        problems.append(f"the file has more than {MAX_BYTES} bytes, expected at most 10 MB")
+        return None
+    wide = wide_encoding(data)
+    if wide is not None:
+        problems.append(f"the file is {wide} text, expected UTF-8 (save it as CSV UTF-8)")
+        return None
+    if b"\x00" in data:
+        problems.append("the file is binary (it holds NUL bytes), expected a CSV text file")
+        return None
+    skipped = len(_UTF8_BOM) if data.startswith(_UTF8_BOM) else 0  # Excel's "CSV UTF-8" has one
+    try:
+        text = data[skipped:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # Only the first bad byte: a file in another encoding has them everywhere, one fix for all.
+        before = data[skipped : skipped + exc.start].decode("utf-8")
+        line = len(_LINE_END.findall(before)) + 1
+        offset = skipped + exc.start
+        problems.append(
+            f"row {line}: not UTF-8 text (byte {data[offset]:#04x} at offset {offset}); "
+            "save the file as CSV UTF-8"
+        )
+        return None
+    if not text:
+        problems.append(f"the file is empty, expected a header row with {header}")
+        return None
+    return text
+
+
+def _parse(text: str, problems: list[str]) -> list[Student]:
+    """Check the header and every row, adding all problems; the students if there are none."""
+    # strict: a stray quote ("Noether" Emmy) or an unclosed one is an error, not a guess.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=csv_delimiter(text), strict=True)
+    students: list[Student] = []
+    seen = _Seen()
+    row, count = 0, 0  # row: the last row read, so a csv.Error is in row + 1
+    try:
+        header = next(reader, [])
+        row = 1
+        columns = _columns(header, problems)
+        if columns is None:
+            return []
+        for row, cells in enumerate(reader, start=2):
+            if not "".join(cells).strip():
+                continue  # spreadsheets write trailing empty rows
+            count += 1
+            if count > MAX_STUDENTS:
+                problems.append(
+                    f"row {row}: student {count}, expected at most {MAX_STUDENTS} students"
+                )
+                break
+            student = _student(row, cells, columns, seen, problems)
+            if student is not None:
+                students.append(student)
+    except csv.Error as exc:
+        # The reader cannot resynchronise after a quoting error: report it and stop there.
+        hint = " (a quoted cell is never closed)" if "end of data" in str(exc) else ""
+        problems.append(f"row {row + 1}: not valid CSV: {exc}{hint}")
+    return students
+
+
+def csv_delimiter(text: str, required: frozenset[str] = frozenset({"id", "name"})) -> str:
+    """Comma, semicolon or tab, as the header line uses it outside quotes."""
+    counts = dict.fromkeys(",;\t", 0)
+    quoted = False
+    for char in text[:65536]:  # a header longer than that is no header
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in "\r\n":
+            break
+        elif not quoted and char in counts:
+            counts[char] += 1
+    candidates = [d for d in ",;" if counts[d]] or [d for d in "\t" if counts[d]] or [","]
+    # Both , and ; (e.g. an unquoted "Nachname, Vorname;id;name"): the one that yields the columns.
+    for delimiter in candidates:
+        try:
+            header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+        except csv.Error:
+            continue
+        if required <= {cell.strip().lower() for cell in header}:
+            return delimiter
+    return candidates[0]
+
+
+def _columns(header: list[str], problems: list[str]) -> tuple[int, int, int] | None:
+    """The positions of id and name and the header's width, or None after adding problems."""
+    names = [cell.strip().lower() for cell in header]
+    if not any(names):
+        problems.append("row 1: expected a header row with the columns id and name, found none")
+        return None
+    given = [_escaped(_short(cell.strip())) for cell in header if cell.strip()]
+    found = ", ".join(given[:10]) + (", ..." if len(given) > 10 else "")  # one short line
+    positions = []
+    for column in ("id", "name"):
+        cells = [i for i, name in enumerate(names) if name == column]
+        if not cells:
+            problems.append(f"row 1: no column '{column}' (found columns: {found})")
+        elif len(cells) > 1:
+            listed = ", ".join(str(i + 1) for i in cells[:-1]) + f" and {cells[-1] + 1}"
+            problems.append(f"row 1: column '{column}' in cells {listed}, expected it once")
+        else:
+            positions.append(cells[0])
+    if len(positions) < 2:
+        return None
+    return positions[0], positions[1], len(header)
+
+
+def _student(
+    row: int, cells: list[str], columns: tuple[int, int, int], seen: _Seen, problems: list[str]
+) -> Student | None:
+    """The student of one data row, or None after adding its problems."""
+    id_cell, name_cell, width = columns
+    if len(cells) > width:
+        # Most often an unquoted comma in a name: the cells after it are shifted, check no further.
+        problems.append(f"row {row}: {len(cells)} cells, the header has {width}")
+        return None
+    # A short row's missing cells are empty cells.
+    student_id = _cell(cells, id_cell)
+    name = _cell(cells, name_cell)
+    id_problem = _id_problem(student_id)
+    name_problem = _name_problem(name)
+    if id_problem:
+        problems.append(f"row {row}, column id: {id_problem}")
+    if name_problem:
+        problems.append(f"row {row}, column name: {name_problem}")
+    student = Student(id=student_id, name=name, folder=safe_folder(student_id), row=row)
+    # A valid id counts as taken even when the name is bad: its duplicates are reported too.
+    unique = not id_problem and seen.add(student, problems)
+    return student if unique and not name_problem else None
+
+
+def _cell(cells: list[str], index: int) -> str:
+    return unicodedata.normalize("NFC", cells[index].strip()) if index < len(cells) else ""
+
+
+def _id_problem(student_id: str) -> str | None:
+    if not student_id:
+        return "expected an id, found an empty cell"
+    if len(student_id) > MAX_ID:
+        return f"expected at most {MAX_ID} characters, found {len(student_id)}"
+    if _has_control(student_id):
+        return f"expected no control characters, found {_quoted(student_id)}"
+    # The id is printed on the sheets (meta.student_id): refused here, before any folder.
+    return _unsettable_problem(student_id)
+
+
+def _name_problem(name: str) -> str | None:
+    if not name:
+        return "expected a name, found an empty cell"
+    if len(name) > MAX_NAME:
+        return f"expected at most {MAX_NAME} characters, found {len(name)}"
+    if len(name.splitlines()) > 1:
+        return f"expected one line, found a line break in {_quoted(name)}"
+    if _has_control(name):
+        return f"expected no control characters, found {_quoted(name)}"
+    return _unsettable_problem(name)
+
+
+def _unsettable_problem(text: str) -> str | None:
+    unsettable = unsettable_characters(text)
+    if unsettable:
+        shown = ", ".join(f"{_escaped(c)} (U+{ord(c):04X})" for c in unsettable[:5])
+        return f"pdflatex cannot set {shown}; expected Latin letters, digits and punctuation"
+    return None
+
+
+@dataclass
+class _Seen:
+    """The ids and folders (lower case: Windows and macOS ignore case) taken so far."""
+
+    by_id: dict[str, Student] = field(default_factory=dict)
+    by_folder: dict[str, Student] = field(default_factory=dict)
+
+    def add(self, student: Student, problems: list[str]) -> bool:
+        """Take the student's id and folder if both are free, else add the problem naming both."""
+        first = self.by_id.get(student.id)
+        if first is not None:
+            problems.append(
+                f"row {student.row}, column id: duplicate id {_quoted(student.id)} "
+                f"(first on row {first.row})"
+            )
+            return False
+        other = self.by_folder.get(student.folder.lower())
+        if other is not None:
+            problems.append(
+                f"row {student.row}, column id: {_quoted(student.id)} and {_quoted(other.id)} "
+                f"(row {other.row}) would share the folder {_quoted(other.folder)}"
+            )
+            return False
+        self.by_id[student.id] = student
+        self.by_folder[student.folder.lower()] = student
+        return True
+
+
+def _has_control(text: str) -> bool:
+    return any(unicodedata.category(c) in _CONTROL for c in text)
+
+
+def _short(text: str) -> str:
+    """text, or its first 37 characters and '...': messages stay one short line."""
+    return abbreviated(text, 40)
+
+
+def _escaped(text: str) -> str:
+    """text with every unprintable character as \\uXXXX: a message never breaks or hides."""
+    return "".join(
+        c if c.isprintable() else f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}"
+        for c in text
+    )
+
+
+def _quoted(text: str) -> str:
+    """A value for a message, quoted like repr: shortened, escaped, in ' (or " if it holds ')."""
+    body = _escaped(_short(text).replace("\\", "\\\\"))
+    quote = '"' if "'" in body and '"' not in body else "'"
+    return quote + body.replace(quote, "\\" + quote) + quote

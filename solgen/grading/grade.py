@@ -1,0 +1,291 @@
+"""Grade a class's answers (a form's CSV export) against the batch's answer key.
+
+Each item is graded by its problem (its `grade` hook: an interval, a design of the student's
+own, a count of that design) or, by default, as a number: read exactly (marking, numparse:
+decimals, fractions, surds; never evaluated as code) and compared with the exact key within
+the item's tolerance. A cell saying there is no value (none, None, n/a, -) is an answer (wrong
+for a number); a blank cell is unanswered, unless a column the problem names for it
+(answer_aliases) holds the answer. Columns are named by answerids (the answers.csv columns).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from solgen.base.csvsafe import safe_cell, safe_row
+from solgen.base.errors import InvalidInput
+from solgen.base.files import atomic_write, replace_dir, scratch_dir
+from solgen.base.messages import capped
+from solgen.course.answerkey import Item, StudentKey, load_key
+from solgen.course.roster import csv_delimiter, load_csv_text
+from solgen.grading.policy import Policy, id_hint, problems_of, read_policy
+from solgen.problems.marking import grade_number
+from solgen.problems.problem import Problem, Unreadable
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One item of one student, graded."""
+
+    item: Item
+    answer: str
+    points: Fraction
+    note: str  # what was right or wrong, for the feedback
+
+
+@dataclass
+class Graded:
+    """One student's marks (none when the student sent no answers)."""
+
+    student: StudentKey
+    marks: list[Mark] = field(default_factory=list)
+    answered: bool = False
+
+    @property
+    def total(self) -> Fraction:
+        """The sum of the points given."""
+        return sum((m.points for m in self.marks), Fraction(0))
+
+
+@dataclass
+class GradeReport:
+    """What grade wrote and found."""
+
+    graded: list[Graded]
+    # unknown and unreadable are the lines to print, capped together by messages.capped: at most
+    # 20, the last of them then "and N more" (500,000 unknown ids printed 500,000 lines).
+    unknown: list[str]  # rows with ids that are not in the batch; ids of another spelling
+    unreadable: list[str]  # cells graded as wrong because they could not be read (--lenient)
+    written: list[Path] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)  # the items with points, in key order
+
+
+# --- one student ----------------------------------------------------------------------------------
+
+
+def _answer(problem: Problem, item: Item, cells: dict[str, str]) -> str:
+    """The student's answer to an item: its column's, else the first of the columns its problem
+    names for it (answer_aliases) that is not blank."""
+    text = cells.get(item.id, "").strip()
+    for alias, target in problem.answer_aliases.items():
+        if not text and target == item.id:
+            text = cells.get(alias, "").strip()
+    return text
+
+
+def _mark(problem: Problem, inp: Any, item: Item, cells: dict[str, str]) -> Mark:
+    """One item graded; Unreadable when its cell (or a cell it depends on) cannot be read."""
+    text = _answer(problem, item, cells)
+    if not text:
+        return Mark(item, "", Fraction(0), f"{item.label}: not answered")
+    grading = problem.grade(item, text, cells, inp)
+    right, note = grade_number(item, text) if grading is None else (grading.right, grading.note)
+    return Mark(item, text, item.points if right else Fraction(0), note)
+
+
+def grade_student(
+    student: StudentKey, items: list[Item], cells: dict[str, str]
+) -> tuple[Graded, list[tuple[str, str]]]:
+    """Grade one student's answers (cells: item id -> text; missing or empty: unanswered).
+
+    Returns the marks, and the (column, why) of every cell that could not be read: such an
+    item gets no points here; the caller decides whether that refuses the file.
+    """
+    graded = Graded(student, answered=True)
+    unreadable = []
+    placed = {p.number: (p.problem, inp) for p, inp in student.variant}
+    for item in items:
+        try:
+            graded.marks.append(_mark(*placed[item.problem], item, cells))
+        except Unreadable as exc:
+            unreadable.append((exc.column or item.id, str(exc)))
+            graded.marks.append(
+                Mark(item, cells.get(item.id, ""), Fraction(0), f"{item.label}: {exc}")
+            )
+    return graded, unreadable
+
+
+# --- the class ----------------------------------------------------------------------------------
+
+
+def _rows(path: Path, policy: Policy) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header mapped to ids, and the rows (numbered as in a spreadsheet) of the answers."""
+    problems: list[str] = []
+    text = load_csv_text(path, problems, header="a column id")
+    if text is None:
+        raise InvalidInput([f"--answers {path}: {p}" for p in problems])
+    try:
+        delimiter = csv_delimiter(text, frozenset({"id"}))
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+        header = next(reader, [])
+        columns = [policy.columns.get(c.strip().lower(), c.strip()) for c in header]
+        rows = [(n, cells) for n, cells in enumerate(reader, start=2) if "".join(cells).strip()]
+    except csv.Error as exc:
+        raise InvalidInput([f"--answers {path}: not valid CSV: {exc}"]) from None
+    if "id" not in columns:
+        found = ", ".join(c for c in header[:10] if c.strip()) or "none"
+        raise InvalidInput(
+            [
+                f"--answers {path}: row 1: no column 'id' (found columns: {found}); name it id, "
+                "or map it with [columns] in a --policy file"
+            ]
+        )
+    return columns, rows
+
+
+def grade_class(
+    key_dir: Path, answers: Path, policy_path: Path | None = None, lenient: bool = False
+) -> GradeReport:
+    """Grade every row of the answers file; InvalidInput for a file that cannot be read.
+
+    A cell that is not an answer of its kind (a number, or its problem's own) refuses the file,
+    naming its row and column, unless lenient: then it is graded as wrong and listed.
+    """
+    key = load_key(key_dir)
+    assignments = list(dict.fromkeys(s.variant.assignment for s in key.students))
+    known = {item.id for s in key.students for item in s.items}
+    policy = read_policy(policy_path, known, assignments)
+    columns, rows = _rows(answers, policy)
+    where = f"--answers {answers}"
+    by_id = {s.id: s for s in key.students}
+    # answers.csv writes '=x for the id =x (csvsafe): an id copied from it is the student's
+    by_id = {safe_cell(s.id): s for s in key.students if safe_cell(s.id) != s.id} | by_id
+    if key.kind == "seeded":  # a spreadsheet turns 0007 into 7: a practice id is its seed
+        by_id.update({str(int(s.id)): s for s in key.students})
+    seen: dict[str, int] = {}
+    problems: list[str] = []
+    report = GradeReport([], [], [])
+    asked = problems_of(assignments)
+    for column in dict.fromkeys(columns):
+        hint = "" if column in known else id_hint(asked, column, known)
+        if hint:
+            report.unknown.append(
+                f"column {column} is not an answer of {key_dir}, not graded{hint}"
+            )
+    graded: dict[str, Graded] = {}
+    for number, cells in rows:
+        if len(cells) > len(columns):
+            problems.append(
+                f"{where}: row {number}: {len(cells)} cells, the header has {len(columns)}"
+            )
+            continue
+        given = dict(zip(columns, cells, strict=False))
+        student_id = given.get("id", "").strip()
+        if not student_id:
+            problems.append(f"{where}: row {number}, column id: empty")
+            continue
+        if student_id in seen:
+            first = seen[student_id]
+            problems.append(
+                f"{where}: row {number}, column id: {student_id!r} again (first on row {first})"
+            )
+            continue
+        seen[student_id] = number
+        student = by_id.get(student_id)
+        if student is not None and student.id != student_id and student.id in seen:
+            first = seen[student.id]
+            problems.append(
+                f"{where}: row {number}, column id: {student_id!r} again (first on row {first})"
+            )
+            continue
+        if student is not None:
+            seen[student.id] = number
+        if student is None:
+            report.unknown.append(f"row {number}: id {student_id!r} is not in {key_dir}")
+            continue
+        items = policy.apply(list(student.items), student.variant.assignment)
+        graded[student.id], bad = grade_student(student, items, given)
+        for column, why in dict(bad).items():
+            if lenient:
+                report.unreadable.append(f"row {number}, column {column}: {why} (graded as wrong)")
+            else:
+                problems.append(f"{where}: row {number}, column {column}: {why} (or use --lenient)")
+    if problems:
+        raise InvalidInput(problems)  # every one: the command line prints 20 and a count
+    notes = capped(report.unknown + report.unreadable)
+    shown_unknown = min(len(report.unknown), len(notes))
+    report.unknown, report.unreadable = notes[:shown_unknown], notes[shown_unknown:]
+    report.graded = [graded.get(s.id, Graded(s)) for s in key.students]
+    for student in key.students:
+        for item in policy.apply(list(student.items), student.variant.assignment):
+            if item.points and item.id not in report.columns:
+                report.columns.append(item.id)
+    return report
+
+
+def points_text(value: Fraction) -> str:
+    """Points as a short decimal: 2, 0.5, 0.6667."""
+    text = f"{float(value):.4f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def grades_csv(report: GradeReport) -> str:
+    """id, name, one column per item with points, total; one row a student of the batch."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(safe_row(["id", "name", *report.columns, "total"]))
+    for graded in report.graded:
+        given = {m.item.id: m.points for m in graded.marks}
+        cells = [points_text(given[c]) if c in given else "" for c in report.columns]
+        student = graded.student
+        writer.writerow(safe_row([student.id, student.name, *cells, points_text(graded.total)]))
+    return out.getvalue()
+
+
+def feedback_text(graded: Graded) -> str:
+    """A student's short feedback: the total, then what was right and what was expected."""
+    student = graded.student
+    possible = sum((i.points for i in student.items), Fraction(0))
+    # The first line starts with the student's name: no formula, should it be opened as CSV.
+    head = safe_cell(f"{student.name or 'Variant'} ({student.id})")
+    if not graded.answered:
+        return f"{head}: no answers received.\n"
+    lines = [f"{head}: {points_text(graded.total)} of {points_text(possible)} points."]
+    for placed in student.variant.assignment:
+        marks = [m for m in graded.marks if m.item.problem == placed.number]
+        got = sum((m.points for m in marks), Fraction(0))
+        of = sum((m.item.points for m in marks), Fraction(0))
+        lines.append(f"Problem {placed.number}: {points_text(got)} of {points_text(of)}")
+        lines += [f"  {m.note}" for m in marks]
+    return "\n".join(lines) + "\n"
+
+
+def write_grades(report: GradeReport, output: Path) -> None:
+    """grades.csv and, beside it, <name>-feedback/<id>.txt: computed first, written last."""
+    if output.is_dir():
+        raise InvalidInput(
+            [f"-o: {output} is a directory, expected a file name such as grades.csv"]
+        )
+    if not output.parent.is_dir():
+        raise InvalidInput([f"-o: the folder {output.parent} does not exist"])
+    folder = output.with_name(f"{output.stem}-feedback")
+    stage = scratch_dir(output.parent, "feedback")
+    try:
+        for graded in report.graded:
+            (stage / f"{graded.student.folder}.txt").write_text(feedback_text(graded), "utf-8")
+        stage.chmod(0o755)
+        replace_dir(folder, stage)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    atomic_write(output, grades_csv(report))
+    report.written = [output, folder]
+
+
+def grade(
+    key_dir: Path, answers: Path, output: Path, policy: Path | None, lenient: bool
+) -> GradeReport:
+    """Grade and write; the report says what was written and what was odd."""
+    if output.is_dir():
+        raise InvalidInput(
+            [f"-o: {output} is a directory, expected a file name such as grades.csv"]
+        )
+    report = grade_class(key_dir, answers, policy, lenient)
+    write_grades(report, output)
+    return report
