@@ -12,15 +12,18 @@ the variant file.
 
 from __future__ import annotations
 
+import contextlib
+import json
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from solgen.base.errors import InvalidInput
+from solgen.base.files import NotReadable, read_regular
 from solgen.base.tomlinput import read_variant_file
 from solgen.course import manifest as mf
-from solgen.course.classfiles import collect_answers
+from solgen.course.manifest import Manifest, sha256_bytes, sha256_text
 from solgen.document.variant import Variant, build_variant
 from solgen.problems.problem import Item as Item  # re-exported: the key's items
 from solgen.problems.problem import Tolerance as Tolerance
@@ -120,3 +123,59 @@ def load_key(directory: Path) -> ClassKey:
         items = tuple(items_of(answers[student_id], variant.assignment))
         students.append(StudentKey(student_id, record.name, record.folder, variant, items))
     return ClassKey(kind=found.kind, students=tuple(students))
+
+
+# --- a batch directory's answers -----------------------------------------------------------
+
+ANSWERS_JSON = "answers.json"
+MAX_ANSWERS_BYTES = 1024 * 1024 * 1024  # answers.json, read only for a student's last answers
+
+
+def collect_answers(out: Path, manifest: Manifest) -> dict[str, dict[str, Any]]:
+    """id -> results.json of every recorded variant whose results.json is the recorded one.
+
+    A variant whose results.json is missing or damaged (a rebuild that failed, a deleted
+    folder) keeps its last good answers: its entry in DIR/answers.json, when that entry is
+    byte for byte the recorded results.json (its hash is the record's). Reads are bounded
+    and of regular files only.
+    """
+    answers: dict[str, dict[str, Any]] = {}
+    missing = []
+    for variant_id, record in sorted(manifest.records.items()):
+        path = out / record.folder / "results.json"
+        expected = record.outputs.get("results.json")
+        try:
+            data = read_regular(path, mf.MAX_RESULTS_BYTES)
+        except NotReadable:
+            missing.append(variant_id)
+            continue
+        if sha256_bytes(data) == expected:
+            with contextlib.suppress(ValueError, RecursionError):
+                answers[variant_id] = json.loads(data)
+                continue
+        missing.append(variant_id)
+    if missing:
+        answers.update(_last_answers(out, manifest, missing))
+    return dict(sorted(answers.items()))
+
+
+def _last_answers(out: Path, manifest: Manifest, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The entries of DIR/answers.json for these ids that are their recorded results.json."""
+    try:
+        earlier = json.loads(read_regular(out / ANSWERS_JSON, MAX_ANSWERS_BYTES))
+    except (NotReadable, ValueError, RecursionError):
+        return {}
+    if not isinstance(earlier, dict):
+        return {}
+    found = {}
+    for variant_id in ids:
+        entry = earlier.get(variant_id)
+        expected = manifest.records[variant_id].outputs.get("results.json")
+        if isinstance(entry, dict) and sha256_text(_results_text(entry)) == expected:
+            found[variant_id] = entry
+    return found
+
+
+def _results_text(results: dict[str, Any]) -> str:
+    """results.json's text for its data, as results.py writes it."""
+    return json.dumps(results, indent=2, ensure_ascii=False) + "\n"

@@ -7,7 +7,6 @@ are made of changed or they are missing or damaged.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import errno
 import functools
@@ -30,13 +29,13 @@ from solgen.base.files import (
     signals_held,
 )
 from solgen.course import manifest as mf
+from solgen.course.answerkey import ANSWERS_JSON, collect_answers, items_of
 from solgen.course.classreport import assignment_for, assignments_of, class_report
-from solgen.course.manifest import Manifest, sha256_bytes, sha256_text, solgen_digest
+from solgen.course.manifest import Manifest, sha256_text, solgen_digest
 from solgen.document.compile import Compiled, compile_in_parallel, compile_tex
 from solgen.problems.registry import DEFAULT, Assignment
 
 ANSWERS_CSV = "answers.csv"
-ANSWERS_JSON = "answers.json"
 REPORT = "report.txt"
 KEY = "key"
 RELEASE = "release"
@@ -45,7 +44,6 @@ RELEASED = ("assignment.pdf", "solution.pdf")
 
 
 ANSWER_FILES = (ANSWERS_JSON, ANSWERS_CSV, REPORT)
-MAX_ANSWERS_BYTES = 1024 * 1024 * 1024  # answers.json, read only for a student's last answers
 
 
 def finish(
@@ -115,56 +113,6 @@ def _readable_view(out: Path, manifest: Manifest) -> Manifest:
         ok = mf.stamp(folder / "variant.toml") is not None and not folder.is_symlink()
         records[variant_id] = record if ok else replace(record, folder=".solgen-unreadable")
     return replace(manifest, records=records)
-
-
-def collect_answers(out: Path, manifest: Manifest) -> dict[str, dict[str, Any]]:
-    """id -> results.json of every recorded variant whose results.json is the recorded one.
-
-    A variant whose results.json is missing or damaged (a rebuild that failed, a deleted
-    folder) keeps its last good answers: its entry in DIR/answers.json, when that entry is
-    byte for byte the recorded results.json (its hash is the record's). Reads are bounded
-    and of regular files only.
-    """
-    answers: dict[str, dict[str, Any]] = {}
-    missing = []
-    for variant_id, record in sorted(manifest.records.items()):
-        path = out / record.folder / "results.json"
-        expected = record.outputs.get("results.json")
-        try:
-            data = read_regular(path, mf.MAX_RESULTS_BYTES)
-        except NotReadable:
-            missing.append(variant_id)
-            continue
-        if sha256_bytes(data) == expected:
-            with contextlib.suppress(ValueError, RecursionError):
-                answers[variant_id] = json.loads(data)
-                continue
-        missing.append(variant_id)
-    if missing:
-        answers.update(_last_answers(out, manifest, missing))
-    return dict(sorted(answers.items()))
-
-
-def _last_answers(out: Path, manifest: Manifest, ids: list[str]) -> dict[str, dict[str, Any]]:
-    """The entries of DIR/answers.json for these ids that are their recorded results.json."""
-    try:
-        earlier = json.loads(read_regular(out / ANSWERS_JSON, MAX_ANSWERS_BYTES))
-    except (NotReadable, ValueError, RecursionError):
-        return {}
-    if not isinstance(earlier, dict):
-        return {}
-    found = {}
-    for variant_id in ids:
-        entry = earlier.get(variant_id)
-        expected = manifest.records[variant_id].outputs.get("results.json")
-        if isinstance(entry, dict) and sha256_text(_results_text(entry)) == expected:
-            found[variant_id] = entry
-    return found
-
-
-def _results_text(results: dict[str, Any]) -> str:
-    """results.json's text for its data, as results.py writes it."""
-    return json.dumps(results, indent=2, ensure_ascii=False) + "\n"
 
 
 def _write_if_changed(path: Path, text: str, written: list[str] | None = None) -> None:
@@ -406,7 +354,6 @@ def key_block(
     """One student's block of key.pdf: the items of the answer key, with the numbers that
     answers.csv holds (and the exact value where it says more), each problem's part from its
     "key" template (keyproblem.tex.j2 when it has none) and its key_context."""
-    from solgen.course.answerkey import items_of
     from solgen.document.render import KEY_BLOCK, environment
     from solgen.markup.latex import Tex
 
