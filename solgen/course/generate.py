@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 
+from solgen.base.decimals import exact_decimal, terminating_places
 from solgen.base.errors import InvalidInput
 from solgen.base.messages import shown
 from solgen.base.tomlinput import parse_set, parse_toml
@@ -163,15 +164,16 @@ def _value(value: object) -> str:
     raise TypeError(f"cannot write {type(value).__name__} as TOML")
 
 
+VARIANT_PLACES = 6  # a generated or --set number has at most this many decimal places
+
+
 def _decimal(value: Fraction) -> str:
-    """A terminating fraction as a decimal string: 7/10 -> '0.7', -2 -> '-2.0'."""
-    scaled = value * 10**6
-    if scaled.denominator != 1:
+    """A terminating fraction as a TOML float: 7/10 -> '0.7', -2 -> '-2.0'."""
+    places = terminating_places(value)
+    if places is None or places > VARIANT_PLACES:
         raise ValueError(f"{value} has no short decimal form")
-    sign = "-" if value < 0 else ""
-    whole, part = divmod(abs(scaled.numerator), 10**6)
-    digits = str(part).rjust(6, "0").rstrip("0") or "0"
-    return f"{sign}{whole}.{digits}"
+    text = exact_decimal(value)
+    return text if "." in text else f"{text}.0"
 
 
 def to_toml(data: dict[str, dict[str, object]], comment: str) -> str:

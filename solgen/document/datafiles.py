@@ -7,6 +7,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from solgen.base.decimals import exact_decimal
 from solgen.base.errors import InvalidInput
 from solgen.problems.registry import DEFAULT, Assignment
 
@@ -29,20 +30,7 @@ def decimal_text(value: Fraction) -> str:
     Every number of a variant is a terminating decimal (read from TOML as an exact Decimal),
     so Fraction(decimal_text(v)) == v: the file holds exactly what solgen computed with.
     """
-    places, den = 0, value.denominator
-    while den != 1:  # 2^a 5^b needs max(a, b) places: a step removes a 10, else a lone 2 or 5
-        if den % 10 == 0:
-            den //= 10
-        elif den % 2 == 0:
-            den //= 2
-        elif den % 5 == 0:
-            den //= 5
-        else:
-            raise ValueError(f"{value} has no terminating decimal form")
-        places += 1
-    digits = str(abs(value.numerator) * 10**places // value.denominator).rjust(places + 1, "0")
-    text = f"{digits[:-places]}.{digits[-places:]}" if places else digits
-    return f"-{text}" if value < 0 else text
+    return exact_decimal(value)
 
 
 def csv_text(rows: Sequence[Sequence[Fraction]]) -> str:

@@ -10,6 +10,7 @@ from fractions import Fraction
 from typing import Any
 
 from solgen.base.charset import settable
+from solgen.base.decimals import exact_decimal, terminating_places
 
 # Exact values with at most this many decimal places are printed exactly; others are rounded.
 EXACT_PLACES = 6
@@ -80,25 +81,12 @@ def tex_escape(text: Any) -> Tex:
     return Tex("".join(out))
 
 
-def _terminating_places(value: Fraction) -> int | None:
-    """Decimal places of an exact fraction, or None if its decimal expansion does not end."""
-    den = value.denominator
-    twos = fives = 0
-    while den % 2 == 0:
-        den //= 2
-        twos += 1
-    while den % 5 == 0:
-        den //= 5
-        fives += 1
-    return max(twos, fives) if den == 1 else None
-
-
 def is_exact(value: Any) -> bool:
     """Whether fmt_number prints this value exactly (not rounded)."""
     if isinstance(value, int):
         return True
     if isinstance(value, Fraction):
-        places = _terminating_places(value)
+        places = terminating_places(value)
         return places is not None and places <= EXACT_PLACES
     return False
 
@@ -117,11 +105,7 @@ def fmt_number(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, Fraction) and is_exact(value):
-        places = _terminating_places(value) or 0
-        scaled = abs(value.numerator) * 10**places // value.denominator
-        digits = str(scaled).rjust(places + 1, "0")
-        text = digits[:-places] + "." + digits[-places:] if places else digits
-        return ("-" if value < 0 else "") + text
+        return exact_decimal(value)
     import mpmath  # lazily, like SymPy (see _printer_class)
 
     number = (
@@ -146,13 +130,10 @@ def fmt_exact(value: Fraction | int) -> str:
     """An exact number in full, never rounded: a terminating decimal (0.1234567), else a
     fraction (\\frac{1}{3}); for data that must be shown whole (an LMS page)."""
     value = Fraction(value)
-    sign = "-" if value < 0 else ""
-    places = _terminating_places(value)
-    magnitude = abs(value)
-    if places is None:
+    if terminating_places(value) is None:
+        sign, magnitude = "-" if value < 0 else "", abs(value)
         return rf"{sign}\frac{{{magnitude.numerator}}}{{{magnitude.denominator}}}"
-    digits = str(magnitude.numerator * 10**places // magnitude.denominator).rjust(places + 1, "0")
-    return sign + (f"{digits[:-places]}.{digits[-places:]}" if places else digits)
+    return exact_decimal(value)
 
 
 def fmt_int(value: int) -> Tex:
