@@ -119,6 +119,10 @@ class Unreadable(UnreadableInput):
 
 
 Cells = Mapping[str, str]
+# The seams between a problem and the stages carry data of three shapes, named here:
+Table = dict[str, Any]  # its table of a variant file, as TOML gave it (exact numbers)
+Section = dict[str, Any]  # its section of results.json: JSON data, as written and read back
+Context = dict[str, Any]  # a template's context: TeX strings, numbers, lists and contexts
 CheckRun = Callable[[], Check]
 
 
@@ -143,17 +147,17 @@ class Problem(ABC):
 
     # --- the variant ------------------------------------------------------------------------
 
-    def default(self) -> dict[str, Any]:
+    def default(self) -> Table:
         """Its table of the default variant (the package's default.toml)."""
         text = resources.files(self.package).joinpath("default.toml").read_text("utf-8")
         return parse_toml(text, f"{self.name}'s default.toml")
 
-    def merge(self, default: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    def merge(self, default: Table, given: Table) -> Table:
         """The fields a build uses: the variant file's over the default's."""
         return {**default, **{k: v for k, v in given.items() if k in self.fields}}
 
     @abstractmethod
-    def parse(self, table: dict[str, Any], section: str, errors: list[str]) -> Any | None:
+    def parse(self, table: Table, section: str, errors: list[str]) -> Any | None:
         """Its input from a merged table, or None after appending every problem found to errors
         (each naming its field as f"{section}.FIELD")."""
 
@@ -183,7 +187,7 @@ class Problem(ABC):
         """Its self-checks, by name, each recomputing an answer by another route."""
 
     @abstractmethod
-    def results(self, result: Any) -> dict[str, Any]:
+    def results(self, result: Any) -> Section:
         """Its section of results.json."""
 
     def data_files(self, inp: Any) -> dict[str, Sequence[Sequence[Fraction]]]:
@@ -196,13 +200,13 @@ class Problem(ABC):
         return ()
 
     @abstractmethod
-    def context(self, result: Any) -> dict[str, Any]:
+    def context(self, result: Any) -> Context:
         """Its templates' context: every number and formula as TeX, no prose."""
 
     # --- answers, grading, the class (answers.csv, grade, policy, key.pdf, report) ---------
 
     @abstractmethod
-    def items(self, section: dict[str, Any]) -> list[Item]:
+    def items(self, section: Section) -> list[Item]:
         """Its gradable answers, from its results.json section (points set by the stage)."""
 
     # Columns of answers.csv (so of a class's answers file) that hold one of its item's answers
@@ -210,7 +214,7 @@ class Problem(ABC):
     # and a grading policy may map a header to one.
     answer_aliases: ClassVar[Mapping[str, str]] = {}
 
-    def answer_cells(self, section: dict[str, Any]) -> dict[str, Any]:
+    def answer_cells(self, section: Section) -> dict[str, Any]:
         """Its columns of a class's answers.csv and their values, in order, from its
         results.json section: each item's value under its id by default."""
         return {item.id: item.value for item in self.items(section)}
@@ -238,7 +242,7 @@ class Problem(ABC):
         (item_ids) spell them; none by default."""
         return ()
 
-    def key_context(self, section: dict[str, Any]) -> dict[str, Any]:
+    def key_context(self, section: Section) -> Context:
         """Its key template's values (TeX or numbers) from its results.json section: its set-up
         in a few words, for the heading of its part of a key block; none by default."""
         return {}
@@ -257,15 +261,13 @@ class Problem(ABC):
         should share them): distinct_fields by default."""
         return self.distinct_fields
 
-    def report_spread(
-        self, sections: Sequence[dict[str, Any]]
-    ) -> list[tuple[str, list[float], str]]:
+    def report_spread(self, sections: Sequence[Section]) -> list[tuple[str, list[float], str]]:
         """Its lines of the class report's spread of the key answers (min / median / max), from
         every student's section of results.json: a label, the class's values, and a remark
         after them ('' or ' (...)'); none by default."""
         return []
 
-    def report_tally(self, sections: Sequence[dict[str, Any]]) -> list[tuple[str, dict[str, int]]]:
+    def report_tally(self, sections: Sequence[Section]) -> list[tuple[str, dict[str, int]]]:
         """Its counted values in the class report (after every problem's spread), from every
         student's section of results.json: a label and each value's count; none by default."""
         return []
@@ -305,7 +307,7 @@ class Problem(ABC):
         answer: Item | None = None
         gaps: tuple[Problem.AnswerGroup, ...] = ()
 
-    def statement_context(self, inp: Any) -> dict[str, Any]:
+    def statement_context(self, inp: Any) -> Context:
         """Its "statement" template's context (p) for an LMS, from the input alone and cheaply
         (an export does this for every student): the statement's numbers and formulas as TeX,
         every datum whole and exact, since an LMS page has no appendix and no data files. By

@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import Any, ClassVar
 
 from solgen.base.answerids import TOTAL_PARAMS
-from solgen.problems.problem import Cells, CheckRun, Grading, Item, Problem
+from solgen.problems.problem import Cells, CheckRun, Context, Grading, Item, Problem, Section, Table
 
 
 class Convnet(Problem):
@@ -33,7 +33,7 @@ class Convnet(Problem):
         "statement": "convnet-statement.tex.j2",
     }
 
-    def merge(self, default: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    def merge(self, default: Table, given: Table) -> Table:
         """The default architecture belongs to the default problem: a variant that sets any
         field of this table and not the layers asks for a design."""
         merged = super().merge(default, given)
@@ -41,7 +41,7 @@ class Convnet(Problem):
             merged.pop("layers", None)
         return merged
 
-    def parse(self, table: dict[str, Any], section: str, errors: list[str]) -> Any | None:
+    def parse(self, table: Table, section: str, errors: list[str]) -> Any | None:
         from solgen.problems.convnet.fields import parse
 
         return parse(table, section, errors)
@@ -63,24 +63,24 @@ class Convnet(Problem):
 
         return checks(result)
 
-    def results(self, result: Any) -> dict[str, Any]:
+    def results(self, result: Any) -> Section:
         from solgen.problems.convnet.results import section
 
         return section(result)
 
-    def context(self, result: Any) -> dict[str, Any]:
+    def context(self, result: Any) -> Context:
         from solgen.problems.convnet.context import context
 
         return context(result)
 
-    def items(self, section: dict[str, Any]) -> list[Item]:
+    def items(self, section: Section) -> list[Item]:
         from solgen.problems.convnet.answers import items
 
         return items(section)
 
     # --- answers, grading, the class ------------------------------------------------------------
 
-    def answer_cells(self, section: dict[str, Any]) -> dict[str, Any]:
+    def answer_cells(self, section: Section) -> dict[str, Any]:
         from solgen.problems.convnet.answers import answer_cells
 
         return answer_cells(section)
@@ -94,7 +94,7 @@ class Convnet(Problem):
         """The parameter count is exact (digits=0) whatever a policy's default tolerance."""
         return item.id == TOTAL_PARAMS
 
-    def key_context(self, section: dict[str, Any]) -> dict[str, Any]:
+    def key_context(self, section: Section) -> Context:
         from solgen.problems.convnet.answers import key_context
 
         return key_context(section)
@@ -103,16 +103,14 @@ class Convnet(Problem):
         """Not listed: its part of a key block shows the design and its count (key_context)."""
         return None
 
-    def report_spread(
-        self, sections: Sequence[dict[str, Any]]
-    ) -> list[tuple[str, list[float], str]]:
+    def report_spread(self, sections: Sequence[Section]) -> list[tuple[str, list[float], str]]:
         from solgen.problems.convnet.answers import report_spread
 
         return report_spread(sections)
 
     # --- the LMS exports -----------------------------------------------------------------------
 
-    def statement_context(self, inp: Any) -> dict[str, Any]:
+    def statement_context(self, inp: Any) -> Context:
         from solgen.problems.convnet.lms import statement_context
 
         return statement_context(inp)

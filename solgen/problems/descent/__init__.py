@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import Any, ClassVar
 
 from solgen.base.answerids import ETA_MAX, ETA_MAX_EXACT
-from solgen.problems.problem import Cells, CheckRun, Grading, Item, Problem
+from solgen.problems.problem import Cells, CheckRun, Context, Grading, Item, Problem, Section, Table
 
 
 class Descent(Problem):
@@ -33,7 +33,7 @@ class Descent(Problem):
         "statement": "descent-statement.tex.j2",
     }
 
-    def parse(self, table: dict[str, Any], section: str, errors: list[str]) -> Any | None:
+    def parse(self, table: Table, section: str, errors: list[str]) -> Any | None:
         from solgen.problems.descent.fields import parse
 
         return parse(table, section, errors)
@@ -55,7 +55,7 @@ class Descent(Problem):
 
         return checks(result)
 
-    def results(self, result: Any) -> dict[str, Any]:
+    def results(self, result: Any) -> Section:
         from solgen.problems.descent.results import section
 
         return section(result)
@@ -66,12 +66,12 @@ class Descent(Problem):
     def data_file_names(self) -> tuple[str, ...]:
         return ("A.csv",)
 
-    def context(self, result: Any) -> dict[str, Any]:
+    def context(self, result: Any) -> Context:
         from solgen.problems.descent.context import context
 
         return context(result)
 
-    def items(self, section: dict[str, Any]) -> list[Item]:
+    def items(self, section: Section) -> list[Item]:
         from solgen.problems.descent.answers import items
 
         return items(section)
@@ -80,7 +80,7 @@ class Descent(Problem):
 
     answer_aliases: ClassVar[Mapping[str, str]] = {ETA_MAX_EXACT: ETA_MAX}
 
-    def answer_cells(self, section: dict[str, Any]) -> dict[str, Any]:
+    def answer_cells(self, section: Section) -> dict[str, Any]:
         from solgen.problems.descent.answers import answer_cells
 
         return answer_cells(section)
@@ -90,7 +90,7 @@ class Descent(Problem):
 
         return grade(item, text)
 
-    def key_context(self, section: dict[str, Any]) -> dict[str, Any]:
+    def key_context(self, section: Section) -> Context:
         from solgen.problems.descent.answers import key_context
 
         return key_context(section)
@@ -100,16 +100,14 @@ class Descent(Problem):
 
         return key_entry(item, value) or super().key_entry(item, value)
 
-    def report_spread(
-        self, sections: Sequence[dict[str, Any]]
-    ) -> list[tuple[str, list[float], str]]:
+    def report_spread(self, sections: Sequence[Section]) -> list[tuple[str, list[float], str]]:
         from solgen.problems.descent.answers import report_spread
 
         return report_spread(sections)
 
     # --- the LMS exports -----------------------------------------------------------------------
 
-    def statement_context(self, inp: Any) -> dict[str, Any]:
+    def statement_context(self, inp: Any) -> Context:
         from solgen.problems.descent.lms import statement_context
 
         return statement_context(inp)

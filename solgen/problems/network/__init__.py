@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any, ClassVar
 
-from solgen.problems.problem import CheckRun, DrawOption, Item, Problem
+from solgen.problems.problem import CheckRun, Context, DrawOption, Item, Problem, Section, Table
 
 
 class Network(Problem):
@@ -46,7 +46,7 @@ class Network(Problem):
         "statement": "network-statement.tex.j2",
     }
 
-    def parse(self, table: dict[str, Any], section: str, errors: list[str]) -> Any | None:
+    def parse(self, table: Table, section: str, errors: list[str]) -> Any | None:
         from solgen.problems.network.fields import parse
 
         return parse(table, section, errors)
@@ -82,7 +82,7 @@ class Network(Problem):
 
         return checks(result)
 
-    def results(self, result: Any) -> dict[str, Any]:
+    def results(self, result: Any) -> Section:
         from solgen.problems.network.results import section
 
         return section(result)
@@ -105,12 +105,12 @@ class Network(Problem):
 
         return DATA_FILES
 
-    def context(self, result: Any) -> dict[str, Any]:
+    def context(self, result: Any) -> Context:
         from solgen.problems.network.context import context
 
         return context(result)
 
-    def items(self, section: dict[str, Any]) -> list[Item]:
+    def items(self, section: Section) -> list[Item]:
         from solgen.problems.network.answers import items
 
         return items(section)
@@ -127,7 +127,7 @@ class Network(Problem):
 
         return id_examples(item_ids)
 
-    def key_context(self, section: dict[str, Any]) -> dict[str, Any]:
+    def key_context(self, section: Section) -> Context:
         from solgen.problems.network.answers import key_context
 
         return key_context(section)
@@ -137,21 +137,19 @@ class Network(Problem):
         problem for a student (a draw keeps students apart by the data alone)."""
         return (*self.distinct_fields, "activation")
 
-    def report_spread(
-        self, sections: Sequence[dict[str, Any]]
-    ) -> list[tuple[str, list[float], str]]:
+    def report_spread(self, sections: Sequence[Section]) -> list[tuple[str, list[float], str]]:
         from solgen.problems.network.answers import report_spread
 
         return report_spread(sections)
 
-    def report_tally(self, sections: Sequence[dict[str, Any]]) -> list[tuple[str, dict[str, int]]]:
+    def report_tally(self, sections: Sequence[Section]) -> list[tuple[str, dict[str, int]]]:
         from solgen.problems.network.answers import report_tally
 
         return report_tally(sections)
 
     # --- the LMS exports -----------------------------------------------------------------------
 
-    def statement_context(self, inp: Any) -> dict[str, Any]:
+    def statement_context(self, inp: Any) -> Context:
         from solgen.problems.network.lms import statement_context
 
         return statement_context(inp)
