@@ -162,6 +162,11 @@ def grade(item: Item, text: str, cells: Cells, inp: ConvnetInput) -> Grading | N
 # --- the key block --------------------------------------------------------------------------------
 
 
+def _filters(count: int) -> str:
+    """'one filter', '8 filters': as the solution counts them."""
+    return "one filter" if count == 1 else f"{count} filters"
+
+
 def key_context(p3: dict[str, Any]) -> dict[str, Any]:
     """Its key part: the input and the target, the key's layers, and its parameter count."""
     return {
@@ -169,7 +174,7 @@ def key_context(p3: dict[str, Any]) -> dict[str, Any]:
         "target": Tex(r" \times ".join(str(int(v)) for v in p3["target"])),
         "layers": [
             Tex(
-                f"conv ${int(layer['kernel'])}$, {int(layer['out_channels'])} filters"
+                f"conv ${int(layer['kernel'])}$, {_filters(int(layer['out_channels']))}"
                 if layer["type"] == "conv"
                 else r"pool $2 \times 2$"
             )
