@@ -1,4 +1,4 @@
-"""problems/convnet/answers.py: the key's part of the convnet problem counts as the solution does."""
+"""problems/convnet/answers.py: the key part of the convnet problem counts as the solution does."""
 
 from __future__ import annotations
 
