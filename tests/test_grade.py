@@ -753,3 +753,26 @@ def test_more_than_20_unreadable_cells_print_20_and_a_count(klass, tmp_path, cap
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 21 and err[-1] == "solgen: error: and 6 more"
     assert err[19].startswith("solgen: error: row 3, column dw2_1: 'abc' is not a number")
+
+
+@pytest.mark.parametrize(
+    ("points", "cells"),
+    [
+        ([Fraction(4, 3)] * 3, ["1.3333", "1.3334", "1.3333"]),
+        ([Fraction(2, 3)] * 3 + [Fraction(1, 2)], ["0.6667", "0.6666", "0.6667", "0.5"]),
+        (
+            [Fraction(1, 7)] * 7,
+            ["0.1429", "0.1428", "0.1429", "0.1428", "0.1429", "0.1428", "0.1429"],
+        ),
+        ([Fraction(0), Fraction(5, 2)], ["0", "2.5"]),
+    ],
+)
+def test_a_grades_row_adds_up_to_its_total(points, cells):
+    """Each cell rounded to 4 decimals in step with the running total: the row adds up to
+    the total as printed, and no cell is more than 0.0001 from its exact points."""
+    from solgen.grading.grade import _rounded_in_step, points_text
+
+    rounded = _rounded_in_step(points)
+    assert [points_text(p) for p in rounded] == cells
+    assert sum(rounded) == Fraction(round(sum(points) * 10**4), 10**4)
+    assert all(abs(r - p) <= Fraction(1, 10**4) for r, p in zip(rounded, points, strict=True))

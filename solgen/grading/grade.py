@@ -225,6 +225,24 @@ def points_text(value: Fraction) -> str:
     return text or "0"
 
 
+POINTS_PLACES = 4  # decimals of the points in grades.csv
+
+
+def _rounded_in_step(points: list[Fraction]) -> list[Fraction]:
+    """Points rounded to POINTS_PLACES decimals so that the row still adds up: each is the
+    rounded running total minus the rounded running total before it (4/3 three times is
+    1.3333, 1.3334, 1.3333, which add up to 4, not 3.9999). Each is within one unit of the
+    last decimal of its exact value."""
+    scale = 10**POINTS_PLACES
+    rounded, running, before = [], Fraction(0), Fraction(0)
+    for value in points:
+        running += value
+        now = Fraction(round(running * scale), scale)
+        rounded.append(now - before)
+        before = now
+    return rounded
+
+
 def grades_csv(report: GradeReport) -> str:
     """id, name, one column per item with points, total; one row a student of the batch."""
     out = io.StringIO()
@@ -232,7 +250,8 @@ def grades_csv(report: GradeReport) -> str:
     writer.writerow(safe_row(["id", "name", *report.columns, "total"]))
     for graded in report.graded:
         given = {m.item.id: m.points for m in graded.marks}
-        cells = [points_text(given[c]) if c in given else "" for c in report.columns]
+        shown = _rounded_in_step([given[c] for c in report.columns if c in given])
+        cells = [points_text(shown.pop(0)) if c in given else "" for c in report.columns]
         student = graded.student
         writer.writerow(safe_row([student.id, student.name, *cells, points_text(graded.total)]))
     return out.getvalue()
