@@ -58,7 +58,16 @@ def items(p3: dict[str, Any]) -> list[Item]:
 
 MAX_LAYERS = 64
 MAX_LAYER_SIZE = 4096  # a kernel size or filter count, as a variant's layers allow (MAX_SIZE)
-_LAYER = re.compile(r"conv\s*(\d+)\s*(?:x\s*\d+\s*)?:\s*(\d+)|pool\s*(?:2|2x2)?", re.I)
+# A layer as students write it: conv5:8, conv 5:16, conv5x5:8, Conv 5x5 (8 filters),
+# conv 5x5, 8 filters; pool, pool2, pool 2x2, maxpool, max-pool, MaxPooling 2x2. Between
+# layers: spaces, commas, semicolons, "->", "→", "|" or "+".
+_KERNEL = r"conv(?:olution)?\s*(\d+)(?:\s*[x×]\s*\d+)?"
+_LAYER = re.compile(
+    rf"{_KERNEL}\s*(?::\s*(\d+)|\(\s*(\d+)\s*filters?\s*\)|,?\s+(\d+)\s*filters?)"
+    r"|(?:max\s*-?\s*)?pool(?:ing)?(?:\s*(?:2\s*[x×]\s*2|2)(?![\d:]))?",
+    re.I,
+)
+_SEPARATOR = re.compile(r"(?:\s|,|;|\||\+|->|→|=>)*")
 _LAYER_HELP = "write conv5:8 for a 5x5 convolution with 8 filters, pool for 2x2 max-pooling"
 
 
@@ -86,26 +95,32 @@ def parse_layers(text: str) -> list[tuple[str, int, int]]:
     converted (conv followed by 5,000 nines was a ValueError traceback)."""
     from solgen.problems.marking import shown
 
-    tokens = list(filter(None, re.split(r"[\s,;]+", text.strip())))
-    if not tokens:
-        raise _unreadable("no layers")
-    if len(tokens) > MAX_LAYERS:
-        raise _unreadable(f"more than {MAX_LAYERS} layers")
     layers: list[tuple[str, int, int]] = []
-    for token in tokens:
-        match = _LAYER.fullmatch(token)
+    position = _SEPARATOR.match(text).end()  # type: ignore[union-attr]  # matches ''
+    while position < len(text):
+        if len(layers) == MAX_LAYERS:
+            raise _unreadable(f"more than {MAX_LAYERS} layers")
+        match = _LAYER.match(text, position)
         if match is None:
+            token = re.split(r"[\s,;|+]", text[position:], maxsplit=1)[0]
             raise _unreadable(f"{shown(token)} is not a layer ({_LAYER_HELP})")
         if match.group(1):
-            kernel, filters = (_size(digits) for digits in match.group(1, 2))
-            if max(kernel, filters) > MAX_LAYER_SIZE:
+            filters = next(g for g in match.group(2, 3, 4) if g is not None)
+            kernel, count = _size(match.group(1)), _size(filters)
+            if max(kernel, count) > MAX_LAYER_SIZE:
                 raise _unreadable(
-                    f"{shown(token)} is not a layer (kernel sizes and filter counts are at most "
-                    f"{MAX_LAYER_SIZE})"
+                    f"{shown(match.group(0))} is not a layer (kernel sizes and filter counts "
+                    f"are at most {MAX_LAYER_SIZE})"
                 )
-            layers.append(("conv", kernel, filters))
+            layers.append(("conv", kernel, count))
         else:
             layers.append(("pool", 2, 0))
+        position = _SEPARATOR.match(text, match.end()).end()  # type: ignore[union-attr]
+        if position == match.end() and position < len(text):
+            token = re.split(r"[\s,;|+]", text[match.start():], maxsplit=1)[0]
+            raise _unreadable(f"{shown(token)} is not a layer ({_LAYER_HELP})")
+    if not layers:
+        raise _unreadable("no layers")
     return layers
 
 
@@ -151,7 +166,10 @@ def grade(item: Item, text: str, cells: Cells, inp: ConvnetInput) -> Grading | N
             return Grading(False, f"layers: not a valid design: {why}")
         return Grading(True, f"layers: a valid design ({count:,} parameters)")
     if item.id == TOTAL_PARAMS and _layers(cells):
-        count, why = design_params(inp, _layers(cells))
+        try:
+            count, why = design_params(inp, _layers(cells))
+        except Unreadable:  # reported under layers; the count is still graded, as the key's
+            return None
         if count is None:
             return Grading(False, f"{item.label}: {text} cannot be right: the design is not valid")
         right, note = grade_number(replace(item, exact=str(count), value=count), text)
