@@ -25,9 +25,31 @@ _NO_BOUND = {"none", "no", "-", "—", "∅", "no bound", "null", "n/a", "na"}
 _FRACTION = re.compile(r"-?\d+(/\d+)?")
 
 
+# What students write around a number: a name and '=' or ':' before it (L = 1.158,
+# eta_max: 1/6), a unit after a count (1068 params, 15,296 parameters).
+_NAMED = re.compile(r"[A-Za-z_][\w^{}()\[\],/\\ ]{0,40}?\s*[=:]\s*(?P<number>.+)", re.S)
+_UNIT = re.compile(r"(?P<number>.+?)\s*(?:learnable\s+)?(?:params?|parameters?|weights)\.?", re.I)
+# 56.320 where a whole number is expected: 56,320 written with a dot, or a wrong 56.32?
+_DOT_THOUSANDS = re.compile(r"[+-]?\d{1,3}(\.\d{3})+")
+
+
 def _number_text(text: str, integer: bool) -> str:
-    """Spreadsheet spellings: 0,131 (a decimal comma), 15,296 or 15 296 (thousands)."""
+    """Spreadsheet spellings: 0,131 (a decimal comma), 15,296 or 15 296 (thousands); a name
+    before the number or a unit after a count is dropped. A count written 56.320 is flagged
+    (Unreadable): it may be 56,320 with a dot for the thousands, or a wrong 56.32."""
     text = text.strip()
+    named = _NAMED.fullmatch(text)
+    if named is not None and not named.group("number").lstrip().startswith("="):
+        text = named.group("number").strip()
+    unit = _UNIT.fullmatch(text) if integer else None
+    if unit is not None:
+        text = unit.group("number").strip()
+    if integer and _DOT_THOUSANDS.fullmatch(text):
+        whole = text.replace(".", "")
+        raise Unreadable(
+            f"{shown(text)} is ambiguous for a count: {whole} with a dot between the thousands, "
+            f"or the decimal {text}? Write {whole}"
+        )
     if integer and re.fullmatch(r"[+-]?\d{1,3}([, \u202f\u00a0]\d{3})+", text):
         return re.sub(r"[, \u202f\u00a0]", "", text)
     if re.fullmatch(r"[+-]?\d+,\d+", text):
