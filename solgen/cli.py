@@ -324,11 +324,12 @@ def _positive(text: str) -> int:
     return value
 
 
-def _error(lines: list[str] | str) -> None:
-    """Print error lines: at most messages.MAX_LINES, then 'and N more' (messages.capped, the
-    one cap), control characters escaped."""
+def _error(lines: list[str] | str, kind: str = "error") -> None:
+    """Print error lines (kind "warning": what a command that succeeded noticed): at most
+    messages.MAX_LINES, then 'and N more' (messages.capped, the one cap), control characters
+    escaped."""
     for line in capped([lines] if isinstance(lines, str) else lines):
-        print(f"solgen: error: {printable(line)}", file=sys.stderr)
+        print(f"solgen: {kind}: {printable(line)}", file=sys.stderr)
 
 
 def printable(text: str) -> str:
@@ -588,8 +589,8 @@ def run_grade(args: argparse.Namespace) -> int:
     interrupted_from_now(
         "interrupted after grade had finished; the grades and feedback are complete"
     )
-    for line in report.unknown + report.unreadable:
-        _error(line)
+    for line in report.unknown + report.unreadable:  # capped by grade; it succeeded: warnings
+        _error(line, "warning")
     missing = [g.student.id for g in report.graded if not g.answered]
     if missing:
         listed = ", ".join(missing[:20]) + (" ..." if len(missing) > 20 else "")

@@ -10,10 +10,12 @@ for a number); a blank cell is unanswered, unless a column the problem names for
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import shutil
 from dataclasses import dataclass, field
+from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -139,6 +141,67 @@ def _rows(path: Path, policy: Policy) -> tuple[list[str], list[tuple[int, list[s
     return columns, rows
 
 
+# A form's submission time (Google Forms: Timestamp; Microsoft Forms: Completion time), and the
+# ways spreadsheets write it. A student who submits twice is graded on the latest row.
+TIMESTAMP_COLUMNS = ("timestamp", "completion time", "submitted", "submitted at")
+TIMESTAMP_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+)
+
+
+def _time(text: str) -> datetime | None:
+    text = text.strip().removesuffix("Z").split("+")[0].split(".")[0]
+    for pattern in TIMESTAMP_FORMATS:
+        with contextlib.suppress(ValueError):
+            return datetime.strptime(text, pattern)
+    return None
+
+
+def _latest_rows(
+    columns: list[str], rows: list[tuple[int, list[str]]], by_id: dict[str, StudentKey]
+) -> tuple[dict[str, tuple[int, ...]], list[str]]:
+    """The row graded for each id answered more than once (a form resubmitted): the latest by
+    the form's timestamp column when every one of its rows has a time grade can read, else
+    the last row; and a line saying so for each such id."""
+    stamp = next((i for i, c in enumerate(columns) if c.strip().lower() in TIMESTAMP_COLUMNS), None)
+    rows_of: dict[str, list[tuple[int, list[str]]]] = {}
+    for number, cells in rows:
+        given = dict(zip(columns, cells, strict=False))
+        student_id = given.get("id", "").strip()
+        if student_id:
+            student = by_id.get(student_id)
+            rows_of.setdefault(student.id if student else student_id, []).append((number, cells))
+    kept: dict[str, tuple[int, ...]] = {}
+    said = []
+    for student_id, answered in rows_of.items():
+        if len(answered) < 2:
+            continue
+        times = [
+            _time(c[stamp]) if stamp is not None and stamp < len(c) else None for _, c in answered
+        ]
+        if stamp is not None and all(t is not None for t in times):
+            order = sorted(range(len(answered)), key=lambda i: (times[i], answered[i][0]))
+            how = f"the latest by its {columns[stamp]}"
+        else:
+            order = list(range(len(answered)))
+            how = "the last row" + (
+                f" (a {columns[stamp]} that grade cannot read)" if stamp is not None else ""
+            )
+        number = answered[order[-1]][0]
+        kept[student_id] = (number,)
+        others = ", ".join(str(n) for n, _ in answered if n != number)
+        said.append(
+            f"id {student_id!r} answered on {len(answered)} rows: graded row {number}, {how}; "
+            f"not graded: row{'s' if len(answered) > 2 else ''} {others}"
+        )
+    return kept, said
+
+
 def grade_class(
     key_dir: Path, answers: Path, policy_path: Path | None = None, lenient: bool = False
 ) -> GradeReport:
@@ -158,9 +221,10 @@ def grade_class(
     by_id = {safe_cell(s.id): s for s in key.students if safe_cell(s.id) != s.id} | by_id
     if key.kind == "seeded":  # a spreadsheet turns 0007 into 7: a practice id is its seed
         by_id.update({str(int(s.id)): s for s in key.students})
-    seen: dict[str, int] = {}
     problems: list[str] = []
     report = GradeReport([], [], [])
+    kept, resubmitted = _latest_rows(columns, rows, by_id)
+    report.unknown += resubmitted
     asked = problems_of(assignments)
     for column in dict.fromkeys(columns):
         hint = "" if column in known else id_hint(asked, column, known)
@@ -180,22 +244,9 @@ def grade_class(
         if not student_id:
             problems.append(f"{where}: row {number}, column id: empty")
             continue
-        if student_id in seen:
-            first = seen[student_id]
-            problems.append(
-                f"{where}: row {number}, column id: {student_id!r} again (first on row {first})"
-            )
-            continue
-        seen[student_id] = number
         student = by_id.get(student_id)
-        if student is not None and student.id != student_id and student.id in seen:
-            first = seen[student.id]
-            problems.append(
-                f"{where}: row {number}, column id: {student_id!r} again (first on row {first})"
-            )
-            continue
-        if student is not None:
-            seen[student.id] = number
+        if number not in kept.get(student.id if student is not None else student_id, (number,)):
+            continue  # a resubmission's earlier row (said in the report)
         if student is None:
             report.unknown.append(f"row {number}: id {student_id!r} is not in {key_dir}")
             continue

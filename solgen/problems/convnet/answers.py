@@ -117,7 +117,7 @@ def parse_layers(text: str) -> list[tuple[str, int, int]]:
             layers.append(("pool", 2, 0))
         position = _SEPARATOR.match(text, match.end()).end()  # type: ignore[union-attr]
         if position == match.end() and position < len(text):
-            token = re.split(r"[\s,;|+]", text[match.start():], maxsplit=1)[0]
+            token = re.split(r"[\s,;|+]", text[match.start() :], maxsplit=1)[0]
             raise _unreadable(f"{shown(token)} is not a layer ({_LAYER_HELP})")
     if not layers:
         raise _unreadable("no layers")
