@@ -533,7 +533,8 @@ CLASS_FILES = (
     "key.pdf",
     "all-solutions.pdf",
     "all-assignments.pdf",
-    "release/",
+    "handout/",
+    "solutions/",
 )
 
 
