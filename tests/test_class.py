@@ -698,6 +698,34 @@ def test_a_rerun_removes_an_old_release_folder_and_says_so(handed, tmp_path, cap
     assert not (out / "release").exists() and snapshot(out) == before
 
 
+def test_without_pdfs_a_rerun_removes_release_too(tmp_path, capsys):
+    """--no-pdf makes no handout/ (it holds PDFs), but an old release/ goes all the same; a
+    student folder where handout/ or solutions/ go (an older solgen's) is never replaced."""
+    from dataclasses import replace
+
+    from solgen.base.errors import InvalidInput
+    from solgen.course import classfiles
+    from solgen.course import manifest as mf
+
+    roster = write_roster(tmp_path / "r.csv", SMALL[:1])
+    key = write_key(tmp_path / "k")
+    out = tmp_path / "class"
+    args = ["batch", "--roster", str(roster), "--key", str(key), "--out", str(out), "--no-pdf"]
+    assert main(args) == 0
+    (out / "release" / "a1" / "data").mkdir(parents=True)
+    (out / "release" / "a1" / "solution.pdf").write_bytes(b"%PDF")
+    capsys.readouterr()
+    assert main(args) == 0
+    assert capsys.readouterr().out.count(RELEASE_REMOVED) == 1
+    assert not (out / "release").exists()
+    assert not (out / "handout").exists() and not (out / "solutions").exists()
+    found = mf.load(out)
+    assert found is not None
+    found.records["a1"] = replace(found.records["a1"], folder="Handout")
+    with pytest.raises(InvalidInput, match="folder Handout/ is where handout/ and solutions/ go"):
+        classfiles._check_no_student_folder(found)
+
+
 # --- a wide network: an id for every answer ------------------------------------------------------
 
 WIDE = [("w01", "Wide Network"), ("w02", "Second Student")]
