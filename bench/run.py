@@ -67,7 +67,7 @@ def bench_batch(work: Path, runs: int, count: int, jobs: int) -> dict[str, float
 
 
 def bench_roster(work: Path, runs: int, jobs: int, students: int = 30) -> dict[str, float]:
-    """A roster batch with PDFs (key.pdf, release/, combined PDFs included) versus
+    """A roster batch with PDFs (key.pdf, handout/, solutions/, combined PDFs included) versus
     students x one build / jobs; and a rerun with nothing to do."""
     roster = work / "roster.csv"
     rows = [f"s{i:02d},Student Núñez {i}" for i in range(1, students + 1)]
@@ -358,8 +358,8 @@ def main() -> int:
         r = bench_roster(work, args.runs, args.jobs)
         rows.append(
             (
-                f"`batch --roster` (30 students, PDFs, key.pdf, release/) / (30 x build / "
-                f"{args.jobs})",
+                "`batch --roster` (30 students, PDFs, key.pdf, handout/, solutions/) "
+                f"/ (30 x build / {args.jobs})",
                 f"{r['batch']:.1f} s / {r['ideal']:.1f} s = {r['ratio']:.2f}",
                 "<= 1.25",
             )

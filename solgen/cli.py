@@ -534,7 +534,8 @@ CLASS_FILES = (
     "key.pdf",
     "all-solutions.pdf",
     "all-assignments.pdf",
-    "release/",
+    "handout/",
+    "solutions/",
 )
 
 

@@ -80,8 +80,8 @@ def test_sigterm_while_key_pdf_compiles_says_what_was_written(tmp_path):
     assert err == (
         "solgen: error: interrupted while making the class files: 2 built and recorded before; "
         "replaced answers.json, answers.csv, report.txt; key.pdf, all-solutions.pdf, "
-        "all-assignments.pdf, release/ as the last complete run left them; rerun the same "
-        "command to finish\n"
+        "all-assignments.pdf, handout/, solutions/ as the last complete run left them; rerun the "
+        "same command to finish\n"
     )
     assert sorted(json.loads((out / "answers.json").read_text("utf-8"))) == ["0000", "0001"]
     assert not (out / "key.pdf").exists()

@@ -24,7 +24,8 @@ from solgen.cli import main
 from solgen.course.batch import BatchOptions, roster_jobs
 from solgen.course.coursekey import fingerprint, read_key, student_seed
 from solgen.course.generate import class_draws
-from solgen.course.roster import read_roster
+from solgen.course.roster import read_roster, safe_folder
+from solgen.markup.latex import fmt_number, is_exact
 from solgen.problems.convnet.draw import draw as problem3
 from solgen.problems.descent.draw import draw as problem2
 
@@ -492,13 +493,13 @@ def test_a_bad_roster_or_set_writes_nothing(tmp_path, capsys):
     assert not out.exists() or not any(out.iterdir())
 
 
-# --- with PDFs: the grader's key, release/, the combined PDFs -----------------------------------
+# --- with PDFs: the grader's key, handout/ and solutions/, the combined PDFs ---------------------
 
 SMALL = [("a1", "Ada Lovelace"), ("b2", "Noether, Emmy"), ("c3", "José Núñez-Ødegård")]
 
 
 @pytest.mark.tex
-def test_key_pdf_release_and_combined_pdfs(tmp_path, capsys):
+def test_key_pdf_handout_solutions_and_combined_pdfs(tmp_path, capsys):
     roster = write_roster(tmp_path / "r.csv", SMALL)
     key = write_key(tmp_path / "k")
     out = tmp_path / "class"
@@ -518,15 +519,28 @@ def test_key_pdf_release_and_combined_pdfs(tmp_path, capsys):
             assert "√" in problem2 and "≈" in problem2
         else:
             assert f"λ2 = {row['lambda2']}," in problem2
-    # release/: one folder a student, that student's two PDFs and data files and nothing else
-    released_names = ["", "/assignment.pdf", "/data", *(f"/{n}" for n in DATA_FILES)]
-    assert sorted(str(p.relative_to(out / "release")) for p in (out / "release").rglob("*")) == [
-        f"{i}{suffix}" for i, _ in SMALL for suffix in [*released_names, "/solution.pdf"]
+    # handout/: one folder a student, that student's sheet, data files and answer form and
+    # nothing else; solutions/: one folder a student, that student's solution and nothing else
+    handed_names = [
+        "",
+        "/answer-form.csv",
+        "/assignment.pdf",
+        "/data",
+        *(f"/{n}" for n in DATA_FILES),
     ]
+    assert sorted(str(p.relative_to(out / "handout")) for p in (out / "handout").rglob("*")) == [
+        f"{i}{suffix}" for i, _ in SMALL for suffix in handed_names
+    ]
+    assert sorted(
+        str(p.relative_to(out / "solutions")) for p in (out / "solutions").rglob("*")
+    ) == [f"{i}{suffix}" for i, _ in SMALL for suffix in ["", "/solution.pdf"]]
+    assert not (out / "release").exists()
     for student_id, name in SMALL:
-        for document in ("assignment.pdf", "solution.pdf", *DATA_FILES):
-            released = (out / "release" / student_id / document).read_bytes()
-            assert released == (out / student_id / document).read_bytes()
+        for document in ("assignment.pdf", *DATA_FILES):
+            handed = (out / "handout" / student_id / document).read_bytes()
+            assert handed == (out / student_id / document).read_bytes()
+        solution = (out / "solutions" / student_id / "solution.pdf").read_bytes()
+        assert solution == (out / student_id / "solution.pdf").read_bytes()
         sheet = " ".join("\f".join(pdf_pages(out / student_id / "assignment.pdf")).split())
         assert f"{name} Student ID: {student_id}" in sheet and "seed" not in sheet.lower()
     # the combined PDFs: a bookmark "id name" to each student's first page
@@ -541,11 +555,175 @@ def test_key_pdf_release_and_combined_pdfs(tmp_path, capsys):
     assert "batch: 0 built, 3 up to date, 0 failed" in capsys.readouterr().out
     assert snapshot(out) == before
     # a damaged class file is remade alone: no student is rebuilt
-    (out / "release" / "b2" / "solution.pdf").unlink()
+    (out / "solutions" / "b2" / "solution.pdf").unlink()
+    (out / "handout" / "a1" / "answer-form.csv").write_text("id\n", encoding="utf-8")
     (out / "key.pdf").write_bytes(b"%PDF-1.5 broken")
     assert main(args) == 0
     assert "batch: 0 built, 3 up to date, 0 failed" in capsys.readouterr().out
     assert snapshot(out) == before
+
+
+# --- handout/ before the deadline, solutions/ after (issue 20) -----------------------------------
+
+# Three students, one whose id a spreadsheet would run as a formula.
+HANDED = [("a1", "Ada Lovelace"), ("b2", "Noether, Emmy"), ("=1+A1", "Eve Formula")]
+RELEASE_REMOVED = (
+    "batch: removed release/ (it held the solutions beside the sheets; hand out handout/ before "
+    "the deadline and solutions/ after)\n"
+)
+# The answer form of the default network (N = 3, d = 4, h = 2): id, then every answer, empty.
+FORM_COLUMNS = (
+    "id,loss,y1,y2,y3,dW1_11,dW1_12,dW1_13,dW1_14,dW1_21,dW1_22,dW1_23,dW1_24,db1_1,db1_2,"
+    "dw2_1,dw2_2,db2,lambda1,lambda2,eta_max,layers,total_params\n"
+)
+
+
+@pytest.fixture(scope="module")
+def handed(tmp_path_factory) -> tuple[Path, list[str]]:
+    """A roster batch of HANDED with PDFs, built once (tests copy it before changing it);
+    and its batch arguments without --out."""
+    top = tmp_path_factory.mktemp("handed")
+    roster = write_roster(top / "roster.csv", HANDED)
+    key = write_key(top / "course.key")
+    out = top / "class"
+    args = ["batch", "--roster", str(roster), "--key", str(key), "--jobs", "2"]
+    assert main([*args, "--out", str(out)]) == 0
+    return out, args
+
+
+def _text(path: Path) -> str:
+    return " ".join("\f".join(pdf_pages(path)).split())
+
+
+@pytest.mark.tex
+def test_no_file_in_handout_holds_a_solution(handed):
+    out, _ = handed
+    folders = sorted(safe_folder(i) for i, _ in HANDED)
+    assert sorted(p.name for p in (out / "handout").iterdir()) == folders
+    assert sorted(p.name for p in (out / "solutions").iterdir()) == folders
+    for student_id, _ in HANDED:
+        folder = safe_folder(student_id)
+        results = json.loads((out / folder / "results.json").read_text("utf-8"))
+        exact = Fraction(results["problem1"]["exact"]["loss"])
+        # the loss as the solution prints it: exact when short, else rounded
+        loss = f"L {'=' if is_exact(exact) else '≈'} {fmt_number(exact)},"
+        solution = _text(out / "solutions" / folder / "solution.pdf")
+        assert "Worked solution" in solution and "Solution." in solution and loss in solution
+        pdfs = sorted((out / "handout" / folder).rglob("*.pdf"))
+        assert [p.name for p in pdfs] == ["assignment.pdf"]
+        for pdf in pdfs:
+            text = _text(pdf)
+            assert "Solution." not in text and "Worked solution" not in text
+            assert loss not in text and "solution" not in text.lower()
+        for other in (out / "handout" / folder).rglob("*"):
+            if other.is_file() and other.suffix != ".pdf":
+                assert other.suffix == ".csv" and loss not in other.read_text("utf-8")
+
+
+@pytest.mark.tex
+def test_the_answer_form_names_the_student_and_leaves_every_answer_empty(handed):
+    out, _ = handed
+    form = out / "handout" / "a1" / "answer-form.csv"
+    assert form.read_bytes() == (FORM_COLUMNS + "a1" + "," * 22 + "\n").encode("utf-8")
+    # an id that would start a formula gets the quote answers.csv gives it (csvsafe)
+    hostile = out / "handout" / safe_folder("=1+A1") / "answer-form.csv"
+    assert hostile.read_text("utf-8") == FORM_COLUMNS + "'=1+A1" + "," * 22 + "\n"
+    # the answers are the items of the answer key that grade reads, in key order
+    from solgen.course.answerkey import load_key
+
+    for student in load_key(out).students:
+        columns = ["id", *(item.id for item in student.items)]
+        assert FORM_COLUMNS.rstrip("\n").split(",") == columns
+
+
+@pytest.mark.tex
+@pytest.mark.parametrize("student_id", ["a1", "=1+A1"])
+def test_grade_reads_an_unfilled_answer_form(handed, tmp_path, capsys, student_id):
+    out, _ = handed
+    form = out / "handout" / safe_folder(student_id) / "answer-form.csv"
+    grades = tmp_path / "grades.csv"
+    capsys.readouterr()
+    args = ["grade", "--key", str(out), "--answers", str(form), "--output", str(grades)]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""  # no unreadable cell, no unknown column or id
+    assert "grade: 1 graded (mean 0 points)" in captured.out
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(grades.read_text("utf-8")))}
+    written = "'=1+A1" if student_id.startswith("=") else student_id
+    assert rows[written]["total"] == "0"
+    assert all(rows[written][c] == "0" for c in FORM_COLUMNS.rstrip("\n").split(",")[1:])
+
+
+@pytest.mark.tex
+def test_a_rerun_removes_an_old_release_folder_and_says_so(handed, tmp_path, capsys):
+    """release/<id>/ held solution.pdf beside assignment.pdf: handed out, it gave every
+    student the worked solution. A directory an older solgen made is cleaned on a rerun."""
+    out = shutil.copytree(handed[0], tmp_path / "class")
+    args = [*handed[1], "--out", str(out)]
+    # the old layout: release/<id>/ with both PDFs and data/, recorded as class outputs
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    outputs = manifest["class"]["outputs"]
+    for name in list(outputs):
+        if name.startswith(("handout/", "solutions/")):
+            del outputs[name]
+    for student_id, _ in HANDED:
+        folder = safe_folder(student_id)
+        for name in ("assignment.pdf", "solution.pdf"):
+            target = out / "release" / folder / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(out / folder / name, target)
+            outputs[f"release/{folder}/{name}"] = manifest["students"][student_id]["outputs"][name]
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    shutil.rmtree(out / "handout")
+    shutil.rmtree(out / "solutions")
+    capsys.readouterr()
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert printed.count(RELEASE_REMOVED) == 1 and printed.startswith(RELEASE_REMOVED)
+    assert "batch: 0 built, 3 up to date, 0 failed" in printed
+    assert not (out / "release").exists()
+    assert (out / "handout" / "a1" / "answer-form.csv").is_file()
+    assert (out / "solutions" / "a1" / "solution.pdf").is_file()
+    # said once: the next rerun has nothing to remove and writes nothing
+    before = snapshot(out)
+    assert main(args) == 0
+    assert "release/" not in capsys.readouterr().out
+    assert snapshot(out) == before
+    # an up-to-date directory with a release/ put back: removed, nothing else remade
+    (out / "release" / "a1").mkdir(parents=True)
+    (out / "release" / "a1" / "solution.pdf").write_bytes(b"%PDF")
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert printed.count(RELEASE_REMOVED) == 1
+    assert not (out / "release").exists() and snapshot(out) == before
+
+
+def test_without_pdfs_a_rerun_removes_release_too(tmp_path, capsys):
+    """--no-pdf makes no handout/ (it holds PDFs), but an old release/ goes all the same; a
+    student folder where handout/ or solutions/ go (an older solgen's) is never replaced."""
+    from dataclasses import replace
+
+    from solgen.base.errors import InvalidInput
+    from solgen.course import classfiles
+    from solgen.course import manifest as mf
+
+    roster = write_roster(tmp_path / "r.csv", SMALL[:1])
+    key = write_key(tmp_path / "k")
+    out = tmp_path / "class"
+    args = ["batch", "--roster", str(roster), "--key", str(key), "--out", str(out), "--no-pdf"]
+    assert main(args) == 0
+    (out / "release" / "a1" / "data").mkdir(parents=True)
+    (out / "release" / "a1" / "solution.pdf").write_bytes(b"%PDF")
+    capsys.readouterr()
+    assert main(args) == 0
+    assert capsys.readouterr().out.count(RELEASE_REMOVED) == 1
+    assert not (out / "release").exists()
+    assert not (out / "handout").exists() and not (out / "solutions").exists()
+    found = mf.load(out)
+    assert found is not None
+    found.records["a1"] = replace(found.records["a1"], folder="Handout")
+    with pytest.raises(InvalidInput, match="folder Handout/ is where handout/ and solutions/ go"):
+        classfiles._check_no_student_folder(found)
 
 
 # --- a wide network: an id for every answer ------------------------------------------------------

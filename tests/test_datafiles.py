@@ -1,4 +1,4 @@
-"""data/: the variant's given numbers as CSV files, exact, written, hashed, released, merged."""
+"""data/: the variant's given numbers as CSV files, exact, written, hashed, handed out, merged."""
 
 from __future__ import annotations
 
@@ -212,7 +212,7 @@ def test_a_failed_build_keeps_the_previous_data_files(previous_build, tmp_path):
     assert (previous_build / "data" / "A.csv").read_text("utf-8") == "5,2\n2,2\n"
 
 
-# --- batches: hashed, rebuilt when damaged, released, merged -----------------------------------
+# --- batches: hashed, rebuilt when damaged, handed out, merged ---------------------------------
 
 
 def write_class(top: Path, rows: list[tuple[str, str]]) -> tuple[Path, Path]:
@@ -263,32 +263,34 @@ def test_batch_records_the_data_files_and_rebuilds_a_damaged_one(tmp_path, capsy
 
 @pytest.mark.tex
 @pytest.mark.slow
-def test_release_holds_each_students_data_files(tmp_path, capsys):
+def test_handout_holds_each_students_data_files(tmp_path, capsys):
     roster, key = write_class(tmp_path, [("a1", "Ada"), ("b2", "Emmy")])
     out = tmp_path / "class"
     assert roster_batch(out, roster, key) == 0
-    assert sorted(str(p.relative_to(out / "release")) for p in (out / "release").rglob("*")) == [
+    assert sorted(str(p.relative_to(out / "handout")) for p in (out / "handout").rglob("*")) == [
         path
         for i in ("a1", "b2")
         for path in [
             i,
+            f"{i}/answer-form.csv",
             f"{i}/assignment.pdf",
             f"{i}/data",
             *(f"{i}/data/{n}" for n in SORTED),
-            f"{i}/solution.pdf",
         ]
     ]
     for student in ("a1", "b2"):
         for name in DATA_FILES:
-            released = out / "release" / student / name
-            assert released.read_bytes() == (out / student / name).read_bytes()
-            assert os.path.samefile(released, out / student / name)  # a hard link, not a copy
-    # a damaged data file: that student is rebuilt and release/ follows
+            handed = out / "handout" / student / name
+            assert handed.read_bytes() == (out / student / name).read_bytes()
+            assert os.path.samefile(handed, out / student / name)  # a hard link, not a copy
+        solution = out / "solutions" / student / "solution.pdf"
+        assert os.path.samefile(solution, out / student / "solution.pdf")
+    # a damaged data file: that student is rebuilt and handout/ follows
     (out / "b2" / "data" / "A.csv").write_text("1\n", encoding="utf-8")
     capsys.readouterr()
     assert roster_batch(out, roster, key) == 0
     assert "batch: student b2 rebuilt: missing or damaged: data/A.csv\n" in capsys.readouterr().out
-    assert (out / "release" / "b2" / "data" / "A.csv").read_bytes() == (
+    assert (out / "handout" / "b2" / "data" / "A.csv").read_bytes() == (
         out / "b2" / "data" / "A.csv"
     ).read_bytes()
     assert (out / "b2" / "data" / "A.csv").read_text("utf-8") != "1\n"
@@ -296,9 +298,10 @@ def test_release_holds_each_students_data_files(tmp_path, capsys):
 
 @pytest.mark.tex
 @pytest.mark.slow
-def test_a_student_built_before_data_files_is_released_without_them(tmp_path, capsys):
+def test_a_student_built_before_data_files_is_handed_out_without_them(tmp_path, capsys):
     """A student off the roster, built by a solgen without data/ (no data hashes in the
-    manifest, no data folder), is kept as built: release/ holds their PDFs only."""
+    manifest, no data folder), is kept as built: handout/ holds their sheet and answer form
+    only, solutions/ their solution."""
     roster, key = write_class(tmp_path, [("a1", "Ada"), ("b2", "Emmy")])
     out = tmp_path / "class"
     assert roster_batch(out, roster, key) == 0
@@ -313,16 +316,19 @@ def test_a_student_built_before_data_files_is_released_without_them(tmp_path, ca
     capsys.readouterr()
     assert roster_batch(out, roster, key) == 0
     assert "batch: student b2: not on the roster: kept as built\n" in capsys.readouterr().out
-    assert sorted(str(p.relative_to(out / "release")) for p in (out / "release").rglob("*")) == [
+    assert sorted(str(p.relative_to(out / "handout")) for p in (out / "handout").rglob("*")) == [
         "a1",
+        "a1/answer-form.csv",
         "a1/assignment.pdf",
         "a1/data",
         *(f"a1/data/{n}" for n in SORTED),
-        "a1/solution.pdf",
         "b2",
+        "b2/answer-form.csv",
         "b2/assignment.pdf",
-        "b2/solution.pdf",
     ]
+    assert sorted(
+        str(p.relative_to(out / "solutions")) for p in (out / "solutions").rglob("*")
+    ) == ["a1", "a1/solution.pdf", "b2", "b2/solution.pdf"]
 
 
 def test_merge_copies_checks_and_names_the_data_files(tmp_path, capsys):

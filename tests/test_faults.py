@@ -223,8 +223,8 @@ def test_a_full_disk_names_the_file_and_every_student(tmp_path, monkeypatch, cap
         "solgen: error: the class files could not all be made: No space left on device: "
         f"{out}/answers.json\n"
         "solgen: error: no class file was replaced; answers.json, answers.csv, report.txt, "
-        "key.pdf, all-solutions.pdf, all-assignments.pdf, release/ as the last complete run "
-        "left them; 3 built and recorded\n"
+        "key.pdf, all-solutions.pdf, all-assignments.pdf, handout/, solutions/ as the last "
+        "complete run left them; 3 built and recorded\n"
     )
     assert "batch: 3 built, 0 up to date, 0 failed" in captured.out
     assert sorted(manifest_data(out)["students"]) == IDS
@@ -292,8 +292,8 @@ def test_sigterm_while_making_the_class_files_says_what_was_replaced(tmp_path, m
     assert err == (
         "solgen: error: interrupted while making the class files: 3 built and recorded before; "
         "replaced answers.json, answers.csv; report.txt, key.pdf, all-solutions.pdf, "
-        "all-assignments.pdf, release/ as the last complete run left them; rerun the same "
-        "command to finish\n"
+        "all-assignments.pdf, handout/, solutions/ as the last complete run left them; rerun "
+        "the same command to finish\n"
     )
     assert sorted(answers(out)) == IDS and not (out / "report.txt").exists()
 

@@ -613,10 +613,14 @@ def test_pdf_shards_merged_equal_the_unsharded_batch(built, tmp_path, capsys):
     files, folders = tree(out)
     assert (files, folders) == tree(whole)  # manifest.json too: both record shard [1, 1]
     assert {"key.pdf", "all-solutions.pdf", "all-assignments.pdf"} <= set(files)
-    released = ["assignment.pdf", *(f"data/{n}.csv" for n in DATA_NAMES), "solution.pdf"]
-    assert sorted(f for f in files if f.startswith("release/")) == [
-        f"release/s{i}/{name}" for i in range(1, 5) for name in released
+    handed = ["answer-form.csv", "assignment.pdf", *(f"data/{n}.csv" for n in DATA_NAMES)]
+    assert sorted(f for f in files if f.startswith("handout/")) == [
+        f"handout/s{i}/{name}" for i in range(1, 5) for name in handed
     ]
+    assert sorted(f for f in files if f.startswith("solutions/")) == [
+        f"solutions/s{i}/solution.pdf" for i in range(1, 5)
+    ]
+    assert not any(f.startswith("release/") for f in files)
     assert leftovers(tmp_path) == []
 
     # A PDF edited after the build is named with its field; the earlier merge stays.

@@ -598,6 +598,8 @@ def test_u2028_never_appears_raw(tmp_path):
         ("RELEASE", "RELEASE_"),
         ("release_", "release_"),
         ("releases", "releases"),
+        ("handout", "handout_"),
+        ("Solutions", "Solutions_"),
         ("x" * 70, "x" * 64),
         ("é" * 70, "_" * 64),
         ("\x00\n", "__"),
@@ -609,6 +611,7 @@ def test_safe_folder(student_id, folder):
 
 def test_reserved():
     assert {"release", "answers.csv", "report.txt", "key.pdf", "manifest.json"} <= RESERVED
+    assert {"handout", "solutions"} <= RESERVED
 
 
 SAFE = frozenset(string.ascii_letters + string.digits + "._-")

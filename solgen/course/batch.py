@@ -688,6 +688,7 @@ def _run_locked(
             options.timeout,
             pdf=report.interrupted is None and options.pdf,
             written=report.class_written,
+            notes=report.notes,
         )
     except (KeyboardInterrupt, Terminated) as exc:
         if report.interrupted is None:

@@ -1,4 +1,5 @@
-"""A batch's class-level files: answers.csv/json, report.txt, key.pdf, release/, combined PDFs.
+"""A batch's class-level files: answers.csv/json, report.txt, key.pdf, handout/ and solutions/
+(a roster's), the combined PDFs.
 
 They are made from every variant recorded in the directory's manifest (not only those this
 run built), so they always cover the whole class, and they are remade only when what they
@@ -38,16 +39,31 @@ from solgen.problems.registry import DEFAULT, Assignment
 ANSWERS_CSV = "answers.csv"
 REPORT = "report.txt"
 KEY = "key"
-RELEASE = "release"
+HANDOUT = "handout"  # a student's folder before the deadline: the sheet, data/, the answer form
+SOLUTIONS = "solutions"  # after the deadline: the worked solution
+RELEASE = "release"  # gone: it held the solutions beside the sheets (removed on a rerun)
+ANSWER_FORM = "answer-form.csv"
+RESULTS = "results.json"
 COMBINED = {"solution": "all-solutions", "assignment": "all-assignments"}
-RELEASED = ("assignment.pdf", "solution.pdf")
+PDFS = ("assignment.pdf", "solution.pdf")
+HANDED_OUT = ("assignment.pdf",)  # and the data files and the answer form
+SOLUTION = "solution.pdf"
+RELEASE_REMOVED = (
+    "removed release/ (it held the solutions beside the sheets; hand out handout/ before the "
+    "deadline and solutions/ after)"
+)
 
 
 ANSWER_FILES = (ANSWERS_JSON, ANSWERS_CSV, REPORT)
 
 
 def finish(
-    out: Path, manifest: Manifest, timeout: float, pdf: bool, written: list[str] | None = None
+    out: Path,
+    manifest: Manifest,
+    timeout: float,
+    pdf: bool,
+    written: list[str] | None = None,
+    notes: list[str] | None = None,
 ) -> str:
     """Write the class-level files for every recorded variant; return the class report.
 
@@ -56,8 +72,12 @@ def finish(
     up to date is rewritten, and a rerun with nothing to do writes nothing at all (a read-only
     directory is fine): answers.csv/json and report.txt are compared by their stamps with
     what they were made of (in manifest.Stamps) before anything is read.
+
+    notes: a line for the user is appended when this call removed an old release/.
     """
     written = [] if written is None else written
+    if manifest.kind == "roster" and _remove_release(out, manifest):
+        (notes if notes is not None else []).append(RELEASE_REMOVED)
     digest = _answers_digest(manifest)
     report = _report_if_current(out, manifest, digest)
     if report is None:
@@ -78,6 +98,22 @@ def finish(
         if written or exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
             raise
     return report
+
+
+def _remove_release(out: Path, manifest: Manifest) -> bool:
+    """Remove DIR/release/ (an older solgen's: each student's sheet with the worked solution
+    beside it, a folder that was meant to be handed out); whether there was one."""
+    path = out / RELEASE
+    if any(r.folder.lower() == RELEASE for r in manifest.records.values()):
+        return False  # a student's own folder (never so since release/ was reserved)
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+        return True
+    if not path.is_dir():
+        return False
+    with signals_held():
+        shutil.rmtree(path)
+    return True
 
 
 def _answers_digest(manifest: Manifest) -> str:
@@ -196,34 +232,36 @@ def answers_csv(
 
 
 def _with_pdfs(out: Path, manifest: Manifest) -> list[str]:
-    """The variants whose PDFs (and released data files) are recorded and there as recorded:
-    a student whose rebuild failed with a PDF missing is left out of the combined PDFs and
-    release/ (the failure was reported), never a LaTeX error for the whole class."""
+    """The variants whose PDFs (and handed out data files) are recorded and there as recorded:
+    a student whose rebuild failed with a PDF missing is left out of the combined PDFs,
+    handout/ and solutions/ (the failure was reported), never a LaTeX error for the whole
+    class."""
     ids = []
     for variant_id, record in sorted(manifest.records.items()):
-        if not all(n in record.outputs for n in RELEASED):
+        if not all(n in record.outputs for n in PDFS):
             continue
         folder = out / record.folder
         if all(
             manifest.stamps.unchanged(f"{record.folder}/{n}", folder / n, record.outputs.get(n))
-            for n in _released(manifest, variant_id)
+            for n in [*_handed_out(manifest, variant_id), SOLUTION]
         ):
             ids.append(variant_id)
     return ids
 
 
-def _released(manifest: Manifest, variant_id: str) -> list[str]:
-    """A student's files in release/: the PDFs, and the data files its build recorded (a
-    student built by an older solgen and kept off the roster has none)."""
+def _handed_out(manifest: Manifest, variant_id: str) -> list[str]:
+    """A student's built files in handout/: the sheet, and the data files its build recorded
+    (a student built by an older solgen and kept off the roster has none)."""
     outputs = manifest.records[variant_id].outputs
-    return [*RELEASED, *mf.recorded_data(outputs)]
+    return [*HANDED_OUT, *mf.recorded_data(outputs)]
 
 
 def _class_digest(manifest: Manifest, ids: list[str], key_ids: list[str]) -> str:
+    # the answer form is made of the student's results.json and variant (its assignment)
     parts = [
-        [i, r.name, r.folder, [r.outputs[n] for n in names]]
+        [i, r.name, r.folder, [r.outputs[n] for n in names], r.outputs.get(RESULTS), r.variant]
         for i in ids
-        for r, names in [(manifest.records[i], _released(manifest, i))]
+        for r, names in [(manifest.records[i], [*_handed_out(manifest, i), SOLUTION])]
     ]
     # key.pdf is made from each student's results.json (the answer key), never from TeX
     keys = [
@@ -238,14 +276,17 @@ def _class_files(manifest: Manifest, ids: list[str]) -> list[str]:
     files = [f"{KEY}.pdf", *(f"{name}.pdf" for name in COMBINED.values())]
     if manifest.kind == "roster":
         for i in ids:
-            files += [f"{RELEASE}/{manifest.records[i].folder}/{n}" for n in _released(manifest, i)]
+            folder = manifest.records[i].folder
+            handed = [*_handed_out(manifest, i), ANSWER_FORM]
+            files += [f"{HANDOUT}/{folder}/{n}" for n in handed]
+            files.append(f"{SOLUTIONS}/{folder}/{SOLUTION}")
     return files
 
 
 def class_pdfs(
     out: Path, manifest: Manifest, timeout: float, written: list[str] | None = None
 ) -> None:
-    """key.pdf, the combined PDFs and (roster) release/, unless they are up to date.
+    """key.pdf, the combined PDFs and (roster) handout/ and solutions/, unless up to date.
 
     Up to date is decided by stamps (a rerun hashes only files that changed). They are
     compiled in scratch folders first; SIGINT or SIGTERM during the compile stops LaTeX and
@@ -267,27 +308,54 @@ def class_pdfs(
         return
     answers = collect_answers(out, manifest)
     key_ids = [i for i in key_ids if i in answers]
+    if manifest.kind == "roster" and any(i not in answers for i in ids):
+        # no answers to make a form of (reported as damaged): no handout for that student
+        ids = [i for i in ids if i in answers]
+        digest, files = _class_digest(manifest, ids, key_ids), _class_files(manifest, ids)
     if not ids and not key_ids:
         return
     assignments = assignments_of(out, _readable_view(out, manifest))
     keys = {i: (answers[i], assignments.get(i)) for i in key_ids}
+    if manifest.kind == "roster":
+        _check_no_student_folder(manifest)
     compiled = _compile_class(out, manifest, ids, keys, timeout)
+    staged: list[tuple[str, Path]] = []
     try:
-        release = _stage_release(out, manifest, ids) if manifest.kind == "roster" else None
+        if manifest.kind == "roster":
+            forms = {i: answer_form(i, answers[i], assignments.get(i)) for i in ids}
+            staged.append((HANDOUT, _stage_handout(out, manifest, ids, forms)))
+            staged.append((SOLUTIONS, _stage_solutions(out, manifest, ids)))
     except BaseException:
         for done in compiled.values():
             shutil.rmtree(done.scratch, ignore_errors=True)
+        for _, stage in staged:
+            shutil.rmtree(stage, ignore_errors=True)
         raise
     with signals_held():
         for name, done in compiled.items():
             os.replace(done.pdf, out / f"{name}.pdf")
             written.append(f"{name}.pdf")
             shutil.rmtree(done.scratch, ignore_errors=True)
-        if release is not None:
-            replace_dir(out / RELEASE, release)
-            written.append(f"{RELEASE}/")
+        for name, stage in staged:
+            replace_dir(out / name, stage)
+            written.append(f"{name}/")
     manifest.class_inputs = digest
     manifest.class_outputs = {f: manifest.stamps.sha(f, out / f) or "" for f in files}
+
+
+def _check_no_student_folder(manifest: Manifest) -> None:
+    """InvalidInput when a student's folder (an older solgen's, before the names were
+    reserved) is where handout/ or solutions/ go: it is never replaced."""
+    from solgen.base.errors import InvalidInput
+
+    for variant_id, record in sorted(manifest.records.items()):
+        if record.folder.lower() in (HANDOUT, SOLUTIONS):
+            raise InvalidInput(
+                [
+                    f"student {variant_id}'s folder {record.folder}/ is where {HANDOUT}/ and "
+                    f"{SOLUTIONS}/ go; build the class into a new directory"
+                ]
+            )
 
 
 def _title(out: Path, manifest: Manifest, ids: list[str]) -> str:
@@ -422,18 +490,50 @@ def _number_tex(cell: str) -> str:
     return cell
 
 
-def _stage_release(out: Path, manifest: Manifest, ids: list[str]) -> Path:
-    """release/ in a staging folder: a folder a student holding only that student's PDFs and
-    data files."""
-    stage = scratch_dir(out, "release")
+def answer_form(
+    student_id: str, results: dict[str, Any], assignment: Assignment | None = DEFAULT
+) -> str:
+    """answer-form.csv: the columns solgen grade reads for this student (id, then the answer
+    key's item ids in key order) and one row, the id filled in and every answer empty."""
+    from solgen.base.csvsafe import safe_row  # an id never starts a spreadsheet formula
+
+    columns = list(
+        dict.fromkeys(item.id for item in items_of(results, assignment_for(results, assignment)))
+    )
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(safe_row(["id", *columns]))
+    writer.writerow(safe_row([student_id, *("" for _ in columns)]))
+    return out.getvalue()
+
+
+def _link(source: Path, target: Path) -> None:
+    target.parent.mkdir(exist_ok=True)  # data/
+    try:
+        os.link(source, target)  # no copy: a build replaces its files, never edits them
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def _stage_handout(out: Path, manifest: Manifest, ids: list[str], forms: dict[str, str]) -> Path:
+    """handout/ in a staging folder: a folder a student holding only what that student gets
+    before the deadline: the sheet, the data files and the answer form (never a solution)."""
+    stage = scratch_dir(out, HANDOUT)
     for variant_id in ids:
         folder = manifest.records[variant_id].folder
         (stage / folder).mkdir()
-        for name in _released(manifest, variant_id):
-            source, target = out / folder / name, stage / folder / name
-            target.parent.mkdir(exist_ok=True)  # data/
-            try:
-                os.link(source, target)  # no copy: a build replaces its files, never edits them
-            except OSError:
-                shutil.copyfile(source, target)
+        for name in _handed_out(manifest, variant_id):
+            _link(out / folder / name, stage / folder / name)
+        (stage / folder / ANSWER_FORM).write_text(forms[variant_id], encoding="utf-8")
+    return stage
+
+
+def _stage_solutions(out: Path, manifest: Manifest, ids: list[str]) -> Path:
+    """solutions/ in a staging folder: a folder a student holding that student's worked
+    solution, for after the deadline."""
+    stage = scratch_dir(out, SOLUTIONS)
+    for variant_id in ids:
+        folder = manifest.records[variant_id].folder
+        (stage / folder).mkdir()
+        _link(out / folder / SOLUTION, stage / folder / SOLUTION)
     return stage

@@ -302,7 +302,7 @@ class Manifest:
     plan: str = ""  # digest of what shapes every variant (--set, the assignment, draw options)
     shard: tuple[int, int] = (1, 1)
     records: dict[str, Record] = field(default_factory=dict)  # id -> record
-    class_inputs: str = ""  # digest of what key.pdf, release/ and the combined PDFs were made of
+    class_inputs: str = ""  # digest of what key.pdf, handout/, solutions/... were made of
     class_outputs: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
     saved: str = field(default="", compare=False, repr=False)  # the text last read or written
     # the cache of file hashes by stamps (never written into manifest.json)

@@ -18,7 +18,9 @@ from solgen.base.messages import abbreviated
 # Folder names a student may not get (lower-case compare): the batch directory's own files.
 RESERVED = frozenset(
     {
-        "release",
+        "release",  # an older solgen's folder (removed on a rerun)
+        "handout",
+        "solutions",
         "answers.csv",
         "answers.json",
         "report.txt",
