@@ -815,7 +815,10 @@ def test_a_correct_sheet_for_a_wide_network_scores_full_points(wide, tmp_path, c
     grades = list(csv.DictReader(io.StringIO(out.read_text("utf-8"))))
     assert [(g["id"], g["total"]) for g in grades] == [("w01", "50"), ("w02", "50")]
     w1 = [c for c in grades[0] if c.startswith("dW1_")]
-    assert len(w1) == 121 and {g[c] for g in grades for c in w1} == {"0.0331"}  # 4/121 each
+    # 4/121 = 0.03306 each, rounded in step with the row: every cell 0.033 or 0.0331, and
+    # the 121 of them add up to dW1's 4 points exactly
+    assert len(w1) == 121 and {g[c] for g in grades for c in w1} == {"0.033", "0.0331"}
+    assert all(sum(Fraction(g[c]) for c in w1) == 4 for g in grades)
     for student_id, name in WIDE:
         text = (tmp_path / "grades-feedback" / f"{student_id}.txt").read_text("utf-8")
         assert text.startswith(f"{name} ({student_id}): 50 of 50 points.\n")
