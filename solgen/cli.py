@@ -500,6 +500,10 @@ def run_batch(args: argparse.Namespace) -> int:
             print(f"batch: {who} {outcome.id} rebuilt: {outcome.reason}")
         if outcome.note:
             print(f"batch: {who} {outcome.id}: {outcome.note}")
+    new = [o.id for o in report.outcomes if o.status == "built" and o.reason == "new"]
+    if new and report.count("skipped"):  # a rerun: name the students built for the first time
+        listed = ", ".join(new[:20]) + (f" and {len(new) - 20} more" if len(new) > 20 else "")
+        print(f"batch: new {who}{'s' if len(new) > 1 else ''} built: {listed}")
     sys.stdout.write(report.class_report)
     counts = {s: report.count(s) for s in ("built", "skipped", "failed", "stopped", "not started")}
     summary = (

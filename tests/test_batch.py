@@ -252,3 +252,31 @@ def test_answers_csv_names_every_entry_of_an_11x11_network_apart(tmp_path):
         *(f"db1_{j}" for j in range(1, 12)),
         *(f"dw2_{j}" for j in range(1, 12)),
     ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        ('[meta]\ndate = "a"\n', '[meta]\ndate = "b"\n', "its variant changed (meta.date)"),
+        (
+            '[meta]\ndate = "a"\n[problem2]\nA = [[1, 0], [0, 1]]\n',
+            '[meta]\ndate = "a"\n[problem2]\nA = [[2, 0], [0, 1]]\n',
+            "its variant changed (problem2.A)",
+        ),
+        (
+            "[meta]\n" + "".join(f"f{i} = {i}\n" for i in range(7)),
+            "[meta]\n" + "".join(f"f{i} = {i + 1}\n" for i in range(7)),
+            "its variant changed (meta.f0, meta.f1, meta.f2, meta.f3, meta.f4 and 2 more)",
+        ),
+        (
+            '[meta]\ndate = "a"\n',
+            '[meta]\ndate = "a"\n[assignment]\nproblems = ["descent"]\n',
+            "its variant changed (assignment)",
+        ),
+        ("not toml [", '[meta]\ndate = "a"\n', "its variant changed"),
+    ],
+)
+def test_a_rerun_says_what_changed_in_a_variant(old, new, said):
+    from solgen.course.batch import _variant_changed
+
+    assert _variant_changed(old, new) == said

@@ -368,7 +368,7 @@ def test_changed_options_rebuild_every_student_and_say_why(copy, capsys):
     capsys.readouterr()
     assert rerun(copy, "--set", "meta.date=Due 5 December, 23:59") == 0
     out = capsys.readouterr().out
-    assert out.count("rebuilt: its variant changed\n") == 30
+    assert out.count("rebuilt: its variant changed (meta.date)\n") == 30
     assert "batch: 30 built, 0 up to date, 0 failed" in out
     assert variant_of(copy, "s07")["meta"]["date"] == "Due 5 December, 23:59"
     assert "{Due 5 December, 23:59\\par}" in (copy / "s07" / "assignment.tex").read_text("utf-8")
@@ -430,7 +430,9 @@ def test_a_new_student_changes_no_one_elses_variant(copy, capsys):
     bigger = write_roster(copy.parent / "bigger.csv", [*CLASS, ("s31", "Late Joiner")])
     capsys.readouterr()
     assert rerun(copy, roster=bigger) == 0
-    assert "batch: 1 built, 30 up to date, 0 failed" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "batch: new student built: s31\n" in out  # which handout to send
+    assert "batch: 1 built, 30 up to date, 0 failed" in out
     assert {i: (copy / i / "variant.toml").read_bytes() for i, _ in CLASS} == before
     assert variant_of(copy, "s31")["meta"]["author"] == "Late Joiner"
 

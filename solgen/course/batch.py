@@ -22,6 +22,7 @@ import os
 import shutil
 import sys
 import time
+import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -237,6 +238,35 @@ class _NeedsGenerated(SolgenError):
     """decide() needs a job's generated text, which a rerun had not made."""
 
 
+FIELDS_SAID = 5  # changed fields a rerun names before "and N more"
+
+
+def _variant_changed(old: str, new: str) -> str:
+    """'its variant changed (meta.date)': which fields differ between the variant built from
+    and the one generated now (both solgen's own TOML), the first FIELDS_SAID of them."""
+    try:
+        before, after = tomllib.loads(old), tomllib.loads(new)
+    except tomllib.TOMLDecodeError:
+        return "its variant changed"
+    changed = [
+        f"{section}.{name}" if name else section
+        for section in dict.fromkeys([*before, *after])
+        for name in _fields_of(before.get(section), after.get(section))
+    ]
+    if not changed:
+        return "its variant changed"
+    shown = ", ".join(changed[:FIELDS_SAID])
+    more = len(changed) - FIELDS_SAID
+    return f"its variant changed ({shown}{f' and {more} more' if more > 0 else ''})"
+
+
+def _fields_of(before: object, after: object) -> list[str]:
+    """The fields of one table that differ ('' for the whole table when it is not one)."""
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return [] if before == after else [""]
+    return [n for n in dict.fromkeys([*before, *after]) if before.get(n) != after.get(n)]
+
+
 class _Variant:
     """A folder's variant.toml, checked before it is read: never through a symbolic link,
     never a FIFO or a device, never more than a variant file may hold; read only when its
@@ -333,7 +363,7 @@ def decide(
     if current_sha != record.variant:
         reasons.append("an earlier rebuild was interrupted")
     elif not keep_edit and job.generated_sha != record.variant:
-        reasons.append("its variant changed")
+        reasons.append(_variant_changed(found.text(), generated()))
     reasons += now.changes(record.options)
     damaged = record.damaged(out, now.pdf, stamps)
     if damaged and current_sha == record.variant:
