@@ -280,3 +280,35 @@ def test_a_rerun_says_what_changed_in_a_variant(old, new, said):
     from solgen.course.batch import _variant_changed
 
     assert _variant_changed(old, new) == said
+
+
+def test_a_canvas_gradebook_export_runs_through_batch_and_grade(tmp_path, capsys):
+    """The roster as Canvas exports it, no hand edit: the SIS User ID (the student number)
+    is the id, the points row and the test student are skipped and said, and grade takes
+    answers by that id."""
+    from test_roster import CANVAS
+
+    roster = tmp_path / "gradebook.csv"
+    roster.write_text(CANVAS, encoding="utf-8")
+    key = tmp_path / "course.key"
+    assert main(["key", "-o", str(key)]) == 0
+    out = tmp_path / "ml2"
+    capsys.readouterr()
+    assert (
+        main(["batch", "--roster", str(roster), "--key", str(key), "--no-pdf", "--out", str(out)])
+        == 0
+    )
+    said = capsys.readouterr().out
+    assert "batch: roster row 2: Canvas's export: its Points Possible row, skipped\n" in said
+    assert "batch: roster row 5: Canvas's export: its test student, skipped\n" in said
+    rows = list(csv.DictReader(io.StringIO((out / "answers.csv").read_text("utf-8"))))
+    assert [(r["id"], r["name"]) for r in rows] == [
+        ("s1001", "Lovelace, Ada"),
+        ("s1002", "Noether, Emmy"),
+    ]
+    answers = tmp_path / "answers.csv"
+    answers.write_text(f"id,loss\ns1002,{rows[1]['loss']}\n", encoding="utf-8")
+    grades = tmp_path / "grades.csv"
+    assert main(["grade", "--key", str(out), "--answers", str(answers), "-o", str(grades)]) == 0
+    graded = {g["id"]: g for g in csv.DictReader(io.StringIO(grades.read_text("utf-8")))}
+    assert graded["s1002"]["loss"] == "2" and graded["s1001"]["total"] == "0"

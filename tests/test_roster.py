@@ -645,3 +645,55 @@ def test_any_roster_is_read_or_refused_with_one_line_messages(rows, sep):
         else:
             assert len({s.folder.lower() for s in students}) == len(students)
             assert all(s.id and s.name and s.id == s.id.strip() for s in students)
+
+
+# --- rosters as LMSs export them ------------------------------------------------------------------
+
+# Canvas's gradebook export (Grades > Export): Student, ID (Canvas's own), SIS User ID (the
+# student number), SIS Login ID, Section, then the assignments; its second row holds the
+# points possible, and the course's test student is a row of its own.
+CANVAS = (
+    "Student,ID,SIS User ID,SIS Login ID,Section,Assignment 2 (1234),Current Score\r\n"
+    "    Points Possible,,,,,50.00,(read only)\r\n"
+    '"Lovelace, Ada",40001,s1001,ada@uni.example,ML 101,,\r\n'
+    '"Noether, Emmy",40002,s1002,emmy@uni.example,ML 101,,\r\n'
+    '"Student, Test",40099,,,ML 101,,\r\n'
+)
+# Moodle's grades export (Grades > Export > Plain text file) and its participants download.
+MOODLE = (
+    "First name,Last name,ID number,Institution,Department,Email address,"
+    "Assignment: Assignment 2 (Real),Last downloaded from this course\n"
+    "Ada,Lovelace,s1001,,,ada@uni.example,-,1733400000\n"
+    "Emmy,Noether,s1002,,,emmy@uni.example,-,1733400000\n"
+)
+
+
+def test_a_canvas_gradebook_export_is_read_as_canvas_writes_it(tmp_path):
+    notes: list[str] = []
+    students = read_roster(write(tmp_path, CANVAS), notes)
+    assert students == [
+        Student(id="s1001", name="Lovelace, Ada", folder="s1001", row=3),
+        Student(id="s1002", name="Noether, Emmy", folder="s1002", row=4),
+    ]
+    assert notes == [
+        "roster row 2: Canvas's export: its Points Possible row, skipped",
+        "roster row 5: Canvas's export: its test student, skipped",
+    ]
+
+
+def test_a_moodle_grades_export_is_read_as_moodle_writes_it(tmp_path):
+    assert read_roster(write(tmp_path, MOODLE)) == [
+        Student(id="s1001", name="Ada Lovelace", folder="s1001", row=2),
+        Student(id="s1002", name="Emmy Noether", folder="s1002", row=3),
+    ]
+
+
+def test_an_lms_export_names_its_own_columns_in_messages(tmp_path):
+    text = CANVAS.replace(",s1002,", ",,")  # Emmy has no student number in the SIS
+    assert problems_of(write(tmp_path, text)) == [
+        "row 4, column SIS User ID: expected an id, found an empty cell"
+    ]
+    moodle = MOODLE.replace("Emmy,Noether", ",")
+    assert problems_of(write(tmp_path, moodle, "m.csv")) == [
+        "row 3, column First name and Last name: expected a name, found an empty cell"
+    ]

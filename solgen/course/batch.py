@@ -451,8 +451,11 @@ class Progress:
         self.stream.flush()
 
 
-def _identity(options: BatchOptions) -> tuple[str, str, list[Student] | None, bytes | None]:
-    """The batch's kind, key fingerprint, roster and key (InvalidInput before any writing)."""
+def _identity(
+    options: BatchOptions, notes: list[str]
+) -> tuple[str, str, list[Student] | None, bytes | None]:
+    """The batch's kind, key fingerprint, roster and key (InvalidInput before any writing);
+    notes: what reading the roster skipped."""
     if options.roster is None:
         return "seeded", "", None, None
     from solgen.course.coursekey import fingerprint, read_key
@@ -460,7 +463,7 @@ def _identity(options: BatchOptions) -> tuple[str, str, list[Student] | None, by
     if options.key is None:
         raise InvalidInput(["--roster needs --key FILE (make one with: solgen key -o FILE)"])
     key = read_key(options.key)
-    students = read_roster(options.roster)
+    students = read_roster(options.roster, notes)
     if not students:
         raise InvalidInput([f"--roster {options.roster}: no students (only a header row)"])
     return "roster", fingerprint(key), students, key
@@ -500,7 +503,8 @@ def run_batch(options: BatchOptions, progress_stream: TextIO | None = None) -> B
     """
     progress_stream = progress_stream or sys.stderr
     start = time.perf_counter()
-    kind, fingerprint, students, key = _identity(options)
+    roster_notes: list[str] = []
+    kind, fingerprint, students, key = _identity(options, roster_notes)
     if options.pdf:
         require_tex()
     if options.out.exists() and not options.out.is_dir():
@@ -517,7 +521,7 @@ def run_batch(options: BatchOptions, progress_stream: TextIO | None = None) -> B
         remove_leftover_scratch(options.out)
         manifest = _open_manifest(options, kind, fingerprint)
         manifest.stamps = mf.Stamps(options.out)
-        report = BatchReport(outcomes=[])
+        report = BatchReport(outcomes=[], notes=roster_notes)
         dropped = _drop_strangers(manifest, report)
         jobs = _Jobs(options, manifest, students, key, fingerprint)
         _run_locked(options, manifest, jobs, dropped, now, lock_fd, progress_stream, report)

@@ -65,11 +65,15 @@ def safe_folder(student_id: str) -> str:
     return folder
 
 
-def read_roster(path: Path) -> list[Student]:
-    """The students of a roster CSV in file order; InvalidInput lists every problem found."""
+def read_roster(path: Path, notes: list[str] | None = None) -> list[Student]:
+    """The students of a roster CSV in file order; InvalidInput lists every problem found.
+
+    A plain roster has the columns id and name; a Canvas gradebook export and a Moodle grades
+    export are read as their LMS writes them (notes: the rows skipped, such as Canvas's
+    Points Possible row and test student)."""
     problems: list[str] = []
     text = load_csv_text(path, problems)
-    students = _parse(text, problems) if text is not None else []
+    students = _parse(text, problems, notes) if text is not None else []
     if problems:
         # Every problem: the command line prints 20 and "and N more" (one cap for all commands).
         prefix = f"--roster {_escaped(str(path))}: "
@@ -126,7 +130,7 @@ def load_csv_text(
     return text
 
 
-def _parse(text: str, problems: list[str]) -> list[Student]:
+def _parse(text: str, problems: list[str], notes: list[str] | None = None) -> list[Student]:
     """Check the header and every row, adding all problems; the students if there are none."""
     # strict: a stray quote ("Noether" Emmy) or an unclosed one is an error, not a guess.
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=csv_delimiter(text), strict=True)
@@ -148,6 +152,13 @@ def _parse(text: str, problems: list[str]) -> list[Student]:
                     f"row {row}: student {count}, expected at most {MAX_STUDENTS} students"
                 )
                 break
+            what = (
+                _NOT_STUDENTS.get(_cell(cells, columns.names[0]).lower()) if columns.lms else None
+            )
+            if what is not None:
+                if notes is not None:
+                    notes.append(f"roster row {row}: {columns.lms}'s export: {what}, skipped")
+                continue
             student = _student(row, cells, columns, seen, problems)
             if student is not None:
                 students.append(student)
@@ -181,12 +192,48 @@ def csv_delimiter(text: str, required: frozenset[str] = frozenset({"id", "name"}
     return candidates[0]
 
 
-def _columns(header: list[str], problems: list[str]) -> tuple[int, int, int] | None:
-    """The positions of id and name and the header's width, or None after adding problems."""
+@dataclass(frozen=True)
+class _Layout:
+    """Where a roster's id and name are: a plain roster's columns id and name, or an LMS's
+    export (Canvas's gradebook: the SIS User ID, the student number, and Student; Moodle's
+    grades or participants: ID number, and First name with Last name)."""
+
+    id: int
+    names: tuple[int, ...]  # joined with a space: Moodle's first and last names
+    width: int
+    id_header: str = "id"
+    name_header: str = "name"
+    lms: str = ""  # "Canvas", "Moodle" or "" (a plain roster)
+
+
+def _lms_layout(names: list[str], header: list[str]) -> _Layout | None:
+    """A Canvas gradebook or Moodle grades export, recognised by its own columns."""
+
+    def once(column: str) -> int | None:
+        found = [i for i, name in enumerate(names) if name == column]
+        return found[0] if len(found) == 1 else None
+
+    sis, student = once("sis user id"), once("student")
+    if sis is not None and student is not None:
+        return _Layout(sis, (student,), len(header), header[sis].strip(), "Student", "Canvas")
+    number, first = once("id number"), once("first name")
+    last = once("last name") if once("last name") is not None else once("surname")
+    if number is not None and first is not None and last is not None:
+        name = f"{header[first].strip()} and {header[last].strip()}"
+        return _Layout(number, (first, last), len(header), header[number].strip(), name, "Moodle")
+    return None
+
+
+def _columns(header: list[str], problems: list[str]) -> _Layout | None:
+    """Where the id and the name are, or None after adding problems."""
     names = [cell.strip().lower() for cell in header]
     if not any(names):
         problems.append("row 1: expected a header row with the columns id and name, found none")
         return None
+    if "name" not in names or "id" not in names:
+        lms = _lms_layout(names, header)
+        if lms is not None:
+            return lms
     given = [_escaped(_short(cell.strip())) for cell in header if cell.strip()]
     found = ", ".join(given[:10]) + (", ..." if len(given) > 10 else "")  # one short line
     positions = []
@@ -201,27 +248,31 @@ def _columns(header: list[str], problems: list[str]) -> tuple[int, int, int] | N
             positions.append(cells[0])
     if len(positions) < 2:
         return None
-    return positions[0], positions[1], len(header)
+    return _Layout(positions[0], (positions[1],), len(header))
+
+
+# Rows of an LMS export that are no student: Canvas's points row and its test student.
+_NOT_STUDENTS = {"points possible": "its Points Possible row", "student, test": "its test student"}
 
 
 def _student(
-    row: int, cells: list[str], columns: tuple[int, int, int], seen: _Seen, problems: list[str]
+    row: int, cells: list[str], layout: _Layout, seen: _Seen, problems: list[str]
 ) -> Student | None:
     """The student of one data row, or None after adding its problems."""
-    id_cell, name_cell, width = columns
+    width = layout.width
     if len(cells) > width:
         # Most often an unquoted comma in a name: the cells after it are shifted, check no further.
         problems.append(f"row {row}: {len(cells)} cells, the header has {width}")
         return None
     # A short row's missing cells are empty cells.
-    student_id = _cell(cells, id_cell)
-    name = _cell(cells, name_cell)
+    student_id = _cell(cells, layout.id)
+    name = " ".join(part for part in (_cell(cells, i) for i in layout.names) if part)
     id_problem = _id_problem(student_id)
     name_problem = _name_problem(name)
     if id_problem:
-        problems.append(f"row {row}, column id: {id_problem}")
+        problems.append(f"row {row}, column {layout.id_header}: {id_problem}")
     if name_problem:
-        problems.append(f"row {row}, column name: {name_problem}")
+        problems.append(f"row {row}, column {layout.name_header}: {name_problem}")
     student = Student(id=student_id, name=name, folder=safe_folder(student_id), row=row)
     # A valid id counts as taken even when the name is bad: its duplicates are reported too.
     unique = not id_problem and seen.add(student, problems)
