@@ -99,15 +99,11 @@ class DrawOption:
 
 @dataclass(frozen=True)
 class Grading:
-    """A problem's verdict on one answer: right or wrong, and a sentence saying why.
-
-    `column` names the answers.csv column an unreadable answer is reported under when it is
-    not the item's own (a count graded against the design in another column).
-    """
+    """A problem's verdict on one answer: right or wrong, and a sentence saying why (an answer
+    that cannot be read raises Unreadable, naming its column)."""
 
     right: bool
     note: str
-    count: int | None = None  # a count the answer was judged against, when not the key's own
 
 
 class Unreadable(UnreadableInput):

@@ -173,7 +173,7 @@ def grade(item: Item, text: str, cells: Cells, inp: ConvnetInput) -> Grading | N
         if count is None:
             return Grading(False, f"{item.label}: {text} cannot be right: the design is not valid")
         right, note = grade_number(replace(item, exact=str(count), value=count), text)
-        return Grading(right, f"{note} (your design)", count)
+        return Grading(right, f"{note} (your design)")
     return None
 
 
