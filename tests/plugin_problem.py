@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any, ClassVar
 
-from solgen.base.stream import Stream, draw_label
+from solgen.base.stream import Stream
 from solgen.problems.problem import Check, CheckRun, DrawOption, Item, Problem
 
 
@@ -45,10 +45,10 @@ class Tiny(Problem):
         return [] if logits >= 2 else [f"--tiny-logits: expected at least 2, found {logits}"]
 
     def draw(
-        self, seed: int, section: str, attempt: int, options: Mapping[str, int]
+        self, seed: int, section: str, options: Mapping[str, int]
     ) -> dict[str, object]:
-        self.calls.append((seed, section, attempt, dict(options)))
-        stream = Stream(seed, draw_label(section, attempt))
+        self.calls.append((seed, section, dict(options)))
+        stream = Stream(seed, section)
         return {"logits": [stream.integer(-3, 3) for _ in range(options["tiny_logits"])]}
 
     def warm(self) -> None:

@@ -12,6 +12,7 @@ import stat
 import subprocess
 import sys
 import tomllib
+from collections import Counter
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -23,11 +24,8 @@ from helpers import pdf_content, pdf_pages, pdf_string, snapshot
 from solgen.cli import main
 from solgen.course.batch import BatchOptions, roster_jobs
 from solgen.course.coursekey import fingerprint, read_key, student_seed
-from solgen.course.generate import class_draws
 from solgen.course.roster import read_roster, safe_folder
 from solgen.markup.latex import fmt_number, is_exact
-from solgen.problems.convnet.draw import draw as problem3
-from solgen.problems.descent.draw import draw as problem2
 
 # A student's data files, sorted as file listings sort them.
 DATA_FILES = [f"data/{n}.csv" for n in ("A", "W1", "X", "b1", "b2", "t", "w2")]
@@ -231,18 +229,9 @@ def test_no_two_students_share_a_problem(klass):
     assert "Shared data" not in report
 
 
-def test_class_draws_redraw_what_an_earlier_student_has():
-    draws = class_draws([7, 7, 7])
-    assert draws[0] == (0, 0, 0)
-    assert all(len(d) == 3 and d[0] > 0 and d[1] > 0 and d[2] > 0 for d in draws[1:])
-    matrices = {repr(problem2(7, d[1])) for d in draws}
-    setups = {repr(problem3(7, d[2])) for d in draws}
-    assert len(matrices) == len(setups) == 3
-
-
 def _jobs(rows: list[tuple[str, str]], key_hex: str = KEY_HEX) -> dict[str, str]:
     students = read_roster(write_roster(_tmp / "r.csv", rows))
-    jobs = roster_jobs(students, bytes.fromhex(key_hex), BatchOptions(), built=set())
+    jobs = roster_jobs(students, bytes.fromhex(key_hex), BatchOptions())
     return {job.id: job.generated for job in jobs}
 
 
@@ -264,6 +253,84 @@ def test_a_variant_depends_on_the_key_and_the_id_not_on_the_roster(tmp_path, kla
         mine, theirs = tomllib.loads(whole[student_id]), tomllib.loads(text)
         for section in ("problem1", "problem2", "problem3"):
             assert mine[section] != theirs[section]
+
+
+def _sections(texts: dict[str, str], section: str) -> Counter[str]:
+    return Counter(repr(tomllib.loads(text)[section]) for text in texts.values())
+
+
+def test_300_students_keep_their_variants_whoever_else_is_on_the_roster(tmp_path):
+    """A student's variant.toml is a function of the key, their id and the settings alone:
+    the 260 who stay of 300 get theirs byte for byte from a roster with 40 removed, 25 added
+    and the rows shuffled, from a roster of their own, and from each of four shards."""
+    global _tmp
+    _tmp = tmp_path
+    class_ = [(f"2026{i:04d}", f"Student {i}") for i in range(300)]
+    first = _jobs(class_)
+    assert len(first) == 300
+    later = class_[40:] + [(f"2027{i:04d}", f"Late {i}") for i in range(25)]
+    random.Random(11).shuffle(later)
+    again = _jobs(later)
+    assert {i: again[i] for i, _ in class_[40:]} == {i: first[i] for i, _ in class_[40:]}
+    assert _jobs(class_[123:124]) == {class_[123][0]: first[class_[123][0]]}
+    students = read_roster(write_roster(tmp_path / "r.csv", class_))
+    for k in range(1, 5):
+        options = BatchOptions(shard=(k, 4))
+        for job in roster_jobs(students, bytes.fromhex(KEY_HEX), options):
+            assert job.generated == first[job.id]
+    # no two of these 300 share a problem (0.44, 0.51 and far below 0.01 pairs expected)
+    for section in ("problem1", "problem2", "problem3"):
+        assert max(_sections(first, section).values()) == 1, section
+
+
+@pytest.mark.slow
+def test_a_rebuild_into_an_empty_directory_reproduces_every_variant(tmp_path, klass):
+    """From the key and a changed roster (5 withdrawn, 3 added, rows reversed) into an empty
+    directory, every remaining student's variant.toml is the handed-out one, byte for byte."""
+    roster = [*CLASS[5:][::-1], ("late1", "Late One"), ("late2", "Late Two"), ("s99", "Zed")]
+    out = tmp_path / "rebuilt"
+    rc = main(
+        [
+            "batch",
+            "--roster",
+            str(write_roster(tmp_path / "roster.csv", roster)),
+            "--key",
+            str(write_key(tmp_path / "course.key")),
+            "--out",
+            str(out),
+            "--no-pdf",
+        ]
+    )
+    assert rc == 0
+    for student_id, _ in CLASS[5:]:
+        before = (klass / student_id / "variant.toml").read_bytes()
+        assert (out / student_id / "variant.toml").read_bytes() == before, student_id
+
+
+def test_the_report_names_students_who_share_a_problem(tmp_path, capsys):
+    """Shared data is rare, never prevented: the report names who shares what."""
+    out = tmp_path / "set"
+    assert (
+        main(
+            [
+                "batch",
+                "--count",
+                "3",
+                "--seed",
+                "5",
+                "--out",
+                str(out),
+                "--no-pdf",
+                "--set",
+                "problem2.A=[[2, 1], [1, 2]]",
+            ]
+        )
+        == 0
+    )
+    report = (out / "report.txt").read_text("utf-8")
+    assert "  problem 2 (matrix A): 1 distinct among 3\n" in report
+    assert "Shared data:\n  problem 2 (matrix A): shared by 0005, 0006, 0007\n" in report
+    assert "problem 1 (network and data): shared" not in report
 
 
 # --- every answer against an independent recomputation ------------------------------------------

@@ -30,9 +30,3 @@ class Stream:
     def choice(self, items: Sequence[int]) -> int:
         """One of the items."""
         return items[self.integer(0, len(items) - 1)]
-
-
-def draw_label(section: str, attempt: int) -> str:
-    """The stream label of a problem's draw: its section (its table's name); attempt > 0 draws
-    again (a classmate has the first)."""
-    return section if attempt == 0 else f"{section}/{attempt}"

@@ -47,7 +47,6 @@ from solgen.course import manifest as mf
 from solgen.course.generate import (
     apply_sets,
     assignment_table,
-    class_draws,
     plan_key,
     practice_comment,
     student_variant_text,
@@ -194,26 +193,12 @@ def seeded_jobs(options: BatchOptions) -> list[Job]:
     return jobs
 
 
-def roster_jobs(
-    students: Sequence[Student], key: bytes, options: BatchOptions, built: set[str]
-) -> list[Job]:
-    """Every student's variant, drawn from HMAC(key, id), no two sharing a problem's data.
-
-    Students already built in the directory draw first (so that adding a student never changes
-    a variant already handed out), then the others; each group in the order of their HMACs,
-    which does not depend on the roster's row order.
-    """
+def roster_jobs(students: Sequence[Student], key: bytes, options: BatchOptions) -> list[Job]:
+    """Every student's variant, drawn from HMAC(key, id) alone: never from a classmate's draw,
+    the roster's order or what the directory holds, so that a key and a roster rebuild every
+    variant handed out (report.txt names any pair that happens to share a problem)."""
     from solgen.course.coursekey import student_seed
 
-    seeds = {s.id: student_seed(key, s.id) for s in students}
-    order = sorted(students, key=lambda s: (s.id not in built, seeds[s.id]))
-    draws = dict(
-        zip(
-            [s.id for s in order],
-            class_draws([seeds[s.id] for s in order], options.assignment, options.draw_options),
-            strict=True,
-        )
-    )
     return [
         Job(
             s.id,
@@ -221,10 +206,9 @@ def roster_jobs(
             s.name,
             None,
             student_variant_text(
-                seeds[s.id],
+                student_seed(key, s.id),
                 s.id,
                 s.name,
-                draws[s.id],
                 options.assignment,
                 options.draw_options,
                 options.sets,
@@ -578,7 +562,7 @@ class _Jobs:
     """The batch's jobs: made (every variant generated) only when needed.
 
     A rerun whose inputs of generation are unchanged (Manifest.jobs: the key, the roster's ids,
-    names and their draw order, --set, the assignment and its draw options, solgen) and whose
+    names, --set, the assignment and its draw options, solgen) and whose
     records agree knows every generated variant's hash without generating any: a no-op rerun
     reads no mathematics and generates nothing, whatever the draw options.
     """
@@ -593,10 +577,10 @@ class _Jobs:
     ) -> None:
         self.options, self.students, self.key = options, students, key
         self.fingerprint = fingerprint
-        self.order_before = self._order(set(manifest.records))
+        self.order = self._order()
         self.made = False
-        known = self._digest(manifest, self.order_before)
-        ids = [i for i, *_ in self.order_before]
+        known = self._digest(manifest, self.order)
+        ids = [i for i, *_ in self.order]
         if manifest.stamps.values.get("jobs") == known and all(
             i in manifest.records for i in self._mine(ids)
         ):
@@ -604,18 +588,13 @@ class _Jobs:
         else:
             self.make(manifest)
 
-    def _order(self, built: set[str]) -> list[tuple[str, str, str]]:
-        """(id, name, folder) of every variant of the batch, in the order they draw."""
+    def _order(self) -> list[tuple[str, str, str]]:
+        """(id, name, folder) of every variant of the batch, in the roster's or the seeds'
+        order."""
         if self.students is None:
             everything = replace(self.options, shard=(1, 1))
             return [(i, "", i) for i, _ in plan(everything)]
-        from solgen.course.coursekey import student_seed
-
-        assert self.key is not None
-        key = self.key
-        seeds = {s.id: student_seed(key, s.id) for s in self.students}
-        order = sorted(self.students, key=lambda s: (s.id not in built, seeds[s.id]))
-        return [(s.id, s.name, s.folder) for s in order]
+        return [(s.id, s.name, s.folder) for s in self.students]
 
     def _mine(self, ids: list[str]) -> list[str]:
         if self.students is None:
@@ -656,22 +635,20 @@ class _Jobs:
     def make(self, manifest: Manifest) -> None:
         """Generate every variant (as the first run did)."""
         if self.students is not None and self.key is not None:
-            built = set(manifest.records)
-            self.jobs = roster_jobs(self.students, self.key, self.options, built=built)
+            self.jobs = roster_jobs(self.students, self.key, self.options)
         else:
             self.jobs = seeded_jobs(self.options)
         self.made = True
 
     def remember(self, manifest: Manifest) -> None:
         """Note (in the stamps cache) what the next run may check instead of generating."""
-        order = self._order(set(manifest.records))
         mine = {job.id: job for job in self.jobs}
-        ids = self._mine([i for i, *_ in order])
-        consistent = order == self.order_before and all(
+        ids = self._mine([i for i, *_ in self.order])
+        consistent = all(
             i in manifest.records and manifest.records[i].generated == mine[i].generated_sha
             for i in ids
         )
-        manifest.stamps.set("jobs", self._digest(manifest, order) if consistent else "")
+        manifest.stamps.set("jobs", self._digest(manifest, self.order) if consistent else "")
 
 
 def _run_locked(

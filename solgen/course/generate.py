@@ -2,7 +2,9 @@
 byte, anywhere.
 
 Each problem draws its own table (Problem.draw); this module puts them in the assignment's
-order, keeps a class's draws apart (class_draws) and writes the file.
+order and writes the file. A student's variant is a function of the course key, their id and
+the batch's settings alone: never of a classmate's draw, the roster's order or what a
+directory already holds, so a key and a roster rebuild every handed-out variant.
 
 May import: base modules (errors, messages, tomlinput), the registry and variant; a problem
 only through the registry.
@@ -23,11 +25,6 @@ from solgen.base.tomlinput import parse_set, parse_toml
 from solgen.document.variant import ASSIGNMENT, default_text
 from solgen.problems.registry import DEFAULT, Assignment
 
-# Which draw of each problem of an assignment a variant takes, in the assignment's order
-# (0: the first; more when a classmate had it). () means the first draw of every problem.
-Attempts = tuple[int, ...]
-
-MAX_REDRAWS = 64  # a class larger than a problem's space shares some of its values
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")  # a TOML key that needs no quotes
 
 
@@ -71,42 +68,6 @@ def plan_key(assignment: Assignment, given: Mapping[str, int] | None = None) -> 
     ]
 
 
-def _identity(problem: dict[str, object], names: tuple[str, ...]) -> str:
-    """What makes two draws of a problem the same for a student (its data, not its answers)."""
-    return repr([problem[name] for name in names])
-
-
-def class_draws(
-    seeds: Sequence[int],
-    assignment: Assignment = DEFAULT,
-    options: Mapping[str, int] | None = None,
-) -> list[Attempts]:
-    """Draws for each seed, in the given order, so that no two share a problem's data.
-
-    The first seed keeps its first draws; a later seed whose draw of a problem an earlier one
-    already has draws that problem again, up to MAX_REDRAWS times (then the space is spent
-    and it keeps the last draw: the class report counts such repeats). What counts as the
-    same is the problem's distinct_fields.
-    """
-    settings = draw_settings(assignment, options)
-    placed = list(assignment)
-    taken: list[set[str]] = [set() for _ in placed]
-    result = []
-    for seed in seeds:
-        attempts = []
-        for place, seen in zip(placed, taken, strict=True):
-            problem = place.problem
-            for attempt in range(MAX_REDRAWS):
-                drawn = problem.draw(seed, place.section, attempt, settings)
-                identity = _identity(drawn, problem.distinct_fields)
-                if identity not in seen:
-                    break
-            seen.add(identity)
-            attempts.append(attempt)
-        result.append(tuple(attempts))
-    return result
-
-
 def practice_meta(seed: int) -> dict[str, str]:
     """A practice variant's header: the default title and 'Variant N' (never a command)."""
     title = parse_toml(default_text(), "default variant")["meta"]["title"]
@@ -117,24 +78,19 @@ def variant(
     seed: int,
     assignment: Assignment = DEFAULT,
     options: Mapping[str, int] | None = None,
-    attempts: Attempts = (),
     meta: dict[str, str] | None = None,
 ) -> dict[str, dict[str, object]]:
     """A complete random variant (every field present) of the assignment for one seed: [meta],
     [assignment] unless it is the default one, then each problem's table in order."""
     settings = draw_settings(assignment, options)
-    placed = list(assignment)
-    if attempts and len(attempts) != len(placed):
-        raise ValueError(f"{len(attempts)} attempts for {len(placed)} problems")
     data: dict[str, dict[str, object]] = {
         "meta": dict(meta if meta is not None else practice_meta(seed))
     }
     table = assignment_table(assignment)
     if table is not None:
         data[ASSIGNMENT] = table
-    for number, place in enumerate(placed):
-        attempt = attempts[number] if attempts else 0
-        data[place.section] = place.problem.draw(seed, place.section, attempt, settings)
+    for place in assignment:
+        data[place.section] = place.problem.draw(seed, place.section, settings)
     return data
 
 
@@ -221,13 +177,12 @@ def student_variant_text(
     seed: int,
     student_id: str,
     name: str,
-    attempts: Attempts = (),
     assignment: Assignment = DEFAULT,
     options: Mapping[str, int] | None = None,
     sets: Sequence[str] = (),
 ) -> str:
     """The TOML text of one student's variant: their name and id, never their seed."""
     meta = practice_meta(seed) | {"author": name, "student_id": student_id}
-    data = variant(seed, assignment, options, attempts, meta)
+    data = variant(seed, assignment, options, meta)
     apply_sets(data, sets)
     return to_toml(data, f"The variant of student {student_id}, drawn from the course key.")

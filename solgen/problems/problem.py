@@ -162,11 +162,11 @@ class Problem(ABC):
         return []
 
     @abstractmethod
-    def draw(
-        self, seed: int, section: str, attempt: int, options: Mapping[str, int]
-    ) -> dict[str, object]:
-        """A random, well-posed table of its fields for this seed (attempt: a redraw, when a
-        classmate has the first one); the same arguments give the same table anywhere."""
+    def draw(self, seed: int, section: str, options: Mapping[str, int]) -> dict[str, object]:
+        """A random, well-posed table of its fields for this seed, from Stream(seed, section):
+        the same arguments give the same table anywhere. It depends on nothing else (never on
+        a classmate's draw), so its space must be large enough that a class rarely shares one
+        (distinct_fields)."""
 
     # --- the solution -----------------------------------------------------------------------
 

@@ -88,10 +88,8 @@ class Softmax(Problem):
     def draw_problems(self, options: Mapping[str, int]) -> list[str]:
         return _variant.draw_problems(options)
 
-    def draw(
-        self, seed: int, section: str, attempt: int, options: Mapping[str, int]
-    ) -> dict[str, object]:
-        return _variant.draw(seed, section, attempt, options)
+    def draw(self, seed: int, section: str, options: Mapping[str, int]) -> dict[str, object]:
+        return _variant.draw(seed, section, options)
 
     # --- the solution -----------------------------------------------------------------------
 

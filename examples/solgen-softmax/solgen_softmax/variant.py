@@ -17,7 +17,7 @@ from typing import Any
 
 from solgen.base.fields import Matrix, Vector, matrix, shape_text, vector
 from solgen.base.messages import describe, plural, shown
-from solgen.base.stream import Stream, draw_label
+from solgen.base.stream import Stream
 
 FIELDS = ("W", "b", "x", "label")
 MAX_CLASSES = 10  # C: rows of W
@@ -181,7 +181,7 @@ def logits(W: Matrix, b: Vector, x: Vector) -> tuple[Fraction, ...]:
     )
 
 
-def draw(seed: int, section: str, attempt: int, options: Mapping[str, int]) -> dict[str, object]:
+def draw(seed: int, section: str, options: Mapping[str, int]) -> dict[str, object]:
     """A random exercise: integer tenths in [-1, 1], x without zeros, pairwise different
     logits (so that every probability differs: a swapped index is a wrong answer)."""
     problems = draw_problems(options)
@@ -189,7 +189,7 @@ def draw(seed: int, section: str, attempt: int, options: Mapping[str, int]) -> d
         raise ValueError("; ".join(problems))
     classes = options.get("classes", DEFAULT_CLASSES)
     inputs = options.get("features", DEFAULT_INPUTS)
-    stream = Stream(seed, draw_label(section, attempt))
+    stream = Stream(seed, section)
     nonzero = [v for v in range(-10, 11) if v != 0]
     for _ in range(MAX_ATTEMPTS):
         W = [[stream.integer(-10, 10) * GRID for _ in range(inputs)] for _ in range(classes)]

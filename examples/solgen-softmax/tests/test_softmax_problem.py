@@ -103,7 +103,7 @@ def test_items(default_result: SoftmaxResult) -> None:
 
 def test_no_id_clashes_with_solgens_own() -> None:
     ten = PROBLEM.solve(
-        PROBLEM.parse(PROBLEM.draw(0, "problem4", 0, {"classes": 10}), "problem4", [])  # type: ignore[arg-type]
+        PROBLEM.parse(PROBLEM.draw(0, "problem4", {"classes": 10}), "problem4", [])  # type: ignore[arg-type]
     )
     for item in PROBLEM.items(PROBLEM.results(ten)):
         assert item.id not in BUILTIN_IDS
@@ -118,7 +118,7 @@ def test_key_context(default_result: SoftmaxResult) -> None:
 def test_report_spread() -> None:
     sections = []
     for seed in range(5):
-        inp = PROBLEM.parse(PROBLEM.draw(seed, "problem4", 0, {}), "problem4", [])
+        inp = PROBLEM.parse(PROBLEM.draw(seed, "problem4", {}), "problem4", [])
         sections.append(PROBLEM.results(PROBLEM.solve(inp)))  # type: ignore[arg-type]
     (loss_label, losses, loss_remark), (p_label, label_p, _) = PROBLEM.report_spread(sections)
     assert (loss_label, losses, loss_remark) == ("ce_loss", [s["loss"] for s in sections], "")
@@ -211,7 +211,7 @@ def test_an_undecided_float_fails_the_rounding_check(default_result: SoftmaxResu
 @pytest.mark.parametrize("seed", range(20))
 def test_the_checks_pass_for_drawn_variants(seed: int) -> None:
     options = {"classes": 2 + seed % 9, "features": 1 + seed % 10}
-    inp = PROBLEM.parse(PROBLEM.draw(seed, "problem4", 0, options), "problem4", [])
+    inp = PROBLEM.parse(PROBLEM.draw(seed, "problem4", options), "problem4", [])
     result = PROBLEM.solve(inp)  # type: ignore[arg-type]
     assert [run().passed for _, run in PROBLEM.checks(result)] == [True] * len(NAMES)
 

@@ -135,7 +135,7 @@ def _mp_answers(inp: SoftmaxInput) -> dict[str, Any]:
 def _inputs() -> list[SoftmaxInput]:
     drawn = []
     for seed in range(40):
-        table = PROBLEM.draw(seed, SECTION, 0, {"classes": 2 + seed % 9, "features": 1 + seed % 10})
+        table = PROBLEM.draw(seed, SECTION, {"classes": 2 + seed % 9, "features": 1 + seed % 10})
         errors: list[str] = []
         inp = PROBLEM.parse(table, SECTION, errors)
         assert inp is not None

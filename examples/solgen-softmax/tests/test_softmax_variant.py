@@ -172,13 +172,13 @@ def test_fields_outside_the_problem_are_left_to_the_stage() -> None:
 
 
 def test_the_same_seed_draws_the_same_table() -> None:
-    assert PROBLEM.draw(7, SECTION, 0, {}) == PROBLEM.draw(7, SECTION, 0, {})
+    assert PROBLEM.draw(7, SECTION, {}) == PROBLEM.draw(7, SECTION, {})
 
 
 def test_a_draw_is_pinned() -> None:
-    """The numbers depend on nothing but the seed, the section and the attempt (SHA-256 of
-    them, solgen.base.stream, with draw_label's stream label): the same on every machine."""
-    assert toml_of(PROBLEM.draw(7, SECTION, 0, {})) == (
+    """The numbers depend on nothing but the seed and the section (SHA-256 of them,
+    solgen.base.stream): the same on every machine."""
+    assert toml_of(PROBLEM.draw(7, SECTION, {})) == (
         "W = [[-0.4, 0.7], [0.7, -0.9], [-0.2, 0.5]]\n"
         "b = [1.0, -0.3, 0.4]\n"
         "x = [0.5, 0.4]\n"
@@ -186,11 +186,10 @@ def test_a_draw_is_pinned() -> None:
     )
 
 
-def test_seeds_sections_and_attempts_draw_differently() -> None:
-    base = PROBLEM.draw(1, SECTION, 0, {})
-    assert PROBLEM.draw(2, SECTION, 0, {}) != base
-    assert PROBLEM.draw(1, SECTION, 1, {}) != base
-    assert PROBLEM.draw(1, "problem5", 0, {}) != base
+def test_seeds_and_sections_draw_differently() -> None:
+    base = PROBLEM.draw(1, SECTION, {})
+    assert PROBLEM.draw(2, SECTION, {}) != base
+    assert PROBLEM.draw(1, "problem5", {}) != base
 
 
 @pytest.mark.parametrize(
@@ -200,7 +199,7 @@ def test_200_seeds_all_valid(options: dict[str, int]) -> None:
     tables = set()
     classes, inputs = options.get("classes", 3), options.get("features", 2)
     for seed in range(200):
-        table = PROBLEM.draw(seed, SECTION, 0, options)
+        table = PROBLEM.draw(seed, SECTION, options)
         # through a variant file, as solgen writes and reads it
         text = toml_of(table)
         errors: list[str] = []
@@ -219,7 +218,7 @@ def test_200_seeds_all_valid(options: dict[str, int]) -> None:
 def test_a_drawn_table_validates_as_it_is() -> None:
     """Without the detour through TOML: Fractions of tenths are numbers too."""
     errors: list[str] = []
-    assert PROBLEM.parse(PROBLEM.draw(3, SECTION, 0, {}), SECTION, errors) is not None
+    assert PROBLEM.parse(PROBLEM.draw(3, SECTION, {}), SECTION, errors) is not None
     assert errors == []
 
 

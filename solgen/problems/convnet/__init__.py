@@ -46,12 +46,10 @@ class Convnet(Problem):
 
         return parse(table, section, errors)
 
-    def draw(
-        self, seed: int, section: str, attempt: int, options: Mapping[str, int]
-    ) -> dict[str, object]:
+    def draw(self, seed: int, section: str, options: Mapping[str, int]) -> dict[str, object]:
         from solgen.problems.convnet.draw import draw
 
-        return draw(seed, attempt, section)
+        return draw(seed, section)
 
     def solve(self, inp: Any) -> Any:
         from solgen.problems.convnet.derive import solve

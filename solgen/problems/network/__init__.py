@@ -56,13 +56,11 @@ class Network(Problem):
 
         return shape_problems(options["samples"], options["inputs"], options["hidden"])
 
-    def draw(
-        self, seed: int, section: str, attempt: int, options: Mapping[str, int]
-    ) -> dict[str, object]:
+    def draw(self, seed: int, section: str, options: Mapping[str, int]) -> dict[str, object]:
         from solgen.problems.network.draw import Shape, draw
 
         shape = Shape(options["samples"], options["inputs"], options["hidden"])
-        return draw(seed, shape, attempt, section)
+        return draw(seed, shape, section)
 
     def warm(self) -> None:
         """Derive the gradients for every activation (cached on disk and in memory)."""

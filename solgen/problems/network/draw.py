@@ -10,7 +10,7 @@ from itertools import pairwise
 from operator import mul
 
 from solgen.base.errors import InvalidInput, SolgenError
-from solgen.base.stream import Stream, draw_label
+from solgen.base.stream import Stream
 
 GRID = Fraction(1, 10)  # problem 1's values lie on a 0.1 grid in [-1, 1]
 MIN_LOSS = Fraction(1, 20)  # a loss below this looks like a trick question
@@ -145,7 +145,7 @@ def _draw_X(stream: Stream, shape: Shape) -> list[list[int]]:
     return [[stream.integer(-10, 10) for _ in range(shape.inputs)] for _ in range(shape.samples)]
 
 
-def draw(seed: int, shape: Shape, attempt: int = 0, section: str = "problem1") -> dict[str, object]:
+def draw(seed: int, shape: Shape, section: str = "problem1") -> dict[str, object]:
     """A ReLU network whose every hidden unit is active for some samples and not for others.
 
     Well posed (see is_well_posed): on the 0.1 grid in [-1, 1], no pre-activation exactly 0,
@@ -155,15 +155,14 @@ def draw(seed: int, shape: Shape, attempt: int = 0, section: str = "problem1") -
     """
     if shape.samples < 2:
         raise InvalidInput(["--samples: at least 2 samples are needed for a mixed ReLU mask"])
-    label = draw_label(section, attempt)
-    stream = Stream(seed, label)
+    stream = Stream(seed, section)
     X = _draw_X(stream, shape)
     try:
         return _network(stream, X, shape.hidden, None)
     except _NoUnit:
         pass  # no unit for this X (two equal samples, say): draw X again, from new streams
     for redraw in range(1, MAX_X_REDRAWS + 1):
-        stream = Stream(seed, f"{label}/X{redraw}")
+        stream = Stream(seed, f"{section}/X{redraw}")
         X = _draw_X(stream, shape)
         unit = _one_input_unit(X)
         if unit is None and redraw == MAX_X_REDRAWS:
