@@ -270,3 +270,26 @@ def test_a_rerun_keeps_the_identities_and_rebuilds_nobody(batches, tmp_path, cap
     assert "batch: 0 built, 3 up to date, 0 failed" in capsys.readouterr().out
     manifest = json.loads((copy / "manifest.json").read_text("utf-8"))
     assert manifest["lms"]["s1003"]["Section"] == "ML 103"
+
+
+def test_column_options_are_only_for_a_roster(tmp_path, capsys):
+    args = ["batch", "--count", "1", "--no-pdf", "--out", tmp_path / "b"]
+    assert run(*args, "--id-column", "nr") == 2
+    assert capsys.readouterr().err == "solgen: error: --id-column: only with --roster\n"
+    assert not (tmp_path / "b").exists()
+
+
+def test_a_damaged_identity_in_the_manifest_is_named(batches, tmp_path, capsys):
+    import shutil
+
+    copy = tmp_path / "c"
+    shutil.copytree(batches["moodle"], copy)
+    path = copy / "manifest.json"
+    data = json.loads(path.read_text("utf-8"))
+    data["lms"]["s1001"]["from"] = "Blackboard"
+    path.write_text(json.dumps(data), "utf-8")
+    answers = write_answers(tmp_path / "r.csv", [{"id": "s1001"}])
+    assert run("grade", "--key", copy, "--answers", answers, "-o", tmp_path / "g.csv") == 2
+    assert capsys.readouterr().err == (
+        f'solgen: error: {path}: lms.s1001.from: expected Canvas or Moodle, found "Blackboard"\n'
+    )
