@@ -144,6 +144,20 @@ def parser() -> argparse.ArgumentParser:
         metavar="K/M",
         help="build only the variants i with i %% M == K - 1 (default: %(default)s, all)",
     )
+    batch.add_argument(
+        "--id-column",
+        metavar="NAME",
+        help="with --roster: the column holding the student's id (default: id, or an LMS "
+        "export's student number)",
+    )
+    batch.add_argument(
+        "--name-column",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="with --roster: a column holding the name; repeat it for names in several "
+        "columns, joined with a space in the order given (default: name, or an LMS export's)",
+    )
     _set_option(batch, "override one field of every variant, e.g. meta.date='Due 5 December'")
     batch.add_argument(
         "--force",
@@ -198,6 +212,19 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="grade cells that are not answers (not a number, say) as wrong (default: refuse "
         "the file)",
+    )
+    grade.add_argument(
+        "--for",
+        dest="lms",
+        choices=("canvas", "moodle"),
+        help="write -o FILE as the LMS's own grade import CSV: one assignment column, each "
+        "student as the roster's LMS export named them (default: grades.csv's columns)",
+    )
+    grade.add_argument(
+        "--assignment-name",
+        metavar="NAME",
+        help="with --for: the LMS assignment's column, such as Canvas's 'Assignment 2 (1234)' "
+        "or Moodle's 'Assignment: Assignment 2' (default: the variants' meta.title)",
     )
     export = sub.add_parser("export", help="export a batch's variants as LMS questions")
     export.add_argument(
@@ -473,6 +500,15 @@ def run_batch(args: argparse.Namespace) -> int:
         raise InvalidInput(["--seed: only for a practice set (--count); a roster uses --key"])
     if args.roster is None and args.key is not None:
         raise InvalidInput(["--key: only with --roster"])
+    from solgen.course.roster import ColumnMap
+
+    given = [("--id-column", args.id_column)] if args.id_column is not None else []
+    given += [("--name-column", name) for name in args.name_column]
+    for option, name in given:
+        if args.roster is None:
+            raise InvalidInput([f"{option}: only with --roster"])
+        if not name.strip():
+            raise InvalidInput([f"{option}: expected a column name, found an empty one"])
     options = BatchOptions(
         count=args.count or 0,
         seed=args.seed or 0,
@@ -488,6 +524,7 @@ def run_batch(args: argparse.Namespace) -> int:
         draw_options=settings,
         timeout=args.timeout,
         template_dir=args.templates,
+        columns=ColumnMap(args.id_column, tuple(args.name_column)),
     )
     report = run_batch(options)
     who = "student" if args.roster is not None else "variant"
@@ -586,16 +623,35 @@ def run_key(args: argparse.Namespace) -> int:
 def run_grade(args: argparse.Namespace) -> int:
     """The grade subcommand."""
     from solgen.base.files import shared
-    from solgen.grading.grade import grade, points_text
+    from solgen.grading.grade import GradeReport, grade, points_text
+    from solgen.grading.lmsgrades import lms_file
 
     _check_output(args.output, "grades.csv")
+    if args.assignment_name is not None and args.lms is None:
+        raise InvalidInput(["--assignment-name: only with --for canvas or --for moodle"])
+    notes: list[str] = []
+
+    def lms_text(graded: GradeReport) -> str:
+        made = lms_file(graded, args.lms, args.assignment_name)
+        notes.extend(made.notes)
+        return made.text
+
     with shared(args.key, "--key"):
-        report = grade(args.key, args.answers, args.output, args.policy, args.lenient)
+        report = grade(
+            args.key,
+            args.answers,
+            args.output,
+            args.policy,
+            args.lenient,
+            None if args.lms is None else lms_text,
+        )
     interrupted_from_now(
         "interrupted after grade had finished; the grades and feedback are complete"
     )
     for line in report.unknown + report.unreadable:  # capped by grade; it succeeded: warnings
         _error(line, "warning")
+    for line in notes:
+        print(f"grade: {line}")
     missing = [g.student.id for g in report.graded if not g.answered]
     if missing:
         listed = ", ".join(missing[:20]) + (" ..." if len(missing) > 20 else "")

@@ -45,6 +45,7 @@ SLOW_MODULES = frozenset(
         "test_hostile",  # PDF round trips
         "test_layout",
         "test_merge",
+        "test_lmsgrades",  # two class batches
         "test_pdf",
         "test_preamble",
         "test_robust",

@@ -15,7 +15,16 @@ from hypothesis import strategies as st
 from solgen.base.charset import unsettable_characters
 from solgen.base.errors import InvalidInput
 from solgen.cli import main
-from solgen.course.roster import MAX_BYTES, RESERVED, Student, read_roster, safe_folder
+from solgen.course.roster import (
+    LMS_COLUMNS,
+    MAX_BYTES,
+    RESERVED,
+    ColumnMap,
+    Identity,
+    Student,
+    read_roster,
+    safe_folder,
+)
 
 PDFLATEX = "expected Latin letters, digits and punctuation"
 HEADER_NEEDED = "expected a header row with the columns id and name"
@@ -28,10 +37,10 @@ def write(tmp_path: Path, content: str | bytes, name: str = "roster.csv") -> Pat
     return path
 
 
-def problems_of(path: Path) -> list[str]:
+def problems_of(path: Path, mapping: ColumnMap | None = None) -> list[str]:
     """The messages read_roster raises for the file, each without its '--roster PATH: ' prefix."""
     with pytest.raises(InvalidInput) as info:
-        read_roster(path)
+        read_roster(path, mapping=mapping)
     prefix = f"--roster {path}: "
     assert all(problem.startswith(prefix) for problem in info.value.problems)
     return [problem.removeprefix(prefix) for problem in info.value.problems]
@@ -668,12 +677,26 @@ MOODLE = (
 )
 
 
+def canvas(name: str, canvas_id: str, sis: str) -> Identity:
+    """A student's Canvas identity as CANVAS holds it (login: the first name's mail address)."""
+    login = f"{name.split(', ')[1].lower()}@uni.example"
+    cells = zip(LMS_COLUMNS["Canvas"], (name, canvas_id, sis, login, "ML 101"), strict=True)
+    return Identity("Canvas", tuple(cells))
+
+
+def moodle(first: str, last: str, number: str) -> Identity:
+    """A student's Moodle identity as MOODLE holds it."""
+    email = f"{first.lower()}@uni.example"
+    cells = zip(LMS_COLUMNS["Moodle"], (first, last, number, email), strict=True)
+    return Identity("Moodle", tuple(cells))
+
+
 def test_a_canvas_gradebook_export_is_read_as_canvas_writes_it(tmp_path):
     notes: list[str] = []
     students = read_roster(write(tmp_path, CANVAS), notes)
     assert students == [
-        Student(id="s1001", name="Lovelace, Ada", folder="s1001", row=3),
-        Student(id="s1002", name="Noether, Emmy", folder="s1002", row=4),
+        Student("s1001", "Lovelace, Ada", "s1001", 3, canvas("Lovelace, Ada", "40001", "s1001")),
+        Student("s1002", "Noether, Emmy", "s1002", 4, canvas("Noether, Emmy", "40002", "s1002")),
     ]
     assert notes == [
         "roster row 2: Canvas's export: its Points Possible row, skipped",
@@ -683,8 +706,8 @@ def test_a_canvas_gradebook_export_is_read_as_canvas_writes_it(tmp_path):
 
 def test_a_moodle_grades_export_is_read_as_moodle_writes_it(tmp_path):
     assert read_roster(write(tmp_path, MOODLE)) == [
-        Student(id="s1001", name="Ada Lovelace", folder="s1001", row=2),
-        Student(id="s1002", name="Emmy Noether", folder="s1002", row=3),
+        Student("s1001", "Ada Lovelace", "s1001", 2, moodle("Ada", "Lovelace", "s1001")),
+        Student("s1002", "Emmy Noether", "s1002", 3, moodle("Emmy", "Noether", "s1002")),
     ]
 
 
@@ -697,3 +720,67 @@ def test_an_lms_export_names_its_own_columns_in_messages(tmp_path):
     assert problems_of(write(tmp_path, moodle, "m.csv")) == [
         "row 3, column First name and Last name: expected a name, found an empty cell"
     ]
+
+
+# --- batch --id-column, --name-column -------------------------------------------------------------
+
+SIS = (
+    "Matrikelnummer;Vorname;Nachname;E-Mail\n"
+    "123;Ada;Lovelace;ada@uni.example\n"
+    "124;Emmy;Noether;e@x\n"
+)
+
+
+def test_columns_named_by_options_give_the_id_and_the_name(tmp_path):
+    path = write(tmp_path, SIS)
+    mapping = ColumnMap("matrikelnummer", ("Vorname", "Nachname"))  # any case
+    assert read_roster(path, mapping=mapping) == [
+        Student("123", "Ada Lovelace", "123", 2),
+        Student("124", "Emmy Noether", "124", 3),
+    ]
+    with pytest.raises(InvalidInput) as caught:
+        read_roster(write(tmp_path, SIS.replace("\n124;Emmy", "\n;Emmy"), "b.csv"), mapping=mapping)
+    assert caught.value.problems == [
+        f"--roster {tmp_path / 'b.csv'}: row 3, column Matrikelnummer: expected an id, "
+        "found an empty cell"
+    ]
+
+
+def test_a_column_an_option_names_must_be_there_once(tmp_path):
+    path = write(tmp_path, SIS)
+    with pytest.raises(InvalidInput) as caught:
+        read_roster(path, mapping=ColumnMap("Student number", ("Vorname", "Name")))
+    assert caught.value.problems == [
+        f"--roster {path}: row 1: no column 'Student number' (--id-column; found columns: "
+        "Matrikelnummer, Vorname, Nachname, E-Mail)",
+        f"--roster {path}: row 1: no column 'Name' (--name-column; found columns: "
+        "Matrikelnummer, Vorname, Nachname, E-Mail)",
+    ]
+    twice = write(tmp_path, "nr,name,NR\n1,Ada,2\n", "twice.csv")
+    assert problems_of(twice, mapping=ColumnMap("nr")) == [
+        "row 1: column 'nr' in cells 1 and 3 (--id-column), expected it once"
+    ]
+
+
+def test_the_column_no_option_names_is_detected_or_asked_for(tmp_path):
+    path = write(tmp_path, "Student number,name\n7,Ada Lovelace\n")
+    assert read_roster(path, mapping=ColumnMap("student number")) == [
+        Student("7", "Ada Lovelace", "7", 2)
+    ]
+    assert problems_of(write(tmp_path, SIS, "s.csv"), mapping=ColumnMap("Matrikelnummer")) == [
+        "row 1: no column 'name' (found columns: Matrikelnummer, Vorname, Nachname, E-Mail); "
+        "name the name column with --name-column"
+    ]
+
+
+def test_an_lms_export_mapped_by_options_keeps_its_identity_and_skips_its_rows(tmp_path):
+    """--id-column on Canvas's export: the SIS Login ID as the id, the identity kept, the
+    Points Possible row and the test student still skipped."""
+    notes: list[str] = []
+    students = read_roster(write(tmp_path, CANVAS), notes, ColumnMap("SIS Login ID"))
+    assert [(s.id, s.name) for s in students] == [
+        ("ada@uni.example", "Lovelace, Ada"),
+        ("emmy@uni.example", "Noether, Emmy"),
+    ]
+    assert students[0].identity == canvas("Lovelace, Ada", "40001", "s1001")
+    assert len(notes) == 2

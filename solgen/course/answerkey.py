@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from solgen.base.files import NotReadable, read_regular
 from solgen.base.tomlinput import read_variant_file
 from solgen.course import manifest as mf
 from solgen.course.manifest import Manifest, sha256_bytes, sha256_text
+from solgen.course.roster import Identity
 from solgen.document.variant import Variant, build_variant
 from solgen.problems.problem import Item as Item  # re-exported: the key's items
 from solgen.problems.problem import Tolerance as Tolerance
@@ -54,6 +55,7 @@ class ClassKey:
 
     kind: str  # "roster" or "seeded"
     students: tuple[StudentKey, ...]
+    lms: dict[str, Identity] = field(default_factory=dict)  # id -> identity (manifest.lms)
 
 
 def default_points(assignment: Assignment = DEFAULT) -> dict[str, Fraction]:
@@ -122,7 +124,7 @@ def load_key(directory: Path) -> ClassKey:
         variant = build_variant(read_variant_file(path))
         items = tuple(items_of(answers[student_id], variant.assignment))
         students.append(StudentKey(student_id, record.name, record.folder, variant, items))
-    return ClassKey(kind=found.kind, students=tuple(students))
+    return ClassKey(kind=found.kind, students=tuple(students), lms=found.lms)
 
 
 # --- a batch directory's answers -----------------------------------------------------------

@@ -55,7 +55,7 @@ from solgen.course.generate import (
 )
 from solgen.course.manifest import Manifest, Options, Record, sha256_text
 from solgen.course.pool import Finished, run_forked
-from solgen.course.roster import Student, read_roster, safe_folder
+from solgen.course.roster import ColumnMap, Student, read_roster, safe_folder
 from solgen.document.compile import DEFAULT_TIMEOUT, CompileError, require_tex
 from solgen.problems.registry import DEFAULT, Assignment
 
@@ -80,6 +80,7 @@ class BatchOptions:
     draw_options: Mapping[str, int] = field(default_factory=dict)
     timeout: float = DEFAULT_TIMEOUT
     template_dir: Path | None = None
+    columns: ColumnMap = field(default_factory=ColumnMap)  # --id-column, --name-column
 
 
 @dataclass(frozen=True)
@@ -447,7 +448,7 @@ def _identity(
     if options.key is None:
         raise InvalidInput(["--roster needs --key FILE (make one with: solgen key -o FILE)"])
     key = read_key(options.key)
-    students = read_roster(options.roster, notes)
+    students = read_roster(options.roster, notes, options.columns)
     if not students:
         raise InvalidInput([f"--roster {options.roster}: no students (only a header row)"])
     return "roster", fingerprint(key), students, key
@@ -504,6 +505,8 @@ def run_batch(options: BatchOptions, progress_stream: TextIO | None = None) -> B
     with exclusive(options.out) as lock_fd:
         remove_leftover_scratch(options.out)
         manifest = _open_manifest(options, kind, fingerprint)
+        # The roster's LMS identities, for grade --for: no input of a build, so none is rebuilt
+        manifest.lms.update({s.id: s.identity for s in students or () if s.identity})
         manifest.stamps = mf.Stamps(options.out)
         report = BatchReport(outcomes=[], notes=roster_notes)
         dropped = _drop_strangers(manifest, report)

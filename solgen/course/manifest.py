@@ -20,6 +20,7 @@ from solgen import __version__
 from solgen.base.errors import InvalidInput
 from solgen.base.files import NotReadable, atomic_write, open_regular, read_regular
 from solgen.base.messages import abbreviated
+from solgen.course.roster import LMS_COLUMNS, MAX_IDENTITY, Identity
 
 MANIFEST = "manifest.json"
 FORMAT = "solgen-batch-manifest/1"
@@ -304,6 +305,9 @@ class Manifest:
     records: dict[str, Record] = field(default_factory=dict)  # id -> record
     class_inputs: str = ""  # digest of what key.pdf, handout/, solutions/... were made of
     class_outputs: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
+    # id -> the student's identity in the LMS whose export the roster was (grade --for);
+    # kept for students who left the roster, replaced by a roster that gives another
+    lms: dict[str, Identity] = field(default_factory=dict)
     saved: str = field(default="", compare=False, repr=False)  # the text last read or written
     # the cache of file hashes by stamps (never written into manifest.json)
     stamps: Stamps = field(default_factory=lambda: Stamps(None), compare=False, repr=False)
@@ -323,6 +327,11 @@ class Manifest:
                 "outputs": dict(sorted(self.class_outputs.items())),
             },
         }
+        if self.lms:  # absent for a roster no LMS wrote: such a manifest is as it always was
+            data["lms"] = {
+                i: {"from": identity.lms, **dict(identity.cells)}
+                for i, identity in sorted(self.lms.items())
+            }
         return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
     def save(self, directory: Path) -> None:
@@ -404,6 +413,7 @@ def parse(data: Any, source: str) -> Manifest:
         records=records,
         class_inputs=reader.string(klass, "inputs", "class."),
         class_outputs=reader.hashes(klass, "outputs", "class."),
+        lms=reader.identities(top.get("lms", {})),
     )
 
 
@@ -455,6 +465,34 @@ class _Reader:
     def hashes(self, table: dict[str, Any], name: str, prefix: str = "") -> dict[str, str]:
         value = self.table(table.get(name), prefix + name)
         return {k: self.sha(v, f"{prefix}{name}.{k}") for k, v in value.items()}
+
+    def identities(self, value: Any) -> dict[str, Identity]:
+        """The lms table: id -> {"from": "Canvas" or "Moodle", then that LMS's identity
+        columns (LMS_COLUMNS), each a string of at most MAX_IDENTITY characters}."""
+        table = self.table(value, "lms")
+        found = {}
+        for student_id, raw in table.items():
+            where = f"lms.{student_id}"
+            entry = self.table(raw, where)
+            lms = entry.get("from")
+            if lms not in LMS_COLUMNS:
+                self.fail(f"{where}.from", f"expected Canvas or Moodle, found {_short(lms)}")
+            columns = LMS_COLUMNS[lms]
+            unknown = sorted(set(entry) - {"from", *columns})
+            if unknown:
+                self.fail(f"{where}.{unknown[0]}", f"expected one of {', '.join(columns)}")
+            cells = []
+            for column in columns:
+                cell = entry.get(column, "")
+                if not isinstance(cell, str) or len(cell) > MAX_IDENTITY:
+                    self.fail(
+                        f"{where}.{column}",
+                        f"expected a string of at most {MAX_IDENTITY} characters, "
+                        f"found {_short(cell)}",
+                    )
+                cells.append((column, cell))
+            found[student_id] = Identity(lms, tuple(cells))
+        return found
 
     def record(self, raw: Any, where: str) -> Record:
         table = self.table(raw, where)

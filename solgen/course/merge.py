@@ -82,6 +82,7 @@ def gather(shards: list[Path]) -> tuple[Manifest, dict[str, Path]]:
             ("key", "another course key", first.key, found.key),
             ("expected", "another roster or count", first.expected, found.expected),
             ("plan", "--set values, the assignment or its draw options", first.plan, found.plan),
+            ("lms", "another roster", first.lms, found.lms),
         ):
             if ours != theirs:
                 problems.append(
@@ -91,7 +92,11 @@ def gather(shards: list[Path]) -> tuple[Manifest, dict[str, Path]]:
     if problems:
         raise InvalidInput(problems)
     merged = Manifest(
-        kind=first.kind, key=first.key, expected=list(first.expected), plan=first.plan
+        kind=first.kind,
+        key=first.key,
+        expected=list(first.expected),
+        plan=first.plan,
+        lms=dict(first.lms),
     )
     where: dict[str, Path] = {}
     # The first variant seen with each options, and using each folder (lower case, as

@@ -7,7 +7,7 @@ import io
 import re
 import string
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from solgen.base.charset import unsettable_characters
@@ -43,6 +43,38 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 _LINE_END = re.compile(r"\r\n|\r|\n")
 
 
+# The columns by which each LMS's grade import finds a student, as its own export names them
+# (Canvas: GradebookImporter reads Student, ID, SIS User ID, SIS Login ID, then Section;
+# Moodle's CSV import maps a user from the ID number or the email address). A roster exported
+# by the LMS keeps them for the way back (grade --for); the batch stores them in manifest.json.
+LMS_COLUMNS = {
+    "Canvas": ("Student", "ID", "SIS User ID", "SIS Login ID", "Section"),
+    "Moodle": ("First name", "Last name", "ID number", "Email address"),
+}
+MAX_IDENTITY = 200  # characters of one identity cell (an email address, a section's name)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a student is in an LMS, as the roster the LMS exported says: its identity columns."""
+
+    lms: str  # "Canvas" or "Moodle" (a key of LMS_COLUMNS)
+    cells: tuple[tuple[str, str], ...]  # (column, value) in LMS_COLUMNS order; '' when absent
+
+    def get(self, column: str) -> str:
+        """The value of one identity column ('' when the export had no such column)."""
+        return dict(self.cells).get(column, "")
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """Which columns of a roster hold the id and the name (batch --id-column, --name-column);
+    None and () leave them to detection: id and name, or an LMS's export."""
+
+    id: str | None = None
+    names: tuple[str, ...] = ()  # several are joined with a space (First name, Last name)
+
+
 @dataclass(frozen=True)
 class Student:
     """One row of the roster."""
@@ -51,6 +83,7 @@ class Student:
     name: str  # likewise
     folder: str  # the id made safe as a directory name (safe_folder)
     row: int  # the row number in the file, the header being row 1 (counted as spreadsheets do)
+    identity: Identity | None = None  # the LMS's identity columns, when the LMS exported it
 
 
 def safe_folder(student_id: str) -> str:
@@ -65,15 +98,17 @@ def safe_folder(student_id: str) -> str:
     return folder
 
 
-def read_roster(path: Path, notes: list[str] | None = None) -> list[Student]:
+def read_roster(
+    path: Path, notes: list[str] | None = None, mapping: ColumnMap | None = None
+) -> list[Student]:
     """The students of a roster CSV in file order; InvalidInput lists every problem found.
 
     A plain roster has the columns id and name; a Canvas gradebook export and a Moodle grades
     export are read as their LMS writes them (notes: the rows skipped, such as Canvas's
-    Points Possible row and test student)."""
+    Points Possible row and test student); mapping names other columns for the id and name."""
     problems: list[str] = []
     text = load_csv_text(path, problems)
-    students = _parse(text, problems, notes) if text is not None else []
+    students = _parse(text, problems, notes, mapping or ColumnMap()) if text is not None else []
     if problems:
         # Every problem: the command line prints 20 and "and N more" (one cap for all commands).
         prefix = f"--roster {_escaped(str(path))}: "
@@ -130,7 +165,9 @@ def load_csv_text(
     return text
 
 
-def _parse(text: str, problems: list[str], notes: list[str] | None = None) -> list[Student]:
+def _parse(
+    text: str, problems: list[str], notes: list[str] | None, mapping: ColumnMap
+) -> list[Student]:
     """Check the header and every row, adding all problems; the students if there are none."""
     # strict: a stray quote ("Noether" Emmy) or an unclosed one is an error, not a guess.
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=csv_delimiter(text), strict=True)
@@ -140,7 +177,7 @@ def _parse(text: str, problems: list[str], notes: list[str] | None = None) -> li
     try:
         header = next(reader, [])
         row = 1
-        columns = _columns(header, problems)
+        columns = _columns(header, problems, mapping)
         if columns is None:
             return []
         for row, cells in enumerate(reader, start=2):
@@ -153,7 +190,9 @@ def _parse(text: str, problems: list[str], notes: list[str] | None = None) -> li
                 )
                 break
             what = (
-                _NOT_STUDENTS.get(_cell(cells, columns.names[0]).lower()) if columns.lms else None
+                _NOT_STUDENTS.get(_cell(cells, columns.skip).lower())
+                if columns.skip is not None
+                else None
             )
             if what is not None:
                 if notes is not None:
@@ -203,7 +242,9 @@ class _Layout:
     width: int
     id_header: str = "id"
     name_header: str = "name"
-    lms: str = ""  # "Canvas", "Moodle" or "" (a plain roster)
+    lms: str = ""  # "Canvas", "Moodle" or "" (a roster no LMS wrote)
+    identity: tuple[int | None, ...] = ()  # where LMS_COLUMNS[lms] are (None: not exported)
+    skip: int | None = None  # Canvas's Student column: its rows that are no student
 
 
 def _lms_layout(names: list[str], header: list[str]) -> _Layout | None:
@@ -224,8 +265,9 @@ def _lms_layout(names: list[str], header: list[str]) -> _Layout | None:
     return None
 
 
-def _columns(header: list[str], problems: list[str]) -> _Layout | None:
-    """Where the id and the name are, or None after adding problems."""
+def _detected(header: list[str], problems: list[str]) -> _Layout | None:
+    """Where the id and the name are without options (the columns id and name, else an LMS's
+    export), or None after adding problems."""
     names = [cell.strip().lower() for cell in header]
     if not any(names):
         problems.append("row 1: expected a header row with the columns id and name, found none")
@@ -234,8 +276,7 @@ def _columns(header: list[str], problems: list[str]) -> _Layout | None:
         lms = _lms_layout(names, header)
         if lms is not None:
             return lms
-    given = [_escaped(_short(cell.strip())) for cell in header if cell.strip()]
-    found = ", ".join(given[:10]) + (", ..." if len(given) > 10 else "")  # one short line
+    found = _found(header)  # one short line
     positions = []
     for column in ("id", "name"):
         cells = [i for i, name in enumerate(names) if name == column]
@@ -249,6 +290,97 @@ def _columns(header: list[str], problems: list[str]) -> _Layout | None:
     if len(positions) < 2:
         return None
     return _Layout(positions[0], (positions[1],), len(header))
+
+
+def _found(header: list[str]) -> str:
+    """The header's columns for a message: the first ten, then '...'."""
+    given = [_escaped(_short(cell.strip())) for cell in header if cell.strip()]
+    return ", ".join(given[:10]) + (", ..." if len(given) > 10 else "")
+
+
+def _mapped(column: str, option: str, header: list[str], problems: list[str]) -> int | None:
+    """The position of the column an option names (case-insensitive), or None after adding
+    the problem: no such column, or more than one."""
+    names = [cell.strip().lower() for cell in header]
+    cells = [i for i, name in enumerate(names) if name == column.strip().lower()]
+    shown = _escaped(_short(column.strip()))
+    if not cells:
+        problems.append(f"row 1: no column '{shown}' ({option}; found columns: {_found(header)})")
+        return None
+    if len(cells) > 1:
+        listed = ", ".join(str(i + 1) for i in cells[:-1]) + f" and {cells[-1] + 1}"
+        problems.append(f"row 1: column '{shown}' in cells {listed} ({option}), expected it once")
+        return None
+    return cells[0]
+
+
+def _identity_columns(header: list[str]) -> tuple[str, tuple[int | None, ...]]:
+    """The LMS whose export this header is and where its identity columns are ('' and () for
+    a roster no LMS wrote): Canvas by Student and ID, Moodle by its names and ID number or
+    email address. Moodle's participants download calls the last name Surname."""
+    names = [cell.strip().lower() for cell in header]
+
+    def once(*columns: str) -> int | None:
+        for column in columns:
+            found = [i for i, name in enumerate(names) if name == column]
+            if len(found) == 1:
+                return found[0]
+        return None
+
+    if once("student") is not None and once("id") is not None:
+        return "Canvas", tuple(once(c.lower()) for c in LMS_COLUMNS["Canvas"])
+    first, last = once("first name"), once("last name", "surname")
+    number, email = once("id number"), once("email address")
+    if first is not None and last is not None and (number is not None or email is not None):
+        return "Moodle", (first, last, number, email)
+    return "", ()
+
+
+def _columns(header: list[str], problems: list[str], mapping: ColumnMap) -> _Layout | None:
+    """Where the id, the name and the LMS's identity columns are, or None after adding problems:
+    the columns mapping names, the others as _detected."""
+    lms, identity = _identity_columns(header)
+    if mapping.id is None and not mapping.names:
+        layout = _detected(header, problems)
+    else:
+        layout = _mapped_layout(header, problems, mapping)
+    if layout is None:
+        return None
+    # Canvas's Student column holds its rows that are no student (Points Possible, Test)
+    skip = identity[0] if lms == "Canvas" else layout.names[0] if layout.lms == "Canvas" else None
+    return replace(layout, lms=lms or layout.lms, identity=identity, skip=skip)
+
+
+def _mapped_layout(header: list[str], problems: list[str], mapping: ColumnMap) -> _Layout | None:
+    """The layout of a roster whose id or name columns are named by options; the one not named
+    is detected: a column id (name) once, else the LMS export's."""
+    before = len(problems)
+    id_at = _mapped(mapping.id, "--id-column", header, problems) if mapping.id else None
+    names_at = [_mapped(n, "--name-column", header, problems) for n in mapping.names]
+    names = [cell.strip().lower() for cell in header]
+    lms = _lms_layout(names, header)
+    if mapping.id is None:
+        found = [i for i, name in enumerate(names) if name == "id"]
+        id_at = found[0] if len(found) == 1 else lms.id if lms is not None else None
+        if id_at is None:
+            problems.append(_undetected("id", "--id-column", header))
+    if not mapping.names:
+        found = [i for i, name in enumerate(names) if name == "name"]
+        names_at = [found[0]] if len(found) == 1 else list(lms.names) if lms is not None else []
+        if not names_at:
+            problems.append(_undetected("name", "--name-column", header))
+    if len(problems) > before or id_at is None:
+        return None
+    given = tuple(i for i in names_at if i is not None)
+    name_header = " and ".join(header[i].strip() for i in given)
+    return _Layout(id_at, given, len(header), header[id_at].strip(), name_header)
+
+
+def _undetected(column: str, option: str, header: list[str]) -> str:
+    return (
+        f"row 1: no column '{column}' (found columns: {_found(header)}); "
+        f"name the {column} column with {option}"
+    )
 
 
 # Rows of an LMS export that are no student: Canvas's points row and its test student.
@@ -273,10 +405,35 @@ def _student(
         problems.append(f"row {row}, column {layout.id_header}: {id_problem}")
     if name_problem:
         problems.append(f"row {row}, column {layout.name_header}: {name_problem}")
-    student = Student(id=student_id, name=name, folder=safe_folder(student_id), row=row)
+    identity = _identity(row, cells, layout, problems)
+    student = Student(
+        id=student_id, name=name, folder=safe_folder(student_id), row=row, identity=identity
+    )
     # A valid id counts as taken even when the name is bad: its duplicates are reported too.
     unique = not id_problem and seen.add(student, problems)
     return student if unique and not name_problem else None
+
+
+def _identity(row: int, cells: list[str], layout: _Layout, problems: list[str]) -> Identity | None:
+    """The row's LMS identity columns (None for a roster no LMS wrote); a cell too long or
+    holding control characters is a problem (they go into the LMS's files)."""
+    if not layout.identity:
+        return None
+    found = []
+    for column, index in zip(LMS_COLUMNS[layout.lms], layout.identity, strict=True):
+        value = _cell(cells, index) if index is not None else ""
+        if len(value) > MAX_IDENTITY:
+            problems.append(
+                f"row {row}, column {column}: expected at most {MAX_IDENTITY} characters, "
+                f"found {len(value)}"
+            )
+        elif _has_control(value):
+            problems.append(
+                f"row {row}, column {column}: expected no control characters, "
+                f"found {_quoted(value)}"
+            )
+        found.append((column, value))
+    return Identity(layout.lms, tuple(found))
 
 
 def _cell(cells: list[str], index: int) -> str:

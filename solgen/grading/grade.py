@@ -14,6 +14,7 @@ import contextlib
 import csv
 import io
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
@@ -25,7 +26,7 @@ from solgen.base.errors import InvalidInput
 from solgen.base.files import atomic_write, replace_dir, scratch_dir
 from solgen.base.messages import capped
 from solgen.course.answerkey import Item, StudentKey, load_key
-from solgen.course.roster import csv_delimiter, load_csv_text
+from solgen.course.roster import Identity, csv_delimiter, load_csv_text
 from solgen.grading.policy import Policy, id_hint, problems_of, read_policy
 from solgen.problems.marking import grade_number
 from solgen.problems.problem import Problem, Unreadable
@@ -66,6 +67,7 @@ class GradeReport:
     unreadable: list[str]  # cells graded as wrong because they could not be read (--lenient)
     written: list[Path] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)  # the items with points, in key order
+    lms: dict[str, Identity] = field(default_factory=dict)  # id -> identity (grade --for)
 
 
 # --- one student ----------------------------------------------------------------------------------
@@ -263,6 +265,7 @@ def grade_class(
     shown_unknown = min(len(report.unknown), len(notes))
     report.unknown, report.unreadable = notes[:shown_unknown], notes[shown_unknown:]
     report.graded = [graded.get(s.id, Graded(s)) for s in key.students]
+    report.lms = key.lms
     for student in key.students:
         for item in policy.apply(list(student.items), student.variant.assignment):
             if item.points and item.id not in report.columns:
@@ -326,8 +329,9 @@ def feedback_text(graded: Graded) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_grades(report: GradeReport, output: Path) -> None:
-    """grades.csv and, beside it, <name>-feedback/<id>.txt: computed first, written last."""
+def write_grades(report: GradeReport, output: Path, text: str | None = None) -> None:
+    """grades.csv (or text: an LMS's grade file) and, beside it, <name>-feedback/<id>.txt:
+    computed first, written last."""
     if output.is_dir():
         raise InvalidInput(
             [f"-o: {output} is a directory, expected a file name such as grades.csv"]
@@ -344,18 +348,25 @@ def write_grades(report: GradeReport, output: Path) -> None:
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
-    atomic_write(output, grades_csv(report))
+    atomic_write(output, grades_csv(report) if text is None else text)
     report.written = [output, folder]
 
 
 def grade(
-    key_dir: Path, answers: Path, output: Path, policy: Path | None, lenient: bool
+    key_dir: Path,
+    answers: Path,
+    output: Path,
+    policy: Path | None,
+    lenient: bool,
+    lms_file: Callable[[GradeReport], str] | None = None,
 ) -> GradeReport:
-    """Grade and write; the report says what was written and what was odd."""
+    """Grade and write; the report says what was written and what was odd. lms_file makes
+    the text written instead of grades.csv (grade --for), or refuses (InvalidInput) before
+    anything is written."""
     if output.is_dir():
         raise InvalidInput(
             [f"-o: {output} is a directory, expected a file name such as grades.csv"]
         )
     report = grade_class(key_dir, answers, policy, lenient)
-    write_grades(report, output)
+    write_grades(report, output, None if lms_file is None else lms_file(report))
     return report

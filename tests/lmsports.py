@@ -1,0 +1,217 @@
+"""Ports of the LMS grade importers that grade --for writes for, kept to what decides whether
+a file is taken and to whom each grade goes: tests read solgen's files with them.
+
+Canvas: GradebookImporter (canvas-lms lib/gradebook_importer.rb): csv_stream (semicolon or
+comma by identify_delimiter over the first 3 lines, skip_lines /^[;, ]+$/, the
+decimal_comma_to_period converter), header? with row_has_student_headers? and
+update_column_count, strip_non_assignment_columns, parse_assignments with
+Assignment.title_and_id, check_for_non_student_row (Points Possible, Muted), process_student
+(ID, then SIS User ID, then SIS Login ID, then name), process_submissions.
+
+Moodle: gradeimport_csv_load_data::prepare_import_grade_data (grade/import/csv/classes/
+load_data.php) with the mapping form's defaults (grade_import_mapping_form: the first user
+field whose label is a header; "(Real)" and "(Feedback)" headers mapped to the item).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+
+
+class InvalidHeaderRow(Exception):
+    """Canvas: the progress message "Invalid header row"."""
+
+
+@dataclass(frozen=True)
+class CanvasUser:
+    """A student of the Canvas course."""
+
+    id: int
+    name: str
+    sortable_name: str
+    sis_user_id: str
+    login: str
+
+
+@dataclass
+class CanvasImport:
+    """What GradebookImporter made of a file."""
+
+    assignments: list[tuple[str, int | None]]  # (title, the existing id it matched or None)
+    points_possible: list[str | None]
+    students: list[tuple[int | None, str]]  # (Canvas user id or None: not found, their name)
+    grades: list[list[str | None]]  # a row a student, a grade an assignment
+
+
+NON_ASSIGNMENT = (
+    "Current Score|Current Points|Current Grade|Final Score|Final Points|Final Grade|"
+    "Override Score|Override Grade|Override Status"
+)
+
+
+def _decimal_comma_to_period(cell: str | None) -> str | None:
+    if cell is not None and re.match(r"^-?[0-9.,]+%?$", cell):
+        parts = re.split(r"[,.]", cell)
+        last = parts.pop()
+        return last if not parts else "".join(parts) + "." + last
+    return cell
+
+
+def _canvas_rows(text: str) -> list[list[str | None]]:
+    first = text.splitlines(keepends=True)[:3]
+
+    def fields(separator: str) -> int:
+        counts = {len(next(csv.reader([line], delimiter=separator), [])) for line in first}
+        return counts.pop() if len(counts) == 1 else 0
+
+    separator = ";" if fields(";") > fields(",") else ","
+    rows = []
+    for line in csv.reader(io.StringIO(text, newline=""), delimiter=separator):
+        raw = separator.join(line)
+        if re.fullmatch(r"[;, ]+", raw):
+            continue  # skip_lines
+        # Ruby's CSV gives nil for an empty unquoted field; the nil converter keeps it
+        rows.append([_decimal_comma_to_period(c) if c != "" else None for c in line])
+    return rows
+
+
+def _title_and_id(text: str) -> tuple[str, str | None]:
+    found = re.fullmatch(r"(.*)\s\((\d+)\)", text, re.DOTALL)
+    return (found[1], found[2]) if found else (text, None)
+
+
+def canvas_import(text: str, users: list[CanvasUser], assignments: dict[int, str]) -> CanvasImport:
+    """The import of a gradebook CSV into a course with these students and assignments
+    (id -> title); InvalidHeaderRow as Canvas's importer raises it."""
+    rows = _canvas_rows(text)
+    header = [c or "" for c in rows[0]]
+    if not (len(header) > 3 and "Student" in header[0] and "ID" in header[1]):
+        raise InvalidHeaderRow  # row_has_student_headers? (no LastName, FirstName allowed)
+    columns = 3
+    sis_user = sis_login = None
+    if re.search(r"SIS\s+Login\s+ID", header[2]):
+        sis_login, columns = 2, 4
+    elif re.search(r"SIS\s+User\s+ID", header[2]) and re.search(
+        r"SIS\s+Login\s+ID", header[3] if len(header) > 3 else ""
+    ):
+        extra = 1 if re.search(r"Integration\s+ID", header[4] if len(header) > 4 else "") else 0
+        sis_user, sis_login = 2, 3
+        columns += 2 + extra
+        if re.search(r"Root\s+Account", header[4 + extra] if len(header) > 4 + extra else ""):
+            columns += 1
+    if "Section" not in header[columns - 1]:  # last_student_info_column (no custom columns)
+        raise InvalidHeaderRow
+    names = [h for h in header[columns:] if not re.search(NON_ASSIGNMENT, h)]
+    found: list[tuple[str, int | None]] = []
+    for name in names:
+        title, number = _title_and_id(name)
+        match = int(number) if number and int(number) in assignments else None
+        match = match or next((i for i, t in assignments.items() if t == name), None)
+        found.append((assignments[match] if match else title, match))
+    index = [header.index(name) for name in names]
+    result = CanvasImport(found, [None] * len(found), [], [])
+    for row in rows[1:]:
+        if row[0] is not None and "Points Possible" in row[0]:
+            result.points_possible = [row[i] if i < len(row) else None for i in index]
+            continue
+        if all(re.fullmatch(r"\s*(Muted|Manual Posting.*)?\s*", c or "", re.I) for c in row if c):
+            continue
+        result.students.append(_canvas_student(row, users, sis_user, sis_login))
+        result.grades.append([(row[i] or "").strip() if i < len(row) else None for i in index])
+    return result
+
+
+def _canvas_student(
+    row: list[str | None], users: list[CanvasUser], sis_user: int | None, sis_login: int | None
+) -> tuple[int | None, str]:
+    student_id = row[1]
+    by_id = {u.id: u for u in users}
+    if student_id and student_id.strip().isdigit() and int(student_id) in by_id:  # to_i
+        return int(student_id), by_id[int(student_id)].name
+    for column, attribute in ((sis_user, "sis_user_id"), (sis_login, "login")):
+        value = row[column] if column is not None and column < len(row) else None
+        user = next((u for u in users if value and getattr(u, attribute) == value), None)
+        if user is not None:
+            return user.id, user.name
+    name = row[0] or ""
+    user = next((u for u in users if name in (u.name, u.sortable_name)), None)
+    return (user.id, user.name) if user else (None, name)
+
+
+class MoodleAbort(Exception):
+    """Moodle: the import stopped (cleanup_import), nothing imported; the message its."""
+
+
+@dataclass
+class MoodleImport:
+    """What prepare_import_grade_data buffered: user -> (grade, feedback)."""
+
+    grades: dict[str, tuple[float | None, str | None]] = field(default_factory=dict)
+
+
+# The mapping form's "Map to" options and their English labels, in the form's order.
+MOODLE_USER_FIELDS = {
+    "userid": ("id", "User ID"),
+    "username": ("username", "Username"),
+    "useridnumber": ("idnumber", "ID number"),
+    "useremail": ("email", "Email address"),
+}
+
+
+def moodle_import(text: str, users: list[dict[str, str]], item: str) -> MoodleImport:
+    """The import of a CSV file with the mapping form's defaults, into a course whose grade
+    item is named item; users are the site's (id, username, idnumber, email)."""
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
+    header = [h.strip() for h in rows[0]]
+    mapping = {i: "0" for i in range(len(header))}
+    mapfrom = next(
+        (
+            (i, key)
+            for key, (_, label) in MOODLE_USER_FIELDS.items()
+            for i, h in enumerate(header)
+            if h == label
+        ),
+        None,
+    )
+    for i, h in enumerate(header):
+        if "(Real)" in h and h.split("(Real)")[0].strip() == item:
+            mapping[i] = "item"
+        if "(Feedback)" in h and h.split("(Feedback)")[0].strip() == item:
+            mapping[i] = "feedback"
+    if mapfrom is None:
+        raise MoodleAbort("no user mapping")
+    mapping[mapfrom[0]] = mapfrom[1]
+    result = MoodleImport()
+    student = None  # kept from line to line, as $this->studentid is
+    for line in rows[1:]:
+        if len(line) <= 1:
+            continue
+        grade: float | None = None
+        feedback = None
+        for key, value in enumerate(line):
+            value = value.strip()
+            kind = mapping.get(key, "0")
+            if kind in MOODLE_USER_FIELDS:
+                if value:  # "Skip invalid row with blank user field"
+                    column = MOODLE_USER_FIELDS[kind][0]
+                    user = next((u for u in users if u[column] == value), None)
+                    if user is None:
+                        raise MoodleAbort(f'No user with "{column}" of "{value}"')
+                    student = user["id"]
+            elif kind == "item":
+                if value not in ("", "-"):
+                    try:
+                        grade = float(value)  # unformat_float
+                    except ValueError:
+                        raise MoodleAbort("badgrade") from None
+                    if grade > 100:
+                        raise MoodleAbort("gradevaluetoobig")
+            elif kind == "feedback":
+                feedback = value
+        if not student:
+            raise MoodleAbort("usermappingerrorusernotfound")
+        result.grades[student] = (grade, feedback)
+    return result
