@@ -54,6 +54,9 @@ class ClassKey:
 
     kind: str  # "roster" or "seeded"
     students: tuple[StudentKey, ...]
+    # What the class is, whoever is on its roster: the course key's fingerprint (a roster
+    # batch) or the batch's plan (a practice set); the LMS exports' stable identity.
+    origin: str = ""
 
 
 def default_points(assignment: Assignment = DEFAULT) -> dict[str, Fraction]:
@@ -122,7 +125,8 @@ def load_key(directory: Path) -> ClassKey:
         variant = build_variant(read_variant_file(path))
         items = tuple(items_of(answers[student_id], variant.assignment))
         students.append(StudentKey(student_id, record.name, record.folder, variant, items))
-    return ClassKey(kind=found.kind, students=tuple(students))
+    origin = found.key if found.kind == "roster" else found.plan
+    return ClassKey(kind=found.kind, students=tuple(students), origin=origin)
 
 
 # --- a batch directory's answers -----------------------------------------------------------
