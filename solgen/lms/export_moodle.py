@@ -133,9 +133,7 @@ def _category(quiz: ET.Element, title: str, placed: Placed, kind: str, feedback:
     _text(question, "info", info, "html")
 
 
-def _header(
-    quiz: ET.Element, qtype: str, posed: Posed, text: str, feedback: str
-) -> ET.Element:
+def _header(quiz: ET.Element, qtype: str, posed: Posed, text: str, feedback: str) -> ET.Element:
     """The elements every question has, in the order of Moodle's exporter."""
     number, student = posed.placed.number, posed.student
     question = xml_sub(quiz, "question", type=qtype)
@@ -168,7 +166,8 @@ def cloze_text(posed: Posed) -> str:
     weights = dict(zip((item.id for item in items), gap_weights(items), strict=True))
     parts = [posed.statement, posed.question.ask]
     parts.extend(
-        answer_table(group, lambda item: cloze_numerical(item, weights[item.id])) for group in groups
+        answer_table(group, lambda item: cloze_numerical(item, weights[item.id]))
+        for group in groups
     )
     return "".join(parts)
 

@@ -307,7 +307,9 @@ def _blanks(
 
 def _share(value: Fraction) -> str:
     """Points as a person reads them: 2, or 20/17."""
-    return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    return (
+        str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    )
 
 
 def answer_range(item: Item) -> tuple[float, float]:

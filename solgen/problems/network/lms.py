@@ -14,7 +14,6 @@ from solgen.problems.lmshtml import (
     display,
     esc,
     group_tex,
-    inline,
     para,
     precision_text,
 )
@@ -91,6 +90,9 @@ def method_html() -> str:
         r"\frac{\partial L}{\partial W^{(1)}} = \sum_k \mathbf{d}_k "
         r"\mathbf{x}_k^{\top}"
     )
-    return para("Forward pass, sample by sample:") + para(display(forward + ".")) + para(
-        "Backward pass (backpropagation):"
-    ) + para(display(backward + "."))
+    return (
+        para("Forward pass, sample by sample:")
+        + para(display(forward + "."))
+        + para("Backward pass (backpropagation):")
+        + para(display(backward + "."))
+    )
