@@ -20,8 +20,13 @@ to HTML: solgen.lms.lmsclass) and what the problem asks (its lms_question hook),
   an answer "*" would accept every number.
 - an essay question, which a person grades (any valid convnet design counts, which Moodle
   cannot check); the grader's information is the feedback.
-The problem's final answers are each question's general feedback, and its default grade the
-points the assignment gives the problem. The format follows Moodle's own exporter
+Each question's general feedback is the problem's method, never a number of a variant, so a
+bank of a roster's variants is safe in a practice quiz before the deadline; with --feedback
+answers it is the final answers, in categories "<title> (solgen, answers)/..." of their own.
+Its default grade is the points the assignment gives the problem. Moodle's XML import adds
+every question it reads (an idnumber its category already has is dropped, the question still
+added: question/format.php), so a second import duplicates: after students are added, export
+only them (--students), into the same categories. The format follows Moodle's own exporter
 (question/format/xml/format.php) element by element.
 
 The XML is built with xml.etree.ElementTree from the standard library, which escapes every

@@ -15,17 +15,21 @@ student their own variant, so the groups are a pool of variants, not a per-stude
 
 Each item is its problem's statement (the statement template its PDF includes, converted to
 HTML: solgen.lms.lmsclass) and what the problem asks (its lms_question hook), in one of Canvas's
-question types: a numerical_question for one key item (the network problem's loss L, the
-descent problem's eta_max), or an essay_question, which a person grades (a convnet design;
-eta_max where no step size converges, which a number cannot say). Canvas Classic has no cloze
-question with numeric tolerances (fill_in_multiple_blanks_question compares text), so what
-else a problem's key holds (the network's gradients) is in the item's general feedback, not
-graded by Canvas.
+question types: a numerical_question for one key item (the descent problem's eta_max), a
+fill_in_multiple_blanks_question for a cloze (the network problem: a blank for every answer,
+each accepting the texts of lmshtml.blank_texts, since Canvas compares a blank's text; every
+blank an equal share of the points, as Canvas scores it), or an essay_question, which a person
+grades (a convnet design; eta_max where no step size converges, which a number cannot say).
+The general feedback is the problem's method (--feedback answers: its final answers).
 
 A numerical answer is a range answer, as Canvas writes one: <vargte> the low and <varlte> the
 high bound, value -/+ the item's tolerance width. The XML is built with ElementTree, the zip
 has fixed timestamps and member order, so two exports of a batch are byte-identical.
-Identifiers are hashes of the batch's student ids and data: XML NCNames that name no student.
+Identifiers are hashes of the class's origin (the course key's fingerprint, a practice set's
+plan), its problems and each student's id: XML NCNames that name no student, the same in every
+export of the class. Canvas's importer finds an existing quiz, question group and question by
+them (their migration ids) and updates it, so re-importing after students were added adds
+their questions and duplicates nothing.
 """
 
 from __future__ import annotations
