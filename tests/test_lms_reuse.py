@@ -47,11 +47,10 @@ def grown(tmp_path_factory) -> dict[str, Path]:
     for fmt, name in (("moodle", "m2.xml"), ("qti", "q2.zip")):
         assert main(["export", fmt, "--key", str(batch), "-o", str(top / name)]) == 0
         out[name] = top / name
-    new = top / "m-new.xml"
-    assert (
-        main(["export", "moodle", "--key", str(batch), "-o", str(new), "--students", "s003"]) == 0
-    )
-    out["m-new.xml"] = new
+    for fmt, name in (("moodle", "m-new.xml"), ("qti", "q-new.zip")):
+        args = ["export", fmt, "--key", str(batch), "-o", str(top / name), "--students", "s003"]
+        assert main(args) == 0
+        out[name] = top / name
     answers = top / "m-answers.xml"
     args = ["export", "moodle", "--key", str(batch), "-o", str(answers), "--feedback", "answers"]
     assert main(args) == 0
@@ -227,6 +226,10 @@ def test_canvas_identifiers_stay_when_students_are_added(grown):
     assert set(before) < set(after)  # the quiz, its groups and every question: the same
     with zipfile.ZipFile(grown["q1.zip"]) as one, zipfile.ZipFile(grown["q2.zip"]) as two:
         assert one.namelist() == two.namelist()
+    # One student's export: the class's quiz and groups, and exactly the new student's items.
+    new = _idents(grown["q-new.zip"])
+    assert {i for i in new if i.count("_") < 3} == {i for i in after if i.count("_") < 3}
+    assert {i for i in new if i.count("_") == 3} == set(after) - set(before)
 
 
 def _moodle_ids(path: Path) -> list[tuple[str, str]]:

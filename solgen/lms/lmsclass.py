@@ -101,6 +101,12 @@ def _check(placed: Placed, question: Problem.Question, lms: str) -> None:
             raise ValueError(f"{where}: a numerical question without a number to grade")
     if question.kind == "cloze" and not any(group.items for group in question.gaps):
         raise ValueError(f"{where}: a cloze question without gaps")
+    if question.kind == "cloze" and any(
+        isinstance(item.value, bool) or not isinstance(item.value, int | float)
+        for group in question.gaps
+        for item in group.items
+    ):
+        raise ValueError(f"{where}: a cloze gap without a number to grade")
 
 
 def statement_html(problem: Problem, inp: Any) -> str:
