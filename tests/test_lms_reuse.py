@@ -262,3 +262,16 @@ def test_an_unknown_student_is_exit_2_naming_it_and_writes_nothing(grown, tmp_pa
         "its roster, such as 's001')\n"
     )
     assert not output.exists()
+
+
+def test_the_command_lines_feedback_modes_are_the_exports():
+    """cli.py names the modes without importing the LMS layer (its start stays light)."""
+    import argparse
+
+    from solgen.cli import parser
+    from solgen.lms.lmsclass import FEEDBACK
+
+    commands = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))
+    export = commands.choices["export"]
+    (action,) = (a for a in export._actions if a.dest == "feedback")
+    assert tuple(action.choices or ()) == FEEDBACK and action.default == FEEDBACK[0]
