@@ -241,6 +241,21 @@ def parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="FILE.xml (moodle) or FILE.zip (qti) (required)",
     )
+    export.add_argument(
+        "--feedback",
+        choices=("method", "answers"),
+        default="method",
+        help="what a question's feedback shows: method (how to find the answers, never a "
+        "number: safe before the deadline) or answers (the key's answers, for after it) "
+        "(default: method)",
+    )
+    export.add_argument(
+        "--students",
+        type=_student_ids,
+        metavar="ID,...",
+        help="only these students (comma-separated ids), e.g. those added to the roster since "
+        "the last Moodle import (default: every student of the batch)",
+    )
     merge = sub.add_parser("merge", help="merge the directories of a batch's shards into one")
     merge.add_argument(
         "--out",
@@ -665,6 +680,16 @@ def run_grade(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _student_ids(text: str) -> list[str]:
+    """export --students: comma-separated ids, none empty."""
+    ids = [part.strip() for part in text.split(",")]
+    if not text.strip() or any(not i for i in ids):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated student ids such as s001,s002, found {text!r}"
+        )
+    return ids
+
+
 def run_export(args: argparse.Namespace) -> int:
     """The export subcommand."""
     if args.format == "moodle":
@@ -672,7 +697,7 @@ def run_export(args: argparse.Namespace) -> int:
     else:
         from solgen.lms.export_qti import write_qti as write
     _check_output(args.output, "bank.xml" if args.format == "moodle" else "quiz.zip")
-    count = write(args.key, args.output)
+    count = write(args.key, args.output, args.feedback, args.students)
     interrupted_from_now(f"interrupted after export had finished; {args.output} is complete")
     print(f"export: {count} questions into {args.output}")
     return EXIT_OK

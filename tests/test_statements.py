@@ -220,7 +220,7 @@ def test_both_exports_pose_the_one_statement(variants, solutions, kind):
     mattexts = [
         m.text or ""
         for item in ET.fromstring(members[name]).iter(f"{QTI}item")
-        for m in item.find(f"{QTI}presentation").iter(f"{QTI}mattext")  # type: ignore[union-attr]
+        for m in item.findall(f"{QTI}presentation/{QTI}material/{QTI}mattext")
     ]
     assert len(mattexts) == 3
     for text, statement in zip(mattexts, statements, strict=True):

@@ -56,6 +56,9 @@ class ClassKey:
     kind: str  # "roster" or "seeded"
     students: tuple[StudentKey, ...]
     lms: dict[str, Identity] = field(default_factory=dict)  # id -> identity (manifest.lms)
+    # What the class is, whoever is on its roster: the course key's fingerprint (a roster
+    # batch) or the batch's plan (a practice set); the LMS exports' stable identity.
+    origin: str = ""
 
 
 def default_points(assignment: Assignment = DEFAULT) -> dict[str, Fraction]:
@@ -124,7 +127,8 @@ def load_key(directory: Path) -> ClassKey:
         variant = build_variant(read_variant_file(path))
         items = tuple(items_of(answers[student_id], variant.assignment))
         students.append(StudentKey(student_id, record.name, record.folder, variant, items))
-    return ClassKey(kind=found.kind, students=tuple(students), lms=found.lms)
+    origin = found.key if found.kind == "roster" else found.plan
+    return ClassKey(kind=found.kind, students=tuple(students), lms=found.lms, origin=origin)
 
 
 # --- a batch directory's answers -----------------------------------------------------------

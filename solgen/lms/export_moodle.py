@@ -20,8 +20,13 @@ to HTML: solgen.lms.lmsclass) and what the problem asks (its lms_question hook),
   an answer "*" would accept every number.
 - an essay question, which a person grades (any valid convnet design counts, which Moodle
   cannot check); the grader's information is the feedback.
-The problem's final answers are each question's general feedback, and its default grade the
-points the assignment gives the problem. The format follows Moodle's own exporter
+Each question's general feedback is the problem's method, never a number of a variant, so a
+bank of a roster's variants is safe in a practice quiz before the deadline; with --feedback
+answers it is the final answers, in categories "<title> (solgen, answers)/..." of their own.
+Its default grade is the points the assignment gives the problem. Moodle's XML import adds
+every question it reads (an idnumber its category already has is dropped, the question still
+added: question/format.php), so a second import duplicates: after students are added, export
+only them (--students), into the same categories. The format follows Moodle's own exporter
 (question/format/xml/format.php) element by element.
 
 The XML is built with xml.etree.ElementTree from the standard library, which escapes every
@@ -41,7 +46,14 @@ from pathlib import Path
 
 from solgen.base.files import atomic_write, check_output_file, named, shared
 from solgen.course.answerkey import ClassKey, Item, load_key
-from solgen.lms.lmsclass import Posed, class_assignment, problem_title, questions_by_problem
+from solgen.lms.lmsclass import (
+    Posed,
+    answer_table,
+    class_assignment,
+    only_students,
+    problem_title,
+    questions_by_problem,
+)
 from solgen.problems import lmshtml
 from solgen.problems.lmshtml import xml_clean, xml_sub
 from solgen.problems.registry import Placed
@@ -97,32 +109,42 @@ def _category_part(name: str) -> str:
     return escaped
 
 
-def category_path(title: str, placed: Placed) -> str:
-    """$course$/top/<title> (solgen)/Problem n: <its title>"""
-    top = _category_part(f"{title} (solgen)")
+def category_path(title: str, placed: Placed, feedback: str = "method") -> str:
+    """$course$/top/<title> (solgen)/Problem n: <its title>; "(solgen, answers)" for a bank
+    whose feedback holds the answers, so that it never joins the pool a practice quiz draws
+    from before the deadline (Moodle's import finds a category by its name and parent)."""
+    suffix = " (solgen, answers)" if feedback == "answers" else " (solgen)"
+    top = _category_part(f"{title}{suffix}")
     return f"$course$/top/{top}/{_category_part(problem_title(placed))}"
 
 
-def _category(quiz: ET.Element, title: str, placed: Placed, kind: str) -> None:
+INFO_FEEDBACK = {
+    "method": "Its feedback gives the method, never a number of a variant.",
+    "answers": "Its feedback gives every answer of the variant: for after the deadline.",
+}
+
+
+def _category(quiz: ET.Element, title: str, placed: Placed, kind: str, feedback: str) -> None:
     question = xml_sub(quiz, "question", type="category")
-    _text(question, "category", category_path(title, placed))
+    _text(question, "category", category_path(title, placed, feedback))
     whom = "student of the roster" if kind == "roster" else "variant of the practice set"
     info = lmshtml.para(
         lmshtml.esc(
             f"{problem_title(placed)} of {title}: one question per {whom}. Add a random "
-            "question from this category to a quiz to give every student one variant."
+            "question from this category to a quiz to give every student one variant. "
+            + INFO_FEEDBACK[feedback]
         )
     )
     _text(question, "info", info, "html")
 
 
-def _header(quiz: ET.Element, qtype: str, posed: Posed, text: str) -> ET.Element:
+def _header(quiz: ET.Element, qtype: str, posed: Posed, text: str, feedback: str) -> ET.Element:
     """The elements every question has, in the order of Moodle's exporter."""
     number, student = posed.placed.number, posed.student
     question = xml_sub(quiz, "question", type=qtype)
     _text(question, "name", f"P{number} {student.id}")
     _text(question, "questiontext", text, "html")
-    _text(question, "generalfeedback", posed.question.feedback, "html")
+    _text(question, "generalfeedback", posed.feedback(feedback), "html")
     xml_sub(question, "defaultgrade", str(posed.placed.points))
     xml_sub(question, "penalty", "0" if qtype == "essay" else PENALTY)
     xml_sub(question, "hidden", "0")
@@ -141,19 +163,6 @@ def _essay(question: ET.Element, graderinfo: str) -> None:
     _text(question, "responsetemplate", "", "html")
 
 
-def _gap_table(group: lmshtml.AnswerGroup, weights: dict[str, int]) -> str:
-    """One answer group as a table: its label, then a gap per entry in the matrix's shape."""
-    rows = []
-    for index, row in enumerate(group.rows):
-        label = ""
-        if index == 0:
-            span = f' rowspan="{len(group.rows)}"' if len(group.rows) > 1 else ""
-            label = f"<td{span}>{lmshtml.inline(group.label_tex + ' =')}</td>"
-        cells = "".join(f"<td>{cloze_numerical(item, weights[item.id])}</td>" for item in row)
-        rows.append(f"<tr>{label}{cells}</tr>")
-    return "<table><tbody>" + "".join(rows) + "</tbody></table>"
-
-
 def cloze_text(posed: Posed) -> str:
     """The text of a cloze question: the statement, what to enter, then the gaps, group by
     group."""
@@ -161,23 +170,28 @@ def cloze_text(posed: Posed) -> str:
     items = [item for group in groups for item in group.items]
     weights = dict(zip((item.id for item in items), gap_weights(items), strict=True))
     parts = [posed.statement, posed.question.ask]
-    parts.extend(_gap_table(group, weights) for group in groups)
+    parts.extend(
+        answer_table(group, lambda item: cloze_numerical(item, weights[item.id]))
+        for group in groups
+    )
     return "".join(parts)
 
 
-def _question(quiz: ET.Element, posed: Posed) -> None:
+def _question(quiz: ET.Element, posed: Posed, feedback: str) -> None:
     """One student's question of one problem, of the kind its problem asks."""
-    kind, feedback = posed.question.kind, posed.question.feedback
+    kind = posed.question.kind
     if kind == "cloze":
-        _header(quiz, "cloze", posed, cloze_text(posed))
+        _header(quiz, "cloze", posed, cloze_text(posed), feedback)
         return
     text = posed.statement + posed.question.ask
     if kind == "essay":
-        _essay(_header(quiz, "essay", posed, text), feedback)
+        # The grader information holds the key's answers whatever the feedback: Moodle shows
+        # it only to whoever grades (qtype_essay_renderer::manual_comment), never to a student.
+        _essay(_header(quiz, "essay", posed, text, feedback), posed.question.feedback)
         return
     answer = posed.question.answer
     assert answer is not None and answer.value is not None  # lmsclass checked it
-    question = _header(quiz, "numerical", posed, text)
+    question = _header(quiz, "numerical", posed, text, feedback)
     element = xml_sub(question, "answer", fraction="100", format="moodle_auto_format")
     xml_sub(element, "text", number_text(answer.value))
     _text(element, "feedback", "", "html")
@@ -188,13 +202,14 @@ def _question(quiz: ET.Element, posed: Posed) -> None:
     xml_sub(question, "unitsleft", "0")
 
 
-def export_moodle(key: ClassKey, title: str) -> bytes:
-    """The whole Moodle XML document: per problem, its category and one question a variant."""
+def export_moodle(key: ClassKey, title: str, feedback: str = "method") -> bytes:
+    """The whole Moodle XML document: per problem, its category and one question a variant,
+    with the feedback of that mode (lmsclass.FEEDBACK)."""
     quiz = ET.Element("quiz")
     for placed, questions in questions_by_problem(key, "moodle"):
-        _category(quiz, title, placed, key.kind)
+        _category(quiz, title, placed, key.kind, feedback)
         for question in questions:
-            _question(quiz, question)
+            _question(quiz, question, feedback)
     ET.indent(quiz)
     buffer = io.BytesIO()
     ET.ElementTree(quiz).write(buffer, encoding="UTF-8", xml_declaration=True)
@@ -211,14 +226,19 @@ def bank_title(key: ClassKey, directory: Path) -> str:
     return directory.resolve().name or "solgen"
 
 
-def write_moodle(directory: Path, output: Path) -> int:
-    """Export the batch in directory to the Moodle XML file output (written atomically);
-    the number of questions (categories not counted). InvalidInput for a bad --key or -o; an
-    OSError naming output when the disk fails the write."""
+def write_moodle(
+    directory: Path, output: Path, feedback: str = "method", students: list[str] | None = None
+) -> int:
+    """Export the batch in directory (only these students, if given) to the Moodle XML file
+    output (written atomically); the number of questions (categories not counted).
+    InvalidInput for a bad --key, --students or -o; an OSError naming output when the disk
+    fails the write."""
     check_output_file(output, "bank.xml")
     with shared(directory, "--key"):  # not while a batch rewrites the keys
-        key = load_key(directory)
-    data = export_moodle(key, bank_title(key, directory))
+        whole = load_key(directory)
+    title = bank_title(whole, directory)  # the class's, whoever is exported: the same categories
+    key = only_students(whole, students)
+    data = export_moodle(key, title, feedback)
     try:
         atomic_write(output, data.decode("utf-8"))  # UTF-8 bytes in, the same bytes out
     except OSError as exc:  # -o was checked writable: this is the disk's failure (exit 1)

@@ -15,17 +15,21 @@ student their own variant, so the groups are a pool of variants, not a per-stude
 
 Each item is its problem's statement (the statement template its PDF includes, converted to
 HTML: solgen.lms.lmsclass) and what the problem asks (its lms_question hook), in one of Canvas's
-question types: a numerical_question for one key item (the network problem's loss L, the
-descent problem's eta_max), or an essay_question, which a person grades (a convnet design;
-eta_max where no step size converges, which a number cannot say). Canvas Classic has no cloze
-question with numeric tolerances (fill_in_multiple_blanks_question compares text), so what
-else a problem's key holds (the network's gradients) is in the item's general feedback, not
-graded by Canvas.
+question types: a numerical_question for one key item (the descent problem's eta_max), a
+fill_in_multiple_blanks_question for a cloze (the network problem: a blank for every answer,
+each accepting the texts of lmshtml.blank_texts, since Canvas compares a blank's text; every
+blank an equal share of the points, as Canvas scores it), or an essay_question, which a person
+grades (a convnet design; eta_max where no step size converges, which a number cannot say).
+The general feedback is the problem's method (--feedback answers: its final answers).
 
 A numerical answer is a range answer, as Canvas writes one: <vargte> the low and <varlte> the
 high bound, value -/+ the item's tolerance width. The XML is built with ElementTree, the zip
 has fixed timestamps and member order, so two exports of a batch are byte-identical.
-Identifiers are hashes of the batch's student ids and data: XML NCNames that name no student.
+Identifiers are hashes of the class's origin (the course key's fingerprint, a practice set's
+plan), its problems and each student's id: XML NCNames that name no student, the same in every
+export of the class. Canvas's importer finds an existing quiz, question group and question by
+them (their migration ids) and updates it, so re-importing after students were added adds
+their questions and duplicates nothing.
 """
 
 from __future__ import annotations
@@ -41,7 +45,15 @@ from pathlib import Path
 from solgen.base.errors import InvalidInput
 from solgen.base.files import atomic_write_bytes, check_output_file, named, shared
 from solgen.course.answerkey import ClassKey, Item, StudentKey, load_key
-from solgen.lms.lmsclass import Posed, class_assignment, problem_title, questions_by_problem
+from solgen.lms.lmsclass import (
+    Posed,
+    answer_table,
+    class_assignment,
+    only_students,
+    problem_title,
+    questions_by_problem,
+)
+from solgen.problems import lmshtml
 from solgen.problems.lmshtml import xml_sub
 from solgen.problems.registry import Placed
 
@@ -58,26 +70,32 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 ZIP_MODE = 0o644
 
 
-def export_qti(key: ClassKey, title: str) -> dict[str, bytes]:
-    """The members of the QTI package (zip member name -> bytes), imsmanifest.xml first."""
+def export_qti(key: ClassKey, title: str, feedback: str = "method") -> dict[str, bytes]:
+    """The members of the QTI package (zip member name -> bytes), imsmanifest.xml first, with
+    the feedback of that mode (lmsclass.FEEDBACK)."""
     if not key.students:
         raise InvalidInput(["--key: the batch has no students; there is nothing to export"])
-    tag = _class_tag(key)
+    tag = _class_tag(key, title)
     assessment_id = f"solgen_{tag}"
     assessment_file = f"{assessment_id}/{assessment_id}.xml"
-    assessment = _assessment(key, title, assessment_id, tag)
+    assessment = _assessment(key, title, assessment_id, tag, feedback)
     manifest = _manifest(assessment_id, assessment_file)
     return {MANIFEST: _serialize(manifest), assessment_file: _serialize(assessment)}
 
 
-def write_qti(directory: Path, output: Path) -> int:
-    """Write the QTI package of the batch in directory to output (a .zip), atomically: to a
-    temporary file beside it, then renamed. Returns the number of questions written."""
+def write_qti(
+    directory: Path, output: Path, feedback: str = "method", students: list[str] | None = None
+) -> int:
+    """Write the QTI package of the batch in directory (only these students, if given) to
+    output (a .zip), atomically: to a temporary file beside it, then renamed. Returns the
+    number of questions written."""
     check_output_file(output, "quiz.zip")
     with shared(directory, "--key"):  # not while a batch rewrites the keys
-        key = load_key(directory)
-    title = key.students[0].variant.meta.title if key.students else ""
-    members = export_qti(key, title.strip() or "Assignment")
+        whole = load_key(directory)
+    # The class's title (its first student's), whoever is exported: the quiz's identity.
+    title = whole.students[0].variant.meta.title if whole.students else ""
+    key = only_students(whole, students)
+    members = export_qti(key, title.strip() or "Assignment", feedback)
     data = zip_bytes(members)
     try:
         atomic_write_bytes(output, data)
@@ -106,17 +124,20 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()
 
 
-def _class_tag(key: ClassKey) -> str:
-    """A short hash of the batch's student ids and key answers: two classes differ."""
-    parts = []
-    for student in key.students:
-        parts.append(student.id)
-        parts.extend(f"{item.id}={item.exact}={item.value!r}" for item in student.items)
-    return _digest(*parts)[:12]
+def _class_tag(key: ClassKey, title: str) -> str:
+    """A short hash of what the class is (ClassKey.origin: the course key's fingerprint, a
+    practice set's plan; else the title) and its problems, never of its roster: every export
+    of a class, before and after students are added, gives Canvas the same identifiers, and
+    its importer updates the quiz, its groups and its questions in place (it finds them by
+    these migration ids) instead of adding copies."""
+    names = [f"{placed.number}:{placed.problem.name}" for placed in class_assignment(key)]
+    return _digest(key.kind, key.origin or title, *names)[:12]
 
 
-def _item_ident(tag: str, number: int, student: StudentKey) -> str:
-    return f"solgen_{tag}_p{number}_{_digest(tag, student.id)[:12]}"
+def _item_ident(tag: str, placed: Placed, student: StudentKey) -> str:
+    """A student's question of a problem: the same in every export of the class."""
+    digest = _digest(tag, str(placed.number), placed.problem.name, student.id)[:12]
+    return f"solgen_{tag}_p{placed.number}_{digest}"
 
 
 # The assessment ----------------------------------------------------------------------------
@@ -151,7 +172,9 @@ def _problem_points(key: ClassKey, placed: Placed) -> Fraction:
     return totals.pop()
 
 
-def _assessment(key: ClassKey, title: str, assessment_id: str, tag: str) -> ET.Element:
+def _assessment(
+    key: ClassKey, title: str, assessment_id: str, tag: str, feedback: str
+) -> ET.Element:
     root = _root("questestinterop", QTI_NS, QTI_XSD)
     assessment = xml_sub(root, "assessment", ident=assessment_id, title=title)
     # qmd_assessmenttype Examination: the importer makes a graded quiz (quiz_type assignment).
@@ -168,31 +191,31 @@ def _assessment(key: ClassKey, title: str, assessment_id: str, tag: str) -> ET.E
         selection = xml_sub(xml_sub(section, "selection_ordering"), "selection")
         xml_sub(selection, "selection_number", "1")
         xml_sub(xml_sub(selection, "selection_extension"), "points_per_item", _points(points))
-        for variant, question in enumerate(questions, start=1):
-            ident = _item_ident(tag, placed.number, question.student)
-            _item(section, variant, question, ident, points)
+        for question in questions:
+            ident = _item_ident(tag, placed, question.student)
+            _item(section, question, ident, points, question.feedback(feedback))
     return root
 
 
-def _item(section: ET.Element, variant: int, posed: Posed, ident: str, points: Fraction) -> None:
-    answer = posed.question.answer if posed.question.kind == "numerical" else None
-    kind = "essay_question" if answer is None else "numerical_question"
-    title = f"Problem {posed.placed.number}, variant {variant}"
+QUESTION_TYPES = {
+    "numerical": "numerical_question",
+    "cloze": "fill_in_multiple_blanks_question",
+    "essay": "essay_question",
+}
+
+
+def _item(section: ET.Element, posed: Posed, ident: str, points: Fraction, feedback: str) -> None:
+    """One student's question: its kind's presentation and scoring, and the feedback."""
+    kind = posed.question.kind
+    # Named by its identifier's digest, which names no student and stays the same in every
+    # export of the class (a position would shift when a student is added).
+    title = f"Problem {posed.placed.number}, variant {ident.rsplit('_', 1)[1]}"
     item = xml_sub(section, "item", ident=ident, title=title)
     _meta_fields(
         xml_sub(item, "itemmetadata"),
-        [("question_type", kind), ("points_possible", _points(points))],
+        [("question_type", QUESTION_TYPES[kind]), ("points_possible", _points(points))],
     )
     presentation = xml_sub(item, "presentation")
-    _html(xml_sub(presentation, "material"), posed.statement + posed.question.ask)
-    response = xml_sub(presentation, "response_str", ident="response1", rcardinality="Single")
-    if answer is None:
-        xml_sub(xml_sub(response, "render_fib"), "response_label", ident="answer1", rshuffle="No")
-    else:
-        xml_sub(
-            xml_sub(response, "render_fib", fibtype="Decimal"), "response_label", ident="answer1"
-        )
-
     processing = xml_sub(item, "resprocessing")
     xml_sub(
         xml_sub(processing, "outcomes"),
@@ -206,20 +229,91 @@ def _item(section: ET.Element, variant: int, posed: Posed, ident: str, points: F
     shown = xml_sub(processing, "respcondition", **{"continue": "Yes"})
     xml_sub(xml_sub(shown, "conditionvar"), "other")
     xml_sub(shown, "displayfeedback", feedbacktype="Response", linkrefid="general_fb")
-    if answer is None:
-        xml_sub(
-            xml_sub(xml_sub(processing, "respcondition", **{"continue": "No"}), "conditionvar"),
-            "other",
-        )
+    if kind == "cloze":
+        _blanks(presentation, processing, posed, points)
+    elif kind == "numerical":
+        _numerical(presentation, processing, posed)
     else:
-        low, high = answer_range(answer)
-        correct = xml_sub(processing, "respcondition", **{"continue": "No"})
-        condition = xml_sub(correct, "conditionvar")
-        xml_sub(condition, "vargte", repr(low), respident="response1")
-        xml_sub(condition, "varlte", repr(high), respident="response1")
-        xml_sub(correct, "setvar", "100", action="Set", varname="SCORE")
-    feedback = xml_sub(item, "itemfeedback", ident="general_fb")
-    _html(xml_sub(xml_sub(feedback, "flow_mat"), "material"), posed.question.feedback)
+        _essay(presentation, processing, posed)
+    item_feedback = xml_sub(item, "itemfeedback", ident="general_fb")
+    _html(xml_sub(xml_sub(item_feedback, "flow_mat"), "material"), feedback)
+
+
+def _essay(presentation: ET.Element, processing: ET.Element, posed: Posed) -> None:
+    _html(xml_sub(presentation, "material"), posed.statement + posed.question.ask)
+    response = xml_sub(presentation, "response_str", ident="response1", rcardinality="Single")
+    xml_sub(xml_sub(response, "render_fib"), "response_label", ident="answer1", rshuffle="No")
+    condition = xml_sub(processing, "respcondition", **{"continue": "No"})
+    xml_sub(xml_sub(condition, "conditionvar"), "other")
+
+
+def _numerical(presentation: ET.Element, processing: ET.Element, posed: Posed) -> None:
+    answer = posed.question.answer
+    assert answer is not None  # lmsclass checked it
+    _html(xml_sub(presentation, "material"), posed.statement + posed.question.ask)
+    response = xml_sub(presentation, "response_str", ident="response1", rcardinality="Single")
+    xml_sub(xml_sub(response, "render_fib", fibtype="Decimal"), "response_label", ident="answer1")
+    low, high = answer_range(answer)
+    correct = xml_sub(processing, "respcondition", **{"continue": "No"})
+    condition = xml_sub(correct, "conditionvar")
+    xml_sub(condition, "vargte", repr(low), respident="response1")
+    xml_sub(condition, "varlte", repr(high), respident="response1")
+    xml_sub(correct, "setvar", "100", action="Set", varname="SCORE")
+
+
+def blanks_text(posed: Posed, points: Fraction) -> str:
+    """The text of a fill-in-multiple-blanks question: the statement, what to enter, the
+    blanks ([item id], Canvas's markup) group by group, and what each blank is worth."""
+    groups = posed.question.gaps
+    items = [item for group in groups for item in group.items]
+    before = posed.statement + posed.question.ask
+    for item in items:
+        if f"[{item.id}]" in before:  # Canvas would put the blank there, in the statement
+            raise ValueError(f"[{item.id}] is in the statement of problem {posed.placed.number}")
+    share = points / len(items)
+    worth = lmshtml.para(
+        lmshtml.esc(
+            f"Canvas gives each of the {len(items)} blanks the same share of the question's "
+            f"{_points(points)} points ({_share(share)} each)."
+        )
+    )
+    tables = "".join(answer_table(group, lambda item: f"[{item.id}]") for group in groups)
+    return before + tables + worth
+
+
+def _blanks(
+    presentation: ET.Element, processing: ET.Element, posed: Posed, points: Fraction
+) -> None:
+    """Canvas's fill_in_multiple_blanks_question, as its exporter writes one (qti_items.rb):
+    a response_lid per blank whose choices are the texts it accepts, and per blank a
+    respcondition adding its share of the score. Canvas's importer takes every choice of a
+    blank as a right answer and scores a blank right when the text matches one."""
+    items = [item for group in posed.question.gaps for item in group.items]
+    _html(xml_sub(presentation, "material"), blanks_text(posed, points))
+    share = f"{100 / len(items):.2f}"  # Canvas's own rounding of 100 / blanks
+    for item in items:
+        response = xml_sub(presentation, "response_lid", ident=f"response_{item.id}")
+        xml_sub(xml_sub(response, "material"), "mattext", item.id)
+        choices = xml_sub(response, "render_choice")
+        texts = lmshtml.blank_texts(item)
+        for number, text in enumerate(texts, start=1):
+            label = xml_sub(choices, "response_label", ident=f"{item.id}_{number}")
+            xml_sub(xml_sub(label, "material"), "mattext", text, texttype="text/plain")
+        condition = xml_sub(processing, "respcondition")
+        xml_sub(
+            xml_sub(condition, "conditionvar"),
+            "varequal",
+            f"{item.id}_1",
+            respident=f"response_{item.id}",
+        )
+        xml_sub(condition, "setvar", share, action="Add", varname="SCORE")
+
+
+def _share(value: Fraction) -> str:
+    """Points as a person reads them: 2, or 20/17."""
+    return (
+        str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    )
 
 
 def answer_range(item: Item) -> tuple[float, float]:

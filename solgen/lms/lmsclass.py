@@ -13,22 +13,28 @@ May import: base modules, the registry, the answer key's model and render (the t
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from solgen.base.errors import InvalidInput
 from solgen.course.answerkey import ClassKey, StudentKey
 from solgen.document.render import environment
 from solgen.markup.texhtml import tex_to_html
-from solgen.problems.problem import Problem
+from solgen.problems import lmshtml
+from solgen.problems.problem import Item, Problem
 from solgen.problems.registry import DEFAULT, Assignment, Placed
 
 # The question kinds each LMS can grade (Problem.Question.kind).
 KINDS = {
     "moodle": ("numerical", "cloze", "essay"),  # Moodle XML
-    "qti": ("numerical", "essay"),  # QTI 1.2 for Canvas Classic Quizzes
+    "qti": ("numerical", "cloze", "essay"),  # QTI 1.2 for Canvas Classic Quizzes
 }
+
+# What a question's feedback shows (export --feedback): "method", the way to the answers
+# without a number, safe before the deadline; "answers", the key's answers, for after it.
+FEEDBACK = ("method", "answers")
+NO_METHOD = "How to find the answers is in the worked solution, handed out after the deadline."
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,13 @@ class Posed:
     def title(self) -> str:
         """The problem's name in both LMSs (Moodle's category, Canvas's question group)."""
         return problem_title(self.placed)
+
+    def feedback(self, mode: str) -> str:
+        """The feedback a student sees ("method": never a number of the variant; "answers":
+        the key's answers)."""
+        if mode == "answers":
+            return self.question.feedback
+        return self.question.method or lmshtml.para(lmshtml.esc(NO_METHOD))
 
 
 def problem_title(placed: Placed) -> str:
@@ -88,6 +101,12 @@ def _check(placed: Placed, question: Problem.Question, lms: str) -> None:
             raise ValueError(f"{where}: a numerical question without a number to grade")
     if question.kind == "cloze" and not any(group.items for group in question.gaps):
         raise ValueError(f"{where}: a cloze question without gaps")
+    if question.kind == "cloze" and any(
+        isinstance(item.value, bool) or not isinstance(item.value, int | float)
+        for group in question.gaps
+        for item in group.items
+    ):
+        raise ValueError(f"{where}: a cloze gap without a number to grade")
 
 
 def statement_html(problem: Problem, inp: Any) -> str:
@@ -101,3 +120,37 @@ def statement_html(problem: Problem, inp: Any) -> str:
 @functools.cache
 def _template(name: str) -> Any:
     return environment(None).get_template(name)
+
+
+def only_students(key: ClassKey, ids: Sequence[str] | None) -> ClassKey:
+    """The key of these students alone (export --students), in key order; all of them for
+    None. InvalidInput naming an id that is not in the batch."""
+    if ids is None:
+        return key
+    known = {student.id for student in key.students}
+    unknown = [i for i in dict.fromkeys(ids) if i not in known]
+    if unknown:
+        example = key.students[0].id if key.students else "none"
+        raise InvalidInput(
+            [
+                f"--students: {i!r} is not a student of the batch (expected an id of its "
+                f"roster, such as {example!r})"
+                for i in unknown
+            ]
+        )
+    wanted = set(ids)
+    return replace(key, students=tuple(s for s in key.students if s.id in wanted))
+
+
+def answer_table(group: lmshtml.AnswerGroup, cell: Callable[[Item], str]) -> str:
+    """One answer group as a table: its label, then a cell per entry in the matrix's shape
+    (a Moodle gap, a Canvas blank)."""
+    rows = []
+    for index, row in enumerate(group.rows):
+        label = ""
+        if index == 0:
+            span = f' rowspan="{len(group.rows)}"' if len(group.rows) > 1 else ""
+            label = f"<td{span}>{lmshtml.inline(group.label_tex + ' =')}</td>"
+        cells = "".join(f"<td>{cell(item)}</td>" for item in row)
+        rows.append(f"<tr>{label}{cells}</tr>")
+    return "<table><tbody>" + "".join(rows) + "</tbody></table>"

@@ -23,6 +23,7 @@ import html
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from fractions import Fraction
 
 import sympy as sp
@@ -171,3 +172,64 @@ def _tolerance_phrases(tolerance: Tolerance) -> list[str]:
     if tolerance.absolute > 0:
         phrases.append(f"within {tolerance.absolute:g} of the exact value")
     return phrases
+
+
+# --- blanks that compare text (Canvas's fill-in-multiple-blanks) ---------------------------
+
+MAX_BLANK_NUMBERS = 50  # accepted numbers of one blank: a tolerance this wide is no blank's
+
+
+def blank_digits(tolerance: Tolerance) -> int:
+    """The significant digits a blank asks for: the tolerance's, else 3."""
+    return tolerance.digits if tolerance.digits > 0 else 3
+
+
+def blank_rule(items: Iterable[Item]) -> str:
+    """How to write a number in a blank that compares text, in words."""
+    digits = sorted({blank_digits(item.tolerance) for item in items})
+    shown = " or ".join(str(d) for d in digits) or "3"
+    return (
+        f"Write every number as a plain decimal rounded to {shown} significant digits "
+        "(such as 0.0123, -4.56 or 789), without an exponent: each blank compares the text."
+    )
+
+
+def blank_texts(item: Item) -> tuple[str, ...]:
+    """Every text a blank accepts for the item: each number with exactly blank_digits
+    significant digits within the item's tolerance, as written in full (0.500), without
+    trailing zeros (0.5) and without the leading zero (.5)."""
+    assert item.value is not None
+    value = float(item.value)
+    if value == 0:
+        return _forms(Decimal(0).scaleb(1 - blank_digits(item.tolerance)))
+    width = Decimal(item.tolerance.width(value))
+    magnitude = abs(Decimal(value))
+    numbers = _grid_numbers(magnitude - width, magnitude + width, blank_digits(item.tolerance))
+    sign = "-" if value < 0 else ""
+    texts: list[str] = []
+    for number in numbers:
+        texts.extend(sign + form for form in _forms(number))
+    return tuple(dict.fromkeys(texts))
+
+
+def _grid_numbers(low: Decimal, high: Decimal, digits: int) -> list[Decimal]:
+    """The positive numbers of exactly `digits` significant digits in [low, high]."""
+    low = max(low, Decimal(0))
+    found: list[Decimal] = []
+    first = low.adjusted() if low > 0 else high.adjusted()
+    for exponent in range(first, high.adjusted() + 1):
+        step = Decimal(1).scaleb(exponent - digits + 1)
+        start = max(int((low / step).to_integral_value(ROUND_CEILING)), 10 ** (digits - 1))
+        stop = min(int((high / step).to_integral_value(ROUND_FLOOR)), 10**digits - 1)
+        found.extend(Decimal(n).scaleb(exponent - digits + 1) for n in range(start, stop + 1))
+    if len(found) > MAX_BLANK_NUMBERS:
+        raise ValueError(f"a tolerance of {len(found)} numbers is too wide for a blank")
+    return found
+
+
+def _forms(number: Decimal) -> tuple[str, ...]:
+    full = format(number, "f")
+    short = full.rstrip("0").rstrip(".") if "." in full else full
+    forms = [full, short or "0"]
+    forms.extend(form[1:] for form in (full, short) if form.startswith("0."))
+    return tuple(dict.fromkeys(forms))

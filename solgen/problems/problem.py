@@ -294,7 +294,9 @@ class Problem(ABC):
         kind: "numerical" (the LMS grades `answer` within its tolerance), "cloze" (Moodle
         only: a numeric gap for every item of `gaps`, shown after `ask`) or "essay" (a person
         grades; `feedback` is the graders' information too). ask: HTML, what to enter where.
-        feedback: HTML, the key's answers, shown after an attempt.
+        feedback: HTML, the key's answers (an export shows them only when asked to: after the
+        deadline). method: HTML, how to find the answers without any number of the variant,
+        the feedback a student may see before the deadline ("" when the problem has none).
         """
 
         kind: str
@@ -302,6 +304,7 @@ class Problem(ABC):
         feedback: str
         answer: Item | None = None
         gaps: tuple[Problem.AnswerGroup, ...] = ()
+        method: str = ""
 
     def statement_context(self, inp: Any) -> Context:
         """Its "statement" template's context (p) for an LMS, from the input alone and cheaply
@@ -313,8 +316,9 @@ class Problem(ABC):
     def lms_question(self, inp: Any, items: tuple[Item, ...], lms: str) -> Problem.Question:
         """Its question in an LMS for one student: inp is the student's input, items the
         student's key items of this problem (with their points). lms is "moodle" (Moodle XML:
-        numerical, cloze or essay) or "qti" (Canvas Classic Quizzes: numerical or essay). By
-        default an essay whose feedback lists every answer."""
+        numerical, cloze or essay) or "qti" (Canvas Classic Quizzes: numerical, cloze (a
+        fill-in-multiple-blanks question) or essay). By default an essay whose feedback lists
+        every answer, without a method."""
         import html
 
         from solgen.markup.latex import fmt_number

@@ -1,6 +1,7 @@
 """The convnet problem in an LMS: its statement's context from the input alone, and its
 question, an essay: any valid design counts, which no LMS can check; the feedback (and the
-graders' information) holds the key's design, its parameter count and the rule."""
+graders' information) holds the key's design, its parameter count and the rule; the method
+is the rule alone."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def question(inp: ConvnetInput, items: tuple[Item, ...], lms: str) -> Problem.Qu
             "Answer in the text box: your layers in order, the size and number of the feature "
             "maps after each layer, and the total number of learnable parameters."
         )
-    return Problem.Question("essay", ask, _feedback(items))
+    return Problem.Question("essay", ask, _feedback(items), method=design_rule_html())
 
 
 def _feedback(items: tuple[Item, ...]) -> str:

@@ -45,7 +45,7 @@ def question(inp: DescentInput, items: tuple[Item, ...], lms: str) -> Problem.Qu
                 "Answer in words: give the learning rates for which gradient descent "
                 "converges, or explain why there are none."
             )
-        return Problem.Question("essay", ask, feedback)
+        return Problem.Question("essay", ask, feedback, method=method_html())
     if lms == "moodle":
         ask = para(
             "Enter ",
@@ -65,7 +65,32 @@ def question(inp: DescentInput, items: tuple[Item, ...], lms: str) -> Problem.Qu
             ". ",
             esc(precision_text([eta], "it")),
         )
-    return Problem.Question("numerical", ask, feedback, answer=eta)
+    return Problem.Question("numerical", ask, feedback, answer=eta, method=method_html())
+
+
+def method_html() -> str:
+    """The way to eta_max, without a number of the variant."""
+    return para(
+        "Only the symmetric part ",
+        inline(r"S = \frac{1}{2}(A + A^{\top})"),
+        " matters: ",
+        inline(r"\nabla f(\mathbf{u}) = 2S\mathbf{u}"),
+        ". Along an eigenvector of ",
+        inline("S"),
+        " with eigenvalue ",
+        inline(r"\lambda_i"),
+        " a step multiplies the coordinate by ",
+        inline(r"1 - 2\eta\lambda_i"),
+        ", so gradient descent converges from every start exactly when ",
+        inline(r"|1 - 2\eta\lambda_i| < 1"),
+        " for every ",
+        inline("i"),
+        ": find the eigenvalues of ",
+        inline("S"),
+        " and the tightest bound on ",
+        inline(r"\eta"),
+        ".",
+    )
 
 
 def _equation(symbol: str, item: Item) -> str:

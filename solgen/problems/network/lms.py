@@ -1,19 +1,19 @@
 """The network problem in an LMS: its statement's context from the input alone (the data whole
-and exact), and its question: in Moodle a cloze with a gap for every answer, each gradient
-in its matrix's shape; in Canvas the loss (Canvas Classic has no cloze with numeric
-tolerances), with every answer in the feedback."""
+and exact), and its question: a cloze with a gap for every answer, each gradient in its
+matrix's shape (in Canvas a fill-in-multiple-blanks question, which compares text: the ask
+says how to write a number), with every answer in the feedback and the formulas as the
+method."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from solgen.base.answerids import LOSS
 from solgen.problems.lmshtml import (
     AnswerGroup,
+    blank_rule,
     display,
     esc,
     group_tex,
-    inline,
     para,
     precision_text,
 )
@@ -62,20 +62,37 @@ def answer_groups(inp: NetworkInput, items: tuple[Item, ...]) -> tuple[AnswerGro
 
 
 def question(inp: NetworkInput, items: tuple[Item, ...], lms: str) -> Problem.Question:
-    """Moodle: a cloze of every answer; Canvas: the loss. The feedback lists every answer."""
+    """A cloze of every answer (in Canvas a fill-in-multiple-blanks question); the feedback
+    lists every answer, the method the formulas."""
     groups = answer_groups(inp, items)
     parts = [para("The answers of this variant:")]
     parts.extend(para(display(group_tex(group) + ",")) for group in groups)
     feedback = "".join(parts)
-    if lms == "moodle":
-        asked = [item for group in groups for item in group.items]
-        return Problem.Question("cloze", para(esc(precision_text(asked))), feedback, gaps=groups)
-    loss = next(item for item in items if item.id == LOSS)
-    ask = para(
-        "Enter the loss ",
-        inline("L"),
-        " below. ",
-        esc(precision_text([loss], "it")),
-        " Only the loss is graded here; the feedback lists the outputs and the gradients.",
+    asked = [item for group in groups for item in group.items]
+    ask = para(esc(precision_text(asked))) if lms == "moodle" else para(esc(blank_rule(asked)))
+    return Problem.Question("cloze", ask, feedback, gaps=groups, method=method_html())
+
+
+def method_html() -> str:
+    """The forward and backward pass as formulas, without a number of the variant."""
+    forward = (
+        r"\mathbf{z}_k = W^{(1)}\mathbf{x}_k + \mathbf{b}^{(1)},\quad "
+        r"\mathbf{h}_k = f(\mathbf{z}_k),\quad "
+        r"y_k = \mathbf{w}^{(2)\top}\mathbf{h}_k + b^{(2)},\quad "
+        r"L = \frac{1}{2}\sum_k (y_k - t_k)^2"
     )
-    return Problem.Question("numerical", ask, feedback, answer=loss)
+    backward = (
+        r"\delta_k = y_k - t_k,\quad "
+        r"\frac{\partial L}{\partial b^{(2)}} = \sum_k \delta_k,\quad "
+        r"\frac{\partial L}{\partial \mathbf{w}^{(2)}} = \sum_k \delta_k \mathbf{h}_k,\quad "
+        r"\mathbf{d}_k = \delta_k\, \mathbf{w}^{(2)} \odot f'(\mathbf{z}_k),\quad "
+        r"\frac{\partial L}{\partial \mathbf{b}^{(1)}} = \sum_k \mathbf{d}_k,\quad "
+        r"\frac{\partial L}{\partial W^{(1)}} = \sum_k \mathbf{d}_k "
+        r"\mathbf{x}_k^{\top}"
+    )
+    return (
+        para("Forward pass, sample by sample:")
+        + para(display(forward + "."))
+        + para("Backward pass (backpropagation):")
+        + para(display(backward + "."))
+    )
