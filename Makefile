@@ -4,7 +4,17 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-TEX_PACKAGES := texlive-latex-base texlive-latex-recommended texlive-pictures lmodern latexmk poppler-utils
+# Students' names in every script (docs/CONTRACT.md, "every name prints"): Vietnamese's T5
+# (lang-other), Greek's LGR and fonts, Russian's CMCYR (lang-cyrillic), CJKutf8 with a Chinese,
+# a traditional Chinese, a Japanese and a Korean font (lang-korean: Nanum). About 400 MB.
+NAME_PACKAGES := texlive-lang-other texlive-lang-greek texlive-lang-cyrillic latex-cjk-common \
+  latex-cjk-chinese-arphic-gbsn00lp latex-cjk-chinese-arphic-bsmi00lp latex-cjk-japanese-wadalab \
+  texlive-lang-korean
+TEX_PACKAGES := texlive-latex-base texlive-latex-recommended texlive-pictures lmodern latexmk poppler-utils \
+  $(NAME_PACKAGES)
+# One file of each: a TeX installed before names printed gets them on the next make.
+NAME_FILES := t5enc.def lgrenc.def lcywenc.def cmap-cyr-vf.sty CJKutf8.sty c70gbsn.fd c70bsmi.fd \
+  c70min.fd c70nanummj.fd
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all pdf test test-fast lint bench chaos tex venv clean
@@ -24,7 +34,8 @@ $(VENV)/.installed: pyproject.toml examples/solgen-softmax/pyproject.toml
 venv: $(VENV)/.installed
 
 tex:
-	@if ! command -v latexmk >/dev/null || ! command -v pdftotext >/dev/null; then \
+	@if ! command -v latexmk >/dev/null || ! command -v pdftotext >/dev/null || \
+	    ! kpsewhich $(NAME_FILES) >/dev/null 2>&1; then \
 	  echo "installing TeX Live and poppler-utils from Debian's packages"; \
 	  $(SUDO) apt-get update -qq && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEX_PACKAGES); \

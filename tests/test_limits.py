@@ -83,8 +83,9 @@ def test_control_characters_are_escaped_in_messages(tmp_path, capsys):
     )
     assert rc == 2
     assert err == [
-        "solgen: error: meta.author: pdflatex cannot set \\u2028 (U+2028); "
-        "expected Latin letters, digits and punctuation"
+        "solgen: error: meta.author: pdflatex cannot set \\u2028 (U+2028); expected Latin "
+        "(Vietnamese too), Greek, Cyrillic, Chinese, Japanese or Korean letters, digits and "
+        "punctuation"
     ]
 
 

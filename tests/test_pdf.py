@@ -142,7 +142,8 @@ def test_every_settable_character_compiles_and_survives(tmp_path):
 def test_unsettable_characters_are_invalid_input(tmp_path, capsys):
     assert main(["build", "--out", str(tmp_path), "--set", 'meta.author="Ħans 李"']) == 2
     err = capsys.readouterr().err
-    assert "meta.author: pdflatex cannot set Ħ (U+0126), 李 (U+674E)" in err
+    # 李 prints (CJK, see test_names); Maltese Ħ has no glyph in any font solgen loads
+    assert "meta.author: pdflatex cannot set Ħ (U+0126); expected Latin (Vietnamese" in err
 
 
 @pytest.mark.parametrize(

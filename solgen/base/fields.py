@@ -11,7 +11,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from solgen.base.charset import unsettable_characters
+from solgen.base.charset import NAME_LETTERS, unprintable_in_name, unsettable_characters
 from solgen.base.messages import describe, shown
 
 Matrix = tuple[tuple[Fraction, ...], ...]
@@ -100,15 +100,18 @@ def matrix(value: Any, field: str, errors: list[str]) -> Matrix | None:
     return tuple(r for r in rows if r is not None)
 
 
-def text(value: Any, field: str, errors: list[str]) -> str | None:
+def text(value: Any, field: str, errors: list[str], name: bool = False) -> str | None:
+    """A string that pdflatex can set (name: a person's name, which may also be written in
+    the scripts that charset.name_encoding lists)."""
     if not isinstance(value, str):
         errors.append(f"{field}: expected a string, found {describe(value)}")
         return None
-    unsettable = unsettable_characters(value)
+    unsettable = unprintable_in_name(value) if name else unsettable_characters(value)
     if unsettable:
         listed = ", ".join(f"{c} (U+{ord(c):04X})" for c in unsettable[:5])
+        expected = NAME_LETTERS if name else "Latin letters"
         errors.append(
-            f"{field}: pdflatex cannot set {listed}; expected Latin letters, digits and punctuation"
+            f"{field}: pdflatex cannot set {listed}; expected {expected}, digits and punctuation"
         )
         return None
     if len(value) > MAX_TEXT:

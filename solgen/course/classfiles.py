@@ -388,7 +388,8 @@ def _compile_class(
     sources: dict[str, tuple[str, dict[str, Path]]] = {}
     blocks = [key_block(manifest, i, *key) for i, key in keys.items()]
     title = _title(out, manifest, list(keys) or ids)
-    sources[KEY] = (key_document(title, "Confidential: for graders only.", blocks), {})
+    names = [_key_name(manifest, i) for i in keys]
+    sources[KEY] = (key_document(title, "Confidential: for graders only.", blocks, names), {})
     if ids:
         for document, name in COMBINED.items():
             inputs = {
@@ -425,7 +426,6 @@ def key_block(
     from solgen.document.render import KEY_BLOCK, environment
     from solgen.markup.latex import Tex
 
-    record = manifest.records[variant_id]
     known = assignment_for(results, assignment)
     items = items_of(results, known)
     problems: dict[int, dict[str, Any]] = {
@@ -452,11 +452,22 @@ def key_block(
         if entry is not None:
             problems[item.problem]["entries"].append(Tex(entry))
     context = {
-        "name": record.name if manifest.kind == "roster" else f"Variant {record.seed}",
+        "name": _key_name(manifest, variant_id),
         "student_id": variant_id if manifest.kind == "roster" else "",
         "problems": list(problems.values()),
     }
     return str(environment(None).get_template(KEY_BLOCK).render(context))
+
+
+def _key_name(manifest: Manifest, variant_id: str) -> str:
+    """The name a block of key.pdf prints: the student's (or the id in its place when it cannot
+    be set, as on the sheets), or the variant's seed."""
+    from solgen.markup.names import printed_name
+
+    record = manifest.records[variant_id]
+    if manifest.kind != "roster":
+        return f"Variant {record.seed}"
+    return printed_name(record.name, variant_id)
 
 
 def _exact_tex(exact: str | None, value: Any) -> str:

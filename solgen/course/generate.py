@@ -23,6 +23,7 @@ from solgen.base.errors import InvalidInput
 from solgen.base.messages import shown
 from solgen.base.tomlinput import parse_set, parse_toml
 from solgen.document.variant import ASSIGNMENT, default_text
+from solgen.markup.names import printed_name
 from solgen.problems.registry import DEFAULT, Assignment
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")  # a TOML key that needs no quotes
@@ -181,8 +182,12 @@ def student_variant_text(
     options: Mapping[str, int] | None = None,
     sets: Sequence[str] = (),
 ) -> str:
-    """The TOML text of one student's variant: their name and id, never their seed."""
-    meta = practice_meta(seed) | {"author": name, "student_id": student_id}
+    """The TOML text of one student's variant: their name (or their id in its place when the
+    name cannot be set) and id, never their seed."""
+    meta = practice_meta(seed) | {
+        "author": printed_name(name, student_id),
+        "student_id": student_id,
+    }
     data = variant(seed, assignment, options, meta)
     apply_sets(data, sets)
     return to_toml(data, f"The variant of student {student_id}, drawn from the course key.")

@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from solgen.base.charset import unsettable_characters
+from solgen.base.charset import unprintable_in_name, unsettable_characters
 from solgen.base.encodings import wide_encoding
 from solgen.base.errors import InvalidInput
 from solgen.base.messages import abbreviated
@@ -201,6 +201,8 @@ def _parse(
             student = _student(row, cells, columns, seen, problems)
             if student is not None:
                 students.append(student)
+                if notes is not None:
+                    notes.extend(name_fallback(student))
     except csv.Error as exc:
         # The reader cannot resynchronise after a quoting error: report it and stop there.
         hint = " (a quoted cell is never closed)" if "end of data" in str(exc) else ""
@@ -460,7 +462,20 @@ def _name_problem(name: str) -> str | None:
         return f"expected one line, found a line break in {_quoted(name)}"
     if _has_control(name):
         return f"expected no control characters, found {_quoted(name)}"
-    return _unsettable_problem(name)
+    return None  # a name no font sets is printed as its id (name_fallback), never refused
+
+
+def name_fallback(student: Student) -> list[str]:
+    """The warning for a name that cannot be set (the sheets and key.pdf print the id instead),
+    or nothing."""
+    unsettable = unprintable_in_name(student.name)
+    if not unsettable:
+        return []
+    shown = ", ".join(f"{_escaped(c)} (U+{ord(c):04X})" for c in unsettable[:5])
+    return [
+        f"roster row {student.row}: warning: pdflatex cannot set {shown} in the name of "
+        f"{_quoted(student.id)}; its sheets and key.pdf print the id in place of the name"
+    ]
 
 
 def _unsettable_problem(text: str) -> str | None:

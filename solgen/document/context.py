@@ -8,6 +8,7 @@ from typing import Any
 from solgen.document.solution import Solution
 from solgen.document.variant import Variant
 from solgen.markup.latex import SIGNIFICANT, Tex, tex_escape
+from solgen.markup.names import name_preamble
 
 # A problem's templates that the document includes (each may be absent, then None).
 TEMPLATE_PARTS = ("problem", "appendix", "check")
@@ -35,4 +36,5 @@ def build_context(variant: Variant, solution: Solution, solutions: bool) -> dict
         ],
         "checks": [{"what": Tex(c.tex[:1].upper() + c.tex[1:])} for c in solution.checks],
         "significant": SIGNIFICANT,
+        "names_preamble": name_preamble([variant.meta.author]),
     }

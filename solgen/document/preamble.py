@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from solgen.base.cache import cache_dir, source_key
+from solgen.markup.names import AFTER_FORMAT
 
 BEGIN_DOCUMENT = "\\begin{document}"
 KEEP_FORMATS = 4  # about 7 MB each; older ones (other preambles, old TeX) are deleted
@@ -37,11 +38,13 @@ class Split:
 
 
 def split(source: str) -> Split | None:
-    """Cut a document at its first line starting with \\begin{document}; None if there is none."""
+    """Cut a document at its first line starting with \\begin{document} (or at the names'
+    preamble lines before it, which are read after the format); None if there is none."""
     found = source.find("\n" + BEGIN_DOCUMENT)
     if found < 0:
         return None
-    at = found + 1
+    names = source.find("\n" + AFTER_FORMAT + "\n", 0, found)
+    at = (names if names >= 0 else found) + 1
     preamble = source[:at]
     kept = [line if line.startswith(_NOT_DUMPED) else "" for line in preamble.split("\n")[:-1]]
     return Split(preamble=preamble, body="".join(f"{line}\n" for line in kept) + source[at:])

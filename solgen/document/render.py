@@ -38,6 +38,7 @@ import jinja2.utils
 from solgen.base.errors import InvalidTemplate
 from solgen.base.messages import abbreviated, plural
 from solgen.markup.latex import Tex, tex_escape
+from solgen.markup.names import name_preamble, name_tex
 from solgen.problems.registry import problem, registered
 
 TEMPLATE_PACKAGE = ("solgen.templates", ".")  # templates/ in the checkout (see pyproject.toml)
@@ -370,6 +371,7 @@ def environment(template_dir: Path | None = None) -> jinja2.Environment:
     env.globals["range"] = _range
     env.globals["lipsum"] = _lipsum
     env.filters["tex_escape"] = tex_escape
+    env.filters["tex_name"] = name_tex
     env.filters["counted"] = counted
     env.filters["agree"] = agree
     # What a template renders (super(), macros, set blocks) is TeX already, not text.
@@ -709,8 +711,9 @@ def combine(pdfs: list[tuple[str, str]]) -> str:
     return template.render({"pdfs": entries})
 
 
-def key_document(title: str, subtitle: str, blocks: list[str]) -> str:
-    """key.pdf's TeX: every variant's key block (TeX made by its build), under a title."""
+def key_document(title: str, subtitle: str, blocks: list[str], names: list[str]) -> str:
+    """key.pdf's TeX: every variant's key block (TeX made by its build), under a title
+    (names: the names the blocks print, for the preamble lines their scripts need)."""
     template = environment(None).get_template(KEY)
     return template.render(
         {
@@ -719,6 +722,7 @@ def key_document(title: str, subtitle: str, blocks: list[str]) -> str:
             "count": len(blocks),
             "plural": Tex("" if len(blocks) == 1 else "s"),
             "blocks": [Tex(block) for block in blocks],
+            "names_preamble": name_preamble(names),
         }
     )
 

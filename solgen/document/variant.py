@@ -124,7 +124,7 @@ def _check_known_keys(
 
 def _meta(table: dict[str, Any], errors: list[str]) -> Meta | None:
     title = text(table["title"], "meta.title", errors)
-    author = text(table["author"], "meta.author", errors)
+    author = text(table["author"], "meta.author", errors, name=True)
     date = text(table["date"], "meta.date", errors)
     student_id = text(table["student_id"], "meta.student_id", errors)
     if title is None or author is None or date is None or student_id is None:
