@@ -44,9 +44,7 @@ class Tiny(Problem):
         logits = options["tiny_logits"]
         return [] if logits >= 2 else [f"--tiny-logits: expected at least 2, found {logits}"]
 
-    def draw(
-        self, seed: int, section: str, options: Mapping[str, int]
-    ) -> dict[str, object]:
+    def draw(self, seed: int, section: str, options: Mapping[str, int]) -> dict[str, object]:
         self.calls.append((seed, section, dict(options)))
         stream = Stream(seed, section)
         return {"logits": [stream.integer(-3, 3) for _ in range(options["tiny_logits"])]}
