@@ -3,11 +3,15 @@ it: every number and formula as TeX, no prose) and what the document around them
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from solgen.document.results import results_json
 from solgen.document.solution import Solution
 from solgen.document.variant import Variant
 from solgen.markup.latex import SIGNIFICANT, Tex, tex_escape
+from solgen.problems.answering import common_tolerance, number_rule, pieces
+from solgen.problems.problem import Answer
 
 # A problem's templates that the document includes (each may be absent, then None).
 TEMPLATE_PARTS = ("problem", "appendix", "check")
@@ -35,4 +39,44 @@ def build_context(variant: Variant, solution: Solution, solutions: bool) -> dict
         ],
         "checks": [{"what": Tex(c.tex[:1].upper() + c.tex[1:])} for c in solution.checks],
         "significant": SIGNIFICANT,
+        "answering": answering_context(variant, solution),
     }
+
+
+def _tex_how(how: str) -> Tex:
+    """A line (text with $math$ and `typed text`) as TeX: the text escaped, the math kept,
+    the typed text in type."""
+    shown = {
+        "math": lambda text: f"${text}$",
+        "code": lambda text: rf"\mbox{{\texttt{{{tex_escape(text)}}}}}",  # typed as one
+        "text": tex_escape,
+    }
+    return Tex("".join(shown[kind](text) for kind, text in pieces(how)))
+
+
+def _tex_columns(answer: Answer) -> Tex:
+    """Its answer-form columns in type: 'dW1_11 ... dW1_24' for a run, else each one."""
+    names = [rf"\texttt{{{tex_escape(column)}}}" for column in answer.columns]
+    return Tex(r" \dots{} ".join(names) if answer.run else ", ".join(names))
+
+
+def answering_context(variant: Variant, solution: Solution) -> dict[str, Any]:
+    """The sheet's "How to answer": the rule for numbers (the tolerance most of the items
+    have, which grade applies unless a --policy changes it) and each problem's lines, from its
+    items (as the answer key and the answer form have them) and its how_to_answer hook."""
+    sections = json.loads(results_json(solution))  # the answer key's very data
+    placed_items = [
+        (placed, inp, placed.problem.items(sections[placed.section])) for placed, inp in variant
+    ]
+    general = common_tolerance([item for _, _, items in placed_items for item in items])
+    rows = [
+        {
+            "problem": placed.number,
+            "what": Tex(answer.what),
+            "columns": _tex_columns(answer),
+            "how": _tex_how(answer.how),
+        }
+        for placed, inp, items in placed_items
+        for answer in placed.problem.how_to_answer(inp, items, general)
+    ]
+    return {"rule": _tex_how(number_rule(general)), "rows": rows}
