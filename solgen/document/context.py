@@ -4,6 +4,8 @@ it: every number and formula as TeX, no prose) and what the document around them
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from solgen.document.results import results_json
@@ -11,7 +13,7 @@ from solgen.document.solution import Solution
 from solgen.document.variant import Variant
 from solgen.markup.latex import SIGNIFICANT, Tex, tex_escape
 from solgen.problems.answering import common_tolerance, number_rule, pieces
-from solgen.problems.problem import Answer
+from solgen.problems.problem import Answer, Item
 
 # A problem's templates that the document includes (each may be absent, then None).
 TEMPLATE_PARTS = ("problem", "appendix", "check")
@@ -60,23 +62,39 @@ def _tex_columns(answer: Answer) -> Tex:
     return Tex(r" \dots{} ".join(names) if answer.run else ", ".join(names))
 
 
-def answering_context(variant: Variant, solution: Solution) -> dict[str, Any]:
-    """The sheet's "How to answer": the rule for numbers (the tolerance most of the items
-    have, which grade applies unless a --policy changes it) and each problem's lines, from its
-    items (as the answer key and the answer form have them) and its how_to_answer hook."""
-    sections = json.loads(results_json(solution))  # the answer key's very data
-    placed_items = [
-        (placed, inp, placed.problem.items(sections[placed.section])) for placed, inp in variant
+def how_to_answer(variant: Variant, items: Sequence[Item]) -> tuple[str, list[tuple[int, Answer]]]:
+    """A sheet's "How to answer" for these items of its variant (numbered by problem, with the
+    tolerances they are graded by): the rule for numbers (the tolerance most of them have;
+    a line names its own where it differs), and each problem's lines (its how_to_answer)."""
+    general = common_tolerance(items)
+    lines = [
+        (placed.number, answer)
+        for placed, inp in variant
+        for answer in placed.problem.how_to_answer(
+            inp, [item for item in items if item.problem == placed.number], general
+        )
     ]
-    general = common_tolerance([item for _, _, items in placed_items for item in items])
+    return number_rule(general), lines
+
+
+def answering_context(variant: Variant, solution: Solution) -> dict[str, Any]:
+    """The sheet's "How to answer", from the items of the variant's answer key (as answers.csv
+    and the answer form have them) with the tolerances grade applies unless a --policy
+    changes them (grade then says so)."""
+    sections = json.loads(results_json(solution))  # the answer key's very data
+    items = [
+        replace(item, problem=placed.number)
+        for placed in variant.assignment
+        for item in placed.problem.items(sections[placed.section])
+    ]
+    rule, lines = how_to_answer(variant, items)
     rows = [
         {
-            "problem": placed.number,
+            "problem": number,
             "what": Tex(answer.what),
             "columns": _tex_columns(answer),
             "how": _tex_how(answer.how),
         }
-        for placed, inp, items in placed_items
-        for answer in placed.problem.how_to_answer(inp, items, general)
+        for number, answer in lines
     ]
-    return {"rule": _tex_how(number_rule(general)), "rows": rows}
+    return {"rule": _tex_how(rule), "rows": rows}
