@@ -3,12 +3,11 @@ it: every number and formula as TeX, no prose) and what the document around them
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from solgen.document.results import results_json
+from solgen.document.results import results_dict
 from solgen.document.solution import Solution
 from solgen.document.variant import Variant
 from solgen.markup.latex import SIGNIFICANT, Tex, tex_escape
@@ -81,7 +80,7 @@ def answering_context(variant: Variant, solution: Solution) -> dict[str, Any]:
     """The sheet's "How to answer", from the items of the variant's answer key (as answers.csv
     and the answer form have them) with the tolerances grade applies unless a --policy
     changes them (grade then says so)."""
-    sections = json.loads(results_json(solution))  # the answer key's very data
+    sections = results_dict(solution)  # results.json's data: what the answer key is made of
     items = [
         replace(item, problem=placed.number)
         for placed in variant.assignment
