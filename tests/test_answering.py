@@ -347,3 +347,19 @@ def test_grade_says_where_its_policy_differs_from_the_sheets(tmp_path, capsys):
     ) in said.out + said.err
     assert main([*grade_args, "-o", str(tmp_path / "h.csv")]) == 0
     assert "the sheets say" not in "".join(capsys.readouterr())
+
+
+def test_a_problem_without_its_own_lines_gets_one_per_group():
+    sets = ('assignment.problems=["descent","softmax"]', "assignment.points=[15,10]")
+    student = _student(sets)
+    _, lines = how_to_answer(student.variant, student.items)
+    assert [(n, a.what, a.columns, a.how, a.run) for n, a in lines[2:]] == [
+        (2, "L", ("ce_loss",), "a number", False),
+        (
+            2,
+            r"\partial L/\partial z_{1}, \dots, \partial L/\partial z_{3}",
+            ("dz_1", "dz_3"),
+            "a number each, in the columns' order",
+            True,
+        ),
+    ]

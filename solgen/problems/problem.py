@@ -252,11 +252,14 @@ class Problem(ABC):
         lines = []
         for members in groups.values():
             rule = own_rule(members, general)
-            how = ("a number" if members[0].kind == "number" else "your answer") + (
-                f", {rule}" if rule else ""
+            first, last = members[0], members[-1]
+            how = ("a number" if first.kind == "number" else "your answer") + (
+                " each, in the columns' order" if len(members) > 1 else ""
             )
-            ids = (members[0].id, members[-1].id) if len(members) > 1 else (members[0].id,)
-            what = members[0].tex if len(members) == 1 else members[0].group
+            how += f", {rule}" if rule else ""
+            ids = (first.id, last.id) if len(members) > 1 else (first.id,)
+            between = ", " if len(members) == 2 else r", \dots, "
+            what = first.tex if len(members) == 1 else f"{first.tex}{between}{last.tex}"
             lines.append(Answer(what, ids, how, run=len(members) > 2))
         return lines
 
