@@ -51,8 +51,9 @@ def sheets(variants, solutions) -> dict[str, str]:
 
 
 def pdf_statements(sheet: str) -> list[str]:
-    """The statements of a problem sheet, in order: the TeX after each problem's heading."""
-    body = sheet.split("\\end{document}")[0]
+    """The statements of a problem sheet, in order: the TeX after each problem's heading (up
+    to the sheet's How to answer, which is no problem's)."""
+    body = sheet.split("\\end{document}")[0].split("% How to answer\n")[0]
     return re.split(r"\\solgenheading\{Problem \d+\.[^\n]*\}\n", body)[1:]
 
 

@@ -27,7 +27,7 @@ from solgen.base.files import atomic_write, replace_dir, scratch_dir
 from solgen.base.messages import capped
 from solgen.course.answerkey import Item, StudentKey, load_key
 from solgen.course.roster import Identity, csv_delimiter, load_csv_text
-from solgen.grading.policy import Policy, id_hint, problems_of, read_policy
+from solgen.grading.policy import Policy, changed_rules, id_hint, problems_of, read_policy
 from solgen.problems.marking import grade_number
 from solgen.problems.problem import Problem, Unreadable
 
@@ -63,7 +63,9 @@ class GradeReport:
     graded: list[Graded]
     # unknown and unreadable are the lines to print, capped together by messages.capped: at most
     # 20, the last of them then "and N more" (500,000 unknown ids printed 500,000 lines).
-    unknown: list[str]  # rows with ids that are not in the batch; ids of another spelling
+    # rules a --policy grades by that the sheets do not say; rows with ids that are not in the
+    # batch; ids of another spelling
+    unknown: list[str]
     unreadable: list[str]  # cells graded as wrong because they could not be read (--lenient)
     written: list[Path] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)  # the items with points, in key order
@@ -216,6 +218,12 @@ def grade_class(
     assignments = list(dict.fromkeys(s.variant.assignment for s in key.students))
     known = {item.id for s in key.students for item in s.items}
     policy = read_policy(policy_path, known, assignments)
+    # the sheets were built without the policy: say where it grades by other rules
+    changed = (
+        []
+        if policy_path is None
+        else changed_rules(policy, key.students, f"--policy {policy_path}")
+    )
     columns, rows = _rows(answers, policy)
     where = f"--answers {answers}"
     by_id = {s.id: s for s in key.students}
@@ -225,6 +233,7 @@ def grade_class(
         by_id.update({str(int(s.id)): s for s in key.students})
     problems: list[str] = []
     report = GradeReport([], [], [])
+    report.unknown += changed
     kept, resubmitted = _latest_rows(columns, rows, by_id)
     report.unknown += resubmitted
     asked = problems_of(assignments)

@@ -30,7 +30,9 @@ from typing import Any
 from solgen.base.errors import InvalidInput
 from solgen.base.messages import describe, did_you_mean
 from solgen.base.tomlinput import read_variant_file
-from solgen.course.answerkey import Item, Tolerance, with_points
+from solgen.course.answerkey import Item, StudentKey, Tolerance, with_points
+from solgen.document.context import how_to_answer
+from solgen.problems.answering import plain
 from solgen.problems.problem import Problem
 from solgen.problems.registry import DEFAULT, Assignment
 
@@ -200,3 +202,29 @@ def _tolerances(
             continue
         own[name] = _tolerance_fields(value, f"{where}: tolerance.{name}", errors)
     return tolerance, own
+
+
+def _sheet(student: StudentKey, items: Sequence[Item]) -> list[str]:
+    """The lines of a student's "How to answer" for these items, as plain text."""
+    rule, lines = how_to_answer(student.variant, items)
+    shown = [plain(rule)]
+    for number, answer in lines:
+        shown.append(f"problem {number}, {', '.join(answer.columns)}: {plain(answer.how)}")
+    return shown
+
+
+def changed_rules(policy: Policy, students: Sequence[StudentKey], where: str) -> list[str]:
+    """Where a policy grades by other rules than the sheets print (a batch builds the sheets
+    without a policy, so they say the default's): each sentence it changes, once, with the one
+    it grades by; [] when it changes none."""
+    found: dict[tuple[str, str], None] = {}
+    for student in students:
+        applied = policy.apply(list(student.items), student.variant.assignment)
+        said, graded = _sheet(student, student.items), _sheet(student, applied)
+        for before, after in zip(said, graded, strict=True):
+            if before != after:
+                found.setdefault((before, after), None)
+    return [
+        f"{where}: the sheets say {before!r}, this policy grades by {after!r}: tell the class"
+        for before, after in found
+    ]

@@ -30,6 +30,7 @@ import sympy as sp
 
 from solgen.base.numparse import NumberError, parse_number
 from solgen.markup.latex import fmt_exact, fmt_number, is_exact, sym
+from solgen.problems import answering
 from solgen.problems.problem import Item, Problem, Tolerance
 
 Number = Fraction | int
@@ -153,25 +154,9 @@ def group_tex(group: AnswerGroup) -> str:
 
 
 def precision_text(items: Iterable[Item], subject: str = "every number") -> str:
-    """What an answer must be within to count, in words (no value given away)."""
-    phrases: list[str] = []
-    for tolerance in dict.fromkeys(item.tolerance for item in items):
-        phrases.extend(_tolerance_phrases(tolerance))
-    unique = list(dict.fromkeys(phrases))
-    if not unique:
-        return f"Give {subject} exactly."
-    return f"Give {subject} " + " or ".join(unique) + "."
-
-
-def _tolerance_phrases(tolerance: Tolerance) -> list[str]:
-    phrases = []
-    if tolerance.digits > 0:
-        phrases.append(f"rounded to at least {tolerance.digits} significant digits")
-    if tolerance.relative > 0:
-        phrases.append(f"within {tolerance.relative * 100:g} % of the exact value")
-    if tolerance.absolute > 0:
-        phrases.append(f"within {tolerance.absolute:g} of the exact value")
-    return phrases
+    """What an answer must be within to count, in words (no value given away): the sheet's
+    wording (answering.precision_text) of these items' tolerances."""
+    return answering.precision_text((item.tolerance for item in items), subject)
 
 
 # --- blanks that compare text (Canvas's fill-in-multiple-blanks) ---------------------------
@@ -233,3 +218,10 @@ def _forms(number: Decimal) -> tuple[str, ...]:
     forms = [full, short or "0"]
     forms.extend(form[1:] for form in (full, short) if form.startswith("0."))
     return tuple(dict.fromkeys(forms))
+
+
+def how_html(how: str) -> str:
+    """A line of "How to answer" (text with $math$ and `typed text`) as HTML: the sheet's
+    words."""
+    shown = {"math": inline, "code": lambda text: f"<code>{esc(text)}</code>", "text": esc}
+    return "".join(shown[kind](text) for kind, text in answering.pieces(how))

@@ -82,6 +82,18 @@ def number_item(
 
 
 @dataclass(frozen=True)
+class Answer:
+    """One line of a sheet's "How to answer": an answer, the answer form's columns that hold
+    it, and what to write there. `how` is plain text with inline math between $ signs (no
+    other TeX), so that the sheet (TeX) and an LMS (HTML) print the same words."""
+
+    what: str  # TeX math: \frac{\partial L}{\partial W^{(1)}}
+    columns: tuple[str, ...]  # its answer-form.csv columns, or the first and last of a run
+    how: str  # "row $j$, column $k$ (dW1_12: row 1, column 2)"
+    run: bool = False  # columns are the first and last of a run (printed "first ... last")
+
+
+@dataclass(frozen=True)
 class DrawOption:
     """A command-line option of `solgen variant` and `solgen batch` that shapes a problem's
     random draw (such as --samples): its flag, default, metavar and help."""
@@ -227,6 +239,29 @@ class Problem(ABC):
         """Whether an item keeps its own tolerance under a grading policy's default one (a count
         is exact); a policy's [tolerance.<group or item>] still applies. No by default."""
         return False
+
+    def how_to_answer(self, inp: Any, items: Sequence[Item], general: Tolerance) -> list[Answer]:
+        """Its lines of the sheet's "How to answer", from its input and its items (with the
+        tolerances grade applies; general: the sheet's rule for every number, which a line
+        names only where its items differ). By default one line per group: its ids."""
+        from solgen.problems.answering import own_rule
+
+        groups: dict[str, list[Item]] = {}
+        for item in items:
+            groups.setdefault(item.group, []).append(item)
+        lines = []
+        for members in groups.values():
+            rule = own_rule(members, general)
+            first, last = members[0], members[-1]
+            how = ("a number" if first.kind == "number" else "your answer") + (
+                " each, in the columns' order" if len(members) > 1 else ""
+            )
+            how += f", {rule}" if rule else ""
+            ids = (first.id, last.id) if len(members) > 1 else (first.id,)
+            between = ", " if len(members) == 2 else r", \dots, "
+            what = first.tex if len(members) == 1 else f"{first.tex}{between}{last.tex}"
+            lines.append(Answer(what, ids, how, run=len(members) > 2))
+        return lines
 
     def id_hint(self, name: str, item_ids: set[str]) -> str:
         """A hint for a name that is not among a class's item ids (item_ids) but is one of its

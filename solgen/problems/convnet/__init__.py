@@ -13,7 +13,18 @@ from fractions import Fraction
 from typing import Any, ClassVar
 
 from solgen.base.answerids import TOTAL_PARAMS
-from solgen.problems.problem import Cells, CheckRun, Context, Grading, Item, Problem, Section, Table
+from solgen.problems.problem import (
+    Answer,
+    Cells,
+    CheckRun,
+    Context,
+    Grading,
+    Item,
+    Problem,
+    Section,
+    Table,
+    Tolerance,
+)
 
 
 class Convnet(Problem):
@@ -91,6 +102,11 @@ class Convnet(Problem):
     def keeps_tolerance(self, item: Item) -> bool:
         """The parameter count is exact (digits=0) whatever a policy's default tolerance."""
         return item.id == TOTAL_PARAMS
+
+    def how_to_answer(self, inp: Any, items: Sequence[Item], general: Tolerance) -> list[Answer]:
+        from solgen.problems.convnet.answers import how_to_answer
+
+        return how_to_answer(inp, items, general)
 
     def key_context(self, section: Section) -> Context:
         from solgen.problems.convnet.answers import key_context

@@ -17,8 +17,10 @@ from typing import Any
 from solgen.base.answerids import LAYERS, TOTAL_PARAMS
 from solgen.base.errors import InvalidInput
 from solgen.markup.latex import Tex
+from solgen.problems.answering import own_rule
 from solgen.problems.convnet.fields import ConvnetInput, Layer
-from solgen.problems.problem import Cells, Grading, Item, Tolerance, Unreadable
+from solgen.problems.convnet.rules import SYNTAX, SYNTAX_PLAIN, rules_of
+from solgen.problems.problem import Answer, Cells, Grading, Item, Tolerance, Unreadable
 
 
 def items(p3: dict[str, Any]) -> list[Item]:
@@ -68,7 +70,7 @@ _LAYER = re.compile(
     re.I,
 )
 _SEPARATOR = re.compile(r"(?:\s|,|;|\||\+|->|→|=>)*")
-_LAYER_HELP = "write conv5:8 for a 5x5 convolution with 8 filters, pool for 2x2 max-pooling"
+_LAYER_HELP = SYNTAX_PLAIN
 
 
 def answer_cells(p3: dict[str, Any]) -> dict[str, Any]:
@@ -126,13 +128,17 @@ def parse_layers(text: str) -> list[tuple[str, int, int]]:
 
 def design_params(inp: ConvnetInput, text: str) -> tuple[int | None, str]:
     """The parameter count of a student's design for this input, or None and why it is not
-    valid (the same check as a variant's given layers)."""
+    valid: a rule of the variant broken (its kernels, the alternation; rules.py), else the
+    same check as a variant's given layers."""
     from solgen.problems.convnet.derive import check_layers
 
     layers = tuple(
         Layer(kind="conv", kernel=k, filters=f) if kind == "conv" else Layer(kind="pool", kernel=2)
         for kind, k, f in parse_layers(text)
     )
+    broken = rules_of(inp).broken(layers)
+    if broken is not None:
+        return None, broken
     try:
         checked = check_layers(inp, layers)
     except InvalidInput as exc:
@@ -175,6 +181,25 @@ def grade(item: Item, text: str, cells: Cells, inp: ConvnetInput) -> Grading | N
         right, note = grade_number(replace(item, exact=str(count), value=count), text)
         return Grading(right, f"{note} (your design)")
     return None
+
+
+# --- the sheet's "How to answer" ---------------------------------------------------------------
+
+
+def how_to_answer(inp: ConvnetInput, items: Sequence[Item], general: Tolerance) -> list[Answer]:
+    """The layers (the syntax and the variant's rules) and the count (exactly, of the
+    student's own design)."""
+    rules = rules_of(inp)
+    lines = []
+    for item in items:
+        if item.kind == "design":
+            how = f"{SYNTAX}, such as {rules.example()}; {rules.how()}".rstrip("; ")
+            lines.append(Answer(r"\text{layers}", (item.id,), how))
+        elif item.id == TOTAL_PARAMS:
+            rule = own_rule([item], general)
+            how = "a whole number, of your own design" + (f", {rule}" if rule else "")
+            lines.append(Answer(r"\text{parameters}", (item.id,), how))
+    return lines
 
 
 # --- the key block --------------------------------------------------------------------------------

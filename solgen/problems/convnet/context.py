@@ -14,15 +14,19 @@ from solgen.problems.convnet.derive import ConvnetResult
 from solgen.problems.convnet.design import Design
 from solgen.problems.convnet.fields import ConvnetInput
 from solgen.problems.convnet.figures import feature_maps
+from solgen.problems.convnet.rules import DesignRules, rules_for, rules_of
 
 
 def statement_context(inp: ConvnetInput) -> dict[str, Any]:
     """What the statement (convnet-statement.tex.j2) shows, from the input alone."""
-    return _statement(inp.input, inp.target, inp.kernel_sizes)
+    return _statement(inp.input, inp.target, inp.kernel_sizes, rules_of(inp))
 
 
 def _statement(
-    shape_in: tuple[int, int, int], target: tuple[int, int, int], kernel_sizes: tuple[int, ...]
+    shape_in: tuple[int, int, int],
+    target: tuple[int, int, int],
+    kernel_sizes: tuple[int, ...],
+    rules: DesignRules,
 ) -> dict[str, Any]:
     sizes = [f"{k} \\times {k}" for k in kernel_sizes]
     kernel_list = sizes[0]
@@ -34,7 +38,15 @@ def _statement(
         "target": Tex(f"{target[0]} \\times {target[1]}"),
         "target_channels": target[2],
         "kernel_list": Tex(kernel_list),
+        # the rules a design keeps (rules.py): the statement says them, grade applies them
+        "kernels_only": rules.kernels is not None,
+        "alternate": rules.alternate,
     }
+
+
+def _rules(p3: ConvnetResult) -> DesignRules:
+    """The rules its key keeps (a designed key keeps both, as rules_of says of its input)."""
+    return rules_for(p3.kernel_sizes, [(layer.kind, layer.kernel) for layer in p3.layers])
 
 
 def context(p3: ConvnetResult) -> dict[str, Any]:
@@ -72,7 +84,7 @@ def context(p3: ConvnetResult) -> dict[str, Any]:
         )
     conv_params = [fmt_int(layer.params) for layer in p3.layers if layer.kind == "conv"]
     return {
-        **_statement(p3.input, p3.target, p3.kernel_sizes),
+        **_statement(p3.input, p3.target, p3.kernel_sizes, _rules(p3)),
         "layers": layers,
         "conv_sum": Tex(" + ".join(conv_params))
         if len(conv_params) > 1

@@ -8,6 +8,7 @@ from solgen.base.errors import InvalidInput
 from solgen.base.messages import dimensions
 from solgen.problems.convnet.design import Design, designs
 from solgen.problems.convnet.fields import ConvnetInput, Layer
+from solgen.problems.convnet.rules import describe_layer
 
 Shape = tuple[int, int, int]  # height, width, channels
 
@@ -45,13 +46,6 @@ class ConvnetResult:
     def total_params(self) -> int:
         """All weights and biases."""
         return sum(layer.params for layer in self.layers)
-
-
-def describe_layer(layer: Layer) -> str:
-    """'conv 5x5, 32 filters' or 'pool 2x2', for messages."""
-    if layer.kind == "pool":
-        return "pool 2x2"
-    return f"conv {layer.kernel}x{layer.kernel}, {layer.filters} filters"
 
 
 def apply_layer(layer: Layer, shape: Shape) -> LayerResult | str:

@@ -10,7 +10,8 @@ from typing import Any
 from solgen.base.answerids import TOTAL_PARAMS
 from solgen.problems.convnet.context import statement_context as _statement_context
 from solgen.problems.convnet.fields import ConvnetInput
-from solgen.problems.lmshtml import esc, inline, para, tex_size
+from solgen.problems.convnet.rules import SYNTAX, DesignRules, rules_of
+from solgen.problems.lmshtml import esc, how_html, inline, para, tex_size
 from solgen.problems.problem import Item, Problem
 
 
@@ -21,22 +22,22 @@ def statement_context(inp: ConvnetInput) -> dict[str, Any]:
 
 def question(inp: ConvnetInput, items: tuple[Item, ...], lms: str) -> Problem.Question:
     """An essay; how to write the layers in Moodle's text box, or what to give in Canvas's."""
+    rules = rules_of(inp)
     if lms == "moodle":
         ask = para(
-            "Write a ",
-            inline(r"k \times k"),
-            " convolution with F filters as convk:F and a pooling layer as pool (for example "
-            "conv3:16 pool), then the feature maps after each layer and the total.",
+            "Write your layers: ",
+            how_html(f"{SYNTAX}, such as {rules.example()}"),
+            "; then the feature maps after each layer and the total.",
         )
     else:
         ask = para(
             "Answer in the text box: your layers in order, the size and number of the feature "
             "maps after each layer, and the total number of learnable parameters."
         )
-    return Problem.Question("essay", ask, _feedback(items), method=design_rule_html())
+    return Problem.Question("essay", ask, _feedback(items, rules), method=design_rule_html(rules))
 
 
-def _feedback(items: tuple[Item, ...]) -> str:
+def _feedback(items: tuple[Item, ...], rules: DesignRules) -> str:
     design = next((item for item in items if item.kind == "design"), None)
     total = next((item for item in items if item.id == TOTAL_PARAMS), None)
     parts = []
@@ -51,7 +52,7 @@ def _feedback(items: tuple[Item, ...]) -> str:
                 ".",
             )
         )
-    parts.append(design_rule_html())
+    parts.append(design_rule_html(rules))
     return "".join(parts)
 
 
@@ -70,15 +71,18 @@ def layers_html(design: str) -> str:
     return "<ol>" + "".join(f"<li>{entry}</li>" for entry in entries) + "</ol>"
 
 
-def design_rule_html() -> str:
-    """The rule a grader applies: any valid design counts, with its own count."""
+def design_rule_html(rules: DesignRules) -> str:
+    """The rule a grader applies (solgen grade's, rules.py): any valid design counts, with its
+    own count."""
+    kept = rules.how()
     return para(
-        "Any valid design counts, not only this one: alternating convolutions (stride one, no "
-        "padding, each kernel fitting its input) and ",
+        "Any valid design counts, not only this one: convolutions (stride one, no padding, each "
+        "kernel fitting its input) and ",
         inline(tex_size(2, 2)),
         " max-poolings with stride two (on even sizes only), from the input to exactly the "
-        "target size and number of feature maps. The total must be that design's own "
-        "parameter count, the sum over its convolutions of ",
+        "target size and number of feature maps",
+        "; " + how_html(kept) if kept else "",
+        ". The total must be that design's own parameter count, the sum over its convolutions of ",
         inline(r"k^2 \cdot C_{\text{in}} \cdot C_{\text{out}} + C_{\text{out}}"),
         ".",
     )

@@ -13,7 +13,18 @@ from fractions import Fraction
 from typing import Any, ClassVar
 
 from solgen.base.answerids import ETA_MAX, ETA_MAX_EXACT
-from solgen.problems.problem import Cells, CheckRun, Context, Grading, Item, Problem, Section, Table
+from solgen.problems.problem import (
+    Answer,
+    Cells,
+    CheckRun,
+    Context,
+    Grading,
+    Item,
+    Problem,
+    Section,
+    Table,
+    Tolerance,
+)
 
 
 class Descent(Problem):
@@ -87,6 +98,11 @@ class Descent(Problem):
         from solgen.problems.descent.answers import grade
 
         return grade(item, text)
+
+    def how_to_answer(self, inp: Any, items: Sequence[Item], general: Tolerance) -> list[Answer]:
+        from solgen.problems.descent.answers import how_to_answer
+
+        return how_to_answer(inp, items, general)
 
     def key_context(self, section: Section) -> Context:
         from solgen.problems.descent.answers import key_context

@@ -10,7 +10,8 @@ from fractions import Fraction
 from typing import Any
 
 from solgen.base.answerids import ETA_MAX, ETA_MAX_EXACT, eigenvalue_id
-from solgen.problems.problem import Grading, Item, Tolerance, number_item
+from solgen.problems.answering import own_rule
+from solgen.problems.problem import Answer, Grading, Item, Tolerance, number_item
 
 
 def items(p2: dict[str, Any]) -> list[Item]:
@@ -117,3 +118,34 @@ def report_spread(sections: Sequence[dict[str, Any]]) -> list[tuple[str, list[fl
 def item_ids(size: int) -> list[str]:
     """Its ids (the items; answers.csv adds eta_max_exact after eta_max)."""
     return [*(eigenvalue_id(i) for i in range(1, size + 1)), ETA_MAX]
+
+
+# --- the sheet's "How to answer" -----------------------------------------------------------------
+
+
+def how_to_answer(inp: Any, items: Sequence[Item], general: Tolerance) -> list[Answer]:
+    """The eigenvalues (smallest first, as eigenvalue_id numbers them) and eta_max (the bound,
+    an open interval, or none): the same words for every variant, so that none gives away
+    whether its A is symmetric or has a bound."""
+    eigen = [item for item in items if item.group == "lambda"]
+    lines = []
+    if eigen:
+        last = rf"\lambda_{{{len(eigen)}}}"
+        what = {1: r"\lambda_1", 2: rf"\lambda_1, {last}"}.get(
+            len(eigen), rf"\lambda_1, \dots, {last}"
+        )
+        ids = (eigen[0].id, eigen[-1].id) if len(eigen) > 1 else (eigen[0].id,)
+        rule = own_rule(eigen, general)
+        how = (
+            r"the eigenvalues of the symmetric $S$ with $f(\mathbf{u}) = \mathbf{u}^\top S "
+            r"\mathbf{u}$, smallest first, a repeated one as often as it repeats"
+        )
+        lines.append(Answer(what, ids, how + (f", {rule}" if rule else ""), run=len(eigen) > 2))
+    for item in items:
+        if item.kind == "interval":
+            how = (
+                "the bound $b$, or the interval as `(0, b)` or `0 < eta < b`; `none` if "
+                "there is no such bound"
+            )
+            lines.append(Answer(item.tex, (item.id,), how))
+    return lines

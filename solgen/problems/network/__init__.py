@@ -12,7 +12,17 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any, ClassVar
 
-from solgen.problems.problem import CheckRun, Context, DrawOption, Item, Problem, Section, Table
+from solgen.problems.problem import (
+    Answer,
+    CheckRun,
+    Context,
+    DrawOption,
+    Item,
+    Problem,
+    Section,
+    Table,
+    Tolerance,
+)
 
 
 class Network(Problem):
@@ -124,6 +134,11 @@ class Network(Problem):
         from solgen.problems.network.answers import id_examples
 
         return id_examples(item_ids)
+
+    def how_to_answer(self, inp: Any, items: Sequence[Item], general: Tolerance) -> list[Answer]:
+        from solgen.problems.network.answers import how_to_answer
+
+        return how_to_answer(inp, items, general)
 
     def key_context(self, section: Section) -> Context:
         from solgen.problems.network.answers import key_context

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from solgen.base.answerids import DB2, LOSS, SEPARATED_FROM, gradient_id, output_id, w1_hint
-from solgen.problems.problem import Item, number_item
+from solgen.problems.answering import own_rule
+from solgen.problems.problem import Answer, Item, Tolerance, number_item
 
 
 def items(p1: dict[str, Any]) -> list[Item]:
@@ -116,3 +117,36 @@ def item_ids(samples: int, hidden: int, inputs: int) -> list[str]:
         *(gradient_id("w2", j) for j in range(1, hidden + 1)),
         DB2,
     ]
+
+
+# --- the sheet's "How to answer" -----------------------------------------------------------------
+
+# Each group's line: the answer as TeX and where an entry sits (text with $math$).
+_HOW: dict[str, tuple[str, str]] = {
+    "loss": ("L", "the loss"),
+    "y": ("y_k", "the output for sample $k$ (row $k$ of $X$)"),
+    "dW1": (r"\partial L / \partial W^{(1)}", "row $j$, column $i$"),
+    "db1": (r"\partial L / \partial \mathbf{b}^{(1)}", "entry $j$"),
+    "dw2": (r"\partial L / \partial \mathbf{w}^{(2)}", "entry $j$"),
+    "db2": (r"\partial L / \partial b^{(2)}", "the number"),
+}
+
+
+def how_to_answer(inp: Any, items: Sequence[Item], general: Tolerance) -> list[Answer]:
+    """A line per group of answers, in key order: where an entry sits (dW1_12 is row 1,
+    column 2, as this network's ids spell it), and a precision of its own if it has one."""
+    groups: dict[str, list[Item]] = {}
+    for item in items:
+        groups.setdefault(item.group, []).append(item)
+    shape = (len(inp.W1), len(inp.W1[0]))
+    lines = []
+    for group, members in groups.items():
+        what, how = _HOW.get(group, (members[0].tex, "a number"))
+        if group == "dW1" and len(members) > 1:
+            column = min(2, shape[1])
+            example = gradient_id("W1", 1, column, shape=shape)
+            how += f" (`{example}` is row 1, column {column})"
+        rule = own_rule(members, general)
+        ids = (members[0].id, members[-1].id) if len(members) > 1 else (members[0].id,)
+        lines.append(Answer(what, ids, how + (f", {rule}" if rule else ""), run=len(members) > 2))
+    return lines
