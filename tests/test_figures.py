@@ -10,7 +10,6 @@ import pytest
 from solgen.document.build import solve
 from solgen.document.variant import load_variant
 from solgen.problems.convnet.figures import feature_maps
-from solgen.problems.descent.figures import descent_figure
 from solgen.problems.network.figures import network_diagram
 
 
@@ -22,54 +21,6 @@ def simulate(S: np.ndarray, u0: np.ndarray, eta: float, steps: int) -> np.ndarra
         u = u - eta * (S + S.T) @ u
         out.append(u.copy())
     return np.array(out)
-
-
-@pytest.mark.parametrize(
-    "A", ["[[5,2],[2,2]]", "[[3,1],[1,4]]", "[[4,1],[0,3]]", "[[2,0,0],[0,3,1],[0,1,5]]"]
-)
-def test_descent_trajectories_match_a_numpy_simulation(A):
-    p2 = solve(load_variant(sets=[f"problem2.A={A}"])).result_of("problem2")
-    figure = descent_figure(p2)
-    assert figure is not None
-    S = np.array(p2.S.tolist(), dtype=float)
-    u0 = np.array(figure.start)
-    lam = np.linalg.eigvalsh(S)
-    etas = {t.label: t.eta for t in figure.trajectories}
-    assert etas["optimal"] == pytest.approx(1 / (lam[0] + lam[-1]), rel=1e-12)
-    assert etas["near"] == pytest.approx(0.95 / lam[-1], rel=1e-12)
-    assert etas["above"] == pytest.approx(1.05 / lam[-1], rel=1e-12)
-    for t in figure.trajectories:
-        expected = simulate(S, u0, t.eta, figure.steps)
-        distances = np.linalg.norm(expected, axis=1)[: len(t.distances)]
-        np.testing.assert_allclose(t.distances, distances, rtol=1e-10)
-        if p2.n == 2:
-            np.testing.assert_allclose(t.points, expected[: len(t.points)], rtol=1e-10, atol=1e-14)
-    converging = {t.label: t.distances[-1] < t.distances[0] for t in figure.trajectories}
-    assert converging == {"optimal": True, "near": True, "above": False}
-
-
-def test_level_sets_are_level_sets():
-    p2 = solve(load_variant()).result_of("problem2")
-    figure = descent_figure(p2)
-    S = np.array(p2.S.tolist(), dtype=float)
-    u0 = np.array(figure.start)
-    f0 = u0 @ S @ u0
-    levels = []
-    for ellipse in figure.level_sets:
-        # the points TikZ draws, all around, lie on one level set of f
-        points = [np.array(ellipse.point(2 * np.pi * i / 24)) for i in range(24)]
-        values = [p @ S @ p for p in points]
-        np.testing.assert_allclose(values, values[0], rtol=1e-10)
-        levels.append(values[0] / f0)
-    np.testing.assert_allclose(levels, [0.03, 0.12, 0.3, 0.6, 1.0, 1.6, 2.5, 4.0], rtol=1e-10)
-    assert figure.window >= max(abs(v) for t in figure.trajectories for p in t.points for v in p)
-
-
-@pytest.mark.parametrize("A", ["[[1,1],[1,1]]", "[[1,3],[3,1]]"])
-def test_no_descent_figure_without_a_unique_minimum(A):
-    assert (
-        descent_figure(solve(load_variant(sets=[f"problem2.A={A}"])).result_of("problem2")) is None
-    )
 
 
 def test_network_diagram_marks_the_active_samples():
@@ -103,72 +54,6 @@ def test_feature_maps_follow_the_layers():
     heights = [b.height for b in boxes]
     assert heights == sorted(heights, reverse=True)  # the maps shrink
     assert all(b.x + b.width < nxt.x for b, nxt in itertools.pairwise(boxes))  # no overlap
-
-
-@pytest.mark.parametrize(
-    "A", ["[[1, 0], [0, 0.00001]]", "[[1, 1], [1, 1.000001]]", "[[1000000, 0], [0, 1e-6]]"]
-)
-def test_long_level_sets_are_drawn_as_arcs_that_stay_near_the_plot(A):
-    """A tiny eigenvalue makes level sets hundreds of windows long: TeX cannot draw those."""
-    p2 = solve(load_variant(None, [f"problem2.A={A}"])).result_of("problem2")
-    figure = descent_figure(p2)
-    S = np.array(p2.S.tolist(), dtype=float)
-    long = [e for e in figure.level_sets if e.x_radius > 10 * figure.window]
-    assert long  # these are the variants that broke LaTeX ("Dimension too large")
-    for ellipse in long:
-        arcs = ellipse.arcs(figure.window)
-        assert len(arcs) == 2 and all(len(arc) == 41 for arc in arcs)
-        reach = 1.5 * figure.window * 1.0000001
-        for arc in arcs:
-            points = np.array(arc)
-            # on the level set, and never far outside the plotted window
-            values = np.einsum("ij,jk,ik->i", points, S, points)
-            c = ellipse.x_radius**2 * np.linalg.eigvalsh(S)[0]
-            np.testing.assert_allclose(values, c, rtol=1e-6)
-            assert np.max(np.abs(points)) <= reach + ellipse.y_radius
-
-
-def test_distances_keep_their_digits_on_the_log_scale():
-    """Rounded to 6 decimals, 1e-7 became 0.000000 and the curve a staircase: four significant
-    digits, in e-notation where small."""
-    from solgen.problems.descent.context import descent_context
-
-    p2 = solve(load_variant(None, ["problem2.A=[[1000000, 0], [0, 1e-6]]"])).result_of("problem2")
-    context = descent_context(p2)
-    for trajectory in context["trajectories"]:
-        pairs = trajectory["distances"].split(" ")
-        assert pairs[0] == "(0,1.166)"  # |(1, 0.6)| = 1.16619
-        values = [float(pair.strip("()").split(",")[1]) for pair in pairs]
-        assert all(v > 0 for v in values)  # never rounded to zero
-    default = descent_context(solve(load_variant()).result_of("problem2"))
-    optimal = default["trajectories"][0]["distances"].split(" ")
-    # u0 = (1, -0.7), |u0| = sqrt(1.49); u1 = (I - 2S/7) u0 = (-0.2/7, -6.1/7), |u1| = 0.871897
-    assert optimal[:2] == ["(0,1.221)", "(1,0.8719)"]
-    # (5/7)^n shrinks |u0|: at n = 28 it is 9.886e-05, printed with its four digits
-    assert optimal[-3:] == ["(28,9.886e-05)", "(29,7.061e-05)", "(30,5.044e-05)"]
-
-
-def test_plane_coordinates_have_just_enough_digits():
-    """Plane coordinates resolve a thousandth of the window (1.22 here), not 1e-12."""
-    from solgen.problems.descent.context import descent_context
-
-    default = descent_context(solve(load_variant()).result_of("problem2"))
-    assert default["window"] == "1.22"
-    optimal = default["trajectories"][0]["path"].split(" ")
-    # u1 = (-0.2/7, -6.1/7) = (-0.0285714..., -0.871428...)
-    assert optimal[:3] == ["(1,-0.7)", "(-0.029,-0.871)", "(0.51,-0.357)"]
-    assert default["levels"][0] == {
-        "x_radius": "0.309",
-        "y_radius": "0.126",
-        "angle": "-63.43",
-        "arcs": [],
-    }
-    huge = descent_context(
-        solve(load_variant(None, ["problem2.A=[[1000000,0],[0,1e-6]]"])).result_of("problem2")
-    )
-    # the iterates flip between x = 1 and x = -1 at y = 0.6 (y shrinks by 1e-12 a step)
-    assert huge["trajectories"][0]["path"].split(" ")[:3] == ["(1,0.6)", "(-1,0.6)", "(1,0.6)"]
-    assert "-0 " not in huge["trajectories"][0]["path"] + " " and "0.000000" not in str(huge)
 
 
 @pytest.mark.parametrize(

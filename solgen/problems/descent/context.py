@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
 import sympy as sp
@@ -13,7 +12,6 @@ import sympy as sp
 from solgen.markup.latex import (
     Tex,
     fmt_number,
-    is_exact,
     num,
     sym,
 )
@@ -29,12 +27,10 @@ from solgen.problems.descent.derive import (
 )
 from solgen.problems.descent.fields import DescentInput
 from solgen.problems.descent.figures import (
-    ABOVE_STEP,
-    LONG_ELLIPSE,
-    NEAR_STEP,
-    PATH_STEPS,
+    PATH_KAPPA,
+    SADDLE_STEP,
     Point,
-    descent_figure,
+    line_search_figure,
     saddle_figure,
 )
 
@@ -58,24 +54,6 @@ def _eq(expr: sp.Expr) -> Tex:
     return Tex(rf"= {_exact(expr)} \approx {value}")
 
 
-def _decimal(expr: sp.Expr) -> tuple[Tex, Tex]:
-    """('=', '0.25') for a value whose decimal ends; ('\\approx', '0.166667') otherwise."""
-    if isinstance(expr, sp.Rational):
-        exact = Fraction(int(expr.p), int(expr.q))
-        if is_exact(exact):
-            return Tex("="), num(exact)
-    return Tex(r"\approx"), num(float(sp.N(expr, 30)))
-
-
-def _legend_value(expr: sp.Expr) -> tuple[Tex, Tex]:
-    """A step in a legend, short and exact where it can be: ('=', '0.175'), ('=', '1/7')
-    (not 0.142857 beside the 1/7 of the text), ('\\approx', '0.216542') for a surd."""
-    rel, value = _decimal(expr)
-    if rel == "=" or not expr.is_Rational:
-        return rel, value
-    return Tex("="), _exact(expr, inline=True)
-
-
 def _inline_eq(expr: sp.Expr) -> Tex:
     """A value for running text after its symbol: '= 6', '= 5/2 = 2.5',
     '= (7 + \\sqrt{5})/2 \\approx 4.61803', '\\approx 4.61803' (no closed form)."""
@@ -83,14 +61,15 @@ def _inline_eq(expr: sp.Expr) -> Tex:
 
 
 def _inline(expr: sp.Expr, unnamed: str = "") -> Tex:
-    """A value for running text: '1/6 \\approx 0.166667', '1/4 = 0.25', '1' (not '1 = 1');
-    with no closed form (CRootOf), 'unnamed \\approx 0.183133', unnamed naming the value."""
-    if expr.is_Integer:
-        return sym(expr)
-    rel, value = _decimal(expr)
+    """A value for running text: '6', '5/7' (a fraction is exact: no decimal beside it),
+    '(7 - \\sqrt{5})/22 \\approx 0.216542'; with no closed form (CRootOf),
+    'unnamed \\approx 0.183133', unnamed naming the value."""
+    if expr.is_Rational:
+        return _exact(expr, inline=True)
+    value = num(float(sp.N(expr, 30)))
     if expr.has(sp.CRootOf):
-        return Tex(f"{unnamed} {rel} {value}".lstrip())
-    return Tex(rf"{_exact(expr, inline=True)} {rel} {value}")
+        return Tex(rf"{unnamed} \approx {value}".lstrip())
+    return Tex(rf"{_exact(expr, inline=True)} \approx {value}")
 
 
 def _factor_count(expr: sp.Expr) -> int:
@@ -156,7 +135,8 @@ def context(p2: DescentResult) -> dict[str, Any]:
         "eta_max_inline": None if p2.eta_max is None else _inline(p2.eta_max, r"1/\lambda_{\max}"),
         "optimal_step_eq": None if p2.optimal_step is None else _eq(p2.optimal_step),
         "optimal_rate_eq": None if p2.optimal_rate is None else _eq(p2.optimal_rate),
-        "figure": descent_context(p2),
+        "kappa_eq": _kappa_eq(p2),
+        "line_search_figure": line_search_context(p2),
         "coords_first": sym(p2.coords[0]),
         "coords_second": sym(p2.coords[1]) if p2.n > 1 else None,
         "optimal_rate_inline": None
@@ -164,6 +144,9 @@ def context(p2: DescentResult) -> dict[str, Any]:
         else _inline(p2.optimal_rate, r"(\kappa - 1)/(\kappa + 1)"),
         "ls_matrix_form": Tex(rf"\frac{{{sym(ls.numerator)}}}{{{sym(ls.denominator)}}}"),
         "ls_explicit": None if ls.explicit is None else sym(ls.explicit),
+        # the explicit step names x, y only when it depends on them (S = c I: a number)
+        "ls_in_coords": ls.explicit is not None and bool(ls.explicit.free_symbols),
+        "answers": _answers(p2),
         "ls_low": None if p2.eta_max is None else _eq(sp.radsimp(1 / (2 * lam_max))),
         "ls_can_exceed": p2.definiteness == "positive definite"
         # 1/(2 lambda_min) > 1/lambda_max, for positive eigenvalues: decided exactly
@@ -176,6 +159,27 @@ def context(p2: DescentResult) -> dict[str, Any]:
         "saddle": saddle_context(p2),
         "contraction": contraction_context(p2),
     }
+
+
+def _answers(p2: DescentResult) -> dict[str, Tex | None]:
+    """The final answers' values for running text: '= 1/6', '= (7 - \\sqrt{5})/22 \\approx
+    0.216542', not the display fractions of the derivation."""
+
+    def short(expr: sp.Expr | None) -> Tex | None:
+        return None if expr is None else _inline_eq(expr)
+
+    return {
+        "lambda_max": short(p2.eigenvalues[-1]),
+        "eta_max": short(p2.eta_max),
+        "optimal": short(p2.optimal_step),
+        "rate": short(p2.optimal_rate),
+    }
+
+
+def _kappa_eq(p2: DescentResult) -> Tex | None:
+    """'= 6', '= (3 + \\sqrt{5})/2 \\approx 2.61803': the condition number after its name."""
+    kappa = _kappa(p2)
+    return None if kappa is None else _inline_eq(kappa)
 
 
 def _nonzero_eigenvalues(p2: DescentResult) -> list[sp.Expr]:
@@ -221,7 +225,7 @@ def _stable_context(p2: DescentResult) -> dict[str, Any]:
         "stable_vectors": vectors,
         "stable_span": Tex(", ".join(vectors)) if vectors else None,
         "stable_values": _space_values(p2, lambda value: value >= 0) if negative else None,
-        "stable_eta_eq": _eq(sp.radsimp(1 / lam_max)) if negative and positive else None,
+        "stable_eta_eq": _inline_eq(sp.radsimp(1 / lam_max)) if negative and positive else None,
     }
 
 
@@ -233,11 +237,8 @@ def _space_values(p2: DescentResult, keep: Any) -> Tex | None:
     return Tex(r"\lambda = " + ", ".join(values)) if values else None
 
 
-# Problem 2's paths: a line style and a mark each, so that paths along one line stay apart.
+# The saddle figure's paths: a line style and a mark each, so that they stay apart.
 LOOKS = {
-    "optimal": "black, thick, mark=*, mark size=1pt",
-    "near": "black!70, dashed, mark=square, mark size=1.3pt",
-    "above": "black!60, densely dotted, thick, mark=triangle, mark size=1.6pt",
     "stable": "black, thick, mark=*, mark size=1pt",
     "diverging": "black!70, dashed, mark=square, mark size=1.3pt",
 }
@@ -255,97 +256,82 @@ def _plane(points: Sequence[Point], decimals: int) -> Tex:
     return Tex(" ".join(f"({fixed(x, decimals)},{fixed(y, decimals)})" for x, y in points))
 
 
-def _log_points(values: Sequence[float]) -> Tex:
-    """(n, value) for a log axis: four significant digits, 9.886e-05 where small, never a
-    fixed number of decimals (those turned 1e-7 into 0.000000 and the curve into a staircase)."""
-    return Tex(" ".join(f"({n},{v:.4g})" for n, v in enumerate(values)))
-
-
 def _look(label: str) -> Tex:
     return Tex(LOOKS[label])
 
 
-def descent_context(p2: DescentResult) -> dict[str, Any] | None:
-    """Level sets, trajectories and distance curves of problem 2's figures."""
-    figure = descent_figure(p2)
-    eta_max = p2.eta_max
-    if figure is None or eta_max is None:  # a figure is drawn for positive definite S only
+def _kappa(p2: DescentResult) -> sp.Expr | None:
+    """The condition number lambda_max / lambda_min of a positive definite S, exact."""
+    if p2.definiteness != "positive definite":
         return None
-    near, above = num(NEAR_STEP), num(ABOVE_STEP)
-    optimal = p2.optimal_step if p2.optimal_step is not None else eta_max / 2
-    exact_eta = {  # the steps exactly, so that the legend writes = where nothing is rounded
-        "optimal": optimal,
-        "near": sp.Rational(str(NEAR_STEP)) * eta_max,
-        "above": sp.Rational(str(ABOVE_STEP)) * eta_max,
-    }
-    names = {
-        "optimal": r"\eta^\ast",
-        "near": rf"{near}\,\eta_{{\max}}",
-        "above": rf"{above}\,\eta_{{\max}}",
-    }
-    places = _decimals(figure.window)
+    return sp.radsimp(p2.eigenvalues[-1] / p2.eigenvalues[0])
+
+
+def line_search_context(p2: DescentResult) -> dict[str, Any] | None:
+    """The exact line search's path and level sets (figures.line_search_figure), or why it is
+    not drawn: {'drawn': False} when kappa is too large to show the zig-zag; None otherwise."""
+    kappa = _kappa(p2)
+    if kappa is None or p2.n != 2 or kappa == 1:
+        return None
+    figure = line_search_figure(p2)
+    if figure is None:  # kappa > PATH_KAPPA
+        return {"drawn": False, "limit": num(PATH_KAPPA)}
+    xmin, xmax, ymin, ymax = figure.box
+    places = _decimals(max(xmax - xmin, ymax - ymin))
+    bound = sp.radsimp(p2.optimal_rate**2) if p2.optimal_rate is not None else None
     return {
-        "plane": p2.n == 2,
-        "window": Tex(fixed(figure.window, places)),
+        "drawn": True,
+        "box": Tex(
+            f"xmin={fixed(xmin, places)}, xmax={fixed(xmax, places)}, "
+            f"ymin={fixed(ymin, places)}, ymax={fixed(ymax, places)}"
+        ),
         "levels": [
             {
                 "x_radius": Tex(fixed(e.x_radius, places)),
                 "y_radius": Tex(fixed(e.y_radius, places)),
                 "angle": Tex(fixed(e.angle, 2)),
-                "arcs": [_plane(arc, places) for arc in e.arcs(figure.window)]
-                if e.x_radius > LONG_ELLIPSE * figure.window
-                else [],
             }
             for e in figure.level_sets
         ],
-        "trajectories": [
-            {
-                "label": t.label,
-                "look": _look(t.label),
-                "name": Tex(names[t.label]),
-                "eta_rel": _legend_value(exact_eta[t.label])[0],
-                "eta": _legend_value(exact_eta[t.label])[1],
-                "path": _plane(t.points, places),
-                "distances": _log_points(t.distances),
-            }
-            for t in figure.trajectories
-        ],
-        "start": Tex("(" + ", ".join(fmt_number(v) for v in figure.start) + ")"),
-        "steps": figure.steps,
-        # a curve that ends early (below DISTANCE_FLOOR) is explained in the caption
-        "curve_ends": any(len(t.distances) < figure.steps + 1 for t in figure.trajectories),
-        "path_steps": PATH_STEPS,
-        "near_factor": near,  # the two other steps, as multiples of eta_max
-        "above_factor": above,
-        # |1 - 2 eta lambda| along q_max and q_min at those steps, exactly
-        "near_qmax": _factor_text(exact_eta["near"], p2.eigenvalues[-1]),
-        "near_qmin": _factor_text(exact_eta["near"], p2.eigenvalues[0]),
-        "above_qmax": _factor_text(exact_eta["above"], p2.eigenvalues[-1]),
+        "path": _plane(figure.points, places),
+        "steps": len(figure.points) - 1,
+        "start": _start(figure.start),
+        "start_rel": _start_rel(figure.start),
+        "ratio": num(figure.ratio),
+        "bound": None if bound is None else _inline_eq(bound),
     }
 
 
-def _factor_text(eta: sp.Expr, eigenvalue: sp.Expr) -> Tex:
-    """|1 - 2 eta lambda| as a reader checks it: 9/10 = 0.9, or (3 + sqrt 5)/10 ~ 0.523607."""
-    factor = sp.radsimp(sp.Abs(sp.expand(1 - 2 * eta * eigenvalue)))
-    rel, value = _decimal(factor)
-    if factor.is_Rational and factor.q == 1:
-        return Tex(str(factor))
-    return Tex(f"{_exact(factor, inline=True)} {rel} {value}")
+def _factor(eta: sp.Expr, eigenvalue: sp.Expr) -> sp.Expr:
+    """1 - 2 eta lambda, signed, exact: what a step multiplies that eigenvector's coordinate by."""
+    return sp.radsimp(sp.expand(1 - 2 * eta * eigenvalue))
 
 
 RHO_WINDOW = sp.Rational(5, 4)  # the contraction-factor plot runs to 1.25 eta_max
+NEAR_STEP = sp.Rational(19, 20)  # a step just inside the bound: 0.95 eta_max
+ABOVE_STEP = sp.Rational(21, 20)  # and one just above it: 1.05 eta_max
+# 0.95 eta_max = eta* = kappa / (kappa + 1) eta_max exactly when kappa = 19: below it the steep
+# direction q_max decides rho(0.95 eta_max), above it the flat one q_min
+NEAR_KAPPA = NEAR_STEP / (1 - NEAR_STEP)
+
+
+def _rho(eta: sp.Expr, lmin: sp.Expr, lmax: sp.Expr) -> sp.Expr:
+    """max(|1 - 2 eta lambda_min|, |1 - 2 eta lambda_max|), exact: the larger one itself
+    (11/10), decided exactly, not a Max that prints as a surd."""
+    low, high = (sp.radsimp(sp.Abs(sp.expand(1 - 2 * eta * lam))) for lam in (lmin, lmax))
+    return high if bool(high >= low) else low
 
 
 def contraction_context(p2: DescentResult) -> dict[str, Any] | None:
     """rho(eta) = max_i |1 - 2 eta lambda_i| for a positive definite S, against eta / eta_max
     (so that any scale of A plots alike): the V with its minimum (kappa - 1)/(kappa + 1) at
-    eta* and the value 1 at eta_max. Kinks computed exactly, then plotted."""
-    if p2.optimal_step is None or p2.optimal_rate is None or p2.eta_max is None:
+    eta* and the value 1 at eta_max, with two steps near the bound marked. Kinks computed
+    exactly, then plotted."""
+    kappa = _kappa(p2)
+    if kappa is None or p2.optimal_step is None or p2.optimal_rate is None:
         return None
     lmin, lmax, eta_max = p2.eigenvalues[0], p2.eigenvalues[-1], p2.eta_max
-
-    def factor(eta: sp.Expr, eigenvalue: sp.Expr) -> sp.Expr:
-        return sp.Abs(1 - 2 * eta * eigenvalue)
+    assert eta_max is not None  # positive definite
 
     def line(eigenvalue: sp.Expr) -> Tex:
         """|1 - 2 eta lambda| up to the window: straight, with a kink where it touches 0."""
@@ -353,23 +339,45 @@ def contraction_context(p2: DescentResult) -> dict[str, Any] | None:
         zero = 1 / (2 * eigenvalue)
         if sp.N(zero / eta_max, 30) < RHO_WINDOW:
             etas.insert(1, zero)
-        return _graph([(e / eta_max, factor(e, eigenvalue)) for e in etas])
+        return _graph([(e / eta_max, sp.Abs(1 - 2 * e * eigenvalue)) for e in etas])
+
+    def mark(multiple: sp.Expr) -> dict[str, Tex]:
+        eta = multiple * eta_max
+        rho = _rho(eta, lmin, lmax)
+        return {
+            "at": _graph([(multiple, rho)]),
+            "eta": _inline_eq(sp.radsimp(eta)),
+            "rho": _inline_eq(rho),
+            "rho_value": _inline(rho),
+            "qmax": _inline(_factor(eta, lmax)),  # 1 - 1.9 = -9/10: always a fraction
+            "qmin": _inline_eq(_factor(eta, lmin)),
+        }
 
     kinks = [sp.Integer(0), p2.optimal_step, eta_max, RHO_WINDOW * eta_max]
-    kappa = sp.radsimp(lmax / lmin)
+    where = sp.radsimp(p2.optimal_step / eta_max)  # kappa / (kappa + 1)
     return {
-        "rho": _graph([(e / eta_max, sp.Max(factor(e, lmin), factor(e, lmax))) for e in kinks]),
+        "rho": _graph([(e / eta_max, _rho(e, lmin, lmax)) for e in kinks]),
         "low": line(lmin),
         "high": line(lmax),
-        "bottom": _graph([(p2.optimal_step / eta_max, p2.optimal_rate)]),
-        # the label under the dot, a little lower (axis units)
-        "bottom_at": Tex(
-            f"{cm(float(sp.N(p2.optimal_step / eta_max, 30)))},"
-            f"{cm(float(sp.N(p2.optimal_rate, 30)) - 0.06)}"
-        ),
+        "bottom": _graph([(where, p2.optimal_rate)]),
+        "bottom_x": Tex(cm(float(sp.N(where, 30)))),
+        "bottom_y": Tex(cm(float(sp.N(p2.optimal_rate, 30)))),
         "xmax": Tex(cm(float(RHO_WINDOW))),
         "one": _graph([(sp.Integer(0), sp.Integer(1)), (RHO_WINDOW, sp.Integer(1))]),
-        "kappa_eq": _inline_eq(kappa),
+        "kappa_one": kappa == 1,
+        "eta_max": _inline_eq(eta_max),
+        "optimal": _inline_eq(p2.optimal_step),
+        "rate": _inline_eq(p2.optimal_rate),
+        "near": mark(NEAR_STEP),
+        "above": mark(ABOVE_STEP),
+        "near_factor": num(float(NEAR_STEP)),
+        "above_factor": num(float(ABOVE_STEP)),
+        "near_kappa": num(int(NEAR_KAPPA)),
+        # which arm of the V 0.95 eta_max lies on: "qmax" (kappa < 19), "qmin" (kappa > 19),
+        # "optimal" (kappa = 19: it is eta*)
+        "near_side": "qmin"
+        if bool(kappa > NEAR_KAPPA)
+        else ("qmax" if bool(kappa < NEAR_KAPPA) else "optimal"),
     }
 
 
@@ -385,20 +393,21 @@ def saddle_context(p2: DescentResult) -> dict[str, Any] | None:
         return None
     places = _decimals(figure.window)
     stable, diverging = figure.trajectories
+    eta = sp.radsimp(sp.Rational(str(SADDLE_STEP)) / p2.eigenvalues[-1])  # figure.eta, exactly
     return {
         "window": Tex(fixed(figure.window, places)),
         "levels": [_plane(branch, places) for h in figure.level_sets for branch in h.branches],
         "stable_line": _plane(figure.stable_line, places),
-        "eta": num(figure.eta),
-        "eta_fraction": num(figure.eta * float(p2.eigenvalues[-1])),
+        "eta": _inline_eq(eta),
+        "eta_fraction": num(SADDLE_STEP),
         "stable": {"look": _look("stable"), "path": _plane(stable.points, places)},
         "diverging": {"look": _look("diverging"), "path": _plane(diverging.points, places)},
         "stable_start": _start(stable.points[0]),
         "stable_start_rel": _start_rel(stable.points[0]),
         "start": _start(diverging.points[0]),
         "start_rel": _start_rel(diverging.points[0]),
-        "stable_factor": num(1 - 2 * figure.eta * float(p2.eigenvalues[-1])),
-        "growth": num(1 - 2 * figure.eta * float(p2.eigenvalues[0])),
+        "stable_factor": _inline(_factor(eta, p2.eigenvalues[-1])),
+        "growth": _inline(_factor(eta, p2.eigenvalues[0])),
         "escape_step": len(diverging.points),  # the first iterate outside the plot
         # the segment from the last iterate inside to the edge of the plot, where the path leaves
         "exit": None

@@ -14,12 +14,12 @@ Point = tuple[float, float]
 
 @dataclass(frozen=True)
 class Trajectory:
-    """Gradient descent with one constant step from one start."""
+    """Gradient descent with one constant step from one start (the saddle figure's paths)."""
 
-    label: str  # "optimal", "near", "above" (positive definite); "stable", "diverging" (saddle)
+    label: str  # "stable", "diverging"
     eta: float
-    points: tuple[Point, ...]  # iterates u_0 .. u_n (2-D problems only; else empty)
-    distances: tuple[float, ...]  # ||u_n - u*|| for n = 0 .. steps (until it reaches 0)
+    points: tuple[Point, ...]  # iterates u_0 .. u_n
+    distances: tuple[float, ...]  # ||u_n - u*||
     # where the segment to the first iterate outside the window crosses its edge (else None):
     # the path is drawn to the edge, but no iterate is invented there
     exit: Point | None = None
@@ -40,70 +40,44 @@ class Ellipse:
     def point(self, theta: float) -> Point:
         """The point at parameter theta (radians), as TikZ draws it."""
         a, b = self.x_radius * math.cos(theta), self.y_radius * math.sin(theta)
-        return self._rotated(a, b)
-
-    def _rotated(self, a: float, b: float) -> Point:
         c, s = math.cos(math.radians(self.angle)), math.sin(math.radians(self.angle))
         return (c * a - s * b, s * a + c * b)
 
-    def arcs(self, window: float, samples: int = 41) -> tuple[tuple[Point, ...], ...]:
-        """The parts of a very long ellipse near the plot: two arcs over |x'| <= 1.5 window.
-
-        An S with a tiny eigenvalue has level sets hundreds of windows long; TikZ would
-        compute the whole ellipse before clipping it and exceed TeX's largest dimension.
-        """
-        reach = min(self.x_radius, 1.5 * window)
-        upper, lower = [], []
-        for i in range(samples):
-            a = -reach + 2 * reach * i / (samples - 1)
-            b = self.y_radius * math.sqrt(max(0.0, 1 - (a / self.x_radius) ** 2))
-            upper.append(self._rotated(a, b))
-            lower.append(self._rotated(a, -b))
-        return (tuple(upper), tuple(lower))
-
 
 @dataclass(frozen=True)
-class DescentFigure:
-    """Everything the problem-2 figures draw."""
+class LineSearchFigure:
+    """Gradient descent with the exact line search on a 2x2 positive definite S: the path and
+    the level set through each iterate (each segment touches the next one's level set)."""
 
-    start: tuple[float, ...]
-    level_sets: tuple[Ellipse, ...]  # f(u) = c for c in LEVELS * f(u_0) (2-D only)
-    trajectories: tuple[Trajectory, ...]
-    window: float  # the contour plot shows [-window, window]^2
-    steps: int
-
-
-PATH_STEPS = 8
+    start: Point
+    points: tuple[Point, ...]  # iterates u_0 .. u_n, until they are too close to 0 to see
+    level_sets: tuple[Ellipse, ...]  # f(u) = f(u_k), one per iterate
+    ratio: float  # f(u_{n+1}) / f(u_n): in two dimensions the same at every step
+    box: tuple[float, float, float, float]  # xmin, xmax, ymin, ymax: the path, 0 and a margin
 
 
-# The two constant steps beside the optimal one, as multiples of eta_max: just inside the
-# bound (converges slowly, zigzagging) and just above it (diverges).
-NEAR_STEP = 0.95
+PATH_STEPS = 8  # the saddle figure's stable path: iterates drawn
 
 
-ABOVE_STEP = 1.05
+# The path is drawn for condition numbers up to this (the draw's largest, draw.MAX_CONDITION):
+# beyond it the zig-zag is narrower than a pen stroke at a true scale, and the text says so.
+PATH_KAPPA = 30
 
 
-LONG_ELLIPSE = 10.0  # an ellipse longer than this many windows is drawn as arcs near the plot
+# The start, in the eigenvector frame: c_min = 1, c_max = START_TILT / kappa, so that the
+# gradient has components (1, START_TILT) times lambda_min along (q_min, q_max) whatever kappa:
+# near the worst case of the line search (gradient components equal), yet not on it (there the
+# line search picks eta* at every step and hides the difference).
+START_TILT = 2.0
 
 
-DISTANCE_STEPS = 30
+START_DECIMALS = 2
 
 
-DISTANCE_FLOOR = 1e-12  # a distance curve ends below this (float64 noise, or exactly 0)
+SEARCH_STEPS = 12  # iterates drawn at most
 
 
-LEVELS = (0.03, 0.12, 0.3, 0.6, 1.0, 1.6, 2.5, 4.0)
-
-
-def start_point(S: np.ndarray) -> np.ndarray:
-    """A start that is not an eigenvector, so that every direction shows: (1, 0.6, 0.36, ...)."""
-    n = S.shape[0]
-    u0 = np.array([0.6**i for i in range(n)])
-    _, Q = np.linalg.eigh(S)
-    if np.max(np.abs(Q.T @ u0)) / np.linalg.norm(u0) > 0.97:
-        u0 = np.array([(-0.7) ** i for i in range(n)])
-    return u0
+VISIBLE = 1 / 60  # an iterate closer to 0 than this many windows ends the drawn path
 
 
 def gradient_descent(S: np.ndarray, u0: np.ndarray, eta: float, steps: int) -> np.ndarray:
@@ -115,46 +89,73 @@ def gradient_descent(S: np.ndarray, u0: np.ndarray, eta: float, steps: int) -> n
     return np.array(points)
 
 
-def descent_figure(p2: DescentResult) -> DescentFigure | None:
-    """Trajectories for an optimal, a near-critical and a too-large step; positive definite only."""
-    if p2.definiteness != "positive definite" or p2.eta_max_float is None:
+def kappa_of(S: np.ndarray) -> float:
+    """lambda_max / lambda_min of a positive definite S."""
+    lam = np.linalg.eigvalsh(S)
+    return float(lam[-1] / lam[0])
+
+
+def line_search_start(S: np.ndarray) -> np.ndarray:
+    """q_min + (START_TILT / kappa) q_max, scaled to largest coordinate 1 and first coordinate
+    positive (q_min, q_max unit eigenvectors of the smallest and largest eigenvalue), rounded
+    to START_DECIMALS: the caption prints it exactly."""
+    lam, Q = np.linalg.eigh(S)
+    u0 = Q[:, 0] + START_TILT * float(lam[0] / lam[-1]) * Q[:, -1]
+    u0 = u0 / float(np.max(np.abs(u0)))
+    return np.round(-u0 if u0[0] < 0 else u0, START_DECIMALS) + 0.0  # + 0.0: no -0
+
+
+def line_search_path(S: np.ndarray, u0: np.ndarray, steps: int) -> np.ndarray:
+    """Iterates u_{n+1} = u_n - eta_n g_n, g_n = 2 S u_n, eta_n = g^T g / (2 g^T S g), as rows."""
+    points = [u0]
+    for _ in range(steps):
+        u = points[-1]
+        g = 2 * (S @ u)
+        curvature = float(g @ S @ g)
+        if curvature <= 0:  # g = 0: at the minimiser
+            break
+        points.append(u - float(g @ g) / (2 * curvature) * g)
+    return np.array(points)
+
+
+def level_set(S: np.ndarray, c: float) -> Ellipse:
+    """u^T S u = c for a positive definite 2x2 S."""
+    lam, Q = np.linalg.eigh(S)  # ascending; the columns of Q are the axes' directions
+    angle = math.degrees(math.atan2(float(Q[1, 0]), float(Q[0, 0])))
+    return Ellipse(math.sqrt(c / float(lam[0])), math.sqrt(c / float(lam[1])), angle)
+
+
+def line_search_figure(p2: DescentResult) -> LineSearchFigure | None:
+    """The exact line search's zig-zag; 2x2 positive definite S with 1 < kappa <= PATH_KAPPA
+    only (kappa = 1: one step reaches 0, no zig-zag; larger: too narrow to see)."""
+    if p2.n != 2 or p2.definiteness != "positive definite":
         return None
     S = np.array(p2.S.tolist(), dtype=float)
-    u0 = start_point(S)
-    eta_max = p2.eta_max_float
-    optimal = float(p2.optimal_step) if p2.optimal_step is not None else eta_max / 2
-    steps = {"optimal": optimal, "near": NEAR_STEP * eta_max, "above": ABOVE_STEP * eta_max}
-    trajectories = []
-    for label, eta in steps.items():
-        path = gradient_descent(S, u0, eta, max(PATH_STEPS, DISTANCE_STEPS))
-        norms = np.linalg.norm(path, axis=1)
-        distances = []
-        for value in norms[: DISTANCE_STEPS + 1]:
-            if value < DISTANCE_FLOOR:  # the log axis ends here (the caption says so)
-                break
-            distances.append(float(value))
-        points = (
-            tuple((float(p[0]), float(p[1])) for p in path[: PATH_STEPS + 1]) if p2.n == 2 else ()
-        )
-        trajectories.append(Trajectory(label, eta, points, tuple(distances)))
-    level_sets: list[Ellipse] = []
-    if p2.n == 2:
-        lam, Q = np.linalg.eigh(S)  # ascending; the columns of Q are the axes' directions
-        f0 = float(u0 @ S @ u0)
-        angle = math.degrees(math.atan2(float(Q[1, 0]), float(Q[0, 0])))
-        for level in LEVELS:
-            c = level * f0
-            radii = (math.sqrt(c / float(lam[0])), math.sqrt(c / float(lam[1])))
-            level_sets.append(Ellipse(radii[0], radii[1], angle))
-    drawn = [abs(v) for t in trajectories for point in t.points for v in point]
-    window = 1.08 * max(drawn) if drawn else 1.35 * float(np.max(np.abs(u0)))
-    return DescentFigure(
-        start=tuple(float(v) for v in u0),
-        level_sets=tuple(level_sets),
-        trajectories=tuple(trajectories),
-        window=window,
-        steps=DISTANCE_STEPS,
+    if p2.eigenvalues[0] == p2.eigenvalues[-1] or kappa_of(S) > PATH_KAPPA:
+        return None
+    u0 = line_search_start(S)
+    path = line_search_path(S, u0, SEARCH_STEPS)
+    norms = np.max(np.abs(path), axis=1)
+    drawn = path[: max(2, int(np.sum(norms >= VISIBLE * float(norms[0]))))]
+    values = [float(u @ S @ u) for u in path]
+    return LineSearchFigure(
+        start=(float(u0[0]), float(u0[1])),
+        points=tuple((float(u[0]), float(u[1])) for u in drawn),
+        level_sets=tuple(level_set(S, float(u @ S @ u)) for u in drawn),
+        ratio=values[1] / values[0],
+        box=_box(drawn),
     )
+
+
+MARGIN = 0.12  # of the path's extent, around it (and 0) in the line-search plot
+
+
+def _box(points: np.ndarray) -> tuple[float, float, float, float]:
+    """The smallest rectangle holding the points and 0, widened by MARGIN of its longer side."""
+    low = np.minimum(points.min(axis=0), 0.0)
+    high = np.maximum(points.max(axis=0), 0.0)
+    pad = MARGIN * float(np.max(high - low))
+    return (float(low[0]) - pad, float(high[0]) + pad, float(low[1]) - pad, float(high[1]) + pad)
 
 
 @dataclass(frozen=True)
