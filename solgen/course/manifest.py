@@ -304,6 +304,9 @@ class Manifest:
     records: dict[str, Record] = field(default_factory=dict)  # id -> record
     class_inputs: str = ""  # digest of what key.pdf, handout/, solutions/... were made of
     class_outputs: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
+    # id -> the record of a student withdrawn (batch --withdraw): in no class file, their files
+    # in DIR/withdrawn/<folder>/, the record kept for --readmit
+    withdrawn: dict[str, Record] = field(default_factory=dict)
     saved: str = field(default="", compare=False, repr=False)  # the text last read or written
     # the cache of file hashes by stamps (never written into manifest.json)
     stamps: Stamps = field(default_factory=lambda: Stamps(None), compare=False, repr=False)
@@ -323,6 +326,8 @@ class Manifest:
                 "outputs": dict(sorted(self.class_outputs.items())),
             },
         }
+        if self.withdrawn:  # only then: a manifest of a class without withdrawals is as it was
+            data["withdrawn"] = {i: _record_json(r) for i, r in sorted(self.withdrawn.items())}
         return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
     def save(self, directory: Path) -> None:
@@ -395,6 +400,10 @@ def parse(data: Any, source: str) -> Manifest:
                 f"students.{sid}.seed", "expected a whole number (a seeded batch), found null"
             )
     klass = reader.table(top.get("class"), "class")
+    withdrawn_raw = reader.table(top.get("withdrawn", {}), "withdrawn")
+    withdrawn = {sid: reader.record(raw, f"withdrawn.{sid}") for sid, raw in withdrawn_raw.items()}
+    for sid in sorted(set(withdrawn) & set(records)):
+        reader.fail(f"withdrawn.{sid}", "expected a student not in students, found one in both")
     return Manifest(
         kind=kind,
         key=key,
@@ -404,6 +413,7 @@ def parse(data: Any, source: str) -> Manifest:
         records=records,
         class_inputs=reader.string(klass, "inputs", "class."),
         class_outputs=reader.hashes(klass, "outputs", "class."),
+        withdrawn=withdrawn,
     )
 
 
