@@ -532,7 +532,7 @@ def run_batch(options: BatchOptions, progress_stream: TextIO | None = None) -> B
     about it is true. A failure of the class files is recorded too (class_error), after every
     student's outcome.
     """
-    from solgen.document.build import COMMIT, finish_commit
+    from solgen.base.files import COMMIT, finish_commit
 
     progress_stream = progress_stream or sys.stderr
     start = time.perf_counter()

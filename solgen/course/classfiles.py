@@ -158,7 +158,7 @@ class _Staged:
 
     def commit(self, written: list[str]) -> None:
         """Move every staged file into DIR together (nothing staged: nothing happens)."""
-        from solgen.document.build import COMMIT, COMMIT_LIST, finish_commit
+        from solgen.base.files import COMMIT, COMMIT_LIST, finish_commit
 
         if self.folder is None:
             return
