@@ -573,7 +573,7 @@ def _withdrawn_said(student_id: str, complete: bool, out: Path, pdf: bool) -> st
     files = "answers.csv, answers.json, report.txt"
     if pdf:
         return f"{files}, key.pdf, handout/ and solutions/ no longer list {student_id}"
-    stale = [n for n in ("key.pdf", "handout", "solutions") if (out / n).exists()]
+    stale = [n for n in ("key.pdf", "handout/", "solutions/") if (out / n).exists()]
     said = f"{files} no longer list {student_id}"
     if stale:
         said += f"; {', '.join(stale)} still do until a run with PDFs (without --no-pdf)"

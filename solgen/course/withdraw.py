@@ -64,7 +64,12 @@ def check(
         raise InvalidInput(
             [f"{option}: not with --shard: withdraw from the merged (or unsharded) directory"]
         )
-    problems = []
+    problems = [
+        f"student {i}'s folder {r.folder}/ is where {WITHDRAWN}/ goes; build the class into a "
+        "new directory to withdraw students"
+        for i, r in sorted(manifest.records.items())
+        if r.folder.lower() == WITHDRAWN
+    ]
     on_roster = {s.id for s in roster}
     known = sorted({*manifest.records, *manifest.withdrawn})
     for student_id in dict.fromkeys(withdraw):
