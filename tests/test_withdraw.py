@@ -220,9 +220,9 @@ def test_a_deleted_folder_off_the_roster_is_reported_with_the_ways_on(out, built
     assert batch(out, roster="without.csv") == 0
     printed = capsys.readouterr().out
     assert (
-        "batch: student s03: not on the roster and their folder s03/ was deleted: answers.csv, "
-        "answers.json and key.pdf keep their last answers, grade and export need the folder; "
-        "put s03 back on the roster to rebuild it, or --withdraw s03\n"
+        "batch: student s03: not on the roster and their folder s03/ was deleted: answers.csv "
+        "and answers.json keep their last answers, grade and export need the folder; put s03 "
+        "back on the roster to rebuild it, or --withdraw s03\n"
     ) in printed
     assert (
         "Not on the roster any more, folder deleted or unreadable (last answers kept): s03\n"

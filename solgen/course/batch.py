@@ -552,10 +552,7 @@ def run_batch(options: BatchOptions, progress_stream: TextIO | None = None) -> B
         options.out.mkdir(parents=True, exist_ok=True)
     with exclusive(options.out) as lock_fd:
         manifest = _open_manifest(options, kind, fingerprint)
-        withdrawal.check(
-            manifest, options.withdraw, options.readmit, students, options.roster,
-            options.shard, options.out,
-        )  # fmt: skip
+        withdrawal.check(manifest, options, students)
         if (options.out / COMMIT).is_dir():  # class files a killed run was moving in
             finish_commit(options.out)  # first, so that DIR holds one set of them
             interrupted_from_now(AFTER_KILLED)
@@ -754,8 +751,8 @@ def _run_locked(
     for student_id, record in manifest.records.items():
         if student_id not in listed:
             gone = not os.path.lexists(options.out / record.folder)
-            note = _deleted_off_list(manifest.kind, student_id, record.folder) if gone else off_list
-            outcomes[student_id] = Outcome(student_id, "kept", note=note)
+            note = _deleted_off_list(manifest.kind, student_id, record.folder, options.pdf)
+            outcomes[student_id] = Outcome(student_id, "kept", note=note if gone else off_list)
     for early in report.outcomes:  # the withdrawn students on the roster (_active)
         outcomes[early.id] = early
     tasks += _rebuild_from_tree(options.out, dropped, listed, off_list)
@@ -795,18 +792,19 @@ def _run_locked(
     report.combined = [options.out / f"{name}.pdf" for name in classfiles.COMBINED.values()]
 
 
-def _deleted_off_list(kind: str, student_id: str, folder: str) -> str:
+def _deleted_off_list(kind: str, student_id: str, folder: str, pdf: bool) -> str:
     """What a rerun says of a variant no longer listed whose folder was deleted: what is kept
-    of it, and the two ways on (grade and export need its folder)."""
+    of it, and the ways on (grade and export need its folder)."""
+    files = "answers.csv, answers.json and key.pdf" if pdf else "answers.csv and answers.json"
     if kind != "roster":
         return (
-            f"not among this batch's seeds and its folder {folder}/ was deleted: answers.csv "
-            "and answers.json keep its last answers; list its seed again to rebuild it"
+            f"not among this batch's seeds and its folder {folder}/ was deleted: {files} keep "
+            "its last answers; list its seed again to rebuild it"
         )
     return (
-        f"not on the roster and their folder {folder}/ was deleted: answers.csv, answers.json "
-        f"and key.pdf keep their last answers, grade and export need the folder; put "
-        f"{student_id} back on the roster to rebuild it, or --withdraw {student_id}"
+        f"not on the roster and their folder {folder}/ was deleted: {files} keep their last "
+        f"answers, grade and export need the folder; put {student_id} back on the roster to "
+        f"rebuild it, or --withdraw {student_id}"
     )
 
 

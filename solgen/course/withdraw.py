@@ -20,6 +20,7 @@ import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from solgen.base.errors import InvalidInput
 from solgen.base.files import (
@@ -35,6 +36,9 @@ from solgen.course.classfiles import HANDOUT, SOLUTIONS
 from solgen.course.manifest import Manifest
 from solgen.course.roster import Student
 
+if TYPE_CHECKING:  # batch imports this module
+    from solgen.course.batch import BatchOptions
+
 WITHDRAWN = "withdrawn"  # DIR/withdrawn/<folder>/: a withdrawn student's files, kept
 COPIES = (HANDOUT, SOLUTIONS)  # what the class files held for them, kept beside their folder
 CHANGED = (
@@ -43,24 +47,17 @@ CHANGED = (
 )
 
 
-def check(
-    manifest: Manifest,
-    withdraw: Sequence[str],
-    readmit: Sequence[str],
-    roster: Sequence[Student] | None,
-    roster_path: Path | None,
-    shard: tuple[int, int],
-    out: Path,
-) -> None:
+def check(manifest: Manifest, options: BatchOptions, roster: Sequence[Student] | None) -> None:
     """InvalidInput (before anything is written) unless every --withdraw and --readmit id
     can be done: a roster batch, not a shard, ids of students in DIR, re-admitted ones on
     the roster."""
+    withdraw, readmit, out = options.withdraw, options.readmit, options.out
     if not withdraw and not readmit:
         return
     option = "--withdraw" if withdraw else "--readmit"
     if roster is None:
         raise InvalidInput([f"{option}: only for a roster batch (--roster), not a practice set"])
-    if shard != (1, 1):
+    if options.shard != (1, 1):
         raise InvalidInput(
             [f"{option}: not with --shard: withdraw from the merged (or unsharded) directory"]
         )
@@ -86,7 +83,7 @@ def check(
             problems.append(_unknown("--readmit", student_id, out, known))
         elif student_id not in on_roster:
             problems.append(
-                f"--readmit {student_id}: {student_id} is not on the roster {roster_path}; "
+                f"--readmit {student_id}: {student_id} is not on the roster {options.roster}; "
                 "add them back to it first"
             )
     if problems:
