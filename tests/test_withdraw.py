@@ -150,6 +150,12 @@ def test_readmit_moves_the_folder_back_and_the_student_into_the_class_files(out,
         ),
         (["--readmit", "s02"], "roster.csv", "--readmit s02: s02 is not withdrawn from {out}"),
         (
+            [a for i in IDS for a in ("--withdraw", i)],
+            "roster.csv",
+            "--withdraw: expected a student left in {out}, found none (a class of none has no "
+            "class files); withdraw fewer",
+        ),
+        (
             ["--withdraw", "s03", "--shard", "1/2"],
             "roster.csv",
             "--withdraw: not with --shard: withdraw from the merged (or unsharded) directory",

@@ -86,6 +86,12 @@ def check(manifest: Manifest, options: BatchOptions, roster: Sequence[Student] |
                 f"--readmit {student_id}: {student_id} is not on the roster {options.roster}; "
                 "add them back to it first"
             )
+    left = set(manifest.records) - set(withdraw) | (set(readmit) & set(manifest.withdrawn))
+    if manifest.records and not left:
+        problems.append(
+            f"--withdraw: expected a student left in {out}, found none (a class of none has no "
+            "class files); withdraw fewer"
+        )
     if problems:
         raise InvalidInput(problems)
 
