@@ -164,6 +164,21 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="rebuild variants that are up to date (default: only those that changed)",
     )
+    batch.add_argument(
+        "--withdraw",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="take this student out of every class file; their files go to DIR/withdrawn/ "
+        "(repeatable; a roster batch)",
+    )
+    batch.add_argument(
+        "--readmit",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="take a withdrawn student back (they must be on the roster) (repeatable)",
+    )
     _rendering_options(batch)
     _assignment_option(batch)
     _draw_options(batch)
@@ -540,6 +555,8 @@ def run_batch(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         template_dir=args.templates,
         columns=ColumnMap(args.id_column, tuple(args.name_column)),
+        withdraw=tuple(args.withdraw),
+        readmit=tuple(args.readmit),
     )
     report = run_batch(options)
     who = "student" if args.roster is not None else "variant"
@@ -557,6 +574,9 @@ def run_batch(args: argparse.Namespace) -> int:
         listed = ", ".join(new[:20]) + (f" and {len(new) - 20} more" if len(new) > 20 else "")
         print(f"batch: new {who}{'s' if len(new) > 1 else ''} built: {listed}")
     sys.stdout.write(report.class_report)
+    complete = report.interrupted is None and report.class_error is None
+    for student_id in report.withdrawn:
+        print(f"batch: {_withdrawn_said(student_id, complete, options.out, options.pdf)}")
     counts = {s: report.count(s) for s in ("built", "skipped", "failed", "stopped", "not started")}
     summary = (
         f"batch: {counts['built']} built, {counts['skipped']} up to date, {counts['failed']} failed"
@@ -593,6 +613,23 @@ CLASS_FILES = (
     "handout/",
     "solutions/",
 )
+
+
+def _withdrawn_said(student_id: str, complete: bool, out: Path, pdf: bool) -> str:
+    """Which class files no longer list a student withdrawn by this run (true when said)."""
+    if not complete:
+        return (
+            f"{student_id} is withdrawn in manifest.json; the class files not replaced above "
+            "still list them until the same command finishes"
+        )
+    files = "answers.csv, answers.json, report.txt"
+    if pdf:
+        return f"{files}, key.pdf, handout/ and solutions/ no longer list {student_id}"
+    stale = [n for n in ("key.pdf", "handout/", "solutions/") if (out / n).exists()]
+    said = f"{files} no longer list {student_id}"
+    if stale:
+        said += f"; {', '.join(stale)} still do until a run with PDFs (without --no-pdf)"
+    return said
 
 
 def _class_files_said(report: object) -> str:

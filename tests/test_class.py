@@ -578,8 +578,14 @@ def test_key_pdf_handout_solutions_and_combined_pdfs(tmp_path, capsys):
     # key.pdf: one block a student, name and id, the final answers
     key_text = " ".join("\f".join(pdf_pages(out / "key.pdf")).split())
     assert "Key for graders: the final answers of 3 variants, one block each" in key_text
-    starts = [key_text.index(name) for _, name in SMALL] + [len(key_text)]
-    for k, (row, (student_id, name)) in enumerate(zip(rows, SMALL, strict=True)):
+    # in order of name (an LMS's list), not of id: Ada, José, Noether
+    assert "Students in order of name, as the roster writes it" in key_text
+    by_name = [SMALL[0], SMALL[2], SMALL[1]]
+    starts = [key_text.index(name) for _, name in by_name] + [len(key_text)]
+    assert starts == sorted(starts)
+    row_of = {row["id"]: row for row in rows}
+    for k, (student_id, name) in enumerate(by_name):
+        row = row_of[student_id]
         block = key_text[starts[k] : starts[k + 1]]
         assert block.startswith(f"{name} ID {student_id} Problem 1 relu, N = 3, d = 4, h = 2")
         assert f"total {int(row['total_params']):,} parameters." in block

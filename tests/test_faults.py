@@ -282,20 +282,111 @@ def sigterm_after(monkeypatch, target: str) -> None:
     monkeypatch.setattr(module, name, then_terminated)
 
 
-def test_sigterm_while_making_the_class_files_says_what_was_replaced(tmp_path, monkeypatch, capsys):
-    """'the previous outputs are untouched' was printed after every student was rebuilt and
-    answers.json rewritten."""
-    out = tmp_path / "b"
-    sigterm_after(monkeypatch, "solgen.course.classfiles.write_answers")
-    assert batch(out) == 143
-    err = capsys.readouterr().err
-    assert err == (
+NOTHING_REPLACED = (
+    "no class file was replaced; answers.json, answers.csv, report.txt, key.pdf, "
+    "all-solutions.pdf, all-assignments.pdf, handout/, solutions/ as the last complete run left "
+    "them"
+)
+CLASS_FILES = ("answers.json", "answers.csv", "report.txt")
+# Each step of making the class files, in order (issue 20, item 3): a signal after any of
+# them left answers.json and answers.csv rewritten beside the old report.txt and key.pdf.
+CLASS_STEPS = [
+    "solgen.course.classfiles.collect_answers",
+    "solgen.course.classfiles.write_answers",
+    "solgen.course.classfiles.class_report",
+    "solgen.course.classfiles._Staged.text",
+]
+
+
+def _class_bytes(out: Path) -> dict[str, bytes]:
+    return {name: (out / name).read_bytes() for name in CLASS_FILES}
+
+
+def _scratch(out: Path) -> list[str]:
+    return sorted(p.name for p in out.iterdir() if p.name.startswith(".solgen"))
+
+
+@pytest.mark.parametrize("step", CLASS_STEPS)
+def test_sigterm_at_each_step_of_the_class_files_replaces_none(out, monkeypatch, capsys, step):
+    """'replaced answers.json, answers.csv' was true, but left them beside the old report.txt:
+    now every class file is staged and moved in together, so a signal at any step before
+    that leaves them all as they were, which is what is said."""
+    before = _class_bytes(out)
+    if step.endswith("_Staged.text"):
+        real = classfiles._Staged.text
+
+        def then_terminated(self, name, text):
+            real(self, name, text)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        monkeypatch.setattr(classfiles._Staged, "text", then_terminated)
+    else:
+        sigterm_after(monkeypatch, step)
+    assert batch(out, "--set", "problem1.b2=0.5") == 143
+    assert capsys.readouterr().err == (
         "solgen: error: interrupted while making the class files: 3 built and recorded before; "
-        "replaced answers.json, answers.csv; report.txt, key.pdf, all-solutions.pdf, "
-        "all-assignments.pdf, handout/, solutions/ as the last complete run left them; rerun "
-        "the same command to finish\n"
+        f"{NOTHING_REPLACED}; rerun the same command to finish\n"
     )
-    assert sorted(answers(out)) == IDS and not (out / "report.txt").exists()
+    assert _class_bytes(out) == before
+    assert _scratch(out) == []
+    monkeypatch.undo()
+    assert batch(out, "--set", "problem1.b2=0.5") == 0  # the rerun finishes: all new
+    assert "batch: 0 built, 3 up to date, 0 failed" in capsys.readouterr().out
+    after = _class_bytes(out)
+    assert all(after[name] != before[name] for name in ("answers.json", "answers.csv"))
+    assert sorted(answers(out)) == IDS
+
+
+@pytest.mark.parametrize("name", CLASS_FILES)
+def test_a_full_disk_at_any_class_file_replaces_none(out, monkeypatch, capsys, name):
+    before = _class_bytes(out)
+    full_disk_for(monkeypatch, f"/.{name}.")
+    assert batch(out, "--set", "problem1.b2=0.5") == 1
+    assert capsys.readouterr().err == (
+        "solgen: error: the class files could not all be made: No space left on device: "
+        f"{out}/{name}\n"
+        f"solgen: error: {NOTHING_REPLACED}; 3 built and recorded\n"
+    )
+    assert _class_bytes(out) == before
+    assert _scratch(out) == []
+
+
+def test_a_kill_while_moving_the_class_files_in_is_finished_by_the_next_run(
+    made, tmp_path, monkeypatch, capsys
+):
+    """SIGKILL between two renames of the class files' move: DIR holds some old and none of
+    the new, or some new and none of the old, never a mix; the next batch finishes the move."""
+    changed = tmp_path / "changed"
+    shutil.copytree(made, changed)
+    assert batch(changed, "--set", "problem1.b2=0.5") == 0
+    old, new = _class_bytes(made), _class_bytes(changed)
+    real_replace = os.replace
+    for kill_at in range(2 * len(CLASS_FILES) + 1):
+        out = shutil.copytree(made, tmp_path / f"out{kill_at}")
+        moves = 0
+
+        def replace_then_die(src, dst, kill_at=kill_at, commit=str(out / build_module.COMMIT)):
+            nonlocal moves
+            if any(str(p) == commit or str(p).startswith(commit + "/") for p in (src, dst)):
+                if moves == kill_at:
+                    raise Killed
+                moves += 1
+            real_replace(src, dst)
+
+        monkeypatch.setattr(build_module.os, "replace", replace_then_die)
+        with pytest.raises(Killed):
+            batch(out, "--set", "problem1.b2=0.5")
+        assert moves == kill_at
+        monkeypatch.setattr(build_module.os, "replace", real_replace)
+        seen = {n: (out / n).read_bytes() for n in CLASS_FILES if (out / n).exists()}
+        olds = {n for n, data in seen.items() if data == old[n]}
+        news = {n for n, data in seen.items() if data == new[n]}
+        assert not (olds - news and news - olds), (kill_at, olds, news)
+        capsys.readouterr()
+        assert batch(out, "--set", "problem1.b2=0.5") == 0
+        assert "batch: 0 built, 3 up to date, 0 failed" in capsys.readouterr().out
+        assert _class_bytes(out) == new, kill_at
+        assert not (out / build_module.COMMIT).exists()
 
 
 def test_sigterm_after_the_batch_finished_is_143_and_says_so(out, monkeypatch, capsys):

@@ -7,6 +7,7 @@ import contextlib
 import ctypes
 import errno
 import fcntl
+import json
 import os
 import shutil
 import signal
@@ -428,3 +429,46 @@ def signals_held() -> Iterator[None]:
                 handler(first, None)
             elif handler == signal.SIG_DFL:
                 signal.raise_signal(first)
+
+
+# --- a set of files moved in together (a build's outputs, a batch's class files) ---------------
+
+COMMIT = ".solgen-commit"  # a complete set of outputs, being moved into place
+COMMIT_LIST = ".outputs.json"  # in COMMIT: the names to move, written before COMMIT exists
+COMMIT_OLD = ".old"  # in COMMIT: the outputs being replaced, moved out before any new one in
+
+
+def finish_commit(out: Path) -> None:
+    """Move a staged, complete set of outputs (out/COMMIT) into place, or do nothing.
+
+    A build's outputs, or a batch's class files, are visible as a set: first every output
+    being replaced is moved out of DIR (into COMMIT/.old), then every new one in, so that a
+    reader between two renames sees some of the old outputs or some of the new, never a new
+    results.json beside an old solution.pdf. SIGINT and SIGTERM wait until the last rename.
+    A SIGKILL in between leaves COMMIT with the rest, and the next run on DIR finishes the
+    move before it reads or writes anything else (each step is idempotent), so the outputs
+    end up all new. (DIR holds the user's files too, so one rename of DIR cannot swap the set.)
+    """
+    commit = out / COMMIT
+    if not commit.is_dir():
+        return
+    try:
+        names = json.loads(read_regular(commit / COMMIT_LIST, 1 << 16).decode("utf-8"))
+    except (NotReadable, ValueError):
+        names = None
+    if not isinstance(names, list) or not all(
+        isinstance(n, str) and "/" not in n and n not in ("", ".", "..", COMMIT_OLD) for n in names
+    ):
+        shutil.rmtree(commit, ignore_errors=True)  # not one of ours, or never complete
+        return
+    with signals_held():
+        old = commit / COMMIT_OLD
+        old.mkdir(exist_ok=True)
+        for name in names:  # out: every output that a new one replaces
+            if (commit / name).exists() and (out / name).exists():
+                os.replace(out / name, old / name)
+        for name in names:  # in: every new output not moved yet (a kill may have moved some)
+            staged = commit / name
+            if staged.exists():
+                os.replace(staged, out / name)
+        shutil.rmtree(commit, ignore_errors=True)

@@ -116,19 +116,32 @@ def load_key(directory: Path) -> ClassKey:
         raise InvalidInput(
             [
                 f"--key: {directory}: results.json of {', '.join(damaged[:10])} is missing or "
-                "differs from the manifest; rerun the batch to repair it"
+                f"differs from the manifest; {_repair(found.kind, damaged[0])}"
             ]
         )
     students = []
     for student_id, record in sorted(found.records.items()):
         path = directory / record.folder / "variant.toml"
+        repair = _repair(found.kind, student_id)
+        if not (directory / record.folder).exists():
+            raise InvalidInput([f"--key: {directory / record.folder}/ was deleted; {repair}"])
         if mf.file_sha(path) != record.variant:
-            raise InvalidInput([f"--key: {path} differs from {mf.MANIFEST}; rerun the batch"])
+            raise InvalidInput([f"--key: {path} differs from {mf.MANIFEST}; {repair}"])
         variant = build_variant(read_variant_file(path))
         items = tuple(items_of(answers[student_id], variant.assignment))
         students.append(StudentKey(student_id, record.name, record.folder, variant, items))
     origin = found.key if found.kind == "roster" else found.plan
     return ClassKey(kind=found.kind, students=tuple(students), lms=found.lms, origin=origin)
+
+
+def _repair(kind: str, student_id: str) -> str:
+    """The ways on when a variant's files in a batch directory are missing or damaged."""
+    if kind != "roster":
+        return "rerun the batch to rebuild them"
+    return (
+        f"rerun the batch with {student_id} on the roster to rebuild them, or with "
+        f"--withdraw {student_id} to take {student_id} out of the class"
+    )
 
 
 # --- a batch directory's answers -----------------------------------------------------------

@@ -44,6 +44,7 @@ from solgen.base.files import (
 )
 from solgen.base.tomlinput import MAX_VARIANT_BYTES
 from solgen.course import manifest as mf
+from solgen.course import withdraw as withdrawal
 from solgen.course.generate import (
     apply_sets,
     assignment_table,
@@ -81,6 +82,8 @@ class BatchOptions:
     timeout: float = DEFAULT_TIMEOUT
     template_dir: Path | None = None
     columns: ColumnMap = field(default_factory=ColumnMap)  # --id-column, --name-column
+    withdraw: tuple[str, ...] = ()  # ids to withdraw (withdraw.py)
+    readmit: tuple[str, ...] = ()  # ids to take back
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,8 @@ class Outcome:
     """What happened to one variant."""
 
     id: str
-    # "built", "skipped" (up to date), "failed", "stopped", "not started", "kept" (off roster)
+    # "built", "skipped" (up to date), "failed", "stopped", "not started", "kept" (off roster),
+    # "withdrawn" (on the roster, withdrawn: not built)
     status: str
     reason: str = ""  # why it was (re)built
     error: str = ""
@@ -135,6 +139,7 @@ class BatchReport:
     class_written: list[str] = field(default_factory=list)  # class files this run replaced
     class_error: BaseException | None = None  # why the class files could not all be made
     notes: list[str] = field(default_factory=list)  # about the directory (records dropped...)
+    withdrawn: list[str] = field(default_factory=list)  # the ids this run withdrew
 
     @property
     def failed(self) -> list[Outcome]:
@@ -223,6 +228,10 @@ class _NeedsGenerated(SolgenError):
     """decide() needs a job's generated text, which a rerun had not made."""
 
 
+AFTER_KILLED = (
+    "interrupted after moving in the class files of a batch that was killed; nothing else "
+    "was written; rerun the same command to finish"
+)
 FIELDS_SAID = 5  # changed fields a rerun names before "and N more"
 
 
@@ -332,8 +341,13 @@ def decide(
     if found.problem:  # a link or a FIFO is not the user's edit: replaced by a build of its own
         return Task(job, generated(), f"{found.problem}: replaced", "", previous)
     if not found.present:
-        new = record is None and not found.exists
-        return Task(job, generated(), "new" if new else "variant.toml is missing", "", previous)
+        if record is None and not found.exists:
+            reason = "new"
+        elif not found.exists:
+            reason = f"its folder {job.folder}/ was deleted"
+        else:
+            reason = "variant.toml is missing"
+        return Task(job, generated(), reason, "", previous)
     current_sha = found.sha
     if record is None:
         if current_sha == job.generated_sha:
@@ -454,6 +468,23 @@ def _identity(
     return "roster", fingerprint(key), students, key
 
 
+def _active(
+    students: list[Student] | None, manifest: Manifest, report: BatchReport
+) -> list[Student] | None:
+    """The roster without its withdrawn students, each of whom gets an outcome that says so."""
+    if students is None:
+        return None
+    for s in students:
+        if s.id in manifest.withdrawn:
+            folder = manifest.withdrawn[s.id].folder
+            note = (
+                f"withdrawn (their files are in {withdrawal.WITHDRAWN}/{folder}/): not built; "
+                f"--readmit {s.id} takes them back"
+            )
+            report.outcomes.append(Outcome(s.id, "withdrawn", note=note))
+    return [s for s in students if s.id not in manifest.withdrawn]
+
+
 def _check_variants(tasks: list[Task], out: Path) -> None:
     """Every variant to build is valid, or InvalidInput before any is built.
 
@@ -486,6 +517,8 @@ def run_batch(options: BatchOptions, progress_stream: TextIO | None = None) -> B
     about it is true. A failure of the class files is recorded too (class_error), after every
     student's outcome.
     """
+    from solgen.base.files import COMMIT, finish_commit
+
     progress_stream = progress_stream or sys.stderr
     start = time.perf_counter()
     roster_notes: list[str] = []
@@ -503,14 +536,21 @@ def run_batch(options: BatchOptions, progress_stream: TextIO | None = None) -> B
         check_writable(_existing_parent(options.out), "--out")
         options.out.mkdir(parents=True, exist_ok=True)
     with exclusive(options.out) as lock_fd:
-        remove_leftover_scratch(options.out)
         manifest = _open_manifest(options, kind, fingerprint)
+        withdrawal.check(manifest, options, students)
+        if (options.out / COMMIT).is_dir():  # class files a killed run was moving in
+            finish_commit(options.out)  # first, so that DIR holds one set of them
+            interrupted_from_now(AFTER_KILLED)
+        remove_leftover_scratch(options.out)
         # The roster's LMS identities, for grade --for: no input of a build, so none is rebuilt
         manifest.lms.update({s.id: s.identity for s in students or () if s.identity})
         manifest.stamps = mf.Stamps(options.out)
         report = BatchReport(outcomes=[], notes=roster_notes)
         dropped = _drop_strangers(manifest, report)
-        jobs = _Jobs(options, manifest, students, key, fingerprint)
+        report.notes += withdrawal.apply(options.out, manifest, options.withdraw, options.readmit)
+        report.withdrawn = [i for i in dict.fromkeys(options.withdraw) if i not in options.readmit]
+        active = _active(students, manifest, report)
+        jobs = _Jobs(options, manifest, active, key, fingerprint)
         _run_locked(options, manifest, jobs, dropped, now, lock_fd, progress_stream, report)
         interrupted_from_now(
             "interrupted after the batch had finished: every file it wrote is complete "
@@ -568,6 +608,9 @@ class _Jobs:
     names, --set, the assignment and its draw options, solgen) and whose
     records agree knows every generated variant's hash without generating any: a no-op rerun
     reads no mathematics and generates nothing, whatever the draw options.
+
+    students: the roster without the withdrawn students (a variant depends on its student's id
+    alone, so a withdrawal changes no other student's variant).
     """
 
     def __init__(
@@ -679,9 +722,13 @@ def _run_locked(
         if manifest.kind == "roster"
         else "not among this batch's seeds: kept as built"
     )
-    for student_id in manifest.records:
+    for student_id, record in manifest.records.items():
         if student_id not in listed:
-            outcomes[student_id] = Outcome(student_id, "kept", note=off_list)
+            gone = not os.path.lexists(options.out / record.folder)
+            note = _deleted_off_list(manifest.kind, student_id, record.folder, options.pdf)
+            outcomes[student_id] = Outcome(student_id, "kept", note=note if gone else off_list)
+    for early in report.outcomes:  # the withdrawn students on the roster (_active)
+        outcomes[early.id] = early
     tasks += _rebuild_from_tree(options.out, dropped, listed, off_list)
     _check_variants(tasks, options.out)
     if tasks:
@@ -717,6 +764,22 @@ def _run_locked(
         report.outcomes = [outcomes[i] for i in sorted(outcomes)]
         manifest.stamps.save()
     report.combined = [options.out / f"{name}.pdf" for name in classfiles.COMBINED.values()]
+
+
+def _deleted_off_list(kind: str, student_id: str, folder: str, pdf: bool) -> str:
+    """What a rerun says of a variant no longer listed whose folder was deleted: what is kept
+    of it, and the ways on (grade and export need its folder)."""
+    files = "answers.csv, answers.json and key.pdf" if pdf else "answers.csv and answers.json"
+    if kind != "roster":
+        return (
+            f"not among this batch's seeds and its folder {folder}/ was deleted: {files} keep "
+            "its last answers; list its seed again to rebuild it"
+        )
+    return (
+        f"not on the roster and their folder {folder}/ was deleted: {files} keep their last "
+        f"answers, grade and export need the folder; put {student_id} back on the roster to "
+        f"rebuild it, or --withdraw {student_id}"
+    )
 
 
 def _decide_all(

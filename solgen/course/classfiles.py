@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import tomllib
+import unicodedata
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -25,7 +26,6 @@ from solgen.base.files import (
     NotReadable,
     atomic_write,
     read_regular,
-    replace_dir,
     scratch_dir,
     signals_held,
 )
@@ -67,8 +67,13 @@ def finish(
 ) -> str:
     """Write the class-level files for every recorded variant; return the class report.
 
-    written: each class file this call replaced is appended as it is replaced, so that a
-    caller interrupted (or failing) half way can say exactly what changed. Nothing that is
+    Every class file that changed is made in one staging folder first and they are moved in
+    together at the end (_Staged), so that a failure or a signal before that leaves every
+    class file as the last complete run left them, and a kill during the move leaves a commit
+    folder the next batch finishes first (see document.build.finish_commit).
+
+    written: each class file this call replaced, appended once they are all in place, so
+    that a caller interrupted (or failing) can say exactly what changed. Nothing that is
     up to date is rewritten, and a rerun with nothing to do writes nothing at all (a read-only
     directory is fine): answers.csv/json and report.txt are compared by their stamps with
     what they were made of (in manifest.Stamps) before anything is read.
@@ -80,24 +85,96 @@ def finish(
         (notes if notes is not None else []).append(RELEASE_REMOVED)
     digest = _answers_digest(manifest)
     report = _report_if_current(out, manifest, digest)
-    if report is None:
-        answers = collect_answers(out, manifest)
-        view = _readable_view(out, manifest)
-        assignments = assignments_of(out, view)
-        write_answers(out, manifest, answers, written, assignments)
-        report = class_report(out, view, answers)
-        _write_if_changed(out / REPORT, report, written)
+    staged = _Staged(out)
+    try:
+        made_answers = report is None
+        if report is None:
+            answers = collect_answers(out, manifest)
+            view = _readable_view(out, manifest)
+            assignments = assignments_of(out, view)
+            write_answers(staged, manifest, answers, assignments)
+            report = class_report(out, view, answers)
+            staged.text(REPORT, report)
+        pdfs = class_pdfs(out, manifest, timeout, staged) if pdf and manifest.records else None
+        staged.commit(written)
+    except BaseException:
+        staged.discard()
+        raise
+    if made_answers:
         for name in ANSWER_FILES:
             manifest.stamps.sha(name, out / name)
         manifest.stamps.set("answers", digest)
-    if pdf and manifest.records:
-        class_pdfs(out, manifest, timeout, written)
+    if pdfs is not None:
+        manifest.class_inputs, files = pdfs
+        manifest.class_outputs = {f: manifest.stamps.sha(f, out / f) or "" for f in files}
     try:
         manifest.save_if_changed(out)
     except OSError as exc:  # a no-op rerun in a read-only directory whose stamps went stale
         if written or exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
             raise
     return report
+
+
+class _Staged:
+    """The class files of one run: made in one scratch folder of DIR (created when the first
+    one is staged), then moved in as a set by document.build's commit (COMMIT_LIST, then
+    finish_commit), with SIGINT and SIGTERM held."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.folder: Path | None = None
+        self.names: list[str] = []  # as staged: a folder's name ends in /
+
+    def _into(self) -> Path:
+        if self.folder is None:
+            self.folder = scratch_dir(self.out, "class")
+        return self.folder
+
+    def text(self, name: str, text: str) -> None:
+        """Stage a text file, unless DIR's holds this text already (a rerun touches nothing)."""
+        data = text.encode("utf-8")
+        try:
+            if read_regular(self.out / name, len(data)) == data:
+                return
+        except NotReadable:
+            pass
+        try:
+            atomic_write(self._into() / name, text)
+        except OSError as exc:  # named as the class file it was to become (a full disk)
+            raise type(exc)(exc.errno, exc.strerror or str(exc), str(self.out / name)) from None
+        self.names.append(name)
+
+    def file(self, name: str, source: Path) -> None:
+        """Stage a file made elsewhere in DIR (a compiled PDF), by renaming it."""
+        os.replace(source, self._into() / name)
+        self.names.append(name)
+
+    def new_folder(self, name: str) -> Path:
+        """A folder to fill (handout/, solutions/), staged under name."""
+        path = self._into() / name
+        path.mkdir()  # mkdir, not mkdtemp's 0700: the mode of an ordinary folder
+        self.names.append(f"{name}/")
+        return path
+
+    def commit(self, written: list[str]) -> None:
+        """Move every staged file into DIR together (nothing staged: nothing happens)."""
+        from solgen.base.files import COMMIT, COMMIT_LIST, finish_commit
+
+        if self.folder is None:
+            return
+        top = [name.rstrip("/") for name in self.names]
+        atomic_write(self.folder / COMMIT_LIST, json.dumps(top))
+        with signals_held():
+            os.replace(self.folder, self.out / COMMIT)
+            self.folder = None
+            finish_commit(self.out)
+            written += self.names
+
+    def discard(self) -> None:
+        """Remove what was staged (a failure or a signal before the commit)."""
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
 
 
 def _remove_release(out: Path, manifest: Manifest) -> bool:
@@ -151,33 +228,18 @@ def _readable_view(out: Path, manifest: Manifest) -> Manifest:
     return replace(manifest, records=records)
 
 
-def _write_if_changed(path: Path, text: str, written: list[str] | None = None) -> None:
-    """atomic_write, skipped when the file holds this text already (a rerun touches nothing)."""
-    data = text.encode("utf-8")
-    try:
-        if read_regular(path, len(data)) == data:
-            return
-    except NotReadable:
-        pass
-    atomic_write(path, text)
-    if written is not None:
-        written.append(path.name)
-
-
 def write_answers(
-    out: Path,
+    staged: _Staged,
     manifest: Manifest,
     answers: dict[str, dict[str, Any]],
-    written: list[str] | None = None,
     assignments: dict[str, Assignment | None] | None = None,
 ) -> None:
-    """DIR/answers.json (id -> results.json) and DIR/answers.csv (one row a variant)."""
-    text = json.dumps(answers, indent=2, ensure_ascii=False) + "\n"
-    _write_if_changed(out / ANSWERS_JSON, text, written)
+    """Stage DIR/answers.json (id -> results.json) and DIR/answers.csv (one row a variant)."""
+    staged.text(ANSWERS_JSON, json.dumps(answers, indent=2, ensure_ascii=False) + "\n")
     names = {i: r.name for i, r in manifest.records.items()}
     seeds = {i: r.seed for i, r in manifest.records.items()}
     csv_text = answers_csv(answers, names, seeds, manifest.kind, assignments)
-    _write_if_changed(out / ANSWERS_CSV, csv_text, written)
+    staged.text(ANSWERS_CSV, csv_text)
 
 
 def flatten(results: dict[str, Any], assignment: Assignment | None = DEFAULT) -> dict[str, Any]:
@@ -284,20 +346,20 @@ def _class_files(manifest: Manifest, ids: list[str]) -> list[str]:
 
 
 def class_pdfs(
-    out: Path, manifest: Manifest, timeout: float, written: list[str] | None = None
-) -> None:
-    """key.pdf, the combined PDFs and (roster) handout/ and solutions/, unless up to date.
+    out: Path, manifest: Manifest, timeout: float, staged: _Staged
+) -> tuple[str, list[str]] | None:
+    """Stage key.pdf, the combined PDFs and (roster) handout/ and solutions/, unless up to
+    date; return what they are made of (a digest) and the files they are, to record once
+    they are in place (None: up to date, nothing staged).
 
     Up to date is decided by stamps (a rerun hashes only files that changed). They are
     compiled in scratch folders first; SIGINT or SIGTERM during the compile stops LaTeX and
-    leaves the old ones (written says nothing was replaced); the renames into place happen
-    with both signals held. A compile that failed writing (a full disk) is an OSError naming
-    the file, not a LaTeX error without an error line.
+    leaves the old ones. A compile that failed writing (a full disk) is an OSError naming
+    the file, not a LaTeX error without an error line. key.pdf holds every student with
+    answers (as answers.csv does), in key_order.
     """
-    written = [] if written is None else written
-    answers = None
     ids = _with_pdfs(out, manifest)
-    key_ids = [i for i in sorted(manifest.records) if i in ids or i not in manifest.records]
+    key_ids = sorted(manifest.records)
     digest = _class_digest(manifest, ids, key_ids)
     files = _class_files(manifest, ids)
     if (
@@ -305,42 +367,59 @@ def class_pdfs(
         and set(manifest.class_outputs) == set(files)
         and all(manifest.stamps.unchanged(f, out / f, manifest.class_outputs[f]) for f in files)
     ):
-        return
+        return None
     answers = collect_answers(out, manifest)
     key_ids = [i for i in key_ids if i in answers]
     if manifest.kind == "roster" and any(i not in answers for i in ids):
         # no answers to make a form of (reported as damaged): no handout for that student
         ids = [i for i in ids if i in answers]
-        digest, files = _class_digest(manifest, ids, key_ids), _class_files(manifest, ids)
+    digest, files = _class_digest(manifest, ids, key_ids), _class_files(manifest, ids)
     if not ids and not key_ids:
-        return
+        return None
     assignments = assignments_of(out, _readable_view(out, manifest))
-    keys = {i: (answers[i], assignments.get(i)) for i in key_ids}
+    keys = {i: (answers[i], assignments.get(i)) for i in key_order(manifest, key_ids)}
     if manifest.kind == "roster":
         _check_no_student_folder(manifest)
     compiled = _compile_class(out, manifest, ids, keys, timeout)
-    staged: list[tuple[str, Path]] = []
     try:
+        for name, done in compiled.items():
+            staged.file(f"{name}.pdf", done.pdf)
         if manifest.kind == "roster":
             forms = {i: answer_form(i, answers[i], assignments.get(i)) for i in ids}
-            staged.append((HANDOUT, _stage_handout(out, manifest, ids, forms)))
-            staged.append((SOLUTIONS, _stage_solutions(out, manifest, ids)))
-    except BaseException:
+            _stage_handout(out, manifest, ids, forms, staged.new_folder(HANDOUT))
+            _stage_solutions(out, manifest, ids, staged.new_folder(SOLUTIONS))
+    finally:
         for done in compiled.values():
             shutil.rmtree(done.scratch, ignore_errors=True)
-        for _, stage in staged:
-            shutil.rmtree(stage, ignore_errors=True)
-        raise
-    with signals_held():
-        for name, done in compiled.items():
-            os.replace(done.pdf, out / f"{name}.pdf")
-            written.append(f"{name}.pdf")
-            shutil.rmtree(done.scratch, ignore_errors=True)
-        for name, stage in staged:
-            replace_dir(out / name, stage)
-            written.append(f"{name}/")
-    manifest.class_inputs = digest
-    manifest.class_outputs = {f: manifest.stamps.sha(f, out / f) or "" for f in files}
+    return digest, files
+
+
+KEY_CONFIDENTIAL = "Confidential: for graders only."
+KEY_BY_NAME = "Students in order of name, as the roster writes it (the id after equal names)."
+
+
+def _key_subtitle(manifest: Manifest) -> str:
+    """key.pdf's line under its title: what it is, and (a roster's) the order of its blocks."""
+    if manifest.kind != "roster":
+        return KEY_CONFIDENTIAL
+    return f"{KEY_CONFIDENTIAL} {KEY_BY_NAME}"
+
+
+def key_order(manifest: Manifest, ids: list[str]) -> list[str]:
+    """key.pdf's order: a roster's students by name as the roster writes it (letters
+    compared without case and accents, so that "Lovelace, Ada" is among the L's whatever
+    the LMS), the id after equal names; a practice set's variants by id (their seed)."""
+    if manifest.kind != "roster":
+        return sorted(ids)
+
+    def by_name(variant_id: str) -> tuple[str, str, str]:
+        name = manifest.records[variant_id].name
+        plain = "".join(
+            c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)
+        )
+        return plain.casefold(), name, variant_id
+
+    return sorted(ids, key=by_name)
 
 
 def _check_no_student_folder(manifest: Manifest) -> None:
@@ -389,7 +468,7 @@ def _compile_class(
     blocks = [key_block(manifest, i, *key) for i, key in keys.items()]
     title = _title(out, manifest, list(keys) or ids)
     names = [_key_name(manifest, i) for i in keys]
-    sources[KEY] = (key_document(title, "Confidential: for graders only.", blocks, names), {})
+    sources[KEY] = (key_document(title, _key_subtitle(manifest), blocks, names), {})
     if ids:
         for document, name in COMBINED.items():
             inputs = {
@@ -526,25 +605,23 @@ def _link(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
 
 
-def _stage_handout(out: Path, manifest: Manifest, ids: list[str], forms: dict[str, str]) -> Path:
-    """handout/ in a staging folder: a folder a student holding only what that student gets
+def _stage_handout(
+    out: Path, manifest: Manifest, ids: list[str], forms: dict[str, str], stage: Path
+) -> None:
+    """handout/ in its staging folder: a folder a student holding only what that student gets
     before the deadline: the sheet, the data files and the answer form (never a solution)."""
-    stage = scratch_dir(out, HANDOUT)
     for variant_id in ids:
         folder = manifest.records[variant_id].folder
         (stage / folder).mkdir()
         for name in _handed_out(manifest, variant_id):
             _link(out / folder / name, stage / folder / name)
         (stage / folder / ANSWER_FORM).write_text(forms[variant_id], encoding="utf-8")
-    return stage
 
 
-def _stage_solutions(out: Path, manifest: Manifest, ids: list[str]) -> Path:
-    """solutions/ in a staging folder: a folder a student holding that student's worked
+def _stage_solutions(out: Path, manifest: Manifest, ids: list[str], stage: Path) -> None:
+    """solutions/ in its staging folder: a folder a student holding that student's worked
     solution, for after the deadline."""
-    stage = scratch_dir(out, SOLUTIONS)
     for variant_id in ids:
         folder = manifest.records[variant_id].folder
         (stage / folder).mkdir()
         _link(out / folder / SOLUTION, stage / folder / SOLUTION)
-    return stage

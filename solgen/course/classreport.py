@@ -136,9 +136,17 @@ def class_report(out: Path, manifest: Manifest, answers: dict[str, dict[str, Any
         lines.append(f"Hand-edited variant.toml (kept): {', '.join(edited)}")
     if manifest.expected:
         off = [i for i in ids if i not in set(manifest.expected)]
-        if off:
-            where = "on the roster" if manifest.kind == "roster" else "among the batch's seeds"
-            lines.append(f"Not {where} any more (kept as built): {', '.join(off)}")
+        # a folder deleted by hand (or one whose variant.toml cannot be read): not kept as built
+        gone = [i for i in off if not (out / manifest.records[i].folder / "variant.toml").is_file()]
+        kept = [i for i in off if i not in gone]
+        where = "on the roster" if manifest.kind == "roster" else "among the batch's seeds"
+        if kept:
+            lines.append(f"Not {where} any more (kept as built): {', '.join(kept)}")
+        if gone:
+            lines.append(
+                f"Not {where} any more, folder deleted or unreadable (last answers kept): "
+                f"{', '.join(gone)}"
+            )
     missing = [i for i in ids if i not in answers]
     if missing:
         lines.append(f"Without answers (results.json missing or damaged): {', '.join(missing)}")

@@ -308,6 +308,9 @@ class Manifest:
     # id -> the student's identity in the LMS whose export the roster was (grade --for);
     # kept for students who left the roster, replaced by a roster that gives another
     lms: dict[str, Identity] = field(default_factory=dict)
+    # id -> the record of a student withdrawn (batch --withdraw): in no class file, their files
+    # in DIR/withdrawn/<folder>/, the record kept for --readmit
+    withdrawn: dict[str, Record] = field(default_factory=dict)
     saved: str = field(default="", compare=False, repr=False)  # the text last read or written
     # the cache of file hashes by stamps (never written into manifest.json)
     stamps: Stamps = field(default_factory=lambda: Stamps(None), compare=False, repr=False)
@@ -332,6 +335,8 @@ class Manifest:
                 i: {"from": identity.lms, **dict(identity.cells)}
                 for i, identity in sorted(self.lms.items())
             }
+        if self.withdrawn:  # only then: a manifest of a class without withdrawals is as it was
+            data["withdrawn"] = {i: _record_json(r) for i, r in sorted(self.withdrawn.items())}
         return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
     def save(self, directory: Path) -> None:
@@ -404,6 +409,10 @@ def parse(data: Any, source: str) -> Manifest:
                 f"students.{sid}.seed", "expected a whole number (a seeded batch), found null"
             )
     klass = reader.table(top.get("class"), "class")
+    withdrawn_raw = reader.table(top.get("withdrawn", {}), "withdrawn")
+    withdrawn = {sid: reader.record(raw, f"withdrawn.{sid}") for sid, raw in withdrawn_raw.items()}
+    for sid in sorted(set(withdrawn) & set(records)):
+        reader.fail(f"withdrawn.{sid}", "expected a student not in students, found one in both")
     return Manifest(
         kind=kind,
         key=key,
@@ -414,6 +423,7 @@ def parse(data: Any, source: str) -> Manifest:
         class_inputs=reader.string(klass, "inputs", "class."),
         class_outputs=reader.hashes(klass, "outputs", "class."),
         lms=reader.identities(top.get("lms", {})),
+        withdrawn=withdrawn,
     )
 
 

@@ -21,6 +21,7 @@ RESERVED = frozenset(
         "release",  # an older solgen's folder (removed on a rerun)
         "handout",
         "solutions",
+        "withdrawn",  # withdrawn students' files (withdraw.py)
         "answers.csv",
         "answers.json",
         "report.txt",

@@ -12,13 +12,14 @@ from pathlib import Path
 
 from solgen.base.errors import CheckFailed, InterruptedAfterWrite, Terminated
 from solgen.base.files import (
+    COMMIT,
+    COMMIT_LIST,
     SCRATCH_MARK,
-    NotReadable,
     atomic_write,
     exclusive,
+    finish_commit,
     interrupted_from_now,
     named,
-    read_regular,
     remove_leftover_scratch,
     scratch_dir,
     signals_held,
@@ -119,11 +120,6 @@ def build(variant: Variant, options: BuildOptions) -> BuildReport:
     return report
 
 
-COMMIT = ".solgen-commit"  # a build's complete outputs, being moved into place
-COMMIT_LIST = ".outputs.json"  # in COMMIT: the names to move, written before COMMIT exists
-COMMIT_OLD = ".old"  # in COMMIT: the outputs being replaced, moved out before any new one in
-
-
 def _build_into(
     out: Path,
     texts: dict[str, str],
@@ -188,42 +184,6 @@ def _stage_commit(
         shutil.rmtree(stage, ignore_errors=True)
         raise
     return stage
-
-
-def finish_commit(out: Path) -> None:
-    """Move a staged, complete set of outputs (out/COMMIT) into place, or do nothing.
-
-    Outputs of one build are visible as a set: first every output being replaced is moved
-    out of DIR (into COMMIT/.old), then every new one in, so that a reader between two
-    renames sees some of the old outputs or some of the new, never a new results.json
-    beside an old solution.pdf. SIGINT and SIGTERM wait until the last rename. A SIGKILL
-    in between leaves COMMIT with the rest, and the next build on DIR finishes the move
-    before it reads or writes anything else (each step is idempotent), so the outputs end
-    up all new. (DIR holds the user's files too, so one rename of DIR cannot swap the set.)
-    """
-    commit = out / COMMIT
-    if not commit.is_dir():
-        return
-    try:
-        names = json.loads(read_regular(commit / COMMIT_LIST, 1 << 16).decode("utf-8"))
-    except (NotReadable, ValueError):
-        names = None
-    if not isinstance(names, list) or not all(
-        isinstance(n, str) and "/" not in n and n not in ("", ".", "..", COMMIT_OLD) for n in names
-    ):
-        shutil.rmtree(commit, ignore_errors=True)  # not one of ours, or never complete
-        return
-    with signals_held():
-        old = commit / COMMIT_OLD
-        old.mkdir(exist_ok=True)
-        for name in names:  # out: every output that a new one replaces
-            if (commit / name).exists() and (out / name).exists():
-                os.replace(out / name, old / name)
-        for name in names:  # in: every new output not moved yet (a kill may have moved some)
-            staged = commit / name
-            if staged.exists():
-                os.replace(staged, out / name)
-        shutil.rmtree(commit, ignore_errors=True)
 
 
 def own_preamble(template_dir: Path | None) -> bool:
