@@ -478,3 +478,40 @@ def test_the_measures_can_fail(tmp_path):
         "Architecture",
         "Solution.",
     }
+
+
+def _penalties() -> str:
+    """base.tex.j2's settings for breaking formulas in running text, as its preamble has them."""
+    base = (Path(__file__).resolve().parent.parent / "templates" / "base.tex.j2").read_text()
+    names = ("\\binoppenalty=", "\\relpenalty=", "\\emergencystretch=")
+    return "\n".join(line for line in base.splitlines() if line.startswith(names))
+
+
+def _set_narrow(tmp_path: Path, settings: str) -> list[str]:
+    """A paragraph whose one good break is inside its formula, set under `settings`."""
+    tex = (
+        "\\documentclass{article}\\usepackage[T1]{fontenc}\\usepackage{lmodern}"
+        f"\\usepackage{{amsmath}}\n{settings}\n\\begin{{document}}\\parbox{{7cm}}{{"
+        "Every coordinate shrinks by the factor "
+        "$\\rho = 5/7 \\approx 0.714286 = 1 - 2 \\eta \\lambda_{\\min}$ per step, and so on.}"
+        "\\end{document}\n"
+    )
+    (tmp_path / "p.tex").write_text(tex, encoding="utf-8")
+    subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "p.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        check=True,
+    )
+    return [line.strip() for line in _page_lines(tmp_path / "p.pdf")[0]]
+
+
+def test_the_preamble_never_breaks_an_inline_formula(tmp_path):
+    """9999 only discouraged the break: with every other line past \\tolerance TeX took it
+    ('the factor rho = | 5/7 ...', as '≈ | 0.282843' in the solutions); base.tex.j2's 10000
+    forbids it, and its emergency stretch sets a looser line instead."""
+    assert "\\relpenalty=10000" in _penalties()
+    broken = [line for line in _set_narrow(tmp_path, _penalties()) if BROKEN_FORMULA.search(line)]
+    assert broken == []
+    old = "\\binoppenalty=9999\n\\relpenalty=9999"
+    assert [line for line in _set_narrow(tmp_path, old) if BROKEN_FORMULA.search(line)] != []
