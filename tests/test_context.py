@@ -411,7 +411,7 @@ def test_problem_3_gives_the_general_size_formula_and_where_the_parameters_are()
     assert "$\\lfloor (H - k + 2p)/s \\rfloor + 1$ vertical positions" in tex
     assert (
         "The largest share sits in conv layer 3, the last convolution:\n"
-        "$8{,}256$ of $15{,}296$, about 54\\%." in tex
+        "$8256$ of $15{,}296$, about 54\\%." in tex
     )
 
 

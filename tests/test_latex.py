@@ -14,12 +14,15 @@ from solgen.markup.latex import (
     approx_or_eq,
     bmatrix,
     column,
+    data_blocks,
+    fmt_alike,
     fmt_int,
     fmt_number,
     is_exact,
     plain_parentheses,
     sym,
     tex_escape,
+    vector_blocks,
 )
 
 F = Fraction
@@ -80,10 +83,19 @@ def test_tex_escape_never_escapes_twice():
         (F(1, 10**6), "0.000001"),
         (F(1, 10**7), r"1 \cdot 10^{-7}"),
         (F(123456789, 7), r"1.76367 \cdot 10^{7}"),
+        # a long exact decimal rounded keeps its zeros too: it must not look exact
+        (F(37560001, 10**8), "0.375600"),
+        (F(2, 3) + 2, "2.66667"),
+        (F(1000000), "1{,}000{,}000"),
+        (10000, "10{,}000"),
+        (9999, "9999"),
+        (-15296, "-15{,}296"),
+        (F(370370, 3), "123{,}457"),
+        (F(-246913, 20), "-12{,}345.65"),
         (0.1 + 0.2, "0.3"),
         # a rounded transcendental keeps its significant zeros (it printed 0.70608)
         (mpmath.mpf("0.70608038558920600"), "0.706080"),
-        (mpmath.mpf("123456.7"), "123457"),
+        (mpmath.mpf("123456.7"), "123{,}457"),
         (mpmath.mpf("1.5e-52"), r"1.50000 \cdot 10^{-52}"),
         (-1.5, "-1.5"),
     ],
@@ -105,15 +117,54 @@ def test_approx_or_eq():
     assert approx_or_eq([F(1, 2), F(1, 3)]) == r"\approx"
 
 
-def test_fmt_int_groups_thousands_without_math_spacing():
+def test_fmt_int_groups_thousands_from_ten_thousand_without_math_spacing():
     assert fmt_int(15296) == "15{,}296"
     assert fmt_int(12078114) == "12{,}078{,}114"
+    assert fmt_int(8256) == "8256"
+    assert fmt_int(-10000) == "-10{,}000"
     assert fmt_int(608) == "608"
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        # all exact: each as short as it is
+        ([F(1, 2), F(-3, 4), 0, 2], ["0.5", "-0.75", "0", "2"]),
+        # one rounded entry: every entry to six significant digits, zeros kept; 0 stays 0
+        (
+            [F(3756, 10000), F(1, 7), 0, 2, F(-1, 8)],
+            ["0.375600", "0.142857", "0", "2.00000", "-0.125000"],
+        ),
+        ([mpmath.mpf("0.70608038558920600"), F(1, 2)], ["0.706080", "0.500000"]),
+        ([F(1, 3), F(1, 10**8)], ["0.333333", r"1.00000 \cdot 10^{-8}"]),
+        ([F(1, 3), 123456], ["0.333333", "123{,}456"]),
+    ],
+)
+def test_numbers_printed_together_share_one_precision(values, expected):
+    assert fmt_alike(values) == expected
+
+
+def test_a_matrix_prints_every_entry_alike_even_those_elided_decide():
+    """0.3756 printed beside 0.0793419 read as two precisions; the hidden corner entry 1/3
+    makes the shown ones rounded too, as in the appendix that lists them all."""
+    rows = [[F(3756, 10000), F(793419, 10**7), 0], [F(1, 4), 1, F(1, 3)]]
+    assert bmatrix(rows) == (
+        "\\begin{bmatrix}\n0.375600 & 0.0793419 & 0 \\\\\n"
+        "0.250000 & 1.00000 & 0.333333\n\\end{bmatrix}"
+    )
+    assert bmatrix(rows, max_cols=2).splitlines()[1] == r"0.375600 & \cdots \\"
+    assert bmatrix([[F(1, 4), 1]]) == "\\begin{bmatrix}\n0.25 & 1\n\\end{bmatrix}"
+    blocks = data_blocks("G", [[F(1, 4)] * 9, [F(1, 3)] + [0] * 8])
+    assert [b["where"] for b in blocks] == ["rows 1--2, columns 1--8", "rows 1--2, column 9"]
+    assert blocks[1]["matrix"] == "\\begin{bmatrix} 0.250000 \\\\ 0 \\end{bmatrix}"
+    assert vector_blocks("t", [F(1, 2), F(2, 3)])[0]["sequence"] == (
+        r"(0.500000,\allowbreak\ 0.666667)"
+    )
 
 
 def test_bmatrix_small_and_elided():
     assert bmatrix([[F(1, 2), F(-3, 4)], [F(1, 3), 0]]) == (
-        "\\begin{bmatrix}\n0.5 & -0.75 \\\\\n0.333333 & 0\n\\end{bmatrix}"
+        "\\begin{bmatrix}\n0.500000 & -0.750000 \\\\\n0.333333 & 0\n\\end{bmatrix}"
     )
     big = bmatrix([[i * 100 + j for j in range(20)] for i in range(30)], max_rows=5, max_cols=5)
     lines = big.splitlines()[1:-1]
@@ -175,6 +226,7 @@ def test_a_column_vector_is_one_line_of_tex():
     [
         (1000000 * sp.Symbol("x") ** 2 - 2 * sp.Symbol("x"), r"1{,}000{,}000 x^{2} - 2 x"),
         (sp.Integer(9999), "9999"),
+        (sp.Integer(10000) * sp.Symbol("x"), r"10{,}000 x"),
         (sp.Integer(-15296), r"-15{,}296"),
         (sp.Rational(-1, 1000000), r"- \frac{1}{1{,}000{,}000}"),
         (sp.Rational(3, 7), r"\frac{3}{7}"),

@@ -98,32 +98,75 @@ def _plain_decimal(text: str) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def fmt_number(value: Any) -> str:
-    """The one number formatter: exact when short and exact, else SIGNIFICANT digits."""
-    if isinstance(value, bool):
-        raise TypeError("booleans are not numbers here")
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, Fraction) and is_exact(value):
-        return exact_decimal(value)
+# Integers from this size on have their thousands grouped (15{,}296), in text and formulas
+# alike; shorter ones are read at a glance (8256), as in SI and most textbooks.
+GROUP_FROM = 10_000
+
+
+def _group_thousands(text: str) -> str:
+    """A fixed-point number with its integer part grouped from GROUP_FROM on: 1000000.5 ->
+    1{,}000{,}000.5 (the braces keep math mode from spacing the comma as punctuation)."""
+    match = re.match(r"(-?)(\d+)(.*)", text, re.DOTALL)
+    if match is None or int(match.group(2)) < GROUP_FROM:
+        return text
+    sign, digits, rest = match.groups()
+    return sign + f"{int(digits):,}".replace(",", "{,}") + rest
+
+
+def _rounded(value: Any, keep_zeros: bool) -> str:
+    """value to SIGNIFICANT significant digits, in scientific form when tiny or huge; its
+    trailing zeros kept when keep_zeros (they are significant: 0.375600, not 0.3756)."""
     import mpmath  # lazily, like SymPy (see _printer_class)
 
     number = (
-        mpmath.mpf(value.numerator) / value.denominator if isinstance(value, Fraction) else value
+        mpmath.mpf(value.numerator) / value.denominator
+        if isinstance(value, Fraction)
+        else mpmath.mpf(value)
     )
     if number == 0:
         return "0"
-    # A value rounded from an exact transcendental (an mpmath number: sigmoid, tanh) keeps its
-    # trailing zeros, which are significant: 0.375600 beside 0.0793419, not 0.3756.
-    rounded = isinstance(value, mpmath.mpf)
-    text = mpmath.nstr(
-        mpmath.mpf(number), SIGNIFICANT, min_fixed=-4, max_fixed=7, strip_zeros=not rounded
-    )
+    text = mpmath.nstr(number, SIGNIFICANT, min_fixed=-4, max_fixed=7, strip_zeros=not keep_zeros)
     if "e" in text:
         mantissa, exponent = text.split("e")
-        mantissa = mantissa if rounded else _plain_decimal(mantissa)
+        mantissa = mantissa if keep_zeros else _plain_decimal(mantissa)
         return f"{mantissa} \\cdot 10^{{{int(exponent)}}}"
-    return text.rstrip(".") if rounded else _plain_decimal(text)  # nstr writes 123457.
+    text = text.rstrip(".") if keep_zeros else _plain_decimal(text)  # nstr writes 123457.
+    return _group_thousands(text)
+
+
+def fmt_number(value: Any) -> str:
+    """The one number formatter: exact when short and exact, else SIGNIFICANT digits.
+
+    A value rounded from an exact one (a long fraction, an mpmath sigmoid or tanh) keeps its
+    trailing zeros, so that it never looks exact: 0.375600, 2.66667. A value shown exactly in
+    scientific form keeps none (1 \\cdot 10^{-7}), nor does a float (its origin is unknown:
+    0.1 + 0.2 prints 0.3). Integer parts from GROUP_FROM on are grouped.
+    """
+    if isinstance(value, bool):
+        raise TypeError("booleans are not numbers here")
+    if is_exact(value):
+        return _group_thousands(exact_decimal(Fraction(value)))
+    return _rounded(value, keep_zeros=not (isinstance(value, float) or _few_digits(value)))
+
+
+def _few_digits(value: Any) -> bool:
+    """Whether a fraction is a decimal of at most SIGNIFICANT significant digits (10^-7, 1.5
+    10^-9), which the rounded form shows exactly without padding zeros."""
+    if not isinstance(value, Fraction) or terminating_places(value) is None:
+        return False
+    places = terminating_places(value) or 0
+    digits = str(abs(value.numerator * 10**places // value.denominator)).rstrip("0")
+    return len(digits) <= SIGNIFICANT
+
+
+def fmt_alike(values: Iterable[Any]) -> list[str]:
+    """Numbers printed together (one matrix, one vector, one list) to one precision: each
+    exactly when every one is exact (0.5, -0.75), else every one to SIGNIFICANT significant
+    digits with its zeros (0.375600 beside 0.0793419, never 0.3756); an exact 0 stays 0."""
+    values = list(values)
+    if all(is_exact(v) for v in values):
+        return [fmt_number(v) for v in values]
+    return [_rounded(v, keep_zeros=True) for v in values]
 
 
 def fmt_exact(value: Fraction | int) -> str:
@@ -137,8 +180,9 @@ def fmt_exact(value: Fraction | int) -> str:
 
 
 def fmt_int(value: int) -> Tex:
-    """An integer with thousands separated by a comma that math mode does not space: 15{,}296."""
-    return Tex(f"{value:,}".replace(",", "{,}"))
+    """An integer, its thousands grouped from GROUP_FROM on by a comma that math mode does not
+    space: 15{,}296, 8256."""
+    return Tex(_group_thousands(str(value)))
 
 
 def num(value: Any) -> Tex:
@@ -151,22 +195,39 @@ def approx_or_eq(values: Iterable[Any]) -> Tex:
     return Tex("=" if all(is_exact(v) for v in values) else r"\approx")
 
 
+def printed_grid(
+    rows: Sequence[Sequence[Any]], number: Callable[[Any], str] | None = None
+) -> list[list[str]]:
+    """Every entry of a matrix as TeX: each written by `number`, or by default all alike
+    (fmt_alike over the whole matrix, so that a part of it prints as the whole does)."""
+    if number is not None:
+        return [[number(v) for v in row] for row in rows]
+    flat = fmt_alike(v for row in rows for v in row)
+    width = len(rows[0]) if rows else 0
+    return [flat[i * width : (i + 1) * width] for i in range(len(rows))]
+
+
 def bmatrix(
     rows: Sequence[Sequence[Any]],
     max_rows: int = 12,
     max_cols: int = 10,
-    number: Callable[[Any], str] = fmt_number,
+    number: Callable[[Any], str] | None = None,
 ) -> Tex:
-    """A bmatrix of numbers (each written by `number`), elided with dots in the middle when it
-    would not fit the page."""
-    row_idx = _elided(len(rows), max_rows)
-    col_idx = _elided(len(rows[0]), max_cols)
+    """A bmatrix of numbers (all alike, see fmt_alike, or each written by `number`), elided
+    with dots in the middle when it would not fit the page."""
+    return _bmatrix_of(printed_grid(rows, number), max_rows, max_cols)
+
+
+def _bmatrix_of(grid: Sequence[Sequence[str]], max_rows: int, max_cols: int) -> Tex:
+    """A bmatrix of entries already written as TeX, elided like bmatrix."""
+    row_idx = _elided(len(grid), max_rows)
+    col_idx = _elided(len(grid[0]), max_cols)
     lines = []
     for i in row_idx:
         if i is None:
             lines.append(" & ".join(r"\vdots" if j is not None else r"\ddots" for j in col_idx))
             continue
-        cells = [number(rows[i][j]) if j is not None else r"\cdots" for j in col_idx]
+        cells = [grid[i][j] if j is not None else r"\cdots" for j in col_idx]
         lines.append(" & ".join(cells))
     if len(col_idx) == 1:  # a column vector reads best in the .tex on one line
         return Tex("\\begin{bmatrix} " + " \\\\ ".join(lines) + " \\end{bmatrix}")
@@ -174,7 +235,7 @@ def bmatrix(
 
 
 def column(
-    values: Sequence[Any], max_rows: int = 12, number: Callable[[Any], str] = fmt_number
+    values: Sequence[Any], max_rows: int = 12, number: Callable[[Any], str] | None = None
 ) -> Tex:
     """A column vector of numbers."""
     return bmatrix([[v] for v in values], max_rows=max_rows, number=number)
@@ -187,14 +248,16 @@ DATA_COLUMNS = 8  # columns of one appendix block (short decimals: fits the text
 def data_blocks(name: str, rows: Sequence[Sequence[Any]]) -> list[dict[str, Tex | None]]:
     """Every entry of a matrix, in blocks of DATA_ROWS x DATA_COLUMNS, for an appendix.
 
-    A block is {'where': 'rows 1--24, columns 1--8', 'matrix': TeX}; nothing is elided.
+    A block is {'where': 'rows 1--24, columns 1--8', 'matrix': TeX}; nothing is elided, and
+    every block prints its entries as the whole matrix does (fmt_alike).
     """
     blocks = []
+    grid = printed_grid(rows)
     height, width = len(rows), len(rows[0])
     for top in range(0, height, DATA_ROWS):
         for left in range(0, width, DATA_COLUMNS):
             bottom, right = min(top + DATA_ROWS, height), min(left + DATA_COLUMNS, width)
-            part = [list(row[left:right]) for row in rows[top:bottom]]
+            part = [row[left:right] for row in grid[top:bottom]]
             where = f"rows {top + 1}--{bottom}"
             if width > 1:
                 where += (
@@ -204,7 +267,7 @@ def data_blocks(name: str, rows: Sequence[Sequence[Any]]) -> list[dict[str, Tex 
                 {
                     "name": Tex(name),
                     "where": Tex(where),
-                    "matrix": bmatrix(part, max_rows=DATA_ROWS, max_cols=DATA_COLUMNS),
+                    "matrix": _bmatrix_of(part, DATA_ROWS, DATA_COLUMNS),
                     "sequence": None,
                 }
             )
@@ -213,8 +276,8 @@ def data_blocks(name: str, rows: Sequence[Sequence[Any]]) -> list[dict[str, Tex 
 
 def vector_blocks(name: str, values: Sequence[Any]) -> list[dict[str, Tex | None]]:
     """Every entry of a vector, for an appendix: one sequence that wraps like a line of text
-    (a ragged bmatrix of 8 a row read as a matrix)."""
-    sequence = "(" + r",\allowbreak\ ".join(fmt_number(v) for v in values) + ")"
+    (a ragged bmatrix of 8 a row read as a matrix), its entries alike (fmt_alike)."""
+    sequence = "(" + r",\allowbreak\ ".join(fmt_alike(values)) + ")"
     where = f"entries 1--{len(values)}"
     return [{"name": Tex(name), "where": Tex(where), "matrix": None, "sequence": Tex(sequence)}]
 
@@ -281,8 +344,8 @@ def _unbraced_arguments(tex: str) -> str:
 
 
 def _grouped(value: int) -> str:
-    """An integer in a formula: grouped like the text's (fmt_int) from 10,000 on."""
-    return str(fmt_int(value)) if abs(value) >= 10_000 else str(value)
+    """An integer in a formula, grouped like the text's (fmt_int)."""
+    return str(fmt_int(value))
 
 
 @functools.cache
