@@ -307,3 +307,16 @@ def test_idiomatic_english():
     assert "one sample a row" not in tex and "a row a sample" not in tex
     assert "Layer by layer:" not in tex
     assert "one row per sample" in tex
+
+
+def test_three_units_split_the_sample_table_in_two_halves():
+    """13 columns of six-digit numbers shrank to 7 pt: with three units the forward half
+    (z, f(z), y) and the backward half (t, r, delta) stand one above the other."""
+    path = Path(__file__).resolve().parent.parent / "examples" / "class-variant.toml"
+    tex = _solution(load_variant(path))
+    table = tex.split("\\label{tab:samples}")[0].rsplit("\\begin{table}", 1)[1]
+    assert table.count("\\begin{tabular}") == 2 and "\\solgenfitbox" not in table
+    assert "forward from $z_{kj}$ to $y_k$ (above), and\nback from $r_k$" in table
+    assert "  $k$ & $t_k$ & $r_k$ & $\\delta_{k1}$ & $\\delta_{k2}$ & $\\delta_{k3}$ \\\\" in table
+    default = _solution(load_variant()).split("\\label{tab:samples}")[0].rsplit("\\begin{table}")[1]
+    assert default.count("\\begin{tabular}") == 1

@@ -40,6 +40,7 @@ EXPAND_ROWS = 6
 
 # The per-sample table of intermediate values is drawn for at most this many hidden units.
 SAMPLE_TABLE_UNITS = 3
+SAMPLE_TABLE_ONE_LINE = 2  # units whose table fits one line of 3h + 4 columns at full size
 
 
 EXPAND_COLUMNS = 10
@@ -220,6 +221,8 @@ def context(p1: NetworkResult) -> dict[str, Any]:
         if elides(p1.h, p1.d)
         else [],
         "samples": sample_table(p1),
+        # more units than this: the table's forward and backward halves stand one above the other
+        "samples_split": p1.h > SAMPLE_TABLE_ONE_LINE,
         "cost": _cost(p1.cost),
         "cost_scaled": _cost(p1.cost_scaled),
         "cost_formula": _cost_formulas(),
