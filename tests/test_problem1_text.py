@@ -320,3 +320,58 @@ def test_three_units_split_the_sample_table_in_two_halves():
     assert "  $k$ & $t_k$ & $r_k$ & $\\delta_{k1}$ & $\\delta_{k2}$ & $\\delta_{k3}$ \\\\" in table
     default = _solution(load_variant()).split("\\label{tab:samples}")[0].rsplit("\\begin{table}")[1]
     assert default.count("\\begin{tabular}") == 1
+
+
+def _loss(inp: NetworkInput) -> float:
+    """L recomputed at 30 digits (exact for ReLU), from the inputs alone."""
+    import mpmath
+
+    def mp(value) -> mpmath.mpf:
+        return mpmath.mpf(F(value).numerator) / F(value).denominator
+
+    f = {
+        "relu": lambda z: max(z, 0),
+        "tanh": mpmath.tanh,
+        "sigmoid": lambda z: 1 / (1 + mpmath.exp(-z)),
+    }
+    with mpmath.workdps(30):
+        total = mpmath.mpf(0)
+        for xk, tk in zip(inp.X, inp.t, strict=True):
+            z = [sum(mp(w) * mp(x) for w, x in zip(row, xk, strict=True)) + mp(b)
+                 for row, b in zip(inp.W1, inp.b1, strict=True)]  # fmt: skip
+            y = sum(mp(w) * f[inp.activation](v) for w, v in zip(inp.w2, z, strict=True))
+            total += (y + mp(inp.b2) - mp(tk)) ** 2 / 2
+        return float(total)
+
+
+@pytest.mark.parametrize(
+    ("shape", "activation", "loss", "quotient"),
+    [
+        ("3x4x2", "relu", "L = 1.0185", "= -2.04"),
+        ("3x4x2", "tanh", "L \\approx 1.77806", "\\approx -2.94941"),
+        ("3x4x2", "sigmoid", "L \\approx 0.706080", "\\approx -1.42233"),
+        ("2x1x1", "relu", "L = 3.461032", "= -3.708"),
+        ("2x1x1", "tanh", "L \\approx 3.39469", None),
+        ("2x1x1", "sigmoid", "L \\approx 3.81131", None),
+        ("40x12x10", "relu", "L \\approx 64.7218", "= 46.557"),
+        ("40x12x10", "tanh", "L \\approx 23.7809", None),
+        ("40x12x10", "sigmoid", "L \\approx 36.9608", None),
+    ],
+)
+def test_the_loss_and_the_check_by_hand_per_activation_and_shape(
+    tmp_path, shape, activation, loss, quotient
+):
+    variant = _variant(tmp_path, shape, activation)
+    tex = _solution(variant)
+    box = tex.split("\\begin{finalanswers}{Problem 1: final answers}")[1]
+    assert box.split("\\end{finalanswers}")[0].count(f"\\solgenfit{{{loss}, \\qquad") == 1
+    value = loss.split()[-1]
+    if loss.startswith("L = "):  # exact: the value itself
+        assert F(value) == sum(rk * rk for rk in _forward(variant.input_of("problem1"))["r"]) / 2
+    else:  # rounded to 6 significant digits
+        assert float(value) == float(f"{_loss(variant.input_of('problem1')):.6g}")
+    if quotient is not None:
+        assert f"{{2h}} {quotient}\n\\]" in tex
+        inp = variant.input_of("problem1")
+        if activation == "relu":
+            assert F(quotient.split()[-1]) == sum(_forward(inp)["r"])
