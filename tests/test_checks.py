@@ -190,10 +190,11 @@ def test_results_json_and_the_document_report_the_checks(tmp_path):
     assert [c["name"] for c in checks] == NAMES
     assert all(c["passed"] for c in checks)
     solution = (tmp_path / "solution.tex").read_text("utf-8")
-    assert "\\solgenheading{Checks}\nA check to redo with a calculator:" in solution
+    assert "\\solgenheading{Checks}\n\\solgenstep{Problem 1: one gradient by hand}" in solution
     assert (
-        "The program also checked itself: each answer was recomputed from the inputs by another "
-        "route and compared.\n\\begin{itemize}\n\\item $Z$, $f(Z)$, " in solution
+        "\\solgenheading{Appendix: the program's checks}\nBefore writing this solution the "
+        "program checked it: each answer was recomputed from the\ninputs by another route and "
+        "compared.\n\\begin{itemize}\n\\item $Z$, $f(Z)$, " in solution
     )
     assert solution.count("\\item ") >= len(NAMES)
     assert "Checks" not in (tmp_path / "assignment.tex").read_text("utf-8")

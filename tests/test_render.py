@@ -221,7 +221,7 @@ def test_a_large_network_prints_every_entry_in_an_appendix(tmp_path):
     assert grad == [
         [fmt_number(v) for v in row] for row in solution.result_of("problem1").exact.grad["W1"]
     ]
-    assert "Appendix" not in _documents()  # the seed's data fit on the page
+    assert "Appendix: the full data" not in _documents()  # the seed's data fit on the page
     files = (
         "\\texttt{data/X.csv}, \\texttt{data/t.csv}, \\texttt{data/W1.csv}, "
         "\\texttt{data/b1.csv}, \\texttt{data/w2.csv}, \\texttt{data/b2.csv} beside\nthis sheet"

@@ -40,6 +40,7 @@ EXPAND_ROWS = 6
 
 # The per-sample table of intermediate values is drawn for at most this many hidden units.
 SAMPLE_TABLE_UNITS = 3
+SAMPLE_TABLE_ONE_LINE = 2  # units whose table fits one line of 3h + 4 columns at full size
 
 
 EXPAND_COLUMNS = 10
@@ -74,29 +75,54 @@ WIDE_COLUMNS = 7  # columns of a matrix of rounded numbers shown in the text (th
 
 
 READ_BACK_UNITS = 4  # units read back one by one; a larger network gets none
+READ_BACK_SAMPLES = 3  # a unit active for more samples than this is not read back
+READ_BACK_INPUTS = 6  # nor is a network whose samples have more inputs (a row too long to read)
+
+
+def _tuple(values: Sequence[Any]) -> Tex:
+    return Tex("(" + ", ".join(fmt_number(v) for v in values) + ")")
 
 
 def _read_back(p1: NetworkResult) -> list[dict[str, Any]]:
-    """ReLU units a reader can check with one multiplication a row: a unit active for one
-    sample k has dL/dW1 row j = delta_kj x_k^T; a unit active for none has row j = 0."""
-    if p1.activation != "relu" or p1.h > READ_BACK_UNITS:
+    """ReLU units a reader checks by hand: row j of dL/dW1 is the sum of delta_kj x_k^T over
+    the samples k that switch unit j on (z_kj > 0), so a unit active for one sample has a row
+    that is one number times that sample, and a unit active for none a zero row."""
+    if p1.activation != "relu" or p1.h > READ_BACK_UNITS or p1.d > READ_BACK_INPUTS:
         return []
-    ex, found = p1.exact, []
+    found = []
     for j in range(p1.h):
-        active = [k for k in range(p1.N) if ex.Z[k, j] > 0]
-        if len(active) > 1:
-            continue
-        item: dict[str, Any] = {"j": j + 1, "samples": len(active)}
-        if active:
-            k = active[0]
-            item |= {
-                "k": k + 1,
-                "delta": num(ex.delta[k, j]),
-                "x": Tex("(" + ", ".join(fmt_number(v) for v in p1.inp.X[k]) + ")"),
-                "row": Tex("(" + ", ".join(fmt_number(v) for v in ex.grad["W1"][j]) + ")"),
-            }
-        found.append(item)
+        active = [k for k in range(p1.N) if p1.exact.Z[k, j] > 0]
+        if len(active) > READ_BACK_SAMPLES or (p1.N > 1 and len(active) == p1.N):
+            continue  # too long to read, or the whole of Delta^T X over again
+        found.append(_read_back_unit(p1, j, active))
     return found
+
+
+def _read_back_unit(p1: NetworkResult, j: int, active: list[int]) -> dict[str, Any]:
+    """Unit j (0-based) read back from its active samples (0-based): the sums and their terms."""
+    item: dict[str, Any] = {"j": j + 1, "samples": len(active)}
+    if not active:
+        return item
+    ex, row = p1.exact, list(p1.exact.grad["W1"][j])
+    deltas = [rf"\delta_{{{k + 1}{j + 1}}}" for k in active]
+    return item | {
+        "k": active[0] + 1,
+        "ks": _and_list([k + 1 for k in active]),
+        "terms": [
+            {"k": k + 1, "delta": num(ex.delta[k, j]), "x": _tuple(p1.inp.X[k])} for k in active
+        ],
+        "row_sum": Tex(
+            " + ".join(
+                rf"{d}\,\mathbf{{x}}_{{{k + 1}}}^\top" for d, k in zip(deltas, active, strict=True)
+            )
+        ),
+        "delta_sum": Tex(" + ".join(deltas)),
+        "delta_terms": Tex(" + ".join(rf"\bigl( {num(ex.delta[k, j])} \bigr)" for k in active)),
+        "row": _tuple(row),
+        "row_rel": approx_or_eq(row),
+        "b1": num(ex.grad["b1"][j]),
+        "b1_rel": approx_or_eq([ex.grad["b1"][j]]),
+    }
 
 
 def statement_context(inp: NetworkInput, whole: bool = False) -> dict[str, Any]:
@@ -139,7 +165,6 @@ def context(p1: NetworkResult) -> dict[str, Any]:
     inp = p1.inp
     rw = np.outer(ex.r, np.array(inp.w2, dtype=object))
     forms = p1_network.matrix_forms(p1.N, p1.d, p1.h)
-    residual_terms = [f"({fmt_number(v)})^2" if v < 0 else f"{fmt_number(v)}^2" for v in ex.r]
     squares = [v * v for v in ex.r]
     total = sum(squares)
     return {
@@ -169,12 +194,13 @@ def context(p1: NetworkResult) -> dict[str, Any]:
         "y_rel": _rel(ex.y),
         "r": column(list(ex.r)),
         "r_rel": _rel(ex.r),
-        "residual_sum": Tex(" + ".join(residual_terms)),
+        "residual_sum": _squares(list(ex.r)),
         "squares_sum": Tex(" + ".join(fmt_number(v) for v in squares)),
         "squares_rel": approx_or_eq(squares),
         "sum_squares": num(total),
+        "sum_squares_rel": approx_or_eq([total]),
         "loss": num(ex.loss),
-        "loss_rel": approx_or_eq([ex.loss, total]),
+        "loss_rel": approx_or_eq([ex.loss]),
         "rw": bmatrix(rw.tolist(), max_cols=WIDE_COLUMNS),
         "rw_Fp_rel": approx_or_eq([*_flat(rw), *_flat(ex.Fp)]),
         # rounded six-digit entries: at most WIDE_COLUMNS columns, or they shrink to 7 pt
@@ -195,6 +221,8 @@ def context(p1: NetworkResult) -> dict[str, Any]:
         if elides(p1.h, p1.d)
         else [],
         "samples": sample_table(p1),
+        # more units than this: the table's forward and backward halves stand one above the other
+        "samples_split": p1.h > SAMPLE_TABLE_ONE_LINE,
         "cost": _cost(p1.cost),
         "cost_scaled": _cost(p1.cost_scaled),
         "cost_formula": _cost_formulas(),
@@ -214,27 +242,49 @@ def _appendix(inp: NetworkInput) -> list[dict[str, Tex | None]]:
     return blocks
 
 
-HAND_STEP = Fraction(1, 1000)  # the change of b2 in the check a reader redoes by hand
+# The change of b2 in the check a reader redoes by hand. L is quadratic in b2, so the central
+# difference is exact for every h; a large one keeps it readable from L's rounded values (with
+# h = 0.001 the six digits of L(b2 +- h) left two digits of the quotient).
+HAND_STEP = Fraction(1, 10)
 
 
-def _hand_check(p1: NetworkResult) -> dict[str, Tex]:
-    """A check a reader can redo with a calculator: move b2 by h = 0.001 both ways. Every y_k
-    moves by h, so L(b2 +- h) = L +- h sum_k r_k + N h^2 / 2, and the central difference
-    [L(b2 + h) - L(b2 - h)] / (2h) is sum_k r_k = dL/db2 exactly."""
+def _squares(values: Sequence[Any]) -> Tex:
+    """(v_1)^2 + (v_2)^2 + ...: each value in parentheses when negative."""
+    return Tex(
+        " + ".join(f"({fmt_number(v)})^2" if v < 0 else f"{fmt_number(v)}^2" for v in values)
+    )
+
+
+def _hand_check(p1: NetworkResult) -> dict[str, Any]:
+    """A check a reader can redo with a calculator: move b2 by h both ways. Every y_k moves by
+    h, so L(b2 +- h) = L +- h sum_k r_k + N h^2 / 2, and the central difference
+    [L(b2 + h) - L(b2 - h)] / (2h) is sum_k r_k = dL/db2 exactly. With few exact residuals
+    L(b2 +- h) is also written out from the moved residuals, for the reader to recompute."""
     ex, h = p1.exact, HAND_STEP
-    up = sum((r + h) * (r + h) for r in ex.r) / 2
-    down = sum((r - h) * (r - h) for r in ex.r) / 2
+    up_r, down_r = [r + h for r in ex.r], [r - h for r in ex.r]
+    up = sum(r * r for r in up_r) / 2
+    down = sum(r * r for r in down_r) / 2
     quotient = (up - down) / (2 * h)
+    written = p1.N <= TERMWISE_LIMIT and all(is_exact(v) for v in (*up_r, *down_r))
     return {
         "h": num(h),
+        "N": p1.N,
         "up": num(up),
         "up_rel": approx_or_eq([up]),
         "down": num(down),
         "down_rel": approx_or_eq([down]),
+        "up_squares": _squares(up_r) if written else None,
+        "down_squares": _squares(down_r) if written else None,
         "quotient": num(quotient),
         "quotient_rel": approx_or_eq([quotient]),
         "grad": num(ex.grad["b2"]),
     }
+
+
+def _and_list(ks: Sequence[int]) -> Tex:
+    """Sample numbers as running text: '$1$ and $3$', '$1$, $2$ and $3$'."""
+    items = [f"${k}$" for k in ks]
+    return Tex(", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else items[0])
 
 
 def _samples(ks: Sequence[int]) -> Tex:
@@ -285,7 +335,7 @@ def diagram_context(p1: NetworkResult) -> dict[str, Any] | None:
 
 
 def sample_table(p1: NetworkResult) -> list[dict[str, Any]] | None:
-    """One row a sample: z, f(z), y, t, r, delta, for following the chain with a finger."""
+    """One row per sample: z, f(z), y, t, r, delta, for following the chain with a finger."""
     if p1.h > SAMPLE_TABLE_UNITS:
         return None
     ex = p1.exact
