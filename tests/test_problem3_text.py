@@ -325,3 +325,22 @@ def test_the_figure_is_drawn_to_its_stated_scales(sets):
         "same step each time the number of channels doubles (a logarithmic scale)"
         in _flat(_problem3(*sets))
     )
+
+
+def test_one_channel_and_one_rule_design_are_in_the_singular():
+    tex = _flat(
+        _problem3(
+            "problem3.target=[4,4,1]",
+            "problem3.layers=[{conv=5,filters=8},{pool=2},{conv=5,filters=32},{pool=2},"
+            "{conv=2,filters=1}]",
+        )
+    )
+    assert "end with the target's one channel, which only the last" in tex
+    assert "1 channels" not in tex
+    only = _flat(_problem3("problem3.kernel_sizes=[3,5]", f"problem3.layers={SEED_LAYERS}"))
+    assert (
+        "The only design under the rules (kernels $5, 3, 3$, filters $16, 32, 64$, ending with "
+        "a convolution) has $24{,}352$ parameters, $9{,}056$ more than this design's "
+        "$15{,}296$." in only
+    )
+    assert "of the 1 designs" not in only
