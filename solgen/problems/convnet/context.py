@@ -45,6 +45,7 @@ def context(p3: ConvnetResult) -> dict[str, Any]:
     return {
         **_statement(p3.input, p3.target, p3.kernel_sizes),
         "input_shape": _shape(p3.input),
+        "kernel_text": _listed([Tex(f"{k} \\times {k}") for k in p3.kernel_sizes], "or"),
         "layers": _layer_rows(p3),
         "total": fmt_int(p3.total_params),
         "total_sum": Tex(" + ".join(fmt_int(layer.params) for layer in convs))
@@ -75,12 +76,13 @@ def _shape(shape: tuple[int, ...]) -> Tex:
     return Tex(r" \times ".join(map(str, shape)))
 
 
-def _listed(items: list[Tex]) -> Tex:
-    """a; a and b; a, b and c (each item inline math)."""
+def _listed(items: list[Tex], word: str = "and") -> Tex:
+    """a; a and b; a, b and c, each item its own inline math, so that a line can break
+    between them."""
     math = [f"${item}$" for item in items]
     if len(math) < 2:
         return Tex("".join(math))
-    return Tex(", ".join(math[:-1]) + " and " + math[-1])
+    return Tex(", ".join(math[:-1]) + f" {word} " + math[-1])
 
 
 def _percent(share: Fraction) -> Tex:
@@ -108,7 +110,7 @@ def _sides(layer: LayerResult) -> Tex:
 
 
 def _layer_rows(p3: ConvnetResult) -> list[dict[str, Any]]:
-    """One row per layer: its name, kernel, channels, sides, output, parameters and share."""
+    """One row per layer: its name, kernel, sides, output, parameters and share."""
     rows, counts = [], {"conv": 0, "pool": 0}
     for layer in p3.layers:
         counts[layer.kind] += 1
@@ -118,7 +120,6 @@ def _layer_rows(p3: ConvnetResult) -> list[dict[str, Any]]:
             {
                 "name": Tex(f"{layer.kind} {counts[layer.kind]}"),
                 "kernel": Tex(f"{layer.kernel} \\times {layer.kernel}"),
-                "channels": Tex(f"{c_in} \\to {c_out}" if conv else str(c_out)),
                 "sides": _sides(layer),
                 "output": _shape(layer.out_shape),
                 "params": Tex(
