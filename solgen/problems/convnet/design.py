@@ -124,13 +124,20 @@ def doubling_filters(count: int, out_channels: int) -> tuple[int, ...]:
     return tuple(max(1, out_channels >> (count - 1 - i)) for i in range(count))
 
 
+def conv_layer_params(
+    kernels: tuple[int, ...], filters: tuple[int, ...], in_channels: int
+) -> tuple[int, ...]:
+    """Each convolution's weights k^2 C_in C_out plus its C_out biases, in order."""
+    counts, channels = [], in_channels
+    for kernel, out in zip(kernels, filters, strict=True):
+        counts.append(kernel * kernel * channels * out + out)
+        channels = out
+    return tuple(counts)
+
+
 def conv_params(kernels: tuple[int, ...], filters: tuple[int, ...], in_channels: int) -> int:
     """Weights k^2 C_in C_out plus C_out biases, summed over the convolutions."""
-    total, channels = 0, in_channels
-    for kernel, out in zip(kernels, filters, strict=True):
-        total += kernel * kernel * channels * out + out
-        channels = out
-    return total
+    return sum(conv_layer_params(kernels, filters, in_channels))
 
 
 def designs(inp: ConvnetInput) -> list[Design]:

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 
 from solgen.problems.convnet.derive import ConvnetResult
 
+TALLEST_CM = 2.8  # the drawn height of the tallest map
+DOUBLING_CM = 0.12  # the width a box gains each time its channels double
+
 
 @dataclass(frozen=True)
 class MapBox:
-    """One feature-map stack: drawn height from its size, width from its channels."""
+    """One feature-map stack: height in proportion to its side H, width log2 of its channels."""
 
     x: float
     height: float
@@ -24,12 +27,14 @@ def feature_maps(p3: ConvnetResult) -> tuple[MapBox, ...]:
     shapes = [p3.input] + [layer.out_shape for layer in p3.layers]
     makers: list[tuple[str, int] | None] = [None]
     makers += [(layer.kind, layer.kernel) for layer in p3.layers]
-    biggest = max(max(h, w) for h, w, _ in shapes)
+    tallest = max(h for h, _, _ in shapes)
     boxes = []
     x = 0.0
     for (h, w, c), made_by in zip(shapes, makers, strict=True):
-        height = 0.35 + 2.4 * max(h, w) / biggest
-        width = 0.12 + 0.12 * math.log2(c + 1)
+        # the caption states both scales: height in proportion to H, and the same step of
+        # width for each doubling of the channels (1 channel: one step)
+        height = TALLEST_CM * h / tallest
+        width = DOUBLING_CM * (1 + math.log2(c))
         boxes.append(MapBox(x=x, height=height, width=width, shape=(h, w, c), made_by=made_by))
         x += width + 1.55
     return tuple(boxes)
