@@ -414,7 +414,7 @@ def test_problem_3_gives_the_general_size_formula_and_where_the_parameters_are()
     )
     assert (
         "The largest share sits in conv 3, the\n"
-        "last convolution: $8{,}256$ of the $15{,}296$ parameters, about $54\\%$." in tex
+        "last convolution: $8256$ of the $15{,}296$ parameters, about $54\\%$." in tex
     )
 
 
@@ -440,8 +440,9 @@ def test_each_problem_collects_its_answers_in_one_box():
         "\\frac{\\partial L}{\\partial \\mathbf{w}^{(2)}} = ",
     ):
         assert part in answers
-    assert tex.count("\\boxed{") == 2  # problem 1's answers, the range of eta
-    assert "Learnable parameters: $608 + 6{,}432 + 8{,}256 = 15{,}296$.\n\\end{finalanswers}" in tex
+    assert tex.count("\\begin{finalanswers}") == 3  # one box per problem
+    assert tex.count("\\boxed{") == 1  # the range of eta, where its derivation ends
+    assert "Learnable parameters: $608 + 6432 + 8256 = 15{,}296$.\n\\end{finalanswers}" in tex
 
 
 def test_a_relu_unit_active_for_one_sample_is_read_back():

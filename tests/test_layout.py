@@ -208,6 +208,31 @@ def _headings(tex: str) -> set[str]:
     return {heading.strip() for heading in found} | {"Solution."}
 
 
+def _squeezed_tail(line: str) -> str:
+    """A line's last characters without spaces, radical signs and asterisks, which the two
+    pdftotext modes place differently."""
+    return re.sub(r"[\s√∗]", "", line)[-8:]
+
+
+def _broken_formulas(pdf: Path) -> tuple[str, ...]:
+    """Lines of running text that end inside a formula, as -layout shows them (it keeps an
+    inline sum or matrix on its line) and -raw confirms: -layout sets a radical sign on the
+    line above its radicand ("= √2/5" read as "=" then "2/5"), -raw keeps it in reading
+    order (on a line of its own, joined back here)."""
+
+    def text(mode: str) -> str:
+        run = subprocess.run(["pdftotext", mode, str(pdf), "-"], capture_output=True, text=True)
+        return run.stdout
+
+    raw = re.sub(r"\n√\n", "√", text("-raw"))
+    confirmed = {_squeezed_tail(line) for line in raw.splitlines() if BROKEN_FORMULA.search(line)}
+    return tuple(
+        line
+        for line in text("-layout").splitlines()
+        if BROKEN_FORMULA.search(line) and _squeezed_tail(line) in confirmed
+    )
+
+
 @dataclass(frozen=True)
 class Built:
     """One document of one kind: its pages, headings and pdflatex's overfull boxes."""
@@ -269,10 +294,10 @@ def _build(kind: str, root: Path) -> list[Built]:
         )
         tex = (out / f"{name}.tex").read_text(encoding="utf-8")
         breakable = tuple(m.group(0) for m in CONTINUATION_AFTER_A_BREAK.finditer(tex))
-        text = subprocess.run(  # -layout keeps an inline sum or matrix on its line
-            ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+        broken = _broken_formulas(pdf)
+        text = subprocess.run(
+            ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
         ).stdout
-        broken = tuple(line for line in text.splitlines() if BROKEN_FORMULA.search(line))
         lines = _page_lines(pdf)
         built.append(
             Built(
@@ -304,31 +329,6 @@ def documents(tmp_path_factory) -> dict[tuple[str, str], Built]:
 
 
 CASES = [(kind, name) for kind in KINDS for name in ("solution", "assignment")]
-
-
-def _owed(reason: str, owed: set[tuple[str, str]]) -> list:
-    """CASES, those in `owed` marked as a known defect of another branch (strict: the mark
-    fails the run as soon as the defect is fixed, so that it is removed)."""
-    return [
-        pytest.param(*case, marks=pytest.mark.xfail(strict=True, reason=reason))
-        if case in owed
-        else case
-        for case in CASES
-    ]
-
-
-# The solutions that draw the network (Figure 1) and tabulate its samples: every kind but a
-# network too large to draw (40 x 12 x 10).
-DRAWN = {(kind, "solution") for kind in KINDS if kind != "40x12x10"}
-UNREFERENCED_NETWORK = (
-    "network21: the network's figure (Figure 1) has no \\label and the text never refers to it "
-    "by number"
-)
-UNALIGNED_SAMPLES = (
-    "network21: the per-sample table (tab:samples) sets its decimals in r columns, each in "
-    "$...$; base.tex.j2's d column aligns them on the point (cells without $, headings in "
-    "\\multicolumn{1}{c}{...})"
-)
 
 
 @pytest.mark.parametrize(("kind", "name"), CASES)
@@ -387,12 +387,12 @@ def test_no_rounded_decimal_beside_its_exact_value(documents, kind, name):
     assert documents[kind, name].decimals_beside_exact == ()
 
 
-@pytest.mark.parametrize(("kind", "name"), _owed(UNREFERENCED_NETWORK, DRAWN))
+@pytest.mark.parametrize(("kind", "name"), CASES)
 def test_floats_are_referred_to_by_number(documents, kind, name):
     assert documents[kind, name].unnumbered_floats == ()
 
 
-@pytest.mark.parametrize(("kind", "name"), _owed(UNALIGNED_SAMPLES, DRAWN))
+@pytest.mark.parametrize(("kind", "name"), CASES)
 def test_table_decimals_are_aligned_on_the_point(documents, kind, name):
     assert documents[kind, name].unaligned_decimals == ()
 
@@ -515,3 +515,4 @@ def test_the_preamble_never_breaks_an_inline_formula(tmp_path):
     assert broken == []
     old = "\\binoppenalty=9999\n\\relpenalty=9999"
     assert [line for line in _set_narrow(tmp_path, old) if BROKEN_FORMULA.search(line)] != []
+    assert _broken_formulas(tmp_path / "p.pdf") != ()  # the -raw confirmation sees it too

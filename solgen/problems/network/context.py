@@ -16,6 +16,7 @@ from solgen.markup.latex import (
     column,
     data_blocks,
     elides,
+    fmt_alike,
     fmt_exact,
     fmt_int,
     fmt_number,
@@ -335,19 +336,29 @@ def diagram_context(p1: NetworkResult) -> dict[str, Any] | None:
 
 
 def sample_table(p1: NetworkResult) -> list[dict[str, Any]] | None:
-    """One row per sample: z, f(z), y, t, r, delta, for following the chain with a finger."""
+    """One row per sample: z, f(z), y, t, r, delta, for following the chain with a finger;
+    each column printed alike (fmt_alike: one precision, its zeros kept), so that its d
+    column aligns it on the decimal point."""
     if p1.h > SAMPLE_TABLE_UNITS:
         return None
-    ex = p1.exact
+    ex, rows = p1.exact, range(p1.N)
+
+    def alike(values: list[Any]) -> list[Tex]:
+        return [Tex(text) for text in fmt_alike(values)]
+
+    z = [alike([ex.Z[k][j] for k in rows]) for j in range(p1.h)]
+    h = [alike([ex.H[k][j] for k in rows]) for j in range(p1.h)]
+    delta = [alike([ex.delta[k][j] for k in rows]) for j in range(p1.h)]
+    y, t, r = alike(list(ex.y)), alike(list(p1.inp.t)), alike(list(ex.r))
     return [
         {
             "k": k + 1,
-            "z": [num(v) for v in ex.Z[k]],
-            "h": [num(v) for v in ex.H[k]],
-            "y": num(ex.y[k]),
-            "t": num(p1.inp.t[k]),
-            "r": num(ex.r[k]),
-            "delta": [num(v) for v in ex.delta[k]],
+            "z": [column[k] for column in z],
+            "h": [column[k] for column in h],
+            "y": y[k],
+            "t": t[k],
+            "r": r[k],
+            "delta": [column[k] for column in delta],
         }
-        for k in range(p1.N)
+        for k in rows
     ]
