@@ -317,7 +317,11 @@ def test_three_units_split_the_sample_table_in_two_halves():
     table = tex.split("\\label{tab:samples}")[0].rsplit("\\begin{table}", 1)[1]
     assert table.count("\\begin{tabular}") == 2 and "\\solgenfitbox" not in table
     assert "forward from $z_{kj}$ to $y_k$ (above), and\nback from $r_k$" in table
-    assert "  $k$ & $t_k$ & $r_k$ & $\\delta_{k1}$ & $\\delta_{k2}$ & $\\delta_{k3}$ \\\\" in table
+    assert (
+        "  $k$ & \\multicolumn{1}{c}{$t_k$} & \\multicolumn{1}{c}{$r_k$} & "
+        "\\multicolumn{1}{c}{$\\delta_{k1}$} & \\multicolumn{1}{c}{$\\delta_{k2}$} & "
+        "\\multicolumn{1}{c}{$\\delta_{k3}$} \\\\" in table
+    )
     default = _solution(load_variant()).split("\\label{tab:samples}")[0].rsplit("\\begin{table}")[1]
     assert default.count("\\begin{tabular}") == 1
 
