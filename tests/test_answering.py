@@ -15,7 +15,7 @@ import pytest
 from solgen.cli import main
 from solgen.course.answerkey import StudentKey, items_of
 from solgen.document.build import solve
-from solgen.document.context import how_to_answer
+from solgen.document.context import answering_context, how_to_answer
 from solgen.document.results import results_dict
 from solgen.document.variant import load_variant
 from solgen.grading.policy import Policy, changed_rules
@@ -174,6 +174,9 @@ def test_the_sheet_prints_the_rules_grade_applies(tmp_path):
     assert plain(number_rule(Policy().tolerance)) in flat
     assert "dW1_12 is row 1, column 2" in flat
     assert "conv3:16 pool conv3:32" in flat
+    # no handout, no answer form: a lone build (or a practice set) names none
+    assert "answer-form.csv" not in flat
+    assert "Each answer goes in its column of an answers file (one row per student" in flat
     solution = subprocess.run(
         ["pdftotext", str(tmp_path / "solution.pdf"), "-"],
         capture_output=True,
@@ -363,3 +366,12 @@ def test_a_problem_without_its_own_lines_gets_one_per_group():
             True,
         ),
     ]
+
+
+@pytest.mark.parametrize(("student_id", "named"), [("s01", True), ("", False)])
+def test_only_a_roster_students_sheet_names_the_answer_form(student_id, named):
+    """A roster student's handout holds answer-form.csv; a practice set's has none."""
+    variant = load_variant()
+    variant = replace(variant, meta=replace(variant.meta, student_id=student_id))
+    context = answering_context(variant, solve(variant))
+    assert context["form"] is named

@@ -98,4 +98,7 @@ def answering_context(variant: Variant, solution: Solution) -> dict[str, Any]:
         }
         for number, answer in lines
     ]
-    return {"rule": _tex_how(rule), "rows": rows}
+    # Only a roster student's handout holds answer-form.csv (a practice set or a lone build
+    # has none): the sheet names it only then.
+    form = bool(variant.meta.student_id)
+    return {"rule": _tex_how(rule), "rows": rows, "form": form}
