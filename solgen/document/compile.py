@@ -402,7 +402,8 @@ def disk_trouble(printed: str, *folders: Path) -> str | None:
             continue
         free = space.f_bavail * space.f_frsize
         if free < LOW_SPACE or (space.f_files > 0 and space.f_favail == 0):
-            return f"{folder} is full ({free // 1024:,} kB free)"
+            # the error TeX would have printed had it got that far: one name for one cause
+            return f"{folder}: {os.strerror(errno.ENOSPC)} ({free // 1024:,} kB free)"
     return None
 
 
