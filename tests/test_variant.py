@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from solgen.base.errors import InvalidInput
-from solgen.base.messages import did_you_mean
+from solgen.base.messages import did_you_mean, listed
 from solgen.base.tomlinput import parse_set, parse_toml, read_variant_file
 from solgen.document.variant import Meta, build_variant, fields_of, load_variant
 from solgen.problems.convnet.fields import Layer
@@ -828,3 +828,17 @@ def test_every_table_by_activation_has_each_activation_once():
     inp = load_variant().input_of("problem1")
     statements = {statement_html(NETWORK, replace(inp, activation=a)) for a in ACTIVATIONS}
     assert len(statements) == len(ACTIVATIONS)
+
+
+@pytest.mark.parametrize(
+    ("items", "word", "expected"),
+    [
+        ([], "and", ""),
+        (["3x3"], "or", "3x3"),
+        (["3x3", "5x5"], "or", "3x3 or 5x5"),
+        (["a", "b", "c"], "and", "a, b and c"),
+        (["$3$", "$5$", "$7$"], r"\text{ or }", r"$3$, $5$ \text{ or } $7$"),
+    ],
+)
+def test_listed_joins_items_as_a_sentence_does(items, word, expected):
+    assert listed(items, word) == expected

@@ -56,6 +56,13 @@ def did_you_mean(name: str, choices: tuple[str, ...] | list[str]) -> str:
     return f" (did you mean {close[0]}?)" if close else ""
 
 
+def listed(items: list[str], word: str = "and") -> str:
+    """'a'; 'a and b'; 'a, b and c' (word: the last joint, e.g. 'or')."""
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + f" {word} " + items[-1]
+
+
 def dimensions(sizes: tuple[int, ...]) -> str:
     """A size or shape as messages write it: '32x32', '4x4x64'."""
     return "x".join(str(size) for size in sizes)

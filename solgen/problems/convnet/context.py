@@ -6,6 +6,7 @@ import math
 from fractions import Fraction
 from typing import Any
 
+from solgen.base.messages import listed
 from solgen.markup.latex import (
     Tex,
     fmt_int,
@@ -30,10 +31,7 @@ def _statement(
     kernel_sizes: tuple[int, ...],
     rules: DesignRules,
 ) -> dict[str, Any]:
-    sizes = [f"{k} \\times {k}" for k in kernel_sizes]
-    kernel_list = sizes[0]
-    if len(sizes) > 1:
-        kernel_list = ", ".join(sizes[:-1]) + r" \text{ or } " + sizes[-1]
+    kernel_list = listed([f"{k} \\times {k}" for k in kernel_sizes], r"\text{ or }")
     return {
         "input": Tex(f"{shape_in[0]} \\times {shape_in[1]}"),
         "input_channels": shape_in[2],
@@ -91,10 +89,7 @@ def _shape(shape: tuple[int, ...]) -> Tex:
 def _listed(items: list[Tex], word: str = "and") -> Tex:
     """a; a and b; a, b and c, each item its own inline math, so that a line can break
     between them."""
-    math = [f"${item}$" for item in items]
-    if len(math) < 2:
-        return Tex("".join(math))
-    return Tex(", ".join(math[:-1]) + f" {word} " + math[-1])
+    return Tex(listed([f"${item}$" for item in items], word))
 
 
 def _percent(share: Fraction) -> Tex:

@@ -8,6 +8,7 @@ from solgen.base.errors import InvalidInput
 from solgen.problems.convnet.derive import ConvnetResult
 from solgen.problems.convnet.design import Design, designs, doubling_filters, sequences
 from solgen.problems.convnet.fields import ConvnetInput
+from solgen.problems.convnet.rules import alternates
 
 
 @dataclass(frozen=True)
@@ -36,13 +37,6 @@ def as_design(p3: ConvnetResult) -> Design:
     )
 
 
-def alternates(p3: ConvnetResult) -> bool:
-    """Whether the layers are conv, pool, conv, ... starting with a convolution."""
-    return all(
-        layer.kind == ("conv" if i % 2 == 0 else "pool") for i, layer in enumerate(p3.layers)
-    )
-
-
 def _unranked(p3: ConvnetResult) -> ConvnetInput:
     return ConvnetInput(p3.input, p3.target, p3.kernel_sizes, layers=None, filters=None)
 
@@ -53,6 +47,7 @@ def compare(p3: ConvnetResult) -> Comparison | None:
     if p3.designed:  # the answer is the search's winner
         return Comparison(answer, p3.designs, 1, True, (), answer.filters, None)
     inp = _unranked(p3)
+    alternating = alternates([layer.kind for layer in p3.layers])
     try:
         found, _ = sequences(
             (p3.input[0], p3.input[1]), (p3.target[0], p3.target[1]), p3.kernel_sizes
@@ -62,10 +57,10 @@ def compare(p3: ConvnetResult) -> Comparison | None:
     ranked = tuple(designs(inp)) if found else ()
     rule_filters = doubling_filters(len(answer.kernels), p3.target[2])
     unlisted = tuple(sorted({k for k in answer.kernels if k not in p3.kernel_sizes}))
-    in_rules = alternates(p3) and not unlisted and answer.filters == rule_filters
+    in_rules = alternating and not unlisted and answer.filters == rule_filters
     rank = next((i + 1 for i, d in enumerate(ranked) if in_rules and _same_layers(d, answer)), None)
     same_filters = None
-    if rank is None and alternates(p3) and unlisted:
+    if rank is None and alternating and unlisted:
         try:
             same_filters = designs(
                 ConvnetInput(
@@ -74,7 +69,7 @@ def compare(p3: ConvnetResult) -> Comparison | None:
             )[0]
         except InvalidInput:  # no listed design has as many convolutions
             same_filters = None
-    return Comparison(answer, ranked, rank, alternates(p3), unlisted, rule_filters, same_filters)
+    return Comparison(answer, ranked, rank, alternating, unlisted, rule_filters, same_filters)
 
 
 def _same_layers(a: Design, b: Design) -> bool:

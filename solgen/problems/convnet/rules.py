@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from solgen.base.messages import listed
 from solgen.problems.convnet.fields import ConvnetInput, Layer
 
 # How a student writes a design (the answer form's layers column, Moodle's text box).
@@ -50,7 +51,7 @@ class DesignRules:
     def kernel_text(self, sizes: Sequence[int] | None = None) -> str:
         """'3x3, 5x5 or 7x7' (plain text) of these sizes, the allowed ones by default."""
         names = [f"{k}x{k}" for k in (sizes if sizes is not None else self.kernels or ())]
-        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+        return listed(names, "or")
 
     def broken(self, layers: Sequence[Layer]) -> str | None:
         """The first rule these layers break, naming the layer as a variant's message does
@@ -78,8 +79,7 @@ class DesignRules:
         parts = [ALTERNATE] if self.alternate else []
         if self.kernels is not None:
             sizes = [f"${k} \\times {k}$" for k in self.kernels]
-            listed = sizes[0] if len(sizes) == 1 else ", ".join(sizes[:-1]) + " or " + sizes[-1]
-            parts.append(f"kernels {listed} only")
+            parts.append(f"kernels {listed(sizes, 'or')} only")
         return "; ".join(parts)
 
     def example(self) -> str:
