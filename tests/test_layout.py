@@ -214,21 +214,22 @@ def _squeezed_tail(line: str) -> str:
     return re.sub(r"[\s√∗]", "", line)[-8:]
 
 
-def _broken_formulas(pdf: Path) -> tuple[str, ...]:
+def _pdftotext(pdf: Path, mode: str) -> str:
+    return subprocess.run(
+        ["pdftotext", mode, str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def _broken_formulas(pdf: Path, layout: str) -> tuple[str, ...]:
     """Lines of running text that end inside a formula, as -layout shows them (it keeps an
     inline sum or matrix on its line) and -raw confirms: -layout sets a radical sign on the
     line above its radicand ("= √2/5" read as "=" then "2/5"), -raw keeps it in reading
-    order (on a line of its own, joined back here)."""
-
-    def text(mode: str) -> str:
-        run = subprocess.run(["pdftotext", mode, str(pdf), "-"], capture_output=True, text=True)
-        return run.stdout
-
-    raw = re.sub(r"\n√\n", "√", text("-raw"))
+    order (on a line of its own, joined back here). layout: the PDF's -layout text."""
+    raw = re.sub(r"\n√\n", "√", _pdftotext(pdf, "-raw"))
     confirmed = {_squeezed_tail(line) for line in raw.splitlines() if BROKEN_FORMULA.search(line)}
     return tuple(
         line
-        for line in text("-layout").splitlines()
+        for line in layout.splitlines()
         if BROKEN_FORMULA.search(line) and _squeezed_tail(line) in confirmed
     )
 
@@ -294,10 +295,8 @@ def _build(kind: str, root: Path) -> list[Built]:
         )
         tex = (out / f"{name}.tex").read_text(encoding="utf-8")
         breakable = tuple(m.group(0) for m in CONTINUATION_AFTER_A_BREAK.finditer(tex))
-        broken = _broken_formulas(pdf)
-        text = subprocess.run(
-            ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
-        ).stdout
+        text = _pdftotext(pdf, "-layout")
+        broken = _broken_formulas(pdf, text)
         lines = _page_lines(pdf)
         built.append(
             Built(
@@ -515,4 +514,6 @@ def test_the_preamble_never_breaks_an_inline_formula(tmp_path):
     assert broken == []
     old = "\\binoppenalty=9999\n\\relpenalty=9999"
     assert [line for line in _set_narrow(tmp_path, old) if BROKEN_FORMULA.search(line)] != []
-    assert _broken_formulas(tmp_path / "p.pdf") != ()  # the -raw confirmation sees it too
+    narrow = tmp_path / "p.pdf"
+    # the -raw confirmation sees it too
+    assert _broken_formulas(narrow, _pdftotext(narrow, "-layout")) != ()
