@@ -201,3 +201,36 @@ def test_a_build_after_stop_all_still_compiles(tmp_path, capsys):
     compile_module.stop_all()
     assert main(["build", "--out", str(tmp_path)]) == 0
     assert (tmp_path / "solution.pdf").is_file()
+
+
+def test_a_signal_between_two_submits_stops_the_latex_already_running(tmp_path, monkeypatch):
+    """SIGTERM arriving after key.pdf's LaTeX had started but before the next document was
+    submitted left the pool's exit waiting for that LaTeX (a batch hung for 20 s in CI)."""
+    scratch = tmp_path / "key"
+    scratch.mkdir()
+    ended: list[str] = []
+
+    def long_latex() -> compile_module.Compiled:
+        # a LaTeX run that would take 30 s and end normally unless it is stopped
+        try:
+            compile_module._run_tex(["sleep", "30"], scratch, "key", 60, scratch / "key.log")
+        except compile_module.Interrupted as exc:
+            ended.append(str(exc))
+            raise
+        ended.append("ran to the end")
+        return compile_module.Compiled(scratch / "key.pdf", scratch)
+
+    class SignalOnSecondSubmit(compile_module.ThreadPoolExecutor):
+        def submit(self, *args, **kwargs):
+            if self._work_queue.qsize() or self._threads:  # the first job was submitted
+                assert _wait_for(lambda: bool(compile_module._running), 10)
+                raise KeyboardInterrupt  # as the handler raises it between two bytecodes
+            return super().submit(*args, **kwargs)
+
+    monkeypatch.setattr(compile_module, "ThreadPoolExecutor", SignalOnSecondSubmit)
+    unused = {"all-solutions": long_latex}
+    with pytest.raises(KeyboardInterrupt):
+        compile_module.compile_in_parallel({"key": long_latex, **unused}, tmp_path)
+    assert ended == ["key: LaTeX was stopped (compile.stop_all)"]
+    assert compile_module._running == set()
+    assert not scratch.exists()  # a stopped session's scratch is removed

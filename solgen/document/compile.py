@@ -15,7 +15,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ParamSpec, TypeVar
@@ -159,8 +159,12 @@ def compile_in_parallel(jobs: dict[str, Callable[[], Compiled]], out: Path) -> d
     error: BaseException | None = None
     began = _stops_so_far()  # a stop_all() before now stopped another session, not this one
     with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        futures = {name: pool.submit(_in_session, began, job) for name, job in jobs.items()}
+        futures: dict[str, Future[Compiled]] = {}
         try:
+            # submitting is inside the guard: a signal between two submits, with the first
+            # job's LaTeX running, once left the pool's exit waiting for that LaTeX
+            for name, job in jobs.items():
+                futures[name] = pool.submit(_in_session, began, job)
             for name, future in futures.items():
                 try:
                     done[name] = future.result()
@@ -171,6 +175,8 @@ def compile_in_parallel(jobs: dict[str, Callable[[], Compiled]], out: Path) -> d
         except BaseException as exc:  # Ctrl-C or SIGTERM while waiting: stop LaTeX now
             stop_all()
             error = exc
+            for future in futures.values():
+                future.cancel()  # a job not yet started never starts
             for name, future in futures.items():
                 with contextlib.suppress(BaseException):
                     done.setdefault(name, future.result())
