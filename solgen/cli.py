@@ -204,8 +204,8 @@ def parser() -> argparse.ArgumentParser:
         type=Path,
         required=True,
         metavar="FILE",
-        help="CSV with a column id and answer columns (loss, dW1_11, ..., eta_max, layers, ...) "
-        "(required)",
+        help="CSV with a column id and answer columns (loss, dW1_11, ..., eta_max, layers, ...), "
+        "or Canvas's submissions zip of the students' answer-form.csv (required)",
     )
     grade.add_argument(
         "-o",
@@ -714,6 +714,15 @@ def run_grade(args: argparse.Namespace) -> int:
         f"grade: {len(answered)} graded (mean {points_text(mean)} points); "
         f"wrote {args.output} and {report.written[1]}/"
     )
+    for path in report.removed:
+        print(
+            f"grade: removed {path}, an earlier run's feedback for Canvas (these answers are CSV)"
+        )
+    if len(report.written) > 2:
+        print(
+            f"grade: {report.written[2]}: {len(report.uploads)} feedback files for Canvas's "
+            "Upload Submissions (each a comment on its student's submission)"
+        )
     return EXIT_OK
 
 

@@ -8,6 +8,12 @@ update_column_count, strip_non_assignment_columns, parse_assignments with
 Assignment.title_and_id, check_for_non_student_row (Points Possible, Muted), process_student
 (ID, then SIS User ID, then SIS Login ID, then name), process_submissions.
 
+Canvas's submissions zip: ContentZipper#add_upload_submission, get_filename,
+sanitize_file_name and sanitize_user_name (lib/content_zipper.rb) name each uploaded file of
+Download Submissions; Assignment#generate_comments_from_files with
+infer_comment_context_from_filename (app/models/assignment.rb) turn each file of an Upload
+Submissions zip into a comment on a submission, or ignore it.
+
 Moodle: gradeimport_csv_load_data::prepare_import_grade_data (grade/import/csv/classes/
 load_data.php) with the mapping form's defaults (grade_import_mapping_form: the first user
 field whose label is a header; "(Real)" and "(Feedback)" headers mapped to the item).
@@ -18,6 +24,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from dataclasses import dataclass, field
 
 
@@ -215,3 +222,56 @@ def moodle_import(text: str, users: list[dict[str, str]], item: str) -> MoodleIm
             raise MoodleAbort("usermappingerrorusernotfound")
         result.grades[student] = (grade, feedback)
     return result
+
+
+# --- Canvas: Download Submissions and Upload Submissions ------------------------------------
+
+
+def canvas_download_name(
+    sortable_name: str, user_id: int, attachment_id: int, display_name: str, late: bool = False
+) -> str:
+    """The name Download Submissions gives an uploaded file (add_upload_submission)."""
+    user = re.sub(r"_(\d+)_", r"\1", sortable_name)  # sanitize_user_name
+    user = re.sub(r"^(\d+)$", r"\1", user)
+    filename = "_".join([user, *(["LATE"] if late else []), str(user_id)])
+    filename = re.sub(r"[^\w]", "", filename).lower()  # sanitize_file_name: [^[[:word:]]]
+    return f"{filename}_{attachment_id}_{display_name}"
+
+
+@dataclass(frozen=True)
+class CanvasComment:
+    """A comment Upload Submissions adds: on user's submission, the files attached, each under
+    the display name of the submission's attachment it answers, with the bytes uploaded."""
+
+    user_id: int
+    files: list[tuple[str, bytes]]
+
+
+def canvas_upload_submissions(
+    data: bytes, submissions: dict[int, dict[int, str]]
+) -> tuple[list[CanvasComment], list[str]]:
+    """Upload Submissions of a zip into an assignment whose submissions are these (user id ->
+    {attachment id: display name}): the comments made and the files ignored."""
+    ignored: list[str] = []
+    found: dict[int, list[tuple[str, bytes]]] = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for info in archive.infolist():
+            if info.is_dir():
+                continue
+            filename = info.filename.rsplit("/", 1)[-1]  # File.basename
+            split_filename = filename.split("_")
+            numbers = [p for p in split_filename if re.fullmatch(r"\d+", p)]
+            user_id, attachment_id = ([*numbers, None, None])[:2]
+            if re.match(r"link", split_filename[-1]) or filename.startswith("._"):
+                attachment_id = None
+            attachments = submissions.get(int(user_id)) if user_id else None
+            if (
+                attachments is None
+                or attachment_id is None
+                or int(attachment_id) not in attachments
+            ):
+                ignored.append(info.filename)  # no submission, or not one of its attachments
+                continue
+            shown = attachments[int(attachment_id)]
+            found.setdefault(int(user_id), []).append((shown, archive.read(info)))
+    return [CanvasComment(user, files) for user, files in found.items()], ignored

@@ -140,6 +140,14 @@ def load_csv_text(
     if len(data) > MAX_BYTES:
         problems.append(f"the file has more than {MAX_BYTES} bytes, expected at most 10 MB")
         return None
+    return csv_text(data, problems, header)
+
+
+def csv_text(
+    data: bytes, problems: list[str], header: str = "the columns id and name"
+) -> str | None:
+    """A CSV file's bytes as text (UTF-8, Excel's byte-order mark dropped), or None after adding
+    the one problem that prevents reading: UTF-16, binary, not UTF-8, empty."""
     wide = wide_encoding(data)
     if wide is not None:
         problems.append(f"the file is {wide} text, expected UTF-8 (save it as CSV UTF-8)")

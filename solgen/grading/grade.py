@@ -23,10 +23,17 @@ from typing import Any
 
 from solgen.base.csvsafe import safe_cell, safe_row
 from solgen.base.errors import InvalidInput
-from solgen.base.files import atomic_write, replace_dir, scratch_dir
+from solgen.base.files import atomic_write, atomic_write_bytes, replace_dir, scratch_dir
 from solgen.base.messages import capped
 from solgen.course.answerkey import Item, StudentKey, load_key
-from solgen.course.roster import Identity, csv_delimiter, load_csv_text
+from solgen.course.roster import Identity, csv_delimiter, csv_text, load_csv_text
+from solgen.grading.canvaszip import (
+    SubmissionsZip,
+    Upload,
+    feedback_zip,
+    is_zip,
+    read_submissions,
+)
 from solgen.grading.policy import Policy, changed_rules, id_hint, problems_of, read_policy
 from solgen.problems.marking import grade_number
 from solgen.problems.problem import Problem, Unreadable
@@ -70,6 +77,9 @@ class GradeReport:
     written: list[Path] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)  # the items with points, in key order
     lms: dict[str, Identity] = field(default_factory=dict)  # id -> identity (grade --for)
+    # id -> the Canvas upload graded (answers from a submissions zip): its feedback goes back
+    uploads: dict[str, Upload] = field(default_factory=dict)
+    removed: list[Path] = field(default_factory=list)  # an earlier run's feedback zip
 
 
 # --- one student ----------------------------------------------------------------------------------
@@ -120,8 +130,30 @@ def grade_student(
 # --- the class ----------------------------------------------------------------------------------
 
 
-def _rows(path: Path, policy: Policy) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The header mapped to ids, and the rows (numbered as in a spreadsheet) of the answers."""
+@dataclass(frozen=True)
+class Answers:
+    """The answers to grade: the header mapped to ids and the rows, numbered as in a
+    spreadsheet, or, from a Canvas submissions zip, one per upload, named by its file."""
+
+    columns: list[str]
+    rows: list[tuple[int, list[str]]]
+    labels: dict[int, str] = field(default_factory=dict)  # a row's name other than 'row N'
+    uploads: dict[int, Upload] = field(default_factory=dict)  # a row's Canvas upload
+    notes: list[str] = field(default_factory=list)  # what the zip held that grade did not read
+    # student id -> an upload of theirs with no answers grade could read (feedback says so)
+    unread: dict[str, Upload] = field(default_factory=dict)
+
+    def place(self, number: int) -> str:
+        """'row 5', or the zip entry the row came from."""
+        return self.labels.get(number, f"row {number}")
+
+
+def _header(header: list[str], policy: Policy) -> list[str]:
+    return [policy.columns.get(c.strip().lower(), c.strip()) for c in header]
+
+
+def _rows(path: Path, policy: Policy) -> Answers:
+    """The answers of a CSV file (a form's export, the class's forms joined)."""
     problems: list[str] = []
     text = load_csv_text(path, problems, header="a column id")
     if text is None:
@@ -130,7 +162,7 @@ def _rows(path: Path, policy: Policy) -> tuple[list[str], list[tuple[int, list[s
         delimiter = csv_delimiter(text, frozenset({"id"}))
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
         header = next(reader, [])
-        columns = [policy.columns.get(c.strip().lower(), c.strip()) for c in header]
+        columns = _header(header, policy)
         rows = [(n, cells) for n, cells in enumerate(reader, start=2) if "".join(cells).strip()]
     except csv.Error as exc:
         raise InvalidInput([f"--answers {path}: not valid CSV: {exc}"]) from None
@@ -142,7 +174,97 @@ def _rows(path: Path, policy: Policy) -> tuple[list[str], list[tuple[int, list[s
                 "or map it with [columns] in a --policy file"
             ]
         )
-    return columns, rows
+    return Answers(columns, rows)
+
+
+def _form(upload: Upload, data: bytes, policy: Policy) -> tuple[dict[str, str] | None, str]:
+    """One uploaded answer form: its one row by column id, or None and why it cannot be read."""
+    problems: list[str] = []
+    text = csv_text(data, problems, header="a column id")
+    if text is None:
+        return None, problems[0]
+    try:
+        reader = csv.reader(
+            io.StringIO(text, newline=""), delimiter=csv_delimiter(text), strict=True
+        )
+        columns = _header(next(reader, []), policy)
+        rows = [cells for cells in reader if "".join(cells).strip()]
+    except csv.Error as exc:
+        return None, f"not valid CSV: {exc}"
+    if len(rows) != 1:
+        return None, f"{len(rows)} answer rows, expected one (an answer form is one student's)"
+    if len(rows[0]) > len(columns):
+        return None, f"{len(rows[0])} cells, the header has {len(columns)}"
+    return dict(zip(columns, rows[0], strict=False)), ""
+
+
+LATE = "Canvas marked it late (graded as any other; Canvas's late policy applies in Canvas)"
+
+
+def _latest_forms(
+    found: SubmissionsZip,
+) -> tuple[dict[str, tuple[Upload, bytes]], list[tuple[str, str]]]:
+    """Each Canvas user's latest answer form (the highest attachment id), and what is said of
+    the other files: (entry, why it was not read)."""
+    said = [
+        (entry, "not a file Canvas's submissions zip names, not read") for entry in found.ignored
+    ]
+    latest: dict[str, tuple[Upload, bytes]] = {}
+    for upload, data in sorted(found.forms, key=lambda form: int(form[0].attachment_id)):
+        if upload.user_id in latest:
+            said.append((latest[upload.user_id][0].entry, f"not graded, {upload.entry} is later"))
+        latest[upload.user_id] = (upload, data)
+    for upload in found.uploads:
+        if upload.user_id not in latest and not upload.is_answer_form:
+            said.append((upload.entry, "not an answers CSV, not graded"))
+    return latest, said
+
+
+def _canvas_rows(path: Path, policy: Policy, students: dict[str, str], lenient: bool) -> Answers:
+    """The answers of a Canvas submissions zip: each student's latest uploaded answer form,
+    graded as the student whose upload it is (students: Canvas user id -> student id, from a
+    Canvas roster; without one, the id the form holds)."""
+    problems: list[str] = []
+    found = read_submissions(path, problems)
+    if found is None:
+        raise InvalidInput([f"--answers {path}: {p}" for p in problems])
+    latest, said = _latest_forms(found)
+    cells_of: list[tuple[Upload, dict[str, str]]] = []
+    for upload, data in latest.values():
+        cells, why = _form(upload, data, policy)
+        owner = students.get(upload.user_id)
+        if cells is not None and students and owner is None:
+            cells, why = None, f"Canvas user {upload.user_id} is not in the roster"
+        elif cells is None and not lenient:
+            problems.append(f"{upload.entry}: {why}")
+        if cells is None:
+            said.append((upload.entry, why))
+            continue
+        given = cells.get("id", "").strip()
+        if owner is None and not given:
+            problems.append(f"{upload.entry}: column id: empty (the roster has no Canvas IDs)")
+            continue
+        if owner is not None and given and given != owner:
+            whose = f"the form says id {given!r}; graded as {owner}, whose upload it is"
+            said.append((upload.entry, whose))
+        if upload.late:
+            said.append((upload.entry, LATE))
+        cells_of.append((upload, {**cells, "id": owner or given}))
+    if problems:
+        raise InvalidInput([f"--answers {path}: {p}" for p in problems])
+    columns = list(dict.fromkeys(["id", *(c for _, cells in cells_of for c in cells)]))
+    notes = [f"{entry}: {text}" for entry, text in sorted(said, key=lambda note: note[0])]
+    answers = Answers(columns, [], notes=notes)
+    for number, (upload, cells) in enumerate(sorted(cells_of, key=lambda c: c[0].entry), 1):
+        answers.rows.append((number, [cells.get(c, "") for c in columns]))
+        answers.labels[number] = upload.entry
+        answers.uploads[number] = upload
+    read = {upload.user_id for upload, _ in cells_of}
+    for upload in sorted(found.uploads, key=lambda u: int(u.attachment_id)):
+        owner = students.get(upload.user_id)
+        if owner is not None and upload.user_id not in read and upload.is_answer_form:
+            answers.unread[owner] = upload  # a form grade could not read (--lenient)
+    return answers
 
 
 # A form's submission time (Google Forms: Timestamp; Microsoft Forms: Completion time), and the
@@ -167,11 +289,12 @@ def _time(text: str) -> datetime | None:
 
 
 def _latest_rows(
-    columns: list[str], rows: list[tuple[int, list[str]]], by_id: dict[str, StudentKey]
+    answers: Answers, by_id: dict[str, StudentKey]
 ) -> tuple[dict[str, tuple[int, ...]], list[str]]:
     """The row graded for each id answered more than once (a form resubmitted): the latest by
     the form's timestamp column when every one of its rows has a time grade can read, else
     the last row; and a line saying so for each such id."""
+    columns, rows = answers.columns, answers.rows
     stamp = next((i for i, c in enumerate(columns) if c.strip().lower() in TIMESTAMP_COLUMNS), None)
     rows_of: dict[str, list[tuple[int, list[str]]]] = {}
     for number, cells in rows:
@@ -198,6 +321,13 @@ def _latest_rows(
             )
         number = answered[order[-1]][0]
         kept[student_id] = (number,)
+        if answers.labels:  # uploads of two Canvas users whose forms give one id
+            others = ", ".join(answers.place(n) for n, _ in answered if n != number)
+            said.append(
+                f"id {student_id!r} answered in {len(answered)} uploads: graded "
+                f"{answers.place(number)}; not graded: {others}"
+            )
+            continue
         others = ", ".join(str(n) for n, _ in answered if n != number)
         said.append(
             f"id {student_id!r} answered on {len(answered)} rows: graded row {number}, {how}; "
@@ -224,7 +354,17 @@ def grade_class(
         if policy_path is None
         else changed_rules(policy, key.students, f"--policy {policy_path}")
     )
-    columns, rows = _rows(answers, policy)
+    canvas_users = {
+        identity.get("ID"): student_id
+        for student_id, identity in key.lms.items()
+        if identity.lms == "Canvas" and identity.get("ID")
+    }
+    found = (
+        _canvas_rows(answers, policy, canvas_users, lenient)
+        if is_zip(answers)
+        else _rows(answers, policy)
+    )
+    columns, rows = found.columns, found.rows
     where = f"--answers {answers}"
     by_id = {s.id: s for s in key.students}
     # answers.csv writes '=x for the id =x (csvsafe): an id copied from it is the student's
@@ -234,8 +374,8 @@ def grade_class(
     problems: list[str] = []
     report = GradeReport([], [], [])
     report.unknown += changed
-    kept, resubmitted = _latest_rows(columns, rows, by_id)
-    report.unknown += resubmitted
+    kept, resubmitted = _latest_rows(found, by_id)
+    report.unknown += found.notes + resubmitted
     asked = problems_of(assignments)
     for column in dict.fromkeys(columns):
         hint = "" if column in known else id_hint(asked, column, known)
@@ -247,33 +387,40 @@ def grade_class(
     for number, cells in rows:
         if len(cells) > len(columns):
             problems.append(
-                f"{where}: row {number}: {len(cells)} cells, the header has {len(columns)}"
+                f"{where}: {found.place(number)}: {len(cells)} cells, the header has {len(columns)}"
             )
             continue
         given = dict(zip(columns, cells, strict=False))
         student_id = given.get("id", "").strip()
         if not student_id:
-            problems.append(f"{where}: row {number}, column id: empty")
+            problems.append(f"{where}: {found.place(number)}, column id: empty")
             continue
         student = by_id.get(student_id)
         if number not in kept.get(student.id if student is not None else student_id, (number,)):
             continue  # a resubmission's earlier row (said in the report)
         if student is None:
-            report.unknown.append(f"row {number}: id {student_id!r} is not in {key_dir}")
+            report.unknown.append(f"{found.place(number)}: id {student_id!r} is not in {key_dir}")
             continue
         items = policy.apply(list(student.items), student.variant.assignment)
         graded[student.id], bad = grade_student(student, items, given)
+        if number in found.uploads:
+            report.uploads[student.id] = found.uploads[number]
         for column, why in dict(bad).items():
             if lenient:
-                report.unreadable.append(f"row {number}, column {column}: {why} (graded as wrong)")
+                report.unreadable.append(
+                    f"{found.place(number)}, column {column}: {why} (graded as wrong)"
+                )
             else:
-                problems.append(f"{where}: row {number}, column {column}: {why} (or use --lenient)")
+                problems.append(
+                    f"{where}: {found.place(number)}, column {column}: {why} (or use --lenient)"
+                )
     if problems:
         raise InvalidInput(problems)  # every one: the command line prints 20 and a count
     notes = capped(report.unknown + report.unreadable)
     shown_unknown = min(len(report.unknown), len(notes))
     report.unknown, report.unreadable = notes[:shown_unknown], notes[shown_unknown:]
     report.graded = [graded.get(s.id, Graded(s)) for s in key.students]
+    report.uploads = found.unread | report.uploads
     report.lms = key.lms
     for student in key.students:
         for item in policy.apply(list(student.items), student.variant.assignment):
@@ -339,8 +486,9 @@ def feedback_text(graded: Graded) -> str:
 
 
 def write_grades(report: GradeReport, output: Path, text: str | None = None) -> None:
-    """grades.csv (or text: an LMS's grade file) and, beside it, <name>-feedback/<id>.txt:
-    computed first, written last."""
+    """grades.csv (or text: an LMS's grade file) and, beside it, <name>-feedback/<id>.txt and,
+    for answers from a Canvas submissions zip, <name>-feedback.zip: computed first, the grades
+    written last."""
     if output.is_dir():
         raise InvalidInput(
             [f"-o: {output} is a directory, expected a file name such as grades.csv"]
@@ -357,8 +505,17 @@ def write_grades(report: GradeReport, output: Path, text: str | None = None) -> 
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
-    atomic_write(output, grades_csv(report) if text is None else text)
     report.written = [output, folder]
+    archive = output.with_name(f"{output.stem}-feedback.zip")
+    if report.uploads:  # answers from Canvas's submissions zip: the feedback can go back in
+        by_id = {g.student.id: g for g in report.graded}
+        files = {upload: feedback_text(by_id[i]) for i, upload in report.uploads.items()}
+        atomic_write_bytes(archive, feedback_zip(files))
+        report.written.append(archive)
+    elif archive.is_file() and not archive.is_symlink():
+        archive.unlink()  # an earlier run's: it would pass for these grades' feedback
+        report.removed.append(archive)
+    atomic_write(output, grades_csv(report) if text is None else text)
 
 
 def grade(
