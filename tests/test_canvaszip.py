@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -314,3 +317,15 @@ def test_a_plain_roster_batch_grades_a_zip_by_the_forms_ids(tmp_path, capsys):
     assert run("grade", "--key", out, "--answers", subs, "-o", tmp_path / "g.csv") == 0
     rows = list(csv.DictReader(io.StringIO((tmp_path / "g.csv").read_text("utf-8"))))
     assert [(r["id"], r["total"]) for r in rows] == [(ids[0], "50"), (ids[1], "0")]
+
+
+def test_a_fifo_as_answers_never_blocks(tmp_path):
+    """Looking for a zip's first bytes opened a named pipe, which blocks until a writer comes."""
+    fifo = tmp_path / "answers.zip"
+    os.mkfifo(fifo)
+    check = (
+        "from pathlib import Path; from solgen.grading.canvaszip import is_zip; "
+        f"print(is_zip(Path({str(fifo)!r})))"
+    )
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=60)
+    assert done.stdout == "False\n"

@@ -80,6 +80,8 @@ def canvas_upload(entry: str) -> Upload | None:
 def is_zip(path: Path) -> bool:
     """Whether the file starts as a zip archive does (read as a submissions zip, not CSV)."""
     try:
+        if not path.is_file():  # a FIFO would block: the CSV reader refuses it
+            return False
         with path.open("rb") as file:
             return file.read(len(ZIP_MAGIC)) == ZIP_MAGIC
     except OSError:
