@@ -205,7 +205,7 @@ def parser() -> argparse.ArgumentParser:
         required=True,
         metavar="FILE",
         help="CSV with a column id and answer columns (loss, dW1_11, ..., eta_max, layers, ...), "
-        "or Canvas's submissions zip of the students' answer-form.csv (required)",
+        "or a Canvas or Moodle submissions zip of the students' answer-form.csv (required)",
     )
     grade.add_argument(
         "-o",
@@ -672,6 +672,14 @@ def run_key(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+_FEEDBACK_ZIP = {  # grade's feedback zip, by the LMS whose submissions zip was graded
+    "Canvas": "feedback files for Canvas's Upload Submissions (each a comment on its student's "
+    "submission)",
+    "Moodle": "feedback files for Moodle's 'Upload multiple feedback files in a zip' (each a "
+    "feedback file of its student's submission)",
+}
+
+
 def run_grade(args: argparse.Namespace) -> int:
     """The grade subcommand."""
     from solgen.base.files import shared
@@ -716,13 +724,10 @@ def run_grade(args: argparse.Namespace) -> int:
     )
     for path in report.removed:
         print(
-            f"grade: removed {path}, an earlier run's feedback for Canvas (these answers are CSV)"
+            f"grade: removed {path}, an earlier run's feedback for the LMS (these answers are CSV)"
         )
     if len(report.written) > 2:
-        print(
-            f"grade: {report.written[2]}: {len(report.uploads)} feedback files for Canvas's "
-            "Upload Submissions (each a comment on its student's submission)"
-        )
+        print(f"grade: {report.written[2]}: {len(report.uploads)} {_FEEDBACK_ZIP[report.lms_zip]}")
     return EXIT_OK
 
 

@@ -14,6 +14,12 @@ Download Submissions; Assignment#generate_comments_from_files with
 infer_comment_context_from_filename (app/models/assignment.rb) turn each file of an Upload
 Submissions zip into a comment on a submission, or ignore it.
 
+Moodle's submissions zip: assign::download_submissions (mod/assign/locallib.php) names each
+file, in a folder per student and plugin (Moodle >= 3.1, without the folder's trailing `_`
+from 4.1) or with the folder's name as a prefix; assignfeedback_file_zip_importer
+(mod/assign/feedback/file/importziplib.php: is_valid_filename_for_import, is_file_modified,
+import_zip_files) takes the files of an uploaded feedback zip.
+
 Moodle: gradeimport_csv_load_data::prepare_import_grade_data (grade/import/csv/classes/
 load_data.php) with the mapping form's defaults (grade_import_mapping_form: the first user
 field whose label is a header; "(Real)" and "(Feedback)" headers mapped to the item).
@@ -275,3 +281,73 @@ def canvas_upload_submissions(
             shown = attachments[int(attachment_id)]
             found.setdefault(int(user_id), []).append((shown, archive.read(info)))
     return [CanvasComment(user, files) for user, files in found.items()], ignored
+
+
+# --- Moodle: Download all submissions and Upload multiple feedback files in a zip ------------
+
+MOODLE_PLUGINS = {  # get_plugin_by_type: the assignment's enabled plugins
+    ("assignsubmission", "file"),
+    ("assignsubmission", "onlinetext"),
+    ("assignfeedback", "file"),
+    ("assignfeedback", "comments"),
+}
+
+
+def moodle_download_name(
+    fullname: str, participant: int, filename: str, folders: bool = True, before_41: bool = False
+) -> str:
+    """The name Download all submissions gives a submitted file."""
+    prefix = f"{fullname.replace('_', ' ')}_{participant}"
+    if not folders:
+        return f"{prefix}_assignsubmission_file_{filename}"
+    return f"{prefix}_assignsubmission_file{'_' if before_41 else ''}/{filename}"
+
+
+def moodle_feedback_import(
+    data: bytes, participants: dict[int, str], submitted: dict[int, dict[str, bytes]]
+) -> tuple[dict[str, list[tuple[str, bytes]]], list[str]]:
+    """Upload multiple feedback files in a zip, into an assignment with these participants
+    (unique id -> user) and submitted files (unique id -> file name -> bytes): the feedback
+    files each user gets ((path, bytes)) and the files skipped."""
+    added: dict[str, list[tuple[str, bytes]]] = {}
+    skipped: list[str] = []
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for info in archive.infolist():
+            if info.is_dir():
+                continue
+            found = _moodle_file(info.filename, participants)
+            if found is None:
+                skipped.append(info.filename)
+                continue
+            participant, plugin, filename = found
+            content = archive.read(info)
+            files = submitted.get(participant, {})
+            if plugin[0] == "assignsubmission" and files.get(filename.lstrip("/")) == content:
+                skipped.append(info.filename)  # is_file_modified: a submitted file, unchanged
+                continue
+            user = participants[participant]
+            added.setdefault(user, []).append((filename, content))
+    return added, skipped
+
+
+def _moodle_file(
+    path: str, participants: dict[int, str]
+) -> tuple[int, tuple[str, str], str] | None:
+    """is_valid_filename_for_import: (participant, plugin, file name) or None."""
+    name = path.rsplit("/", 1)[-1]
+    if name.startswith((".", "~")):
+        return None
+    parts = path.split("/")
+    while parts:
+        info = parts.pop(0).split("_", 4)
+        if len(info) < 4 or not re.fullmatch(r"\d+", info[1]):
+            continue
+        participant = int(info[1])
+        if participant not in participants:
+            continue
+        plugin = (info[2], info[3])
+        if plugin not in MOODLE_PLUGINS:
+            continue
+        parts.insert(0, info[4] if len(info) == 5 else "")
+        return participant, plugin, "/".join(parts)
+    return None

@@ -1,4 +1,4 @@
-"""Grade a class's answers (a form's CSV export) against the batch's answer key.
+"""Grade a class's answers (a form's CSV export, an LMS's submissions zip) against the key.
 
 Each item is graded by its problem (its `grade` hook: an interval, a design of the student's
 own, a count of that design) or, by default, as a number: read exactly (marking, numparse:
@@ -26,15 +26,10 @@ from solgen.base.errors import InvalidInput
 from solgen.base.files import atomic_write, atomic_write_bytes, replace_dir, scratch_dir
 from solgen.base.messages import capped
 from solgen.course.answerkey import Item, StudentKey, load_key
-from solgen.course.roster import Identity, csv_delimiter, csv_text, load_csv_text
-from solgen.grading.canvaszip import (
-    SubmissionsZip,
-    Upload,
-    feedback_zip,
-    is_zip,
-    read_submissions,
-)
-from solgen.grading.policy import Policy, changed_rules, id_hint, problems_of, read_policy
+from solgen.course.roster import Identity
+from solgen.grading.answers import Answers, Roster, read_answers
+from solgen.grading.policy import changed_rules, id_hint, problems_of, read_policy
+from solgen.grading.submissions import Upload, feedback_zip
 from solgen.problems.marking import grade_number
 from solgen.problems.problem import Problem, Unreadable
 
@@ -80,6 +75,11 @@ class GradeReport:
     # id -> the Canvas upload graded (answers from a submissions zip): its feedback goes back
     uploads: dict[str, Upload] = field(default_factory=dict)
     removed: list[Path] = field(default_factory=list)  # an earlier run's feedback zip
+
+    @property
+    def lms_zip(self) -> str:
+        """The LMS whose submissions zip was graded ('' for a CSV)."""
+        return next((upload.lms for upload in self.uploads.values()), "")
 
 
 # --- one student ----------------------------------------------------------------------------------
@@ -128,143 +128,6 @@ def grade_student(
 
 
 # --- the class ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Answers:
-    """The answers to grade: the header mapped to ids and the rows, numbered as in a
-    spreadsheet, or, from a Canvas submissions zip, one per upload, named by its file."""
-
-    columns: list[str]
-    rows: list[tuple[int, list[str]]]
-    labels: dict[int, str] = field(default_factory=dict)  # a row's name other than 'row N'
-    uploads: dict[int, Upload] = field(default_factory=dict)  # a row's Canvas upload
-    notes: list[str] = field(default_factory=list)  # what the zip held that grade did not read
-    # student id -> an upload of theirs with no answers grade could read (feedback says so)
-    unread: dict[str, Upload] = field(default_factory=dict)
-
-    def place(self, number: int) -> str:
-        """'row 5', or the zip entry the row came from."""
-        return self.labels.get(number, f"row {number}")
-
-
-def _header(header: list[str], policy: Policy) -> list[str]:
-    return [policy.columns.get(c.strip().lower(), c.strip()) for c in header]
-
-
-def _rows(path: Path, policy: Policy) -> Answers:
-    """The answers of a CSV file (a form's export, the class's forms joined)."""
-    problems: list[str] = []
-    text = load_csv_text(path, problems, header="a column id")
-    if text is None:
-        raise InvalidInput([f"--answers {path}: {p}" for p in problems])
-    try:
-        delimiter = csv_delimiter(text, frozenset({"id"}))
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-        header = next(reader, [])
-        columns = _header(header, policy)
-        rows = [(n, cells) for n, cells in enumerate(reader, start=2) if "".join(cells).strip()]
-    except csv.Error as exc:
-        raise InvalidInput([f"--answers {path}: not valid CSV: {exc}"]) from None
-    if "id" not in columns:
-        found = ", ".join(c for c in header[:10] if c.strip()) or "none"
-        raise InvalidInput(
-            [
-                f"--answers {path}: row 1: no column 'id' (found columns: {found}); name it id, "
-                "or map it with [columns] in a --policy file"
-            ]
-        )
-    return Answers(columns, rows)
-
-
-def _form(upload: Upload, data: bytes, policy: Policy) -> tuple[dict[str, str] | None, str]:
-    """One uploaded answer form: its one row by column id, or None and why it cannot be read."""
-    problems: list[str] = []
-    text = csv_text(data, problems, header="a column id")
-    if text is None:
-        return None, problems[0]
-    try:
-        reader = csv.reader(
-            io.StringIO(text, newline=""), delimiter=csv_delimiter(text), strict=True
-        )
-        columns = _header(next(reader, []), policy)
-        rows = [cells for cells in reader if "".join(cells).strip()]
-    except csv.Error as exc:
-        return None, f"not valid CSV: {exc}"
-    if len(rows) != 1:
-        return None, f"{len(rows)} answer rows, expected one (an answer form is one student's)"
-    if len(rows[0]) > len(columns):
-        return None, f"{len(rows[0])} cells, the header has {len(columns)}"
-    return dict(zip(columns, rows[0], strict=False)), ""
-
-
-LATE = "Canvas marked it late (graded as any other; Canvas's late policy applies in Canvas)"
-
-
-def _latest_forms(
-    found: SubmissionsZip,
-) -> tuple[dict[str, tuple[Upload, bytes]], list[tuple[str, str]]]:
-    """Each Canvas user's latest answer form (the highest attachment id), and what is said of
-    the other files: (entry, why it was not read)."""
-    said = [
-        (entry, "not a file Canvas's submissions zip names, not read") for entry in found.ignored
-    ]
-    latest: dict[str, tuple[Upload, bytes]] = {}
-    for upload, data in sorted(found.forms, key=lambda form: int(form[0].attachment_id)):
-        if upload.user_id in latest:
-            said.append((latest[upload.user_id][0].entry, f"not graded, {upload.entry} is later"))
-        latest[upload.user_id] = (upload, data)
-    for upload in found.uploads:
-        if upload.user_id not in latest and not upload.is_answer_form:
-            said.append((upload.entry, "not an answers CSV, not graded"))
-    return latest, said
-
-
-def _canvas_rows(path: Path, policy: Policy, students: dict[str, str], lenient: bool) -> Answers:
-    """The answers of a Canvas submissions zip: each student's latest uploaded answer form,
-    graded as the student whose upload it is (students: Canvas user id -> student id, from a
-    Canvas roster; without one, the id the form holds)."""
-    problems: list[str] = []
-    found = read_submissions(path, problems)
-    if found is None:
-        raise InvalidInput([f"--answers {path}: {p}" for p in problems])
-    latest, said = _latest_forms(found)
-    cells_of: list[tuple[Upload, dict[str, str]]] = []
-    for upload, data in latest.values():
-        cells, why = _form(upload, data, policy)
-        owner = students.get(upload.user_id)
-        if cells is not None and students and owner is None:
-            cells, why = None, f"Canvas user {upload.user_id} is not in the roster"
-        elif cells is None and not lenient:
-            problems.append(f"{upload.entry}: {why}")
-        if cells is None:
-            said.append((upload.entry, why))
-            continue
-        given = cells.get("id", "").strip()
-        if owner is None and not given:
-            problems.append(f"{upload.entry}: column id: empty (the roster has no Canvas IDs)")
-            continue
-        if owner is not None and given and given != owner:
-            whose = f"the form says id {given!r}; graded as {owner}, whose upload it is"
-            said.append((upload.entry, whose))
-        if upload.late:
-            said.append((upload.entry, LATE))
-        cells_of.append((upload, {**cells, "id": owner or given}))
-    if problems:
-        raise InvalidInput([f"--answers {path}: {p}" for p in problems])
-    columns = list(dict.fromkeys(["id", *(c for _, cells in cells_of for c in cells)]))
-    notes = [f"{entry}: {text}" for entry, text in sorted(said, key=lambda note: note[0])]
-    answers = Answers(columns, [], notes=notes)
-    for number, (upload, cells) in enumerate(sorted(cells_of, key=lambda c: c[0].entry), 1):
-        answers.rows.append((number, [cells.get(c, "") for c in columns]))
-        answers.labels[number] = upload.entry
-        answers.uploads[number] = upload
-    read = {upload.user_id for upload, _ in cells_of}
-    for upload in sorted(found.uploads, key=lambda u: int(u.attachment_id)):
-        owner = students.get(upload.user_id)
-        if owner is not None and upload.user_id not in read and upload.is_answer_form:
-            answers.unread[owner] = upload  # a form grade could not read (--lenient)
-    return answers
 
 
 # A form's submission time (Google Forms: Timestamp; Microsoft Forms: Completion time), and the
@@ -354,16 +217,13 @@ def grade_class(
         if policy_path is None
         else changed_rules(policy, key.students, f"--policy {policy_path}")
     )
-    canvas_users = {
+    canvas = {
         identity.get("ID"): student_id
         for student_id, identity in key.lms.items()
         if identity.lms == "Canvas" and identity.get("ID")
     }
-    found = (
-        _canvas_rows(answers, policy, canvas_users, lenient)
-        if is_zip(answers)
-        else _rows(answers, policy)
-    )
+    roster = Roster.of(canvas, {s.id: s.name for s in key.students})
+    found = read_answers(answers, policy, roster, lenient)
     columns, rows = found.columns, found.rows
     where = f"--answers {answers}"
     by_id = {s.id: s for s in key.students}

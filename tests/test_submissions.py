@@ -1,6 +1,7 @@
-"""Canvas's submissions zip as grade's answers, and the feedback zip back into Canvas: names
-made by a port of Canvas's Download Submissions, feedback read by a port of its Upload
-Submissions (tests/lmsports.py)."""
+"""An LMS's submissions zip as grade's answers, and the feedback zip back into the LMS: names
+made by ports of Canvas's Download Submissions and Moodle's Download all submissions, feedback
+read by ports of Canvas's Upload Submissions and Moodle's feedback zip import
+(tests/lmsports.py)."""
 
 from __future__ import annotations
 
@@ -18,12 +19,14 @@ from lmsports import (
     canvas_download_name,
     canvas_import,
     canvas_upload_submissions,
+    moodle_download_name,
+    moodle_feedback_import,
 )
 from test_grade import exact_answers
-from test_lmsgrades import CANVAS, CANVAS_USERS
+from test_lmsgrades import CANVAS, CANVAS_USERS, MOODLE
 
 from solgen.cli import main
-from solgen.grading.canvaszip import Upload, as_one_column_csv, canvas_upload
+from solgen.grading.submissions import Upload, as_one_column_csv, canvas_upload, moodle_upload
 
 SORTABLE = {u.id: u.sortable_name for u in CANVAS_USERS}
 
@@ -50,17 +53,21 @@ def submissions_zip(path: Path, files: list[tuple[int, int, str, bytes, bool]]) 
     return path
 
 
-@pytest.fixture(scope="module")
-def klass(tmp_path_factory) -> Path:
-    """A batch from Canvas's gradebook export, built as the TA runs it."""
-    top = tmp_path_factory.mktemp("canvaszip")
-    roster = top / "canvas.csv"
-    roster.write_bytes(CANVAS.encode("utf-8"))
+def lms_batch(top: Path, export: str) -> Path:
+    """A batch from an LMS's roster export, built as the TA runs it."""
+    roster = top / "roster.csv"
+    roster.write_bytes(export.encode("utf-8"))
     assert run("key", "-o", top / "course.key") == 0
     out = top / "klass"
     args = ("batch", "--roster", roster, "--key", top / "course.key", "--no-pdf", "--out", out)
     assert run(*args) == 0
     return out
+
+
+@pytest.fixture(scope="module")
+def klass(tmp_path_factory) -> Path:
+    """A batch from Canvas's gradebook export."""
+    return lms_batch(tmp_path_factory.mktemp("canvas"), CANVAS)
 
 
 @pytest.mark.parametrize(
@@ -74,7 +81,9 @@ def klass(tmp_path_factory) -> Path:
     ],
 )
 def test_an_entry_is_read_as_canvas_reads_it(entry, user, attachment, late, file_name):
-    assert canvas_upload(entry) == Upload(entry, user, attachment, late, file_name)
+    assert canvas_upload(entry) == Upload(
+        entry, "Canvas", user, file_name, attachment, late, uploaded=(int(attachment),)
+    )
 
 
 @pytest.mark.parametrize(
@@ -203,7 +212,7 @@ def test_the_uploader_is_graded_whatever_id_the_form_holds(klass, tmp_path, caps
     assert not (tmp_path / "grades-feedback.zip").exists()
     assert capsys.readouterr().out.endswith(
         f"grade: removed {tmp_path / 'grades-feedback.zip'}, an earlier run's feedback for "
-        "Canvas (these answers are CSV)\n"
+        "the LMS (these answers are CSV)\n"
     )
 
 
@@ -275,8 +284,8 @@ def test_a_damaged_zip_is_refused(klass, tmp_path, capsys):
     subs.write_bytes(b"PK\x03\x04" + b"\x00" * 40)
     assert run("grade", "--key", klass, "--answers", subs, "-o", tmp_path / "g.csv") == 2
     assert capsys.readouterr().err == (
-        f"solgen: error: --answers {subs}: not a zip archive Canvas wrote (File is not a zip "
-        "file)\n"
+        f"solgen: error: --answers {subs}: not a zip archive Canvas or Moodle wrote (File is "
+        "not a zip file)\n"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.zip"]
 
@@ -324,8 +333,220 @@ def test_a_fifo_as_answers_never_blocks(tmp_path):
     fifo = tmp_path / "answers.zip"
     os.mkfifo(fifo)
     check = (
-        "from pathlib import Path; from solgen.grading.canvaszip import is_zip; "
+        "from pathlib import Path; from solgen.grading.submissions import is_zip; "
         f"print(is_zip(Path({str(fifo)!r})))"
     )
     done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=60)
     assert done.stdout == "False\n"
+
+
+# --- Moodle's submissions zip ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def moodle_klass(tmp_path_factory) -> Path:
+    """A batch from Moodle's grades export."""
+    return lms_batch(tmp_path_factory.mktemp("moodle"), MOODLE)
+
+
+PARTICIPANTS = {7001: "ada", 7002: "emmy", 7003: "grace"}
+
+
+def moodle_zip(path: Path, files: list[tuple[str, bytes, tuple[int, ...]]]) -> Path:
+    """A Download all submissions zip: (name, bytes, the file's time) each."""
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data, when in files:
+            archive.writestr(zipfile.ZipInfo(name, date_time=when), data)
+    return path
+
+
+NOON = (2026, 12, 1, 12, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("entry", "user", "file_name", "full_name", "feedback"),
+    [
+        (
+            moodle_download_name("Ada Lovelace", 7001, "answer-form.csv"),
+            "7001", "answer-form.csv", "Ada Lovelace",
+            "Ada Lovelace_7001_assignsubmission_file/feedback.txt",
+        ),
+        (
+            moodle_download_name("Ada Lovelace", 7001, "answer-form.csv", before_41=True),
+            "7001", "answer-form.csv", "Ada Lovelace",
+            "Ada Lovelace_7001_assignsubmission_file_/feedback.txt",
+        ),
+        (
+            moodle_download_name("Ada Lovelace", 7001, "answer-form.csv", folders=False),
+            "7001", "answer-form.csv", "Ada Lovelace",
+            "Ada Lovelace_7001_assignsubmission_file_feedback.txt",
+        ),
+        (
+            "Ada Lovelace_7001_assignsubmission_file/work/answer-form.csv",
+            "7001", "work/answer-form.csv", "Ada Lovelace",
+            "Ada Lovelace_7001_assignsubmission_file/feedback.txt",
+        ),
+    ],
+)  # fmt: skip
+def test_a_moodle_entry_is_read_as_moodle_reads_it(entry, user, file_name, full_name, feedback):
+    upload = moodle_upload(entry)
+    assert upload == Upload(entry, "Moodle", user, file_name, full_name=full_name)
+    assert upload.feedback_entry == feedback
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "Ada Lovelace_7001_assignfeedback_file/notes.txt",  # a feedback file, not a submission's
+        "Ada Lovelace_x_assignsubmission_file/answer-form.csv",
+        "Ada Lovelace_7001_assignsubmission_file/.answer-form.csv",
+        "answer-form.csv",
+    ],
+)
+def test_a_moodle_entry_that_is_no_submitted_file_is_not_an_upload(entry):
+    assert moodle_upload(entry) is None
+
+
+def test_a_moodle_zip_is_graded_and_its_feedback_goes_back_into_moodle(
+    moodle_klass, tmp_path, capsys
+):
+    """Ada's form in Moodle 4.1's folders; Emmy's in the folders of an older Moodle, holding
+    Grace's id (Moodle's name says it is Emmy's); Grace typed online text."""
+    ada = exact_answers(moodle_klass, "s1001")
+    loss = exact_answers(moodle_klass, "s1002")["loss"]
+    subs = moodle_zip(
+        tmp_path / "submissions.zip",
+        [
+            (moodle_download_name("Ada Lovelace", 7001, "answer-form.csv"), form(ada), NOON),
+            (
+                moodle_download_name("Emmy Noether", 7002, "answer-form.csv", before_41=True),
+                form({"id": "s1003", "loss": loss}),
+                NOON,
+            ),
+            (
+                "Grace Hopper_7003_assignsubmission_onlinetext/onlinetext.html",
+                b"<p>L = 1.2</p>",
+                NOON,
+            ),
+        ],
+    )
+    out = tmp_path / "moodle-grades.csv"
+    capsys.readouterr()
+    args = ("grade", "--key", moodle_klass, "--answers", subs, "--for", "moodle", "-o", out)
+    assert run(*args, "--assignment-name", "Assignment: Assignment 2") == 0
+    said = capsys.readouterr()
+    assert said.err == (
+        "solgen: warning: Emmy Noether_7002_assignsubmission_file_/answer-form.csv: the form "
+        "says id 's1003'; graded as s1002, whose upload Moodle says it is (Emmy Noether)\n"
+        "solgen: warning: Grace Hopper_7003_assignsubmission_onlinetext/onlinetext.html: not an "
+        "answers CSV, not graded\n"
+    )
+    feedback = tmp_path / "moodle-grades-feedback.zip"
+    assert said.out.endswith(
+        f"grade: {feedback}: 2 feedback files for Moodle's 'Upload multiple feedback files in a "
+        "zip' (each a feedback file of its student's submission)\n"
+    )
+    texts = {
+        i: (tmp_path / "moodle-grades-feedback" / f"{i}.txt").read_text("utf-8")
+        for i in ("s1001", "s1002")
+    }
+    assert texts["s1002"].startswith("Emmy Noether (s1002): 2 of 50 points.\n")
+    rows = list(csv.reader(io.StringIO(out.read_text("utf-8"))))
+    assert [r[2:5] for r in rows[1:]] == [
+        ["s1001", "ada@uni.example", "50"],
+        ["s1002", "emmy@uni.example", "2"],
+    ]
+    # Moodle's own importer: each a feedback file of its student; nothing skipped
+    submitted = {7001: {"answer-form.csv": form(ada)}, 7002: {"answer-form.csv": b"x"}, 7003: {}}
+    added, skipped = moodle_feedback_import(feedback.read_bytes(), PARTICIPANTS, submitted)
+    assert skipped == []
+    assert added == {
+        "ada": [("/feedback.txt", texts["s1001"].encode())],
+        "emmy": [("/feedback.txt", texts["s1002"].encode())],
+    }
+
+
+def test_a_moodle_zip_without_folders_and_with_two_forms(moodle_klass, tmp_path, capsys):
+    """Download without folders prefixes each file; of two forms, the later by its time."""
+    ada = exact_answers(moodle_klass, "s1001")
+    early, late = (2026, 12, 1, 9, 0, 0), (2026, 12, 1, 10, 0, 0)
+    subs = moodle_zip(
+        tmp_path / "s.zip",
+        [
+            (moodle_download_name("Ada Lovelace", 7001, "b.csv", folders=False), form(ada), late),
+            (
+                moodle_download_name("Ada Lovelace", 7001, "a.csv", folders=False),
+                form({"id": "s1001", "loss": "0"}),
+                early,
+            ),
+        ],
+    )
+    out = tmp_path / "g.csv"
+    assert run("grade", "--key", moodle_klass, "--answers", subs, "-o", out) == 0
+    assert capsys.readouterr().err == (
+        "solgen: warning: Ada Lovelace_7001_assignsubmission_file_a.csv: not graded, "
+        "Ada Lovelace_7001_assignsubmission_file_b.csv is later\n"
+    )
+    totals = {r["id"]: r["total"] for r in csv.DictReader(io.StringIO(out.read_text("utf-8")))}
+    assert totals["s1001"] == "50"
+    added, skipped = moodle_feedback_import(
+        (tmp_path / "g-feedback.zip").read_bytes(), PARTICIPANTS, {7001: {"b.csv": form(ada)}}
+    )
+    assert (list(added), skipped) == (["ada"], [])
+    assert added["ada"][0][0] == "feedback.txt"
+
+
+@pytest.mark.parametrize(
+    ("name", "cells", "status", "said"),
+    [
+        (
+            "Charles Babbage",
+            {"id": "s1003", "loss": "1"},
+            0,
+            "solgen: warning: Charles Babbage_7009_assignsubmission_file/answer-form.csv: Moodle "
+            "names the upload Charles Babbage's; no student of the roster has it: graded as the "
+            "form's id s1003\n",
+        ),
+        (
+            "Charles Babbage",
+            {"id": "", "loss": "1"},
+            2,
+            "solgen: error: --answers {subs}: Charles Babbage_7009_assignsubmission_file/"
+            "answer-form.csv: column id: empty (Moodle names the upload Charles Babbage's; no "
+            "student of the roster has it)\n",
+        ),
+        ("GRACE HOPPER", {"id": "", "loss": "1"}, 0, ""),  # the name alone says whose
+    ],
+)
+def test_a_moodle_upload_whose_name_the_roster_lacks(
+    moodle_klass, tmp_path, capsys, name, cells, status, said
+):
+    subs = moodle_zip(
+        tmp_path / "s.zip",
+        [(moodle_download_name(name, 7009, "answer-form.csv"), form(cells), NOON)],
+    )
+    out = tmp_path / "g.csv"
+    assert run("grade", "--key", moodle_klass, "--answers", subs, "-o", out) == status
+    assert capsys.readouterr().err == said.format(subs=subs)
+    if status == 0:
+        rows = csv.DictReader(io.StringIO(out.read_text("utf-8")))
+        assert {r["id"]: r["loss"] for r in rows}["s1003"] == "0"  # graded: a wrong loss
+
+
+def test_the_moodle_import_port_is_no_rubber_stamp():
+    """A file of an unknown participant, of a plugin the assignment lacks, or a submitted file
+    sent back unchanged is skipped, as Moodle skips it; a changed one is imported."""
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as archive:
+        archive.writestr("Ada Lovelace_9999_assignsubmission_file/feedback.txt", b"f")
+        archive.writestr("Ada Lovelace_7001_assignsubmission_comments/feedback.txt", b"f")
+        archive.writestr("Ada Lovelace_7001_assignsubmission_file/answer-form.csv", b"same")
+        archive.writestr("Emmy Noether_7002_assignsubmission_file/answer-form.csv", b"new")
+    submitted = {7001: {"answer-form.csv": b"same"}, 7002: {"answer-form.csv": b"old"}}
+    added, skipped = moodle_feedback_import(data.getvalue(), PARTICIPANTS, submitted)
+    assert added == {"emmy": [("/answer-form.csv", b"new")]}
+    assert skipped == [
+        "Ada Lovelace_9999_assignsubmission_file/feedback.txt",
+        "Ada Lovelace_7001_assignsubmission_comments/feedback.txt",
+        "Ada Lovelace_7001_assignsubmission_file/answer-form.csv",
+    ]
