@@ -29,38 +29,14 @@ import sympy as sp
 
 from solgen.base.certified import fmpq_of
 from solgen.base.messages import plural
+from solgen.problems.checking import TINY, UNIT, ratio, short, tex_float
 from solgen.problems.problem import Check
 from solgen_softmax.solve import SoftmaxResult
 
-UNIT = 2.0**-53  # float64's unit roundoff
-TINY = 2.0**-1074  # float64's smallest subnormal
 DIGITS = 60
 STEP = mpmath.mpf(10) ** -18
 TOLERANCE = 1e-20  # of max(1, |g|): the central difference's own error is about step^2
 MAX_W_ENTRIES = 12  # dL/dW entries checked by central differences (evenly spread)
-
-
-def _short(value: float) -> str:
-    return "0" if value == 0 else f"{value:.1e}"
-
-
-def _tex_float(value: float) -> str:
-    if value == 0:
-        return "0"
-    mantissa, exponent = f"{value:.1e}".split("e")
-    return rf"{mantissa} \cdot 10^{{{int(exponent)}}}"
-
-
-def _ratio(computed: Any, reference: Any, bound: Any) -> float:
-    """The largest |computed - reference| / bound; the reference is a correctly rounded float,
-    within half an ulp (at most UNIT |reference|) of the true value."""
-    ref = np.asarray(reference, dtype=float)
-    allowed = np.asarray(bound, dtype=float) + UNIT * np.abs(ref) + TINY
-    with np.errstate(invalid="ignore", over="ignore"):
-        ratio = np.abs(np.asarray(computed, dtype=float) - ref) / allowed
-    if not np.all(np.isfinite(ratio)):
-        return math.inf
-    return float(np.max(ratio, initial=0.0))
 
 
 class Float64Pass:
@@ -117,8 +93,8 @@ def forward_check(result: SoftmaxResult, run: Float64Pass) -> Check:
     """p and L in float64 (a stable log-sum-exp from W, b, x) against the certified floats."""
     f = result.floats
     worst = max(
-        _ratio(run.p, f.probabilities, run.p_bound),
-        _ratio(run.loss, f.loss, run.loss_bound),
+        ratio(run.p, f.probabilities, run.p_bound),
+        ratio(run.loss, f.loss, run.loss_bound),
     )
     what = (
         f"p and L recomputed from W, b and x in float64 by NumPy (a stable log-sum-exp) agree "
@@ -137,9 +113,9 @@ def gradient_check(result: SoftmaxResult, run: Float64Pass) -> Check:
     certified floats."""
     f = result.floats
     worst = max(
-        _ratio(run.dz, f.dz, run.dz_bound),
-        _ratio(run.dz, f.db, run.dz_bound),
-        _ratio(run.dW, f.dW, run.dW_bound),
+        ratio(run.dz, f.dz, run.dz_bound),
+        ratio(run.dz, f.db, run.dz_bound),
+        ratio(run.dW, f.dW, run.dW_bound),
     )
     count = result.C * result.d + 2 * result.C
     what = (
@@ -214,11 +190,11 @@ def central_difference_check(result: SoftmaxResult) -> Check:
     what = (
         f"dL/dz ({plural(C, 'entry')}) and {plural(len(entries), 'entry')} of dL/dW agree "
         f"with central differences of the loss rebuilt from W, b and x at {DIGITS} digits, "
-        f"within 1e-20 of max(1, |g|); largest {_short(error)}"
+        f"within 1e-20 of max(1, |g|); largest {short(error)}"
     )
     within = "every difference within $10^{-20}$"
     if not passed:
-        within = f"the largest relative difference being ${_tex_float(error)}$"
+        within = f"the largest relative difference being ${tex_float(error)}$"
     tex = (
         rf"$\partial L/\partial \mathbf{{z}}$ (${C}$ entries) and ${len(entries)}$ entries of "
         r"$\partial L/\partial W$ agree with central differences of the loss rebuilt from the "
@@ -249,7 +225,7 @@ def sum_check(result: SoftmaxResult) -> Check:
     what = (
         f"the {len(p)} exact probabilities sum to 1 (SymPy cancels the sum of the exponentials' "
         f"rational function to 1), their balls' sum holds 1 within less than an ulp, and the "
-        f"floats sum to 1 within their roundings (off by {_short(deviation)})"
+        f"floats sum to 1 within their roundings (off by {short(deviation)})"
     )
     tex = (
         rf"the ${len(p)}$ exact probabilities sum to $1$ (SymPy), their balls' sum holds $1$ "
