@@ -14,6 +14,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lmsports import (
     CanvasComment,
     canvas_download_name,
@@ -386,12 +388,23 @@ NOON = (2026, 12, 1, 12, 0, 0)
             "7001", "work/answer-form.csv", "Ada Lovelace",
             "Ada Lovelace_7001_assignsubmission_file/feedback.txt",
         ),
+        (  # a zip made to write above the student's folder: the feedback stays in it
+            "../../Ada Lovelace_7001_assignsubmission_file/answer-form.csv",
+            "7001", "answer-form.csv", "Ada Lovelace",
+            "Ada Lovelace_7001_assignsubmission_file/feedback.txt",
+        ),
+        (
+            "x/Ada Lovelace_7001_assignsubmission_file_answer-form.csv",
+            "7001", "answer-form.csv", "Ada Lovelace",
+            "Ada Lovelace_7001_assignsubmission_file_feedback.txt",
+        ),
     ],
 )  # fmt: skip
 def test_a_moodle_entry_is_read_as_moodle_reads_it(entry, user, file_name, full_name, feedback):
     upload = moodle_upload(entry)
-    assert upload == Upload(entry, "Moodle", user, file_name, full_name=full_name)
-    assert upload.feedback_entry == feedback
+    assert upload is not None and upload.feedback_entry == feedback
+    folder = feedback.removesuffix("feedback.txt")
+    assert upload == Upload(entry, "Moodle", user, file_name, full_name=full_name, folder=folder)
 
 
 @pytest.mark.parametrize(
@@ -550,3 +563,20 @@ def test_the_moodle_import_port_is_no_rubber_stamp():
         "Ada Lovelace_7001_assignsubmission_comments/feedback.txt",
         "Ada Lovelace_7001_assignsubmission_file/answer-form.csv",
     ]
+
+
+NAME_PARTS = st.sampled_from(["..", ".", "", "_", "/", "7001", "9001", "late", "link", "a b", "ü"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(NAME_PARTS, st.text(max_size=4)), max_size=8).map("".join))
+def test_no_entry_name_makes_a_feedback_file_outside_its_folder(entry):
+    """Any name, however made: reading it never raises, and its feedback file's name stays
+    within the zip (no absolute path, no '..')."""
+    for read in (canvas_upload, moodle_upload):
+        upload = read(entry)
+        if upload is None:
+            continue
+        name = upload.feedback_entry
+        assert not name.startswith("/") and ".." not in name.split("/"), (entry, name)
+        assert name.endswith(("_feedback.csv", "feedback.txt"))

@@ -52,6 +52,7 @@ class Upload:
     attachment_id: str = ""  # Canvas's id of the file
     late: bool = False  # Canvas marked the submission late (the name's `_late` part)
     full_name: str = ""  # Moodle's name of the student (fullname())
+    folder: str = ""  # Moodle: the student's folder with its `/`, or the prefix of a flat name
     uploaded: tuple[int, ...] = ()  # what orders one student's uploads, the latest last
 
     @property
@@ -61,8 +62,7 @@ class Upload:
             parts = _name(self.entry).split("_")
             attachment = _id_positions(parts)[1]
             return "_".join([*parts[: attachment + 1], "feedback.csv"])
-        where = self.entry[: -len(self.file_name)] if self.file_name else self.entry
-        return f"{where}feedback.txt"
+        return f"{self.folder}feedback.txt"  # never a folder above the student's
 
     @property
     def is_answer_form(self) -> bool:
@@ -113,12 +113,14 @@ def moodle_upload(entry: str) -> Upload | None:
         if info[2] != MOODLE_SUBMISSION:
             continue
         rest = [info[4]] if len(info) == 5 and info[4] else []
+        flat = index == len(parts) - 1  # downloaded without folders: the file's name
         return Upload(
             entry=entry,
             lms=MOODLE,
             user_id=info[1],
             file_name="/".join([*rest, *parts[index + 1 :]]),
             full_name=info[0],
+            folder=part[: len(part) - len(info[4])] if flat else f"{part}/",
         )
     return None
 
