@@ -691,7 +691,10 @@ def test_no_file_in_handout_holds_a_solution(handed):
             assert "Solution." not in text and "Worked solution" not in text
             assert loss not in text and "solution" not in text.lower()
             # the sheet says where its answers go: the form beside it
-            assert "answer form (answer-form.csv: one row, your id first)" in text
+            assert (
+                "answer form (answer-form.csv: one row, your id first; keep it a CSV file when "
+                "you save it, not .xlsx)" in text
+            )
         for other in (out / "handout" / folder).rglob("*"):
             if other.is_file() and other.suffix != ".pdf":
                 assert other.suffix == ".csv" and loss not in other.read_text("utf-8")
