@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from solgen.base.csvsafe import safe_cell
 from solgen.base.errors import InvalidInput
 from solgen.course.roster import csv_delimiter, csv_text, load_csv_text
 from solgen.grading.policy import Policy
@@ -146,6 +147,12 @@ def _words(name: str) -> tuple[str, ...]:
     return tuple(sorted(re.findall(r"\w+", plain)))
 
 
+def _other(given: str, owner: str) -> bool:
+    """Whether the form names another student than owner (answer-form.csv writes the id
+    '=x as csvsafe does, so that is x's own)."""
+    return bool(given) and given not in (owner, safe_cell(owner))
+
+
 def _owner(upload: Upload, given: str, roster: Roster) -> tuple[str | None, str]:
     """The student id an upload is graded as (None: not graded) and what to say of it.
 
@@ -155,7 +162,7 @@ def _owner(upload: Upload, given: str, roster: Roster) -> tuple[str | None, str]
         owner = roster.canvas.get(upload.user_id)
         if owner is None:
             return None, f"Canvas user {upload.user_id} is not in the roster"
-        if given and given != owner:
+        if _other(given, owner):
             return owner, f"the form says id {given!r}; graded as {owner}, whose upload it is"
         return owner, ""
     if not upload.full_name:
@@ -163,7 +170,7 @@ def _owner(upload: Upload, given: str, roster: Roster) -> tuple[str | None, str]
     named = roster.named.get(_words(upload.full_name), [])
     if len(named) == 1:
         owner = named[0]
-        if given and given != owner:
+        if _other(given, owner):
             return owner, (
                 f"the form says id {given!r}; graded as {owner}, whose upload Moodle says it is "
                 f"({upload.full_name})"
