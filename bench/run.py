@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 SOLGEN = [sys.executable, "-m", "solgen"]
@@ -85,6 +86,43 @@ def bench_roster(work: Path, runs: int, jobs: int, students: int = 30) -> dict[s
     noop = median_of(runs, lambda i: batch(str(work / "class0")))
     ideal = students * single / jobs
     return {"batch": full, "ideal": ideal, "ratio": full / ideal, "noop": noop}
+
+
+def bench_grade(work: Path, runs: int, students: int = 300) -> dict[str, float]:
+    """grade of a class that answers with the key's own answers.csv (every number, no design):
+    as one CSV, and each student's row as their own answer-form.csv in a Canvas submissions
+    zip."""
+    roster = work / "grade-roster.csv"
+    rows = [f"s{i:03d},Student {i}" for i in range(1, students + 1)]
+    roster.write_text("id,name\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    key, out = work / "grade.key", work / "grade-class"
+    subprocess.run([*SOLGEN, "key", "-o", str(key)], check=True, stdout=subprocess.DEVNULL)
+    batch = ["batch", "--roster", str(roster), "--key", str(key), "--no-pdf", "--out", str(out)]
+    subprocess.run([*SOLGEN, *batch], check=True, stdout=subprocess.DEVNULL)
+    answers = out / "answers.csv"
+    header, *lines = answers.read_text("utf-8").splitlines()
+    submissions = work / "submissions.zip"
+    with zipfile.ZipFile(submissions, "w") as archive:
+        for n, line in enumerate(lines):
+            name = f"student{n}_{40000 + n}_{90000 + n}_answer-form.csv"
+            archive.writestr(name, f"{header}\n{line}\n")
+
+    def grade(given: Path) -> list[str]:
+        return [
+            *SOLGEN,
+            "grade",
+            "--key",
+            str(out),
+            "--answers",
+            str(given),
+            "-o",
+            str(work / "g.csv"),
+        ]
+
+    return {
+        "csv": median_of(runs, lambda i: grade(answers)),
+        "zip": median_of(runs, lambda i: grade(submissions)),
+    }
 
 
 def bench_build(work: Path, runs: int) -> dict[str, float]:
@@ -353,6 +391,15 @@ def main() -> int:
                 "`build --no-pdf`, ReLU, N=1000 d=200 h=250 (the largest accepted size)",
                 f"{relu:.1f} s",
                 "<= 30 s",
+            )
+        )
+        g = bench_grade(work, args.runs)
+        rows.append(
+            (
+                "`grade`, 300 students answering with answers.csv: the CSV / a Canvas "
+                "submissions zip of 300 forms",
+                f"{g['csv']:.2f} s / {g['zip']:.2f} s",
+                "<= 10 s",
             )
         )
         r = bench_roster(work, args.runs, args.jobs)
