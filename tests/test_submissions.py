@@ -580,3 +580,20 @@ def test_no_entry_name_makes_a_feedback_file_outside_its_folder(entry):
         name = upload.feedback_entry
         assert not name.startswith("/") and ".." not in name.split("/"), (entry, name)
         assert name.endswith(("_feedback.csv", "feedback.txt"))
+
+
+def test_a_form_damaged_inside_the_zip_is_refused_naming_it(klass, tmp_path, capsys):
+    """A form whose bytes no longer match the zip's checksum (a broken download)."""
+    subs = submissions_zip(
+        tmp_path / "s.zip", [(40001, 9001, "answer-form.csv", b"id,loss\ns1001,1\n", False)]
+    )
+    data = bytearray(subs.read_bytes())
+    at = data.index(b"id,loss")
+    data[at : at + 2] = b"ID"  # stored, not compressed: the CRC-32 no longer matches
+    subs.write_bytes(bytes(data))
+    assert run("grade", "--key", klass, "--answers", subs, "-o", tmp_path / "g.csv") == 2
+    assert capsys.readouterr().err == (
+        f"solgen: error: --answers {subs}: lovelaceada_40001_9001_answer-form.csv: cannot be "
+        "read from the zip (Bad CRC-32 for file 'lovelaceada_40001_9001_answer-form.csv')\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.zip"]
