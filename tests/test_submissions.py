@@ -597,3 +597,50 @@ def test_a_form_damaged_inside_the_zip_is_refused_naming_it(klass, tmp_path, cap
         "read from the zip (Bad CRC-32 for file 'lovelaceada_40001_9001_answer-form.csv')\n"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.zip"]
+
+
+@pytest.mark.parametrize(
+    ("entries", "why"),
+    [
+        (
+            ["[Content_Types].xml", "_rels/.rels", "xl/workbook.xml", "xl/worksheets/sheet1.xml"],
+            "an Excel workbook (.xlsx), expected a CSV file or an LMS's submissions zip: save it "
+            "as CSV UTF-8",
+        ),
+        (
+            ["mimetype", "content.xml", "styles.xml", "META-INF/manifest.xml"],
+            "an OpenDocument file (.ods), expected a CSV file or an LMS's submissions zip: save "
+            "it as CSV UTF-8",
+        ),
+        (
+            ["notes.txt", "a.csv", "b.csv", "c.csv"],
+            "no file in the zip is named as Canvas's or Moodle's submissions zip names an upload "
+            "(found: notes.txt, a.csv, b.csv, ...)",
+        ),
+        ([], "no file in the zip is named as Canvas's or Moodle's submissions zip names an "
+         "upload (found: none)"),
+    ],
+)  # fmt: skip
+def test_a_zip_that_is_no_submissions_zip_is_refused_saying_what_it_is(
+    klass, tmp_path, capsys, entries, why
+):
+    """A form's responses saved as .xlsx begin as a zip does: say so, not 'no uploads'."""
+    answers = tmp_path / "responses.xlsx"
+    with zipfile.ZipFile(answers, "w") as archive:
+        for entry in entries:
+            archive.writestr(entry, b"x")
+    assert run("grade", "--key", klass, "--answers", answers, "-o", tmp_path / "g.csv") == 2
+    assert capsys.readouterr().err == f"solgen: error: --answers {answers}: {why}\n"
+
+
+def test_a_stray_file_beside_the_uploads_is_named_and_not_read(klass, tmp_path, capsys):
+    subs = submissions_zip(
+        tmp_path / "s.zip", [(40001, 9001, "answer-form.csv", form({"id": "s1001"}), False)]
+    )
+    with zipfile.ZipFile(subs, "a") as archive:
+        archive.writestr("README.txt", b"downloaded from Canvas")
+        archive.writestr("__MACOSX/._lovelaceada_40001_9001_answer-form.csv", b"\x00")
+    assert run("grade", "--key", klass, "--answers", subs, "-o", tmp_path / "g.csv") == 0
+    assert capsys.readouterr().err == (
+        "solgen: warning: README.txt: not a file Canvas's submissions zip names, not read\n"
+    )

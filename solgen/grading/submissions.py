@@ -33,7 +33,7 @@ from pathlib import Path
 
 from solgen.base.csvsafe import safe_cell
 
-ZIP_MAGIC = b"PK\x03\x04"
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip's first file, or an empty zip's end
 MAX_ENTRIES = 20_000  # a class of thousands, a few files each
 MAX_ENTRY_BYTES = 1024 * 1024  # an answer form is a few hundred bytes
 ANSWER_SUFFIX = ".csv"
@@ -131,7 +131,7 @@ def is_zip(path: Path) -> bool:
         if not path.is_file():  # a FIFO would block: the CSV reader refuses it
             return False
         with path.open("rb") as file:
-            return file.read(len(ZIP_MAGIC)) == ZIP_MAGIC
+            return file.read(4) in ZIP_MAGIC
     except OSError:
         return False  # the CSV reader says what is wrong with it
 
@@ -165,8 +165,12 @@ def read_submissions(path: Path, problems: list[str]) -> SubmissionsZip | None:
         if len(infos) > MAX_ENTRIES:
             problems.append(f"{len(infos)} files, expected at most {MAX_ENTRIES:,}")
             return None
-        lms = _lms_of([info.filename for info in infos])
+        names = [info.filename for info in infos]
+        lms = _lms_of(names)
         parse = moodle_upload if lms == MOODLE else canvas_upload
+        if not any(parse(name) for name in names):
+            problems.append(_not_submissions(names))
+            return None
         forms, uploads, ignored = [], [], []
         for info in infos:
             upload = parse(info.filename)
@@ -182,6 +186,25 @@ def read_submissions(path: Path, problems: list[str]) -> SubmissionsZip | None:
                 if data is not None:
                     forms.append((upload, data))
     return None if problems else SubmissionsZip(lms, forms, uploads, ignored)
+
+
+# A spreadsheet saved as a workbook is a zip too: say what it is, not "no uploads".
+WORKBOOKS = {
+    "xl/workbook.xml": "an Excel workbook (.xlsx)",
+    "content.xml": "an OpenDocument file (.ods)",
+}
+
+
+def _not_submissions(names: list[str]) -> str:
+    """Why a zip with no upload named as an LMS names them is refused."""
+    kind = next((what for name, what in WORKBOOKS.items() if name in names), None)
+    if kind is not None:
+        return f"{kind}, expected a CSV file or an LMS's submissions zip: save it as CSV UTF-8"
+    shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "") or "none"
+    return (
+        "no file in the zip is named as Canvas's or Moodle's submissions zip names an upload "
+        f"(found: {shown})"
+    )
 
 
 def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, problems: list[str]) -> bytes | None:
