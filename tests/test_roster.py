@@ -503,6 +503,12 @@ FILES = [
         "the file is binary (it holds NUL bytes), expected a CSV text file",
         id="nul-in-text",
     ),
+    pytest.param(
+        b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xml",
+        "the file is a zip archive (a spreadsheet saved as .xlsx or .ods?), expected a CSV text "
+        "file: save it as CSV UTF-8",
+        id="xlsx",
+    ),
 ]
 
 

@@ -152,6 +152,12 @@ def csv_text(
     if wide is not None:
         problems.append(f"the file is {wide} text, expected UTF-8 (save it as CSV UTF-8)")
         return None
+    if data.startswith(b"PK\x03\x04"):  # what a spreadsheet's own format (.xlsx, .ods) is
+        problems.append(
+            "the file is a zip archive (a spreadsheet saved as .xlsx or .ods?), expected a CSV "
+            "text file: save it as CSV UTF-8"
+        )
+        return None
     if b"\x00" in data:
         problems.append("the file is binary (it holds NUL bytes), expected a CSV text file")
         return None
