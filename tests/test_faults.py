@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from helpers import snapshot
 
-from solgen.base.files import SCRATCH_MARK, exclusive, shared
+from solgen.base.files import SCRATCH_MARK, StagedSet, exclusive, shared
 from solgen.cli import main
 from solgen.course import classfiles
 from solgen.document import build as build_module
@@ -294,7 +294,7 @@ CLASS_STEPS = [
     "solgen.course.classfiles.collect_answers",
     "solgen.course.classfiles.write_answers",
     "solgen.course.classfiles.class_report",
-    "solgen.course.classfiles._Staged.text",
+    "solgen.base.files.StagedSet.text",
 ]
 
 
@@ -312,14 +312,14 @@ def test_sigterm_at_each_step_of_the_class_files_replaces_none(out, monkeypatch,
     now every class file is staged and moved in together, so a signal at any step before
     that leaves them all as they were, which is what is said."""
     before = _class_bytes(out)
-    if step.endswith("_Staged.text"):
-        real = classfiles._Staged.text
+    if step.endswith("StagedSet.text"):
+        real = StagedSet.text
 
         def then_terminated(self, name, text):
             real(self, name, text)
             os.kill(os.getpid(), signal.SIGTERM)
 
-        monkeypatch.setattr(classfiles._Staged, "text", then_terminated)
+        monkeypatch.setattr(StagedSet, "text", then_terminated)
     else:
         sigterm_after(monkeypatch, step)
     assert batch(out, "--set", "problem1.b2=0.5") == 143

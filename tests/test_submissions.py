@@ -6,14 +6,17 @@ read by ports of Canvas's Upload Submissions and Moodle's feedback zip import
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import os
+import signal
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+from helpers import snapshot
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lmsports import (
@@ -28,6 +31,7 @@ from test_grade import exact_answers
 from test_lmsgrades import CANVAS, CANVAS_USERS, MOODLE
 
 from solgen.cli import main
+from solgen.grading import grade as grade_module
 from solgen.grading.submissions import Upload, as_one_column_csv, canvas_upload, moodle_upload
 
 SORTABLE = {u.id: u.sortable_name for u in CANVAS_USERS}
@@ -644,3 +648,46 @@ def test_a_stray_file_beside_the_uploads_is_named_and_not_read(klass, tmp_path, 
     assert capsys.readouterr().err == (
         "solgen: warning: README.txt: not a file Canvas's submissions zip names, not read\n"
     )
+
+
+@pytest.mark.parametrize("fault", ["disk full", "SIGTERM"])
+def test_a_failed_or_stopped_grade_leaves_the_last_grades_feedback_and_zip_as_they_were(
+    klass, tmp_path, capsys, monkeypatch, fault
+):
+    """The grades, the feedback folder and the feedback zip are one set, moved in together:
+    a full disk or a signal while the last of them is made changes none of them."""
+    loss = exact_answers(klass, "s1002")["loss"]
+    subs = submissions_zip(
+        tmp_path / "s.zip",
+        [
+            (40001, 9001, "answer-form.csv", form(exact_answers(klass, "s1001")), False),
+            (40002, 9002, "answer-form.csv", form({"id": "s1002", "loss": loss}), False),
+        ],
+    )
+    out = tmp_path / "grades"
+    out.mkdir()
+    args = ("grade", "--key", klass, "--answers", subs, "-o", out / "g.csv")
+    assert run(*args) == 0
+    before = snapshot(out)
+    assert sorted(before) == [
+        "g-feedback.zip",
+        *(f"g-feedback/{i}.txt" for i in ("s1001", "s1002", "s1003")),
+        "g.csv",
+    ]
+    subs = submissions_zip(  # Ada now answers the loss only: every output would change
+        tmp_path / "s.zip", [(40001, 9001, "answer-form.csv", form({"id": "s1001"}), False)]
+    )
+    real = grade_module.grades_csv
+
+    def failing(report):
+        real(report)
+        if fault == "SIGTERM":
+            os.kill(os.getpid(), signal.SIGTERM)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(grade_module, "grades_csv", failing)
+    capsys.readouterr()
+    assert run(*args) == (143 if fault == "SIGTERM" else 1)
+    capsys.readouterr()
+    assert snapshot(out) == before
+    assert [p.name for p in out.iterdir() if p.name.startswith(".solgen")] == []

@@ -472,3 +472,68 @@ def finish_commit(out: Path) -> None:
             if staged.exists():
                 os.replace(staged, out / name)
         shutil.rmtree(commit, ignore_errors=True)
+
+
+class StagedSet:
+    """Outputs of one run made in one scratch folder of DIR (created when the first one is
+    staged), then moved in as a set by the commit above (COMMIT_LIST, then finish_commit),
+    with SIGINT and SIGTERM held: a failure or a signal before the commit changes nothing in
+    DIR. A batch's class files, grade's grades and feedback."""
+
+    def __init__(self, out: Path, label: str = "class") -> None:
+        self.out = out
+        self.label = label  # the scratch folder's: .solgen-<label>-XXXXXXXX
+        self.folder: Path | None = None
+        self.names: list[str] = []  # as staged: a folder's name ends in /
+
+    def _into(self) -> Path:
+        if self.folder is None:
+            self.folder = scratch_dir(self.out, self.label)
+        return self.folder
+
+    def data(self, name: str, data: bytes) -> None:
+        """Stage a file, unless DIR's holds these bytes already (a rerun touches nothing)."""
+        try:
+            if read_regular(self.out / name, len(data)) == data:
+                return
+        except NotReadable:
+            pass
+        try:
+            atomic_write_bytes(self._into() / name, data)
+        except OSError as exc:  # named as the output it was to become (a full disk)
+            raise type(exc)(exc.errno, exc.strerror or str(exc), str(self.out / name)) from None
+        self.names.append(name)
+
+    def text(self, name: str, text: str) -> None:
+        """Stage a text file (UTF-8), unless DIR's holds this text already."""
+        self.data(name, text.encode("utf-8"))
+
+    def file(self, name: str, source: Path) -> None:
+        """Stage a file made elsewhere in DIR (a compiled PDF), by renaming it."""
+        os.replace(source, self._into() / name)
+        self.names.append(name)
+
+    def new_folder(self, name: str) -> Path:
+        """A folder to fill (handout/, solutions/), staged under name."""
+        path = self._into() / name
+        path.mkdir()  # mkdir, not mkdtemp's 0700: the mode of an ordinary folder
+        self.names.append(f"{name}/")
+        return path
+
+    def commit(self, written: list[str]) -> None:
+        """Move every staged file into DIR together (nothing staged: nothing happens)."""
+        if self.folder is None:
+            return
+        top = [name.rstrip("/") for name in self.names]
+        atomic_write(self.folder / COMMIT_LIST, json.dumps(top))
+        with signals_held():
+            os.replace(self.folder, self.out / COMMIT)
+            self.folder = None
+            finish_commit(self.out)
+            written += self.names
+
+    def discard(self) -> None:
+        """Remove what was staged (a failure or a signal before the commit)."""
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None

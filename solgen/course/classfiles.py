@@ -24,9 +24,8 @@ from typing import Any
 
 from solgen.base.files import (
     NotReadable,
-    atomic_write,
+    StagedSet,
     read_regular,
-    scratch_dir,
     signals_held,
 )
 from solgen.course import manifest as mf
@@ -68,7 +67,7 @@ def finish(
     """Write the class-level files for every recorded variant; return the class report.
 
     Every class file that changed is made in one staging folder first and they are moved in
-    together at the end (_Staged), so that a failure or a signal before that leaves every
+    together at the end (files.StagedSet), so that a failure or a signal before that leaves every
     class file as the last complete run left them, and a kill during the move leaves a commit
     folder the next batch finishes first (see document.build.finish_commit).
 
@@ -85,7 +84,7 @@ def finish(
         (notes if notes is not None else []).append(RELEASE_REMOVED)
     digest = _answers_digest(manifest)
     report = _report_if_current(out, manifest, digest)
-    staged = _Staged(out)
+    staged = StagedSet(out)
     try:
         made_answers = report is None
         if report is None:
@@ -113,68 +112,6 @@ def finish(
         if written or exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
             raise
     return report
-
-
-class _Staged:
-    """The class files of one run: made in one scratch folder of DIR (created when the first
-    one is staged), then moved in as a set by document.build's commit (COMMIT_LIST, then
-    finish_commit), with SIGINT and SIGTERM held."""
-
-    def __init__(self, out: Path) -> None:
-        self.out = out
-        self.folder: Path | None = None
-        self.names: list[str] = []  # as staged: a folder's name ends in /
-
-    def _into(self) -> Path:
-        if self.folder is None:
-            self.folder = scratch_dir(self.out, "class")
-        return self.folder
-
-    def text(self, name: str, text: str) -> None:
-        """Stage a text file, unless DIR's holds this text already (a rerun touches nothing)."""
-        data = text.encode("utf-8")
-        try:
-            if read_regular(self.out / name, len(data)) == data:
-                return
-        except NotReadable:
-            pass
-        try:
-            atomic_write(self._into() / name, text)
-        except OSError as exc:  # named as the class file it was to become (a full disk)
-            raise type(exc)(exc.errno, exc.strerror or str(exc), str(self.out / name)) from None
-        self.names.append(name)
-
-    def file(self, name: str, source: Path) -> None:
-        """Stage a file made elsewhere in DIR (a compiled PDF), by renaming it."""
-        os.replace(source, self._into() / name)
-        self.names.append(name)
-
-    def new_folder(self, name: str) -> Path:
-        """A folder to fill (handout/, solutions/), staged under name."""
-        path = self._into() / name
-        path.mkdir()  # mkdir, not mkdtemp's 0700: the mode of an ordinary folder
-        self.names.append(f"{name}/")
-        return path
-
-    def commit(self, written: list[str]) -> None:
-        """Move every staged file into DIR together (nothing staged: nothing happens)."""
-        from solgen.base.files import COMMIT, COMMIT_LIST, finish_commit
-
-        if self.folder is None:
-            return
-        top = [name.rstrip("/") for name in self.names]
-        atomic_write(self.folder / COMMIT_LIST, json.dumps(top))
-        with signals_held():
-            os.replace(self.folder, self.out / COMMIT)
-            self.folder = None
-            finish_commit(self.out)
-            written += self.names
-
-    def discard(self) -> None:
-        """Remove what was staged (a failure or a signal before the commit)."""
-        if self.folder is not None:
-            shutil.rmtree(self.folder, ignore_errors=True)
-            self.folder = None
 
 
 def _remove_release(out: Path, manifest: Manifest) -> bool:
@@ -229,7 +166,7 @@ def _readable_view(out: Path, manifest: Manifest) -> Manifest:
 
 
 def write_answers(
-    staged: _Staged,
+    staged: StagedSet,
     manifest: Manifest,
     answers: dict[str, dict[str, Any]],
     assignments: dict[str, Assignment | None] | None = None,
@@ -346,7 +283,7 @@ def _class_files(manifest: Manifest, ids: list[str]) -> list[str]:
 
 
 def class_pdfs(
-    out: Path, manifest: Manifest, timeout: float, staged: _Staged
+    out: Path, manifest: Manifest, timeout: float, staged: StagedSet
 ) -> tuple[str, list[str]] | None:
     """Stage key.pdf, the combined PDFs and (roster) handout/ and solutions/, unless up to
     date; return what they are made of (a digest) and the files they are, to record once

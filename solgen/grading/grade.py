@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,7 +22,7 @@ from typing import Any
 
 from solgen.base.csvsafe import safe_cell, safe_row
 from solgen.base.errors import InvalidInput
-from solgen.base.files import atomic_write, atomic_write_bytes, replace_dir, scratch_dir
+from solgen.base.files import StagedSet, finish_commit
 from solgen.base.messages import capped
 from solgen.course.answerkey import Item, StudentKey, load_key
 from solgen.course.roster import Identity
@@ -347,35 +346,36 @@ def feedback_text(graded: Graded) -> str:
 
 def write_grades(report: GradeReport, output: Path, text: str | None = None) -> None:
     """grades.csv (or text: an LMS's grade file) and, beside it, <name>-feedback/<id>.txt and,
-    for answers from a Canvas submissions zip, <name>-feedback.zip: computed first, the grades
-    written last."""
+    for answers from a submissions zip, <name>-feedback.zip: all computed and staged first,
+    then moved in together (files.StagedSet), so that a failure or a signal leaves the last
+    run's set as it was."""
     if output.is_dir():
         raise InvalidInput(
             [f"-o: {output} is a directory, expected a file name such as grades.csv"]
         )
     if not output.parent.is_dir():
         raise InvalidInput([f"-o: the folder {output.parent} does not exist"])
+    finish_commit(output.parent)  # a set an earlier run was killed moving in
     folder = output.with_name(f"{output.stem}-feedback")
-    stage = scratch_dir(output.parent, "feedback")
-    try:
-        for graded in report.graded:
-            (stage / f"{graded.student.folder}.txt").write_text(feedback_text(graded), "utf-8")
-        stage.chmod(0o755)
-        replace_dir(folder, stage)
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
-    report.written = [output, folder]
     archive = output.with_name(f"{output.stem}-feedback.zip")
-    if report.uploads:  # answers from Canvas's submissions zip: the feedback can go back in
-        by_id = {g.student.id: g for g in report.graded}
-        files = {upload: feedback_text(by_id[i]) for i, upload in report.uploads.items()}
-        atomic_write_bytes(archive, feedback_zip(files))
-        report.written.append(archive)
-    elif archive.is_file() and not archive.is_symlink():
+    staged = StagedSet(output.parent, "grades")
+    try:
+        texts = staged.new_folder(folder.name)
+        for graded in report.graded:
+            (texts / f"{graded.student.folder}.txt").write_text(feedback_text(graded), "utf-8")
+        if report.uploads:  # answers from a submissions zip: the feedback can go back in
+            by_id = {g.student.id: g for g in report.graded}
+            files = {upload: feedback_text(by_id[i]) for i, upload in report.uploads.items()}
+            staged.data(archive.name, feedback_zip(files))
+        staged.text(output.name, grades_csv(report) if text is None else text)
+        staged.commit([])
+    except BaseException:
+        staged.discard()
+        raise
+    report.written = [output, folder, *([archive] if report.uploads else [])]
+    if not report.uploads and archive.is_file() and not archive.is_symlink():
         archive.unlink()  # an earlier run's: it would pass for these grades' feedback
         report.removed.append(archive)
-    atomic_write(output, grades_csv(report) if text is None else text)
 
 
 def grade(
