@@ -25,6 +25,7 @@ from solgen.problems.descent.derive import (
     definiteness_of,
     matrix_of,
     quadratic_form,
+    reciprocal,
 )
 from solgen.problems.descent.fields import DescentInput
 from solgen.problems.descent.figures import (
@@ -148,13 +149,11 @@ def context(p2: DescentResult) -> dict[str, Any]:
         # the explicit step names x, y only when it depends on them (S = c I: a number)
         "ls_in_coords": ls.explicit is not None and bool(ls.explicit.free_symbols),
         "answers": _answers(p2),
-        "ls_low": None if p2.eta_max is None else _eq(sp.radsimp(1 / (2 * lam_max))),
+        "ls_low": None if p2.eta_max is None else _eq(reciprocal(2 * lam_max)),
         "ls_can_exceed": p2.definiteness == "positive definite"
         # 1/(2 lambda_min) > 1/lambda_max, for positive eigenvalues: decided exactly
         and bool(lam_max > 2 * lam_min),
-        "ls_high": None
-        if p2.definiteness != "positive definite"
-        else _eq(sp.radsimp(1 / (2 * lam_min))),
+        "ls_high": None if p2.definiteness != "positive definite" else _eq(reciprocal(2 * lam_min)),
         **_line_search_constant(p2),
         **_stable_context(p2),
         "saddle": saddle_context(p2),
@@ -226,7 +225,7 @@ def _stable_context(p2: DescentResult) -> dict[str, Any]:
         "stable_vectors": vectors,
         "stable_span": Tex(", ".join(vectors)) if vectors else None,
         "stable_values": _space_values(p2, lambda value: value >= 0) if negative else None,
-        "stable_eta_eq": _inline_eq(sp.radsimp(1 / lam_max)) if negative and positive else None,
+        "stable_eta_eq": _inline_eq(reciprocal(lam_max)) if negative and positive else None,
     }
 
 
