@@ -71,7 +71,7 @@ class GradeReport:
     written: list[Path] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)  # the items with points, in key order
     lms: dict[str, Identity] = field(default_factory=dict)  # id -> identity (grade --for)
-    # id -> the Canvas upload graded (answers from a submissions zip): its feedback goes back
+    # id -> the upload graded (answers from an LMS's submissions zip): its feedback goes back
     uploads: dict[str, Upload] = field(default_factory=dict)
     removed: list[Path] = field(default_factory=list)  # an earlier run's feedback zip
 
@@ -183,7 +183,7 @@ def _latest_rows(
             )
         number = answered[order[-1]][0]
         kept[student_id] = (number,)
-        if answers.labels:  # uploads of two Canvas users whose forms give one id
+        if answers.labels:  # uploads of two LMS users whose forms give one id
             others = ", ".join(answers.place(n) for n, _ in answered if n != number)
             said.append(
                 f"id {student_id!r} answered in {len(answered)} uploads: graded "
