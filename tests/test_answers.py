@@ -7,7 +7,7 @@ import pytest
 from solgen.grading.answers import Roster, _owner
 from solgen.grading.submissions import Upload
 
-ROSTER = Roster.of(
+ROSTER = Roster(
     {"40001": "s1001", "40002": "=s1002"},
     {
         "s1001": "Lovelace, Ada",
@@ -60,6 +60,6 @@ def test_whose_an_upload_is(upload, given, verdict):
 
 
 def test_a_canvas_upload_without_canvas_ids_is_the_forms():
-    plain = Roster.of({}, {"s1": "A B"})
+    plain = Roster({}, {"s1": "A B"})
     assert _owner(CANVAS, "s1", plain) == ("s1", "")
     assert _owner(CANVAS, "", plain) == (None, "")

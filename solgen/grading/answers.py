@@ -10,6 +10,7 @@ else the form's id); in Moodle's zip, the one student with the name Moodle gives
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import unicodedata
@@ -47,15 +48,14 @@ class Roster:
 
     canvas: dict[str, str]  # Canvas user id -> student id (a roster from Canvas's export)
     names: dict[str, str]  # student id -> name
-    named: dict[tuple[str, ...], list[str]] = field(default_factory=dict)  # words -> ids
 
-    @classmethod
-    def of(cls, canvas: dict[str, str], names: dict[str, str]) -> Roster:
-        """The roster, with its students found by the words of their names."""
-        named: dict[tuple[str, ...], list[str]] = {}
-        for student_id, name in names.items():
-            named.setdefault(_words(name), []).append(student_id)
-        return cls(canvas, names, named)
+    @functools.cached_property
+    def named(self) -> dict[tuple[str, ...], list[str]]:
+        """The students by the words of their names (made only for a Moodle zip)."""
+        found: dict[tuple[str, ...], list[str]] = {}
+        for student_id, name in self.names.items():
+            found.setdefault(_words(name), []).append(student_id)
+        return found
 
 
 def read_answers(path: Path, policy: Policy, roster: Roster, lenient: bool) -> Answers:

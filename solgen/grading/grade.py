@@ -221,7 +221,7 @@ def grade_class(
         for student_id, identity in key.lms.items()
         if identity.lms == "Canvas" and identity.get("ID")
     }
-    roster = Roster.of(canvas, {s.id: s.name for s in key.students})
+    roster = Roster(canvas, {s.id: s.name for s in key.students})
     found = read_answers(answers, policy, roster, lenient)
     columns, rows = found.columns, found.rows
     where = f"--answers {answers}"
