@@ -46,63 +46,30 @@ def _p2(A: str):
     return solve(load_variant(sets=[f"problem2.A={A}"])).result_of("problem2")
 
 
+# The kinds by what the sentences depend on: kappa against 19, and the zig-zag's 2x2 ones.
+BELOW_19 = {"kappa 3", "default (kappa 6)", "3x3", "non-symmetric"}
+ABOVE_19 = {"kappa 30", "drawn, kappa 28.3", "roster kappa 1000"}
+KAPPA_ABOVE_1 = BELOW_19 | ABOVE_19  # positive definite, kappa > 1
+ZIGZAG_2X2 = KAPPA_ABOVE_1 - {"3x3"}  # positive definite 2x2, kappa > 1
+
 # Sentences and where each is true. Each kind not listed must not print it.
 WHERE = {
     # 0.95 eta_max against eta* = kappa/(kappa + 1) eta_max: right of it for kappa < 19
-    "With $\\kappa < 19$ this step lies to the right of $\\eta^\\ast$": {
-        "kappa 3",
-        "default (kappa 6)",
-        "3x3",
-        "non-symmetric",
-    },
-    "With $\\kappa > 19$ it lies to the left of": {
-        "kappa 30",
-        "drawn, kappa 28.3",
-        "roster kappa 1000",
-    },
+    "With $\\kappa < 19$ this step lies to the right of $\\eta^\\ast$": BELOW_19,
+    "With $\\kappa > 19$ it lies to the left of": ABOVE_19,
     "With $\\kappa = 1$ every direction has the same factor": {"kappa 1"},
     "With $\\kappa = 1$ that factor is $0$: $I - 2\\eta^\\ast S = 0$": {"kappa 1"},
-    "Figure~\\ref{fig:contraction} plots it": {
-        "kappa 1",
-        "kappa 3",
-        "default (kappa 6)",
-        "kappa 30",
-        "drawn, kappa 28.3",
-        "roster kappa 1000",
-        "3x3",
-        "non-symmetric",
-    },
+    "Figure~\\ref{fig:contraction} plots it": KAPPA_ABOVE_1 | {"kappa 1"},
     # the zig-zag: 2x2, positive definite, 1 < kappa <= 30
-    "Figure~\\ref{fig:linesearch} draws the path from": {
-        "kappa 3",
-        "default (kappa 6)",
-        "kappa 30",
-        "drawn, kappa 28.3",
-        "non-symmetric",
-    },
+    "Figure~\\ref{fig:linesearch} draws the path from": ZIGZAG_2X2 - {"roster kappa 1000"},
     "(The path is not drawn: with $\\kappa = 1000$, above $30$,": {"roster kappa 1000"},
-    "by Kantorovich's inequality every step gives": {
-        "kappa 3",
-        "default (kappa 6)",
-        "kappa 30",
-        "drawn, kappa 28.3",
-        "roster kappa 1000",
-        "3x3",
-        "non-symmetric",
-    },
+    "by Kantorovich's inequality every step gives": KAPPA_ABOVE_1,
     "That minimiser exists only when $\\mathbf{g}_n^\\top S\\mathbf{g}_n > 0$.": {"indefinite"},
     "\\boxed{\\,\\text{every } \\eta > 0\\,}": {"zero"},
     "The exact line search has nothing to choose either": {"zero"},
     "The step is the same at every step, whatever $\\mathbf{u}_n$.": {"kappa 1", "singular"},
     # the explicit step names x and y only where it depends on them
-    "where $\\mathbf{u}_n = (x, y)^{\\top}$.": {
-        "kappa 3",
-        "default (kappa 6)",
-        "kappa 30",
-        "drawn, kappa 28.3",
-        "roster kappa 1000",
-        "non-symmetric",
-    },
+    "where $\\mathbf{u}_n = (x, y)^{\\top}$.": ZIGZAG_2X2,
     "\\item No $\\eta > 0$ makes gradient descent converge from every start": {"indefinite"},
     "\\item Gradient descent converges (trivially) for every $\\eta > 0$": {"zero"},
     "(to a minimiser that depends on $\\mathbf{u}_0$)": {"singular"},
