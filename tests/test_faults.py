@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -363,20 +364,11 @@ def test_a_kill_while_moving_the_class_files_in_is_finished_by_the_next_run(
     real_replace = os.replace
     for kill_at in range(2 * len(CLASS_FILES) + 1):
         out = shutil.copytree(made, tmp_path / f"out{kill_at}")
-        moves = 0
-
-        def replace_then_die(src, dst, kill_at=kill_at, commit=str(out / build_module.COMMIT)):
-            nonlocal moves
-            if any(str(p) == commit or str(p).startswith(commit + "/") for p in (src, dst)):
-                if moves == kill_at:
-                    raise Killed
-                moves += 1
-            real_replace(src, dst)
-
-        monkeypatch.setattr(build_module.os, "replace", replace_then_die)
+        dying = DyingReplace(out / build_module.COMMIT, kill_at, real_replace)
+        monkeypatch.setattr(build_module.os, "replace", dying)
         with pytest.raises(Killed):
             batch(out, "--set", "problem1.b2=0.5")
-        assert moves == kill_at
+        assert dying.moves == kill_at
         monkeypatch.setattr(build_module.os, "replace", real_replace)
         seen = {n: (out / n).read_bytes() for n in CLASS_FILES if (out / n).exists()}
         olds = {n for n, data in seen.items() if data == old[n]}
@@ -446,6 +438,22 @@ class Killed(BaseException):
     """Stands for SIGKILL: nothing after it runs."""
 
 
+class DyingReplace:
+    """os.replace that raises Killed at the kill_at-th rename into or out of a commit folder
+    (counting from 0), as a SIGKILL between two renames would stop the move."""
+
+    def __init__(self, commit: Path, kill_at: int, replace: Callable[..., None]) -> None:
+        self.commit, self.kill_at, self.replace = str(commit), kill_at, replace
+        self.moves = 0  # renames done before the kill
+
+    def __call__(self, src: object, dst: object) -> None:
+        if any(str(p) == self.commit or str(p).startswith(self.commit + "/") for p in (src, dst)):
+            if self.moves == self.kill_at:
+                raise Killed
+            self.moves += 1
+        self.replace(src, dst)
+
+
 def test_a_kill_between_two_renames_never_shows_a_mix(tmp_path, monkeypatch):
     """A SIGKILL between two renames of a build's commit left results.json new and
     solution.tex old: at every rename, the outputs in DIR are some of the old set or some of
@@ -459,17 +467,8 @@ def test_a_kill_between_two_renames_never_shows_a_mix(tmp_path, monkeypatch):
     for kill_at in range(2 * len(names)):
         out = tmp_path / f"out{kill_at}"
         shutil.copytree(old, out)
-        moves = 0
-
-        def replace_then_die(src, dst, kill_at=kill_at):
-            nonlocal moves
-            if build_module.COMMIT in str(src) or build_module.COMMIT in str(dst):
-                if moves == kill_at:
-                    raise Killed
-                moves += 1
-            real_replace(src, dst)
-
-        monkeypatch.setattr(build_module.os, "replace", replace_then_die)
+        dying = DyingReplace(out / build_module.COMMIT, kill_at, real_replace)
+        monkeypatch.setattr(build_module.os, "replace", dying)
         with pytest.raises(Killed):
             main(["build", "--no-pdf", "--out", str(out), "--set", "problem1.b2=0.5"])
         monkeypatch.setattr(build_module.os, "replace", real_replace)
