@@ -6,6 +6,7 @@ import functools
 import json
 import os
 import shutil
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -62,12 +63,20 @@ class BuildReport:
     key_block: str = ""  # TeX, when BuildOptions.key_block
 
 
+# mpmath's working precision (mp.dps, workdps) and SymPy's evalf are global to the process:
+# two builds solving or rendering at once in threads (a notebook, test_layout's pool) changed
+# each other's precision, and a 60-digit central difference ran at 15 (error 82.5). The
+# mathematics of one build at a time; LaTeX, in its own processes, still runs in parallel.
+_MATHEMATICS = threading.RLock()
+
+
 def solve(variant: Variant) -> Solution:
     """Every problem's result, with the build's own checks of them (InvalidInput when a problem
     finds its input unsolvable, such as layers that do not fit)."""
-    results = tuple(placed.problem.solve(inp) for placed, inp in variant)
-    solution = Solution(results=results, assignment=variant.assignment)
-    return replace(solution, checks=run_checks(solution))
+    with _MATHEMATICS:
+        results = tuple(placed.problem.solve(inp) for placed, inp in variant)
+        solution = Solution(results=results, assignment=variant.assignment)
+        return replace(solution, checks=run_checks(solution))
 
 
 def render_documents(
@@ -77,7 +86,8 @@ def render_documents(
 
     key_block: also the variant's block of a class's key.pdf, under the name 'key_block'.
     """
-    context = build_context(variant, solution, solutions=True)
+    with _MATHEMATICS:
+        context = build_context(variant, solution, solutions=True)
     texts = {
         name: render({**context, "solutions": name == "solution"}, template_dir)
         for name in DOCUMENTS
